@@ -1,0 +1,295 @@
+//! Record frames: the framing around each payload.
+//!
+//! ```text
+//! offset  0        1               4               8               12              16
+//!         +--------+---------------+---------------+---------------+---------------+-------------
+//!         | marker | lag           | len           | seq_lo        | crc           | payload ...
+//!         | 0xA5   | u24 LE        | u32 LE        | u32 LE        | u32 LE        | len bytes
+//!         +--------+---------------+---------------+---------------+---------------+-------------
+//! ```
+//!
+//! - `marker`: always [`RECORD_MARKER`]. A frame can never start with a zero
+//!   byte, so no run of zeros (a file system's hole after a crash) is ever a
+//!   frame, nor the beginning of one.
+//! - `lag`: how many records before this one had *not* been made durable when
+//!   this one was written: the record's *synced watermark* is `seq - lag`.
+//!   Saturates at [`MAX_LAG`], which only ever understates the watermark.
+//! - `len`: payload length in bytes.
+//! - `seq_lo`: the low 32 bits of the record's sequence number. The full
+//!   number is implied by the record's position (the header's `base_seq`
+//!   plus the records before it); storing the low bits lets a reader check
+//!   the position and lets recovery recognise records beyond damaged bytes.
+//! - `crc`: the [masked checksum](crate::checksum) of bytes `0..CRC_OFFSET`
+//!   followed by the payload: every frame field and every payload byte.
+
+use crate::checksum::masked_crc;
+use crate::header::read_u32;
+use crate::{Decoded, FormatError};
+
+/// The first byte of every frame.
+pub const RECORD_MARKER: u8 = 0xA5;
+/// Size of the lag field.
+pub const LAG_LEN: usize = 3;
+/// The largest storable lag (the field saturates here).
+pub const MAX_LAG: u32 = (1 << (8 * LAG_LEN)) - 1;
+
+/// Offset of the marker byte.
+pub const MARKER_OFFSET: usize = 0;
+/// Offset of the lag field.
+pub const LAG_OFFSET: usize = MARKER_OFFSET + size_of::<u8>();
+/// Offset of the payload length.
+pub const LEN_OFFSET: usize = LAG_OFFSET + LAG_LEN;
+/// Offset of the low 32 bits of the sequence number.
+pub const SEQ_OFFSET: usize = LEN_OFFSET + size_of::<u32>();
+/// Offset of the checksum.
+pub const CRC_OFFSET: usize = SEQ_OFFSET + size_of::<u32>();
+/// Framing bytes before each payload.
+pub const FRAME_HEADER_LEN: usize = CRC_OFFSET + size_of::<u32>();
+
+/// The default bound on a payload's length: 1 GiB, inclusive.
+pub const DEFAULT_MAX_RECORD_LEN: u32 = 1 << 30;
+
+/// A decoded record, borrowing its payload from the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Record<'a> {
+    /// The record's sequence number.
+    pub seq: u64,
+    /// Records with a sequence number below this one were durable when this
+    /// record was written.
+    pub synced_upto: u64,
+    /// The payload bytes.
+    pub payload: &'a [u8],
+    /// Bytes the frame occupies, framing included.
+    pub frame_len: usize,
+}
+
+/// The fixed-size part of a frame, read without checking the checksum.
+///
+/// Recovery uses it to look for valid records beyond damaged bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameHeader {
+    /// Records before this one not yet durable when it was written.
+    pub lag: u32,
+    /// Payload length.
+    pub len: u32,
+    /// Low 32 bits of the sequence number.
+    pub seq_lo: u32,
+    /// The stored (masked) checksum.
+    pub crc: u32,
+}
+
+impl FrameHeader {
+    /// Reads the framing at the start of `buf`: `None` when `buf` is shorter
+    /// than [`FRAME_HEADER_LEN`] or does not start with [`RECORD_MARKER`].
+    #[must_use]
+    pub fn peek(buf: &[u8]) -> Option<Self> {
+        if buf.len() < FRAME_HEADER_LEN || buf[MARKER_OFFSET] != RECORD_MARKER {
+            return None;
+        }
+        let lag_bytes = &buf[LAG_OFFSET..LEN_OFFSET];
+        Some(Self {
+            lag: u32::from_le_bytes([lag_bytes[0], lag_bytes[1], lag_bytes[2], 0]),
+            len: read_u32(buf, LEN_OFFSET)?,
+            seq_lo: read_u32(buf, SEQ_OFFSET)?,
+            crc: read_u32(buf, CRC_OFFSET)?,
+        })
+    }
+
+    /// The smallest sequence number above `after` whose low 32 bits are
+    /// `seq_lo`, or `None` on overflow.
+    #[must_use]
+    pub fn seq_after(&self, after: u64) -> Option<u64> {
+        let candidate = (after & !u64::from(u32::MAX)) | u64::from(self.seq_lo);
+        if candidate > after { Some(candidate) } else { candidate.checked_add(1 << 32) }
+    }
+
+    /// The checksum this frame should store, given its full bytes
+    /// (`frame` starts at the marker and holds at least `len` payload bytes).
+    #[must_use]
+    pub fn computed_crc(&self, frame: &[u8]) -> Option<u32> {
+        let end = FRAME_HEADER_LEN.checked_add(usize::try_from(self.len).ok()?)?;
+        let payload = frame.get(FRAME_HEADER_LEN..end)?;
+        Some(masked_crc(&[&frame[..CRC_OFFSET], payload]))
+    }
+}
+
+/// Appends the frame of `payload`, sequence number `seq` and synced
+/// watermark `synced_upto` to `out`. Returns the bytes appended.
+///
+/// `synced_upto` above `seq` is treated as `seq`. Fails, appending nothing,
+/// when the payload is longer than `max_len`.
+pub fn encode_record(
+    out: &mut Vec<u8>,
+    seq: u64,
+    synced_upto: u64,
+    payload: &[u8],
+    max_len: u32,
+) -> Result<usize, FormatError> {
+    check_len(payload.len(), max_len)?;
+    let start = begin_record(out);
+    out.extend_from_slice(payload);
+    finish_record(out, start, seq, synced_upto, max_len)
+}
+
+/// Starts a frame at the end of `out` by reserving its framing bytes; the
+/// caller then appends the payload directly to `out` and calls
+/// [`finish_record`] with the returned start offset. This lets a codec
+/// serialise straight into the output buffer.
+pub fn begin_record(out: &mut Vec<u8>) -> usize {
+    let start = out.len();
+    out.extend_from_slice(&[0; FRAME_HEADER_LEN]);
+    start
+}
+
+/// Completes the frame started at `start` by [`begin_record`]: everything
+/// after its framing bytes is the payload. Returns the frame's length. On
+/// error (payload over `max_len`) the frame is removed from `out`.
+pub fn finish_record(
+    out: &mut Vec<u8>,
+    start: usize,
+    seq: u64,
+    synced_upto: u64,
+    max_len: u32,
+) -> Result<usize, FormatError> {
+    let frame_len = out.len() - start;
+    let payload_len = frame_len.saturating_sub(FRAME_HEADER_LEN);
+    let len = match check_len(payload_len, max_len) {
+        Ok(len) => len,
+        Err(e) => {
+            out.truncate(start);
+            return Err(e);
+        }
+    };
+    let lag = seq.saturating_sub(synced_upto).min(u64::from(MAX_LAG));
+    let lag_bytes = u32::try_from(lag).unwrap_or(MAX_LAG).to_le_bytes();
+    let frame = &mut out[start..];
+    frame[MARKER_OFFSET] = RECORD_MARKER;
+    frame[LAG_OFFSET..LEN_OFFSET].copy_from_slice(&lag_bytes[..LAG_LEN]);
+    frame[LEN_OFFSET..SEQ_OFFSET].copy_from_slice(&len.to_le_bytes());
+    frame[SEQ_OFFSET..CRC_OFFSET].copy_from_slice(&seq_lo(seq).to_le_bytes());
+    let crc = masked_crc(&[&frame[..CRC_OFFSET], &frame[FRAME_HEADER_LEN..]]);
+    frame[CRC_OFFSET..FRAME_HEADER_LEN].copy_from_slice(&crc.to_le_bytes());
+    Ok(frame_len)
+}
+
+/// Decodes the frame at the start of `buf`, which must hold record
+/// `expected_seq`.
+///
+/// - `Ok(Decoded::Complete(record))`: a valid record.
+/// - `Ok(Decoded::Incomplete { needed })`: `buf` is a strict prefix of a
+///   frame that could still be valid: `needed` more bytes are required.
+///   This is what a torn tail looks like. A length that runs past the end of
+///   `buf` is reported here, before anything is allocated.
+/// - `Err(..)`: the bytes are wrong: damaged, stale, or not a frame.
+///
+/// Checks run from the cheapest: the marker, the length bound, the sequence
+/// number and the watermark, then the checksum.
+pub fn decode_record(
+    buf: &[u8],
+    expected_seq: u64,
+    max_len: u32,
+) -> Result<Decoded<Record<'_>>, FormatError> {
+    let Some(&marker) = buf.first() else {
+        return Ok(Decoded::Incomplete { needed: FRAME_HEADER_LEN });
+    };
+    if marker != RECORD_MARKER {
+        return Err(FormatError::BadMarker { found: marker });
+    }
+    let Some(header) = FrameHeader::peek(buf) else {
+        return Ok(Decoded::Incomplete { needed: FRAME_HEADER_LEN - buf.len() });
+    };
+    if header.len > max_len {
+        return Err(FormatError::TooLarge { len: u64::from(header.len), max: max_len });
+    }
+    let expected = seq_lo(expected_seq);
+    if header.seq_lo != expected {
+        return Err(FormatError::SeqMismatch { expected, found: header.seq_lo });
+    }
+    if u64::from(header.lag) > expected_seq {
+        return Err(FormatError::BadWatermark { lag: header.lag });
+    }
+    // `len <= max_len <= u32::MAX`, which fits `usize` on every supported target.
+    let frame_len = FRAME_HEADER_LEN.saturating_add(header.len as usize);
+    if buf.len() < frame_len {
+        return Ok(Decoded::Incomplete { needed: frame_len - buf.len() });
+    }
+    let computed = header.computed_crc(buf).unwrap_or(!header.crc);
+    if computed != header.crc {
+        return Err(FormatError::ChecksumMismatch { stored: header.crc, computed });
+    }
+    Ok(Decoded::Complete(Record {
+        seq: expected_seq,
+        synced_upto: expected_seq - u64::from(header.lag),
+        payload: &buf[FRAME_HEADER_LEN..frame_len],
+        frame_len,
+    }))
+}
+
+/// The low 32 bits of a sequence number, as stored.
+#[must_use]
+pub const fn seq_lo(seq: u64) -> u32 {
+    (seq & 0xFFFF_FFFF) as u32
+}
+
+fn check_len(len: usize, max_len: u32) -> Result<u32, FormatError> {
+    match u32::try_from(len) {
+        Ok(len) if len <= max_len => Ok(len),
+        _ => Err(FormatError::TooLarge { len: len as u64, max: max_len }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips() {
+        let mut out = Vec::new();
+        let n = encode_record(&mut out, 7, 5, b"hello", DEFAULT_MAX_RECORD_LEN).unwrap();
+        assert_eq!(n, FRAME_HEADER_LEN + 5);
+        let decoded = decode_record(&out, 7, DEFAULT_MAX_RECORD_LEN).unwrap();
+        assert_eq!(
+            decoded,
+            Decoded::Complete(Record { seq: 7, synced_upto: 5, payload: b"hello", frame_len: n })
+        );
+    }
+
+    #[test]
+    fn wrong_position_is_rejected() {
+        let mut out = Vec::new();
+        encode_record(&mut out, 7, 7, b"x", DEFAULT_MAX_RECORD_LEN).unwrap();
+        let err = decode_record(&out, 8, DEFAULT_MAX_RECORD_LEN).unwrap_err();
+        assert_eq!(err, FormatError::SeqMismatch { expected: 8, found: 7 });
+    }
+
+    #[test]
+    fn oversized_payload_is_refused_before_reading_it() {
+        let mut out = Vec::new();
+        encode_record(&mut out, 0, 0, &[1; 100], DEFAULT_MAX_RECORD_LEN).unwrap();
+        let err = decode_record(&out[..FRAME_HEADER_LEN], 0, 99).unwrap_err();
+        assert_eq!(err, FormatError::TooLarge { len: 100, max: 99 });
+        let err = encode_record(&mut out, 1, 0, &[1; 100], 99).unwrap_err();
+        assert_eq!(err, FormatError::TooLarge { len: 100, max: 99 });
+        assert_eq!(out.len(), FRAME_HEADER_LEN + 100, "a refused frame leaves no bytes behind");
+    }
+
+    #[test]
+    fn lag_saturates_and_understates() {
+        let mut out = Vec::new();
+        let seq = u64::from(MAX_LAG) + 10;
+        encode_record(&mut out, seq, 0, b"", DEFAULT_MAX_RECORD_LEN).unwrap();
+        let Decoded::Complete(rec) = decode_record(&out, seq, DEFAULT_MAX_RECORD_LEN).unwrap()
+        else {
+            panic!("a whole frame must decode");
+        };
+        assert_eq!(rec.synced_upto, 10);
+    }
+
+    #[test]
+    fn seq_after_finds_the_next_match() {
+        let h = FrameHeader { lag: 0, len: 0, seq_lo: 5, crc: 0 };
+        assert_eq!(h.seq_after(3), Some(5));
+        assert_eq!(h.seq_after(5), Some(5 + (1 << 32)));
+        assert_eq!(h.seq_after((1 << 32) + 2), Some((1 << 32) + 5));
+    }
+}
