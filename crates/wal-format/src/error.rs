@@ -32,7 +32,9 @@ pub enum FormatError {
         supported: u32,
     },
     /// The first byte of a record frame is not the record marker.
-    #[error("record frame starts with byte {found:#04x}, not the record marker: the bytes are damaged")]
+    #[error(
+        "record frame starts with byte {found:#04x}, not the record marker: the bytes are damaged"
+    )]
     BadMarker {
         /// The byte found where the marker belongs.
         found: u8,

@@ -13,7 +13,9 @@
 //!   frame, nor the beginning of one.
 //! - `lag`: how many records before this one had *not* been made durable when
 //!   this one was written: the record's *synced watermark* is `seq - lag`.
-//!   Saturates at [`MAX_LAG`], which only ever understates the watermark.
+//!   Saturates at [`MAX_LAG`], which is read as "unknown" and declares no
+//!   record synced (watermark 0): a saturated value only ever understates
+//!   the watermark, never overstates it.
 //! - `len`: payload length in bytes.
 //! - `seq_lo`: the low 32 bits of the record's sequence number. The full
 //!   number is implied by the record's position (the header's `base_seq`
@@ -30,7 +32,9 @@ use crate::{Decoded, FormatError};
 pub const RECORD_MARKER: u8 = 0xA5;
 /// Size of the lag field.
 pub const LAG_LEN: usize = 3;
-/// The largest storable lag (the field saturates here).
+/// The largest storable lag. The field saturates here, and a stored
+/// `MAX_LAG` means "at least `MAX_LAG`": such a frame declares no record
+/// synced (see [`FrameHeader::synced_upto`]).
 pub const MAX_LAG: u32 = (1 << (8 * LAG_LEN)) - 1;
 
 /// Offset of the marker byte.
@@ -55,7 +59,8 @@ pub struct Record<'a> {
     /// The record's sequence number.
     pub seq: u64,
     /// Records with a sequence number below this one were durable when this
-    /// record was written.
+    /// record was written. Never more than the writer knew; 0 when the lag
+    /// saturated.
     pub synced_upto: u64,
     /// The payload bytes.
     pub payload: &'a [u8],
@@ -100,7 +105,21 @@ impl FrameHeader {
     #[must_use]
     pub fn seq_after(&self, after: u64) -> Option<u64> {
         let candidate = (after & !u64::from(u32::MAX)) | u64::from(self.seq_lo);
-        if candidate > after { Some(candidate) } else { candidate.checked_add(1 << 32) }
+        if candidate > after {
+            Some(candidate)
+        } else {
+            candidate.checked_add(1 << 32)
+        }
+    }
+
+    /// The synced watermark this frame declares if it is record `seq`:
+    /// `seq - lag`, or 0 when the lag is saturated at [`MAX_LAG`] (the true
+    /// lag may be larger, so the frame vouches for nothing). `None` when the
+    /// lag exceeds `seq`, which no writer produces.
+    #[must_use]
+    pub fn synced_upto(&self, seq: u64) -> Option<u64> {
+        let synced_upto = seq.checked_sub(u64::from(self.lag))?;
+        Some(if self.lag == MAX_LAG { 0 } else { synced_upto })
     }
 
     /// The checksum this frame should store, given its full bytes
@@ -190,36 +209,51 @@ pub fn decode_record(
     max_len: u32,
 ) -> Result<Decoded<Record<'_>>, FormatError> {
     let Some(&marker) = buf.first() else {
-        return Ok(Decoded::Incomplete { needed: FRAME_HEADER_LEN });
+        return Ok(Decoded::Incomplete {
+            needed: FRAME_HEADER_LEN,
+        });
     };
     if marker != RECORD_MARKER {
         return Err(FormatError::BadMarker { found: marker });
     }
     let Some(header) = FrameHeader::peek(buf) else {
-        return Ok(Decoded::Incomplete { needed: FRAME_HEADER_LEN - buf.len() });
+        return Ok(Decoded::Incomplete {
+            needed: FRAME_HEADER_LEN - buf.len(),
+        });
     };
     if header.len > max_len {
-        return Err(FormatError::TooLarge { len: u64::from(header.len), max: max_len });
+        return Err(FormatError::TooLarge {
+            len: u64::from(header.len),
+            max: max_len,
+        });
     }
     let expected = seq_lo(expected_seq);
     if header.seq_lo != expected {
-        return Err(FormatError::SeqMismatch { expected, found: header.seq_lo });
+        return Err(FormatError::SeqMismatch {
+            expected,
+            found: header.seq_lo,
+        });
     }
-    if u64::from(header.lag) > expected_seq {
+    let Some(synced_upto) = header.synced_upto(expected_seq) else {
         return Err(FormatError::BadWatermark { lag: header.lag });
-    }
+    };
     // `len <= max_len <= u32::MAX`, which fits `usize` on every supported target.
     let frame_len = FRAME_HEADER_LEN.saturating_add(header.len as usize);
     if buf.len() < frame_len {
-        return Ok(Decoded::Incomplete { needed: frame_len - buf.len() });
+        return Ok(Decoded::Incomplete {
+            needed: frame_len - buf.len(),
+        });
     }
     let computed = header.computed_crc(buf).unwrap_or(!header.crc);
     if computed != header.crc {
-        return Err(FormatError::ChecksumMismatch { stored: header.crc, computed });
+        return Err(FormatError::ChecksumMismatch {
+            stored: header.crc,
+            computed,
+        });
     }
     Ok(Decoded::Complete(Record {
         seq: expected_seq,
-        synced_upto: expected_seq - u64::from(header.lag),
+        synced_upto,
         payload: &buf[FRAME_HEADER_LEN..frame_len],
         frame_len,
     }))
@@ -234,7 +268,10 @@ pub const fn seq_lo(seq: u64) -> u32 {
 fn check_len(len: usize, max_len: u32) -> Result<u32, FormatError> {
     match u32::try_from(len) {
         Ok(len) if len <= max_len => Ok(len),
-        _ => Err(FormatError::TooLarge { len: len as u64, max: max_len }),
+        _ => Err(FormatError::TooLarge {
+            len: len as u64,
+            max: max_len,
+        }),
     }
 }
 
@@ -250,7 +287,12 @@ mod tests {
         let decoded = decode_record(&out, 7, DEFAULT_MAX_RECORD_LEN).unwrap();
         assert_eq!(
             decoded,
-            Decoded::Complete(Record { seq: 7, synced_upto: 5, payload: b"hello", frame_len: n })
+            Decoded::Complete(Record {
+                seq: 7,
+                synced_upto: 5,
+                payload: b"hello",
+                frame_len: n
+            })
         );
     }
 
@@ -259,7 +301,13 @@ mod tests {
         let mut out = Vec::new();
         encode_record(&mut out, 7, 7, b"x", DEFAULT_MAX_RECORD_LEN).unwrap();
         let err = decode_record(&out, 8, DEFAULT_MAX_RECORD_LEN).unwrap_err();
-        assert_eq!(err, FormatError::SeqMismatch { expected: 8, found: 7 });
+        assert_eq!(
+            err,
+            FormatError::SeqMismatch {
+                expected: 8,
+                found: 7
+            }
+        );
     }
 
     #[test]
@@ -270,7 +318,11 @@ mod tests {
         assert_eq!(err, FormatError::TooLarge { len: 100, max: 99 });
         let err = encode_record(&mut out, 1, 0, &[1; 100], 99).unwrap_err();
         assert_eq!(err, FormatError::TooLarge { len: 100, max: 99 });
-        assert_eq!(out.len(), FRAME_HEADER_LEN + 100, "a refused frame leaves no bytes behind");
+        assert_eq!(
+            out.len(),
+            FRAME_HEADER_LEN + 100,
+            "a refused frame leaves no bytes behind"
+        );
     }
 
     #[test]
@@ -282,12 +334,31 @@ mod tests {
         else {
             panic!("a whole frame must decode");
         };
-        assert_eq!(rec.synced_upto, 10);
+        // The true watermark is 0; `seq - MAX_LAG` = 10 would overstate it.
+        assert_eq!(rec.synced_upto, 0);
+        let h = FrameHeader::peek(&out).unwrap();
+        assert_eq!(h.lag, MAX_LAG);
+        assert_eq!(h.synced_upto(seq), Some(0));
+        // One below saturation is still exact.
+        assert_eq!(
+            FrameHeader {
+                lag: MAX_LAG - 1,
+                ..h
+            }
+            .synced_upto(seq),
+            Some(11)
+        );
+        assert_eq!(FrameHeader { lag: 5, ..h }.synced_upto(4), None);
     }
 
     #[test]
     fn seq_after_finds_the_next_match() {
-        let h = FrameHeader { lag: 0, len: 0, seq_lo: 5, crc: 0 };
+        let h = FrameHeader {
+            lag: 0,
+            len: 0,
+            seq_lo: 5,
+            crc: 0,
+        };
         assert_eq!(h.seq_after(3), Some(5));
         assert_eq!(h.seq_after(5), Some(5 + (1 << 32)));
         assert_eq!(h.seq_after((1 << 32) + 2), Some((1 << 32) + 5));

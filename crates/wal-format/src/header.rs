@@ -58,7 +58,11 @@ impl FileHeader {
         let mut tag = [0; APP_TAG_LEN];
         let n = app_tag.len().min(APP_TAG_LEN);
         tag[..n].copy_from_slice(&app_tag[..n]);
-        Self { app_tag: tag, app_version, base_seq }
+        Self {
+            app_tag: tag,
+            app_version,
+            base_seq,
+        }
     }
 
     /// Encodes the header, checksum included.
@@ -98,7 +102,9 @@ impl FileHeader {
             }
         }
         if buf.len() < HEADER_LEN {
-            return Ok(Decoded::Incomplete { needed: HEADER_LEN - buf.len() });
+            return Ok(Decoded::Incomplete {
+                needed: HEADER_LEN - buf.len(),
+            });
         }
         let stored = read_u32(buf, HEADER_CRC_OFFSET).unwrap_or_default();
         let computed = masked_crc(&[&buf[..HEADER_CRC_OFFSET]]);
@@ -118,7 +124,11 @@ impl FileHeader {
     /// The application tag with its zero padding removed.
     #[must_use]
     pub fn app_tag_trimmed(&self) -> &[u8] {
-        let end = self.app_tag.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+        let end = self
+            .app_tag
+            .iter()
+            .rposition(|&b| b != 0)
+            .map_or(0, |i| i + 1);
         &self.app_tag[..end]
     }
 }
@@ -156,7 +166,9 @@ mod tests {
         for n in 0..HEADER_LEN {
             assert_eq!(
                 FileHeader::decode(&bytes[..n]),
-                Ok(Decoded::Incomplete { needed: HEADER_LEN - n }),
+                Ok(Decoded::Incomplete {
+                    needed: HEADER_LEN - n
+                }),
                 "prefix of {n} bytes"
             );
         }
@@ -164,9 +176,18 @@ mod tests {
 
     #[test]
     fn foreign_bytes_are_not_a_log() {
-        assert_eq!(FileHeader::decode(b"hello world"), Err(FormatError::NotALog));
-        assert_eq!(FileHeader::decode(&[0; HEADER_LEN]), Err(FormatError::NotALog));
-        assert_eq!(FileHeader::decode(&[0x89, b'W', b'X']), Err(FormatError::NotALog));
+        assert_eq!(
+            FileHeader::decode(b"hello world"),
+            Err(FormatError::NotALog)
+        );
+        assert_eq!(
+            FileHeader::decode(&[0; HEADER_LEN]),
+            Err(FormatError::NotALog)
+        );
+        assert_eq!(
+            FileHeader::decode(&[0x89, b'W', b'X']),
+            Err(FormatError::NotALog)
+        );
     }
 
     #[test]
@@ -176,7 +197,10 @@ mod tests {
             let mut damaged = bytes;
             damaged[bit / 8] ^= 1 << (bit % 8);
             let result = FileHeader::decode(&damaged);
-            assert!(result.is_err(), "flip of bit {bit} went unnoticed: {result:?}");
+            assert!(
+                result.is_err(),
+                "flip of bit {bit} went unnoticed: {result:?}"
+            );
         }
     }
 
@@ -186,7 +210,10 @@ mod tests {
         bytes[VERSION_OFFSET..APP_TAG_OFFSET].copy_from_slice(&2u32.to_le_bytes());
         assert_eq!(
             FileHeader::decode(&bytes),
-            Err(FormatError::UnsupportedVersion { found: 2, supported: 1 })
+            Err(FormatError::UnsupportedVersion {
+                found: 2,
+                supported: 1
+            })
         );
     }
 }

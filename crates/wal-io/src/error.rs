@@ -1,0 +1,161 @@
+//! The one error type of this crate.
+
+use std::io;
+use std::path::PathBuf;
+
+use wal_format::FormatError;
+
+/// A boxed error from caller-supplied code (a replay or encode callback).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Everything that can go wrong opening, appending to or rewriting a log.
+///
+/// Converts into `io::Error` (with this value reachable through
+/// [`io::Error::get_ref`]) for callers whose API speaks `io::Result`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WalError {
+    /// A storage operation failed.
+    #[error("{op} {path} failed")]
+    Io {
+        /// What was being done, e.g. "writing to".
+        op: &'static str,
+        /// The file or directory concerned.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// Another handle, in this process or another, holds the log open.
+    #[error(
+        "{path} is already open by another writer (in this process or another); close that handle first"
+    )]
+    AlreadyOpen {
+        /// The log's path.
+        path: PathBuf,
+    },
+    /// The file is not a log (wrong magic); it was left untouched.
+    #[error(
+        "{path} is not a log file written by this library; it was left untouched (check the path)"
+    )]
+    NotALog {
+        /// The file's path.
+        path: PathBuf,
+    },
+    /// The header is damaged or from a newer format version; the file was
+    /// left untouched.
+    #[error("{path} has an unusable log header; it was left untouched")]
+    BadHeader {
+        /// The file's path.
+        path: PathBuf,
+        /// What is wrong with the header.
+        #[source]
+        source: FormatError,
+    },
+    /// The log was written by another application or codec; the file was
+    /// left untouched.
+    #[error(
+        "{path} was written by application {found:?}, not {expected:?}; it was left untouched (open it with the matching application or types)"
+    )]
+    WrongApp {
+        /// The tag this reader expects.
+        expected: String,
+        /// The tag found in the header.
+        found: String,
+        /// The file's path.
+        path: PathBuf,
+    },
+    /// Synced data is damaged: a later valid record proves that the record
+    /// at `offset` had been made durable, so this is not a torn write. The
+    /// file was left untouched.
+    #[error(
+        "{path} is corrupt at byte {offset} (record {seq}): a valid record at byte {vouched_by} proves this data had been synced, so it is not a torn write. The file was left untouched; restore it from a backup, or open it in salvage mode to keep the {valid_records} records before the damage after the bytes from {offset} on are copied to a sibling file"
+    )]
+    Corrupt {
+        /// The log's path.
+        path: PathBuf,
+        /// Byte offset of the first damaged record.
+        offset: u64,
+        /// Sequence number of the first damaged record.
+        seq: u64,
+        /// Byte offset of the later record that vouches for the damaged one.
+        vouched_by: u64,
+        /// Valid records before the damage.
+        valid_records: u64,
+        /// What is wrong with the damaged bytes (`None`: a frame cut short).
+        #[source]
+        source: Option<FormatError>,
+    },
+    /// The replay callback rejected a record; the file was left untouched.
+    #[error("record {seq} at byte {offset} of {path} was rejected; the file was left untouched")]
+    Replay {
+        /// The log's path.
+        path: PathBuf,
+        /// The record's sequence number.
+        seq: u64,
+        /// The record's byte offset.
+        offset: u64,
+        /// The callback's error.
+        #[source]
+        source: BoxError,
+    },
+    /// An encode callback failed; nothing was written.
+    #[error("encoding a record failed; nothing was written")]
+    Encode {
+        /// The callback's error.
+        #[source]
+        source: BoxError,
+    },
+    /// A record is larger than the configured bound; nothing was written.
+    #[error(
+        "a record of {len} bytes exceeds the limit of {max} bytes; nothing was written (raise max_record_len to store it)"
+    )]
+    RecordTooLarge {
+        /// The payload's length.
+        len: u64,
+        /// The bound in force.
+        max: u32,
+    },
+    /// An earlier write, sync or rewrite failed, so the log refuses writes:
+    /// what reached the disk is unknown until it is reopened.
+    #[error(
+        "the log refuses writes since an earlier failure ({first}); drop it and reopen to re-validate from disk"
+    )]
+    Poisoned {
+        /// A description of the first failure.
+        first: String,
+    },
+}
+
+impl WalError {
+    pub(crate) fn io(op: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
+        Self::Io {
+            op,
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// The `io::ErrorKind` this error maps to.
+    #[must_use]
+    pub fn kind(&self) -> io::ErrorKind {
+        match self {
+            Self::Io { source, .. } => source.kind(),
+            Self::AlreadyOpen { .. } => io::ErrorKind::WouldBlock,
+            Self::NotALog { .. }
+            | Self::BadHeader { .. }
+            | Self::WrongApp { .. }
+            | Self::Corrupt { .. }
+            | Self::Replay { .. }
+            | Self::Encode { .. }
+            | Self::RecordTooLarge { .. } => io::ErrorKind::InvalidData,
+            Self::Poisoned { .. } => io::ErrorKind::Other,
+        }
+    }
+}
+
+impl From<WalError> for io::Error {
+    fn from(e: WalError) -> Self {
+        io::Error::new(e.kind(), e)
+    }
+}

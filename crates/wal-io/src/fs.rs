@@ -1,0 +1,131 @@
+//! [`FsStorage`]: the [`Storage`] trait over real files.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+use crate::storage::{OpenMode, Storage, StorageFile, StorageLock};
+
+/// Real files through `std::fs`.
+///
+/// Writes use positioned `pwrite(2)`, syncs `fdatasync(2)`, and directory
+/// syncs `fsync(2)` on the directory. Locks are `flock`-style advisory locks
+/// (`File::try_lock`) on a sidecar file, held by this process's open file
+/// description: another process, or another open of the same path in this
+/// process, cannot take it until the guard is dropped or the process dies.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FsStorage;
+
+impl FsStorage {
+    /// The real file system.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self
+    }
+}
+
+#[derive(Debug)]
+struct FsFile(File);
+
+#[derive(Debug)]
+struct FsLock(File);
+
+impl Drop for FsLock {
+    fn drop(&mut self) {
+        // Unlock explicitly rather than relying on close(2): a child forked
+        // by another thread may still hold a copy of this descriptor, which
+        // would otherwise keep the lock alive. Nothing useful can be done
+        // with an unlock failure while dropping; closing follows anyway.
+        let _ = self.0.unlock();
+    }
+}
+
+impl StorageLock for FsLock {}
+
+impl Storage for FsStorage {
+    fn open(&self, path: &Path, mode: OpenMode) -> io::Result<Box<dyn StorageFile>> {
+        let mut options = OpenOptions::new();
+        options.read(true).write(true);
+        if mode == OpenMode::CreateNew {
+            options.create_new(true);
+        }
+        let file = options.open(path)?;
+        if file.metadata()?.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::IsADirectory,
+                "is a directory",
+            ));
+        }
+        Ok(Box::new(FsFile(file)))
+    }
+
+    fn file_exists(&self, path: &Path) -> io::Result<bool> {
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_dir() => Err(io::Error::new(
+                io::ErrorKind::IsADirectory,
+                "is a directory",
+            )),
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        std::fs::rename(from, to)
+    }
+
+    fn remove(&self, path: &Path) -> io::Result<()> {
+        std::fs::remove_file(path)
+    }
+
+    fn sync_dir(&self, dir: &Path) -> io::Result<()> {
+        File::open(dir)?.sync_all()
+    }
+
+    fn lock(&self, path: &Path) -> io::Result<Box<dyn StorageLock>> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)?;
+        match file.try_lock() {
+            Ok(()) => Ok(Box::new(FsLock(file))),
+            Err(TryLockError::WouldBlock) => Err(io::ErrorKind::WouldBlock.into()),
+            Err(TryLockError::Error(e)) => Err(e),
+        }
+    }
+}
+
+impl StorageFile for FsFile {
+    fn len(&self) -> io::Result<u64> {
+        Ok(self.0.metadata()?.len())
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        let mut done = 0;
+        while done < buf.len() {
+            match self.0.read_at(&mut buf[done..], offset + done as u64) {
+                Ok(0) => break,
+                Ok(n) => done += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(done)
+    }
+
+    fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()> {
+        self.0.write_all_at(data, offset)
+    }
+
+    fn set_len(&mut self, len: u64) -> io::Result<()> {
+        self.0.set_len(len)
+    }
+
+    fn sync_data(&mut self) -> io::Result<()> {
+        self.0.sync_data()
+    }
+}

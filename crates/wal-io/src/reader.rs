@@ -1,0 +1,167 @@
+//! Reading a log's records front to back, and looking past damage.
+//!
+//! Memory is bounded by the read buffer and the largest record, never by
+//! the file: a frame's length is checked against the bound and against the
+//! bytes left in the file before the buffer grows for it.
+
+use std::io;
+
+use wal_format::{Decoded, FRAME_HEADER_LEN, FormatError, FrameHeader, Record, decode_record};
+
+use crate::storage::StorageFile;
+
+/// A window over a file, refilled on demand.
+pub(crate) struct Reader<'f> {
+    file: &'f dyn StorageFile,
+    file_len: u64,
+    chunk: usize,
+    buf: Vec<u8>,
+    /// File offset of `buf[0]`.
+    start: u64,
+}
+
+/// Where and why reading stopped before the end of the file.
+#[derive(Debug)]
+pub(crate) struct Stop {
+    pub offset: u64,
+    pub seq: u64,
+    /// `None`: the bytes end inside a frame.
+    pub cause: Option<FormatError>,
+}
+
+impl<'f> Reader<'f> {
+    pub(crate) fn new(file: &'f dyn StorageFile, file_len: u64, chunk: usize) -> Self {
+        let chunk = chunk.max(FRAME_HEADER_LEN * 64);
+        Self {
+            file,
+            file_len,
+            chunk,
+            buf: Vec::new(),
+            start: 0,
+        }
+    }
+
+    /// Up to `want` bytes at `offset` (fewer only at the end of the file).
+    pub(crate) fn get(&mut self, offset: u64, want: usize) -> io::Result<&[u8]> {
+        let avail = usize::try_from(self.file_len.saturating_sub(offset)).unwrap_or(usize::MAX);
+        let want = want.min(avail);
+        let end = offset + want as u64;
+        let buf_end = self.start + self.buf.len() as u64;
+        if offset < self.start || end > buf_end {
+            let len = want.max(self.chunk).min(avail);
+            self.buf.resize(len, 0);
+            crate::storage::read_exact_at(self.file, offset, &mut self.buf)?;
+            self.start = offset;
+            // Give back memory a huge record took, once it is behind us.
+            if self.buf.capacity() > 2 * self.chunk && len <= self.chunk {
+                self.buf.shrink_to(self.chunk);
+            }
+        }
+        let from = usize::try_from(offset - self.start).unwrap_or(usize::MAX);
+        Ok(&self.buf[from..from + want])
+    }
+
+    /// Decodes the record at `offset`, expected to be number `seq`.
+    /// `Ok(Err(stop))` when the bytes there are damaged or cut short.
+    pub(crate) fn record(
+        &mut self,
+        offset: u64,
+        seq: u64,
+        max_len: u32,
+    ) -> io::Result<Result<Record<'_>, Stop>> {
+        let avail = self.file_len.saturating_sub(offset);
+        let mut want = self.chunk;
+        loop {
+            let bytes = self.get(offset, want)?;
+            let got = bytes.len();
+            match decode_record(bytes, seq, max_len) {
+                Ok(Decoded::Complete(_)) => break,
+                Ok(Decoded::Incomplete { needed }) if (got as u64) < avail => {
+                    want = got.saturating_add(needed);
+                }
+                Ok(Decoded::Incomplete { .. }) => {
+                    return Ok(Err(Stop {
+                        offset,
+                        seq,
+                        cause: None,
+                    }));
+                }
+                Err(e) => {
+                    return Ok(Err(Stop {
+                        offset,
+                        seq,
+                        cause: Some(e),
+                    }));
+                }
+            }
+        }
+        // Decode again to hand out a borrow tied to `self`; the bytes are
+        // already in the buffer, so this does no I/O.
+        let bytes = self.get(offset, want)?;
+        match decode_record(bytes, seq, max_len) {
+            Ok(Decoded::Complete(record)) => Ok(Ok(record)),
+            _ => Err(io::Error::other("log changed while it was being read")),
+        }
+    }
+
+    /// Looks for a valid record after the damage at `stop` that declares
+    /// the damaged record synced (its watermark is above `stop.seq`).
+    /// Returns that record's offset.
+    pub(crate) fn find_voucher(&mut self, stop: &Stop, max_len: u32) -> io::Result<Option<u64>> {
+        let mut x = stop.offset + 1;
+        let file_len = self.file_len;
+        while x + FRAME_HEADER_LEN as u64 <= file_len {
+            let window = self.get(x, self.chunk)?;
+            let scan_end = window.len().saturating_sub(FRAME_HEADER_LEN - 1);
+            let mut i = 0;
+            let mut found = None;
+            while i < scan_end {
+                let Some(pos) = window[i..scan_end]
+                    .iter()
+                    .position(|&b| b == wal_format::frame::RECORD_MARKER)
+                else {
+                    i = scan_end;
+                    break;
+                };
+                i += pos;
+                if let Some(header) = FrameHeader::peek(&window[i..]) {
+                    let at = x + i as u64;
+                    if let Some(seq) = vouching_seq(&header, stop, at, file_len, max_len) {
+                        found = Some((at, seq, FRAME_HEADER_LEN + header.len as usize));
+                        i += 1;
+                        break;
+                    }
+                }
+                i += 1;
+            }
+            if let Some((at, seq, frame_len)) = found {
+                // Verify the candidate in full; this may move the window.
+                let bytes = self.get(at, frame_len)?;
+                if let Ok(Decoded::Complete(_)) = decode_record(bytes, seq, max_len) {
+                    return Ok(Some(at));
+                }
+                x = at + 1;
+                continue;
+            }
+            x += i as u64;
+        }
+        Ok(None)
+    }
+}
+
+/// The sequence number a frame at `at` would have if it were a real record
+/// written after the damage at `stop` that vouches for it, checking every
+/// field that can be checked without the checksum.
+fn vouching_seq(h: &FrameHeader, stop: &Stop, at: u64, file_len: u64, max_len: u32) -> Option<u64> {
+    if h.len > max_len || at + FRAME_HEADER_LEN as u64 + u64::from(h.len) > file_len {
+        return None;
+    }
+    let seq = h.seq_after(stop.seq)?;
+    // At most one record per frame header's worth of bytes since the damage.
+    let max_records_between = (at - stop.offset) / FRAME_HEADER_LEN as u64 + 1;
+    if seq - stop.seq > max_records_between {
+        return None;
+    }
+    let synced_upto = seq.checked_sub(u64::from(h.lag))?;
+    (synced_upto > stop.seq).then_some(seq)
+}

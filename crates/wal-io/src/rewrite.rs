@@ -1,0 +1,180 @@
+//! Atomic rewrite: replace the whole log with a new sequence of records.
+
+use wal_format::{FileHeader, FormatError, begin_record, finish_record};
+
+use crate::error::{BoxError, WalError};
+use crate::recover::sibling;
+use crate::storage::{OpenMode, StorageFile, parent_dir};
+use crate::wal::Wal;
+
+/// Receives the records of a rewrite; see [`Wal::rewrite`].
+#[derive(Debug)]
+pub struct RewriteWriter<'w> {
+    file: &'w mut dyn StorageFile,
+    buf: Vec<u8>,
+    /// Bytes written to the file so far.
+    written: u64,
+    next_seq: u64,
+    base_seq: u64,
+    max_record_len: u32,
+    flush_at: usize,
+    /// An I/O error that must fail the rewrite even if the caller ignores it.
+    failed: Option<std::io::Error>,
+}
+
+impl RewriteWriter<'_> {
+    /// Adds a record with `payload`.
+    pub fn push(&mut self, payload: &[u8]) -> Result<(), WalError> {
+        self.push_with(|buf| {
+            buf.extend_from_slice(payload);
+            Ok::<(), std::convert::Infallible>(())
+        })
+    }
+
+    /// Adds a record whose payload `encode` appends to the buffer it is
+    /// given.
+    pub fn push_with<E: Into<BoxError>>(
+        &mut self,
+        encode: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
+    ) -> Result<(), WalError> {
+        if let Some(e) = &self.failed {
+            return Err(WalError::io(
+                "writing to",
+                "the rewrite's temporary file",
+                clone_io(e),
+            ));
+        }
+        let start = begin_record(&mut self.buf);
+        if let Err(e) = encode(&mut self.buf) {
+            self.buf.truncate(start);
+            return Err(WalError::Encode { source: e.into() });
+        }
+        match finish_record(
+            &mut self.buf,
+            start,
+            self.next_seq,
+            self.base_seq,
+            self.max_record_len,
+        ) {
+            Ok(_) => self.next_seq += 1,
+            Err(FormatError::TooLarge { len, max }) => {
+                return Err(WalError::RecordTooLarge { len, max });
+            }
+            Err(e) => {
+                return Err(WalError::Encode {
+                    source: Box::new(e),
+                });
+            }
+        }
+        if self.buf.len() >= self.flush_at {
+            self.write_out()?;
+        }
+        Ok(())
+    }
+
+    /// Records pushed so far.
+    #[must_use]
+    pub fn records(&self) -> u64 {
+        self.next_seq - self.base_seq
+    }
+
+    fn write_out(&mut self) -> Result<(), WalError> {
+        if let Err(e) = self.file.write_at(self.written, &self.buf) {
+            let err = WalError::io("writing to", "the rewrite's temporary file", clone_io(&e));
+            self.failed = Some(e);
+            return Err(err);
+        }
+        self.written += self.buf.len() as u64;
+        self.buf.clear();
+        Ok(())
+    }
+}
+
+fn clone_io(e: &std::io::Error) -> std::io::Error {
+    match e.raw_os_error() {
+        Some(code) => std::io::Error::from_raw_os_error(code),
+        None => std::io::Error::new(e.kind(), e.to_string()),
+    }
+}
+
+impl Wal {
+    /// Replaces the whole log, atomically, with the records `fill` pushes,
+    /// then keeps appending to the new file. Returns the number of records
+    /// written.
+    ///
+    /// The records go to `<log><temp_suffix>`, which is synced, renamed over
+    /// the log, and made durable by syncing the directory. A crash at any
+    /// point leaves either the old log or the new one. Sequence numbers go
+    /// on from where the old log ended.
+    ///
+    /// If `fill` fails, the temporary file is removed and the log is
+    /// unchanged and still usable. If storage fails, the log is unchanged
+    /// (or replaced, if only the final directory sync failed) and poisoned.
+    pub fn rewrite<F>(&mut self, fill: F) -> Result<u64, WalError>
+    where
+        F: FnOnce(&mut RewriteWriter<'_>) -> Result<(), WalError>,
+    {
+        self.check_poison()?;
+        let tmp = sibling(&self.path, &self.opts.temp_suffix);
+        let dir = parent_dir(&self.path).to_path_buf();
+        let mut file = match self.storage.open(&tmp, OpenMode::CreateNew) {
+            Ok(f) => f,
+            Err(e) => return Err(self.poison_with(WalError::io("creating", &tmp, e))),
+        };
+        let base_seq = self.next_seq;
+        let header = FileHeader::new(&self.opts.app_tag, self.header.app_version, base_seq);
+        let mut writer = RewriteWriter {
+            file: &mut *file,
+            buf: Vec::with_capacity(self.opts.buf_capacity.max(4096)),
+            written: 0,
+            next_seq: base_seq,
+            base_seq,
+            max_record_len: self.opts.max_record_len,
+            flush_at: self.opts.buf_capacity.max(4096),
+            failed: None,
+        };
+        writer.buf.extend_from_slice(&header.encode());
+        let filled = fill(&mut writer).and_then(|()| match writer.failed.take() {
+            Some(e) => Err(WalError::io("writing to", &tmp, e)),
+            None => writer.write_out(),
+        });
+        let (written, next_seq) = (writer.written, writer.next_seq);
+        let io_failed = writer.failed.is_some();
+        drop(writer);
+        let synced = filled.and_then(|()| {
+            file.sync_data()
+                .map_err(|e| WalError::io("syncing", &tmp, e))
+        });
+        if let Err(err) = synced {
+            drop(file);
+            // Best effort: the open after a crash removes it otherwise.
+            if self.storage.remove(&tmp).is_ok() {
+                let _ = self.storage.sync_dir(&dir);
+            }
+            let encode_only = matches!(
+                err,
+                WalError::Encode { .. } | WalError::RecordTooLarge { .. }
+            );
+            return Err(if encode_only && !io_failed {
+                err
+            } else {
+                self.poison_with(err)
+            });
+        }
+        if let Err(e) = self.storage.rename(&tmp, &self.path) {
+            return Err(self.poison_with(WalError::io("renaming over", &self.path, e)));
+        }
+        // From here on the new file is the log, durable or not.
+        self.file = file;
+        self.header = header;
+        self.len = written;
+        self.records = next_seq - base_seq;
+        self.next_seq = next_seq;
+        self.synced_upto = base_seq;
+        if let Err(e) = self.storage.sync_dir(&dir) {
+            return Err(self.poison_with(WalError::io("syncing directory of", &self.path, e)));
+        }
+        self.synced_upto = next_seq;
+        Ok(self.records)
+    }
+}

@@ -1,0 +1,115 @@
+//! The `Storage` trait: the only code that touches a file system.
+//!
+//! [`Wal`](crate::Wal) does all of its I/O through these traits, so the same
+//! logic runs over real files ([`FsStorage`](crate::FsStorage)) and over the
+//! deterministic, fault-injecting simulation (`SimStorage`, behind the `sim`
+//! feature) that the crash tests use.
+//!
+//! Implementations report failures as `io::Error`; they never retry. A
+//! caller that sees an error from a write, `set_len` or `sync_data` must
+//! assume nothing about what reached the disk.
+
+use std::fmt::Debug;
+use std::io;
+use std::path::Path;
+
+/// How [`Storage::open`] treats a missing or existing file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// Open an existing file; `NotFound` if there is none.
+    Existing,
+    /// Create a new, empty file; `AlreadyExists` if the path is taken.
+    CreateNew,
+}
+
+/// A file system, as far as a log needs one.
+///
+/// Namespace changes (`open` with [`OpenMode::CreateNew`], `rename`,
+/// `remove`) are durable only after [`sync_dir`](Storage::sync_dir) on the
+/// parent directory returns: a crash before that may undo them.
+pub trait Storage: Send + Sync + Debug {
+    /// Opens `path` for reading and writing. Opening a directory fails.
+    fn open(&self, path: &Path, mode: OpenMode) -> io::Result<Box<dyn StorageFile>>;
+
+    /// Whether a file (not a directory) exists at `path`. A directory at
+    /// `path` is an error of kind `IsADirectory`; a missing parent
+    /// directory is `Ok(false)`.
+    fn file_exists(&self, path: &Path) -> io::Result<bool>;
+
+    /// Atomically replaces `to` with `from` (POSIX `rename(2)`).
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
+
+    /// Removes the file at `path`; `NotFound` if there is none.
+    fn remove(&self, path: &Path) -> io::Result<()>;
+
+    /// Makes every completed create, rename and remove in directory `dir`
+    /// durable (`fsync` on the directory).
+    fn sync_dir(&self, dir: &Path) -> io::Result<()>;
+
+    /// Takes an exclusive lock named by `path` (creating the lock file if
+    /// needed), without waiting: if another holder, in this process or any
+    /// other, has it, fails with kind `WouldBlock`. The lock is held until
+    /// the returned guard is dropped or the holding process dies.
+    fn lock(&self, path: &Path) -> io::Result<Box<dyn StorageLock>>;
+}
+
+/// An open file.
+///
+/// Writes become visible to reads at once; they are durable only after
+/// [`sync_data`](StorageFile::sync_data) returns `Ok`.
+pub trait StorageFile: Send + Debug {
+    /// The file's current length in bytes.
+    fn len(&self) -> io::Result<u64>;
+
+    /// Reads up to `buf.len()` bytes at `offset`; returns fewer only at the
+    /// end of the file (0 at or past it).
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize>;
+
+    /// Writes all of `data` at `offset`, extending the file as needed, with
+    /// one system call where the platform allows. On error, any prefix of
+    /// `data` may have been written.
+    fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()>;
+
+    /// Truncates or extends (with zeros) the file to `len` bytes.
+    fn set_len(&mut self, len: u64) -> io::Result<()>;
+
+    /// Makes the file's data and length durable (`fdatasync`). After an
+    /// error, the unsynced writes may be lost even if they stay readable,
+    /// and a later call may report success without making them durable
+    /// (Linux's behaviour): never retry and trust it.
+    fn sync_data(&mut self) -> io::Result<()>;
+}
+
+/// A held exclusive lock; dropping it releases the lock.
+pub trait StorageLock: Send + Debug {}
+
+/// Reads exactly `buf.len()` bytes at `offset`, or fails with
+/// `UnexpectedEof`.
+pub fn read_exact_at(
+    file: &dyn StorageFile,
+    mut offset: u64,
+    mut buf: &mut [u8],
+) -> io::Result<()> {
+    while !buf.is_empty() {
+        match file.read_at(offset, buf) {
+            Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+            Ok(n) => {
+                offset += n as u64;
+                buf = &mut buf[n..];
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// The directory holding `path`, for [`Storage::sync_dir`]: its parent, or
+/// `.` for a bare file name.
+#[must_use]
+pub fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}

@@ -1,0 +1,254 @@
+//! [`Wal`]: an open log, its appends, syncs and statistics.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use wal_format::{FileHeader, FormatError, begin_record, finish_record};
+
+use crate::error::{BoxError, WalError};
+use crate::options::WalOptions;
+use crate::storage::{Storage, StorageFile, StorageLock};
+
+/// An open, exclusively locked log file.
+///
+/// Every append hands its bytes to the operating system before it returns
+/// (one positioned write per call), so a killed process loses nothing an
+/// append acknowledged; [`sync`](Wal::sync) makes them survive power loss.
+/// See the [crate docs](crate) for recovery.
+#[derive(Debug)]
+pub struct Wal {
+    pub(crate) storage: Arc<dyn Storage>,
+    pub(crate) path: PathBuf,
+    pub(crate) file: Box<dyn StorageFile>,
+    pub(crate) header: FileHeader,
+    pub(crate) opts: WalOptions,
+    /// Bytes of valid log (header included): where the next frame goes.
+    pub(crate) len: u64,
+    /// Records in the file.
+    pub(crate) records: u64,
+    /// Sequence number of the next record.
+    pub(crate) next_seq: u64,
+    /// Records below this sequence number are durable.
+    pub(crate) synced_upto: u64,
+    pub(crate) buf: Vec<u8>,
+    pub(crate) poison: Option<String>,
+    // Declared last so the lock is released after the file is closed.
+    pub(crate) _lock: Box<dyn StorageLock>,
+}
+
+/// A log's size and durability, as [`Wal::stats`] reports them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WalStats {
+    /// Bytes in the file, header included.
+    pub bytes: u64,
+    /// Records in the file.
+    pub records: u64,
+    /// Records appended since the last successful sync.
+    pub unsynced_records: u64,
+    /// Sequence number the next record will get.
+    pub next_seq: u64,
+}
+
+/// Records gathered for one write; see [`Wal::batch`].
+#[derive(Debug)]
+pub struct Batch<'w> {
+    wal: &'w mut Wal,
+    first_seq: u64,
+    count: u64,
+}
+
+impl Wal {
+    /// The log's path.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The file header (application tag and version, base sequence number).
+    #[must_use]
+    pub fn header(&self) -> &FileHeader {
+        &self.header
+    }
+
+    /// The options the log was opened with.
+    #[must_use]
+    pub fn options(&self) -> &WalOptions {
+        &self.opts
+    }
+
+    /// Current size and durability.
+    #[must_use]
+    pub fn stats(&self) -> WalStats {
+        WalStats {
+            bytes: self.len,
+            records: self.records,
+            unsynced_records: self.next_seq - self.synced_upto,
+            next_seq: self.next_seq,
+        }
+    }
+
+    /// The first failure that poisoned the log, if any.
+    #[must_use]
+    pub fn poisoned(&self) -> Option<&str> {
+        self.poison.as_deref()
+    }
+
+    /// Appends one record in one write; returns its sequence number.
+    pub fn append(&mut self, payload: &[u8]) -> Result<u64, WalError> {
+        let mut batch = self.batch()?;
+        batch.push(payload)?;
+        Ok(batch.commit()?.start)
+    }
+
+    /// Appends every payload in one write; returns their sequence numbers.
+    /// A crash may keep any prefix of them: for all-or-nothing, put them in
+    /// one record.
+    pub fn append_many<'p>(
+        &mut self,
+        payloads: impl IntoIterator<Item = &'p [u8]>,
+    ) -> Result<Range<u64>, WalError> {
+        let mut batch = self.batch()?;
+        for payload in payloads {
+            batch.push(payload)?;
+        }
+        batch.commit()
+    }
+
+    /// Starts gathering records to append in one write with
+    /// [`Batch::commit`]. Fails if the log is poisoned.
+    pub fn batch(&mut self) -> Result<Batch<'_>, WalError> {
+        self.check_poison()?;
+        self.buf.clear();
+        let first_seq = self.next_seq;
+        Ok(Batch {
+            wal: self,
+            first_seq,
+            count: 0,
+        })
+    }
+
+    /// Checks for poisoning. Appends reach the operating system before they
+    /// return, so there is no user-space buffer to flush.
+    pub fn flush(&mut self) -> Result<(), WalError> {
+        self.check_poison()
+    }
+
+    /// Makes every appended record durable (`fdatasync`). On failure the
+    /// log is poisoned: the sync is never retried and trusted.
+    pub fn sync(&mut self) -> Result<(), WalError> {
+        self.check_poison()?;
+        if self.synced_upto == self.next_seq {
+            return Ok(());
+        }
+        if let Err(e) = self.file.sync_data() {
+            return Err(self.poison_with(WalError::io("syncing", &self.path, e)));
+        }
+        self.synced_upto = self.next_seq;
+        Ok(())
+    }
+
+    pub(crate) fn check_poison(&self) -> Result<(), WalError> {
+        match &self.poison {
+            Some(first) => Err(WalError::Poisoned {
+                first: first.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Records `err` as the first failure (if none yet) and returns it.
+    pub(crate) fn poison_with(&mut self, err: WalError) -> WalError {
+        if self.poison.is_none() {
+            let mut text = err.to_string();
+            let mut source = std::error::Error::source(&err);
+            while let Some(s) = source {
+                text.push_str(": ");
+                text.push_str(&s.to_string());
+                source = s.source();
+            }
+            self.poison = Some(text);
+        }
+        err
+    }
+
+    /// Writes `self.buf` at the end of the log as `count` records.
+    fn write_buf(&mut self, count: u64) -> Result<Range<u64>, WalError> {
+        if let Err(e) = self.file.write_at(self.len, &self.buf) {
+            return Err(self.poison_with(WalError::io("writing to", &self.path, e)));
+        }
+        self.len += self.buf.len() as u64;
+        let first = self.next_seq;
+        self.next_seq += count;
+        self.records += count;
+        if self.buf.capacity() > 2 * self.opts.buf_capacity.max(4096) {
+            self.buf = Vec::with_capacity(self.opts.buf_capacity.min(1 << 20));
+        } else {
+            self.buf.clear();
+        }
+        Ok(first..self.next_seq)
+    }
+}
+
+impl Batch<'_> {
+    /// Adds a record with `payload`.
+    pub fn push(&mut self, payload: &[u8]) -> Result<(), WalError> {
+        self.push_with(|buf| {
+            buf.extend_from_slice(payload);
+            Ok::<(), std::convert::Infallible>(())
+        })
+    }
+
+    /// Adds a record whose payload `encode` appends to the buffer it is
+    /// given (so a codec can serialise in place). If `encode` fails, the
+    /// record is dropped and the error returned; the batch stays usable.
+    pub fn push_with<E: Into<BoxError>>(
+        &mut self,
+        encode: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
+    ) -> Result<(), WalError> {
+        let wal = &mut *self.wal;
+        let start = begin_record(&mut wal.buf);
+        if let Err(e) = encode(&mut wal.buf) {
+            wal.buf.truncate(start);
+            return Err(WalError::Encode { source: e.into() });
+        }
+        let seq = self.first_seq + self.count;
+        match finish_record(
+            &mut wal.buf,
+            start,
+            seq,
+            wal.synced_upto,
+            wal.opts.max_record_len,
+        ) {
+            Ok(_) => {
+                self.count += 1;
+                Ok(())
+            }
+            Err(FormatError::TooLarge { len, max }) => Err(WalError::RecordTooLarge { len, max }),
+            Err(e) => Err(WalError::Encode {
+                source: Box::new(e),
+            }),
+        }
+    }
+
+    /// Records gathered so far.
+    #[must_use]
+    pub fn len(&self) -> u64 {
+        self.count
+    }
+
+    /// Whether no record has been gathered.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Writes the gathered records in one write; returns their sequence
+    /// numbers. An empty batch writes nothing.
+    pub fn commit(self) -> Result<Range<u64>, WalError> {
+        if self.count == 0 {
+            return Ok(self.first_seq..self.first_seq);
+        }
+        self.wal.write_buf(self.count)
+    }
+}

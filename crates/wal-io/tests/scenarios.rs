@@ -1,0 +1,153 @@
+//! Scenario tests of `Wal` over real files.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use wal_io::{FsStorage, RecoveryMode, TruncationReason, Wal, WalError, WalOptions};
+
+fn open(path: &Path) -> Result<(Wal, Vec<Vec<u8>>), WalError> {
+    open_with(path, WalOptions::default())
+}
+
+fn open_with(path: &Path, opts: WalOptions) -> Result<(Wal, Vec<Vec<u8>>), WalError> {
+    let mut records = Vec::new();
+    let (wal, _report) = Wal::open(Arc::new(FsStorage::new()), path, opts, |r| {
+        records.push(r.payload.to_vec());
+        Ok(())
+    })?;
+    Ok((wal, records))
+}
+
+#[test]
+fn appends_survive_reopen_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.log");
+    let (mut wal, records) = open(&path).unwrap();
+    assert!(records.is_empty());
+    assert_eq!(wal.append(b"one").unwrap(), 0);
+    assert_eq!(wal.append_many([&b"two"[..], b"three"]).unwrap(), 1..3);
+    wal.sync().unwrap();
+    drop(wal);
+    let (wal, records) = open(&path).unwrap();
+    assert_eq!(
+        records,
+        vec![b"one".to_vec(), b"two".to_vec(), b"three".to_vec()]
+    );
+    assert_eq!(wal.stats().records, 3);
+    assert_eq!(wal.stats().unsynced_records, 0);
+}
+
+#[test]
+fn second_opener_is_refused_until_the_first_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.log");
+    let (wal, _) = open(&path).unwrap();
+    let err = open(&path).unwrap_err();
+    assert!(matches!(err, WalError::AlreadyOpen { .. }), "{err}");
+    drop(wal);
+    assert!(open(&path).is_ok());
+}
+
+#[test]
+fn rewrite_replaces_contents_and_appends_continue() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.log");
+    let (mut wal, _) = open(&path).unwrap();
+    for i in 0..100u32 {
+        wal.append(&i.to_le_bytes()).unwrap();
+    }
+    let n = wal
+        .rewrite(|w| {
+            w.push(b"compacted")?;
+            w.push(b"state")
+        })
+        .unwrap();
+    assert_eq!(n, 2);
+    wal.append(b"after").unwrap();
+    drop(wal);
+    let (wal, records) = open(&path).unwrap();
+    assert_eq!(
+        records,
+        vec![b"compacted".to_vec(), b"state".to_vec(), b"after".to_vec()]
+    );
+    assert_eq!(wal.header().base_seq, 100);
+    assert!(!dir.path().join("events.log.rewrite.tmp").exists());
+}
+
+#[test]
+fn torn_tail_is_truncated_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.log");
+    let (mut wal, _) = open(&path).unwrap();
+    wal.append(b"kept").unwrap();
+    wal.append(b"torn record").unwrap();
+    let full = wal.stats().bytes;
+    drop(wal);
+    let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+    f.set_len(full - 3).unwrap();
+    drop(f);
+    let mut records = Vec::new();
+    let (_wal, report) = Wal::open(
+        Arc::new(FsStorage::new()),
+        &path,
+        WalOptions::default(),
+        |r| {
+            records.push(r.payload.to_vec());
+            Ok(())
+        },
+    )
+    .unwrap();
+    assert_eq!(records, vec![b"kept".to_vec()]);
+    let t = report.truncated.expect("a torn tail is reported");
+    assert_eq!(t.reason, TruncationReason::TornTail);
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), t.offset);
+}
+
+#[test]
+fn synced_corruption_is_refused_untouched_then_salvaged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.log");
+    let (mut wal, _) = open(&path).unwrap();
+    wal.append(b"first").unwrap();
+    let damaged_at = wal.stats().bytes;
+    wal.append(b"second").unwrap();
+    wal.sync().unwrap();
+    wal.append(b"third").unwrap();
+    drop(wal);
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[damaged_at as usize + 20] ^= 0x01;
+    std::fs::write(&path, &bytes).unwrap();
+
+    let err = open(&path).unwrap_err();
+    assert!(
+        matches!(err, WalError::Corrupt { offset, .. } if offset == damaged_at),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        bytes,
+        "a refused open changes nothing"
+    );
+
+    let opts = WalOptions {
+        recovery: RecoveryMode::Salvage,
+        ..WalOptions::default()
+    };
+    let (_wal, records) = open_with(&path, opts).unwrap();
+    assert_eq!(records, vec![b"first".to_vec()]);
+    let copy = dir.path().join(format!("events.log.corrupt-{damaged_at}"));
+    assert_eq!(std::fs::read(copy).unwrap(), bytes[damaged_at as usize..]);
+}
+
+#[test]
+fn foreign_files_are_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.txt");
+    std::fs::write(&path, b"just some text, not a log\n").unwrap();
+    let err = open(&path).unwrap_err();
+    assert!(matches!(err, WalError::NotALog { .. }), "{err}");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        b"just some text, not a log\n"
+    );
+}
