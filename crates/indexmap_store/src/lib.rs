@@ -1,1 +1,19 @@
-//! placeholder
+#![doc = include_str!("../../../README.md")]
+
+mod codec;
+mod config;
+mod entry;
+mod error;
+mod mutate;
+mod read;
+mod store;
+
+pub use config::StoreConfig;
+pub use entry::Entry;
+pub use error::StoreError;
+pub use mutate::Batch;
+pub use store::{COMPACT_TMP_SUFFIX, IndexMapStore, OpenOptions, StoreStats};
+pub use wal_io::{RecoveryReport, Truncation, TruncationReason};
+
+/// The storage layer, for [`OpenOptions::storage`] and tests.
+pub use wal_io;

@@ -1,0 +1,121 @@
+//! The codec: how operations become record payloads.
+//!
+//! The only module that knows about bincode. Payloads are bincode 2.0.1
+//! through serde with `config::standard()` (varint integers, little-endian),
+//! and the log header records that as [`APP_TAG`], with the record schema
+//! as [`SCHEMA_VERSION`]; a future codec gets a new tag, so old files are
+//! recognised rather than misread.
+
+use bincode::config::{self, Configuration, Limit, LittleEndian, Varint};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// The log header's application tag: this crate, bincode 2, standard config.
+pub const APP_TAG: &[u8; 16] = b"ims/bincode2-std";
+/// Version of the [`Op`] schema.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Decoding never claims more than this many bytes for one container, so a
+/// record read with the wrong types cannot make it allocate without bound.
+const DECODE_LIMIT: usize = 1 << 30;
+
+fn encode_config() -> Configuration<LittleEndian, Varint> {
+    config::standard()
+}
+
+fn decode_config() -> Configuration<LittleEndian, Varint, Limit<DECODE_LIMIT>> {
+    config::standard().with_limit::<DECODE_LIMIT>()
+}
+
+/// One logged operation, as decoded on replay.
+#[derive(Debug, Deserialize)]
+pub(crate) enum Op<K, V> {
+    Insert(K, V),
+    ShiftRemove(K),
+    SwapRemove(K),
+    Clear,
+    Move(u64, u64),
+    Batch(Vec<BatchOp<K, V>>),
+}
+
+/// The same operations, borrowing their data, for encoding. Variant order
+/// must match [`Op`]: bincode identifies variants by index.
+#[derive(Debug, Serialize)]
+pub(crate) enum OpRef<'a, K, V> {
+    Insert(&'a K, &'a V),
+    ShiftRemove(&'a K),
+    SwapRemove(&'a K),
+    Clear,
+    Move(u64, u64),
+    Batch(&'a [BatchOp<K, V>]),
+}
+
+/// One operation of an atomic batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum BatchOp<K, V> {
+    Insert(K, V),
+    ShiftRemove(K),
+    SwapRemove(K),
+}
+
+/// Appends the encoding of `op` to `buf`.
+pub(crate) fn encode_into<K: Serialize, V: Serialize>(
+    buf: &mut Vec<u8>,
+    op: &OpRef<'_, K, V>,
+) -> Result<(), bincode::error::EncodeError> {
+    bincode::serde::encode_into_std_write(op, buf, encode_config()).map(drop)
+}
+
+/// Decodes a whole payload; leftover bytes are an error.
+pub(crate) fn decode<K: DeserializeOwned, V: DeserializeOwned>(
+    payload: &[u8],
+) -> Result<Op<K, V>, bincode::error::DecodeError> {
+    let (op, used) = bincode::serde::decode_from_slice(payload, decode_config())?;
+    if used != payload.len() {
+        return Err(bincode::error::DecodeError::OtherString(format!(
+            "{} bytes left over after the record",
+            payload.len() - used
+        )));
+    }
+    Ok(op)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(op: &OpRef<'_, String, u32>) -> Op<String, u32> {
+        let mut buf = Vec::new();
+        encode_into(&mut buf, op).unwrap();
+        decode(&buf).unwrap()
+    }
+
+    #[test]
+    fn ops_round_trip() {
+        let (k, v) = ("k".to_owned(), 7u32);
+        assert!(matches!(round_trip(&OpRef::Insert(&k, &v)), Op::Insert(a, 7) if a == "k"));
+        assert!(matches!(round_trip(&OpRef::ShiftRemove(&k)), Op::ShiftRemove(a) if a == "k"));
+        assert!(matches!(round_trip(&OpRef::SwapRemove(&k)), Op::SwapRemove(a) if a == "k"));
+        assert!(matches!(round_trip(&OpRef::Clear), Op::Clear));
+        assert!(matches!(round_trip(&OpRef::Move(1, 2)), Op::Move(1, 2)));
+        let batch = [BatchOp::Insert(k.clone(), 1), BatchOp::SwapRemove(k.clone())];
+        let Op::Batch(ops) = round_trip(&OpRef::Batch(&batch)) else { panic!("not a batch") };
+        assert_eq!(ops, batch);
+    }
+
+    #[test]
+    fn leftover_bytes_are_an_error() {
+        let mut buf = Vec::new();
+        encode_into(&mut buf, &OpRef::<String, u32>::Clear).unwrap();
+        buf.push(0);
+        assert!(decode::<String, u32>(&buf).is_err());
+    }
+
+    #[test]
+    fn golden_insert_bytes() {
+        // Pins the codec: variant 0, "k" as varint length + bytes, 7 as varint.
+        let mut buf = Vec::new();
+        encode_into(&mut buf, &OpRef::Insert(&"k".to_owned(), &7u32)).unwrap();
+        assert_eq!(buf, [0, 1, b'k', 7]);
+    }
+}

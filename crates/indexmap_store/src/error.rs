@@ -1,0 +1,98 @@
+//! The one error type of this crate.
+//!
+//! Every fallible method returns `io::Result`, as the specification says;
+//! the [`StoreError`] behind the `io::Error` is reachable through
+//! [`io::Error::get_ref`] and [`io::Error::into_inner`].
+
+use std::io;
+
+use wal_io::WalError;
+
+/// What went wrong, behind every `io::Error` this crate returns.
+///
+/// ```
+/// # use indexmap_store::StoreError;
+/// # fn check(err: std::io::Error) {
+/// if let Some(StoreError::Decode { offset, .. }) =
+///     err.get_ref().and_then(|e| e.downcast_ref::<StoreError>())
+/// {
+///     eprintln!("record at byte {offset} has other types");
+/// }
+/// # }
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The log failed: I/O, locking, a foreign or damaged file, poisoning.
+    #[error(transparent)]
+    Log(#[from] WalError),
+    /// A key or value could not be serialised; nothing was written.
+    #[error("could not serialise a key or value with bincode; nothing was written")]
+    Encode(#[source] bincode::error::EncodeError),
+    /// A record with a valid checksum does not decode as this store's key
+    /// and value types: the file was written with other types or another
+    /// codec. The file was left untouched.
+    #[error(
+        "record {seq} at byte {offset} does not decode as this store's key and value types (written with other types or another codec?); the file was left untouched"
+    )]
+    Decode {
+        /// The record's sequence number.
+        seq: u64,
+        /// The record's byte offset in the log.
+        offset: u64,
+        /// What bincode reported.
+        #[source]
+        source: bincode::error::DecodeError,
+    },
+    /// A record decodes but cannot apply (a move to an index that does not
+    /// exist): the log was not written by a correct store. The file was
+    /// left untouched.
+    #[error(
+        "record {seq} at byte {offset} cannot apply: {detail}; the file was left untouched"
+    )]
+    Inconsistent {
+        /// The record's sequence number.
+        seq: u64,
+        /// The record's byte offset in the log.
+        offset: u64,
+        /// What is wrong.
+        detail: String,
+    },
+    /// An earlier failure left the in-memory map ahead of the log, so the
+    /// store refuses writes.
+    #[error("the store refuses writes since an earlier failure ({first}); drop it and reopen")]
+    Poisoned {
+        /// A description of the first failure.
+        first: String,
+    },
+}
+
+impl StoreError {
+    fn kind(&self) -> io::ErrorKind {
+        match self {
+            Self::Log(e) => e.kind(),
+            Self::Encode(_) | Self::Decode { .. } | Self::Inconsistent { .. } => {
+                io::ErrorKind::InvalidData
+            }
+            Self::Poisoned { .. } => io::ErrorKind::Other,
+        }
+    }
+}
+
+impl From<StoreError> for io::Error {
+    fn from(e: StoreError) -> Self {
+        io::Error::new(e.kind(), e)
+    }
+}
+
+/// Converts a log error, unwrapping a replay failure back into the
+/// `StoreError` the replay callback produced.
+pub(crate) fn from_wal(e: WalError) -> io::Error {
+    match e {
+        WalError::Replay { source, .. } => match source.downcast::<StoreError>() {
+            Ok(store_err) => (*store_err).into(),
+            Err(other) => io::Error::new(io::ErrorKind::InvalidData, other),
+        },
+        e => StoreError::Log(e).into(),
+    }
+}

@@ -1,0 +1,274 @@
+//! Mutations: each logs one record, then changes the map.
+//!
+//! The order is always: encode and append the record (nothing changes if
+//! that fails), apply it to the map, then sync if configured and compact if
+//! due. So after an error the map equals what reopening the log gives, or
+//! the store is poisoned and says so on every later write.
+
+use std::hash::Hash;
+use std::io;
+
+use indexmap::Equivalent;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::IndexMapStore;
+use crate::codec::{BatchOp, OpRef};
+use crate::store::{apply_batch, log};
+
+/// Inserts and removals applied as one record: after any crash, all of
+/// them are in the store or none is. Build it, then pass it to
+/// [`IndexMapStore::apply`].
+///
+/// ```
+/// # use indexmap_store::{Batch, IndexMapStore};
+/// # let dir = tempfile::tempdir()?;
+/// # let mut store: IndexMapStore<String, u32> = IndexMapStore::open(dir.path().join("b.log"))?;
+/// let mut batch = Batch::new();
+/// batch.insert("a".to_owned(), 1).insert("b".to_owned(), 2).shift_remove("a".to_owned());
+/// store.apply(batch)?;
+/// assert_eq!(store.keys().collect::<Vec<_>>(), ["b"]);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch<K, V> {
+    pub(crate) ops: Vec<BatchOp<K, V>>,
+}
+
+impl<K, V> Default for Batch<K, V> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<K, V> Batch<K, V> {
+    /// An empty batch.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { ops: Vec::new() }
+    }
+
+    /// Adds an insert (as [`IndexMapStore::insert`]).
+    pub fn insert(&mut self, key: K, value: V) -> &mut Self {
+        self.ops.push(BatchOp::Insert(key, value));
+        self
+    }
+
+    /// Adds a shift-removal (as [`IndexMapStore::shift_remove`]).
+    pub fn shift_remove(&mut self, key: K) -> &mut Self {
+        self.ops.push(BatchOp::ShiftRemove(key));
+        self
+    }
+
+    /// Adds a swap-removal (as [`IndexMapStore::swap_remove`]).
+    pub fn swap_remove(&mut self, key: K) -> &mut Self {
+        self.ops.push(BatchOp::SwapRemove(key));
+        self
+    }
+
+    /// Operations in the batch.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    /// Whether the batch is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+}
+
+impl<K, V> IndexMapStore<K, V>
+where
+    K: Hash + Eq + Serialize + DeserializeOwned,
+    V: Serialize + DeserializeOwned,
+{
+    /// Inserts a key-value pair and returns the previous value.
+    ///
+    /// A new key goes last; an existing key keeps its position and gets the
+    /// new value. Cost: O(1) amortized, plus one write (and one sync with
+    /// `sync_on_write`).
+    pub fn insert(&mut self, key: K, value: V) -> io::Result<Option<V>> {
+        self.insert_full(key, value).map(|(_, old)| old)
+    }
+
+    /// Like [`insert`](Self::insert), also returning the entry's index.
+    pub fn insert_full(&mut self, key: K, value: V) -> io::Result<(usize, Option<V>)> {
+        self.log(&OpRef::Insert(&key, &value))?;
+        let result = self.map.insert_full(key, value);
+        self.finish()?;
+        Ok(result)
+    }
+
+    /// Removes `key` by shifting every later entry down one place: keeps
+    /// the order of the rest. The specification's `remove`; the same as
+    /// [`shift_remove`](Self::shift_remove). Cost: O(n); nothing is written
+    /// if the key is absent.
+    pub fn remove<Q>(&mut self, key: &Q) -> io::Result<Option<V>>
+    where
+        Q: ?Sized + Hash + Equivalent<K>,
+    {
+        self.shift_remove(key)
+    }
+
+    /// Removes `key` by shifting every later entry down one place: keeps
+    /// the order of the rest. Cost: O(n); nothing is written if the key is
+    /// absent.
+    pub fn shift_remove<Q>(&mut self, key: &Q) -> io::Result<Option<V>>
+    where
+        Q: ?Sized + Hash + Equivalent<K>,
+    {
+        Ok(self.shift_remove_full(key)?.map(|(_, _, v)| v))
+    }
+
+    /// Like [`shift_remove`](Self::shift_remove), returning the index the
+    /// entry had, and its key.
+    pub fn shift_remove_full<Q>(&mut self, key: &Q) -> io::Result<Option<(usize, K, V)>>
+    where
+        Q: ?Sized + Hash + Equivalent<K>,
+    {
+        match self.map.get_index_of(key) {
+            Some(index) => Ok(self.shift_remove_index(index)?.map(|(k, v)| (index, k, v))),
+            None => Ok(None),
+        }
+    }
+
+    /// Removes `key` by moving the last entry into its place: O(1), but
+    /// the last entry changes position. Nothing is written if the key is
+    /// absent.
+    pub fn swap_remove<Q>(&mut self, key: &Q) -> io::Result<Option<V>>
+    where
+        Q: ?Sized + Hash + Equivalent<K>,
+    {
+        Ok(self.swap_remove_full(key)?.map(|(_, _, v)| v))
+    }
+
+    /// Like [`swap_remove`](Self::swap_remove), returning the index the
+    /// entry had, and its key.
+    pub fn swap_remove_full<Q>(&mut self, key: &Q) -> io::Result<Option<(usize, K, V)>>
+    where
+        Q: ?Sized + Hash + Equivalent<K>,
+    {
+        match self.map.get_index_of(key) {
+            Some(index) => Ok(self.swap_remove_index(index)?.map(|(k, v)| (index, k, v))),
+            None => Ok(None),
+        }
+    }
+
+    /// Removes the entry at `index` by shifting every later entry down:
+    /// keeps the order of the rest. Cost: O(n); `Ok(None)` and nothing
+    /// written if `index` is out of bounds.
+    pub fn shift_remove_index(&mut self, index: usize) -> io::Result<Option<(K, V)>> {
+        let Some((key, _)) = self.map.get_index(index) else { return Ok(None) };
+        log(&mut self.wal, self.poison.as_deref(), &OpRef::<K, V>::ShiftRemove(key))?;
+        let removed = self.map.shift_remove_index(index);
+        self.finish()?;
+        Ok(removed)
+    }
+
+    /// Removes the entry at `index` by moving the last entry into its
+    /// place. Cost: O(1); `Ok(None)` and nothing written if `index` is out
+    /// of bounds.
+    pub fn swap_remove_index(&mut self, index: usize) -> io::Result<Option<(K, V)>> {
+        let Some((key, _)) = self.map.get_index(index) else { return Ok(None) };
+        log(&mut self.wal, self.poison.as_deref(), &OpRef::<K, V>::SwapRemove(key))?;
+        let removed = self.map.swap_remove_index(index);
+        self.finish()?;
+        Ok(removed)
+    }
+
+    /// Removes and returns the last entry; the others keep their order.
+    /// Cost: O(1); nothing written if the store is empty.
+    pub fn pop(&mut self) -> io::Result<Option<(K, V)>> {
+        match self.map.len() {
+            0 => Ok(None),
+            n => self.swap_remove_index(n - 1),
+        }
+    }
+
+    /// Removes every entry, as one record. Cost: O(n) to drop the entries;
+    /// nothing written if the store is already empty.
+    pub fn clear(&mut self) -> io::Result<()> {
+        if self.map.is_empty() {
+            return Ok(());
+        }
+        self.log(&OpRef::Clear)?;
+        self.map.clear();
+        self.finish()
+    }
+
+    /// Moves the entry at `from` to `to`, shifting the entries between
+    /// them: the order changes only there. Cost: O(|from - to|).
+    ///
+    /// # Panics
+    ///
+    /// If `from` or `to` is out of bounds, as [`IndexMap::move_index`]
+    /// does; nothing is written then.
+    ///
+    /// [`IndexMap::move_index`]: indexmap::IndexMap::move_index
+    pub fn move_index(&mut self, from: usize, to: usize) -> io::Result<()> {
+        let len = self.map.len();
+        assert!(from < len && to < len, "move_index: index out of bounds ({from}, {to}; len {len})");
+        self.log(&OpRef::Move(from as u64, to as u64))?;
+        self.map.move_index(from, to);
+        self.finish()
+    }
+
+    /// Runs `f` on the value of `key` in place and logs the new value; the
+    /// entry keeps its position. Returns `Ok(None)` and writes nothing if
+    /// the key is absent, else `Ok(Some(f's result))`. Cost: O(1) plus
+    /// re-encoding the whole value.
+    ///
+    /// If logging fails after `f` ran, the map is ahead of the log, so the
+    /// store is poisoned: every later write fails until it is reopened.
+    pub fn modify<Q, R>(&mut self, key: &Q, f: impl FnOnce(&mut V) -> R) -> io::Result<Option<R>>
+    where
+        Q: ?Sized + Hash + Equivalent<K>,
+    {
+        let Some(index) = self.map.get_index_of(key) else { return Ok(None) };
+        Ok(Some(self.modify_index(index, f)?))
+    }
+
+    /// Like [`modify`](Self::modify) on the entry at `index`, which must
+    /// exist.
+    pub(crate) fn modify_index<R>(&mut self, index: usize, f: impl FnOnce(&mut V) -> R) -> io::Result<R> {
+        self.check_poison()?;
+        let Some((key, value)) = self.map.get_index_mut(index) else {
+            return Err(io::Error::new(io::ErrorKind::NotFound, "no entry at that index"));
+        };
+        let result = f(value);
+        if let Err(e) = log(&mut self.wal, None, &OpRef::Insert(&*key, &*value)) {
+            return Err(self.poison_with(e));
+        }
+        self.finish()?;
+        Ok(result)
+    }
+
+    /// Inserts every pair, in order, as one record: after a crash all of
+    /// them are there or none is. The fast path for bulk loads: one write
+    /// (and one sync with `sync_on_write`) for the lot. Existing keys keep
+    /// their positions. Cost: O(n) plus one write of the encoded pairs,
+    /// which must fit one record (1 GiB).
+    pub fn insert_many(&mut self, pairs: impl IntoIterator<Item = (K, V)>) -> io::Result<()> {
+        let ops = pairs.into_iter().map(|(k, v)| BatchOp::Insert(k, v)).collect();
+        self.apply(Batch { ops })
+    }
+
+    /// The same as [`insert_many`](Self::insert_many).
+    pub fn extend(&mut self, pairs: impl IntoIterator<Item = (K, V)>) -> io::Result<()> {
+        self.insert_many(pairs)
+    }
+
+    /// Applies `batch` as one record: after a crash, all of its operations
+    /// are there or none is. Each operation affects order as its single
+    /// counterpart does. Nothing is written for an empty batch.
+    pub fn apply(&mut self, batch: Batch<K, V>) -> io::Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.log(&OpRef::Batch(&batch.ops))?;
+        apply_batch(&mut self.map, batch.ops);
+        self.finish()
+    }
+}

@@ -1,0 +1,352 @@
+//! [`IndexMapStore`]: opening, logging, compaction and statistics.
+
+use std::hash::Hash;
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use wal_io::{FsStorage, RecoveryMode, RecoveryReport, Storage, Wal, WalError, WalOptions};
+
+use crate::codec::{self, BatchOp, Op, OpRef};
+use crate::config::StoreConfig;
+use crate::error::{StoreError, from_wal};
+
+/// Suffix of the temporary file a compaction writes (`<path>.compact.tmp`).
+pub const COMPACT_TMP_SUFFIX: &str = ".compact.tmp";
+
+/// A persistent, insertion-ordered map: an [`IndexMap`] in memory, made
+/// durable by an append-only log file.
+///
+/// Reads are the map's own, at its speed. Every mutation appends one record
+/// to the log and hands it to the operating system before it returns (with
+/// [`StoreConfig::sync_on_write`], it is also synced), then changes the map.
+/// Opening replays the log. See the [crate docs](crate).
+pub struct IndexMapStore<K, V> {
+    pub(crate) map: IndexMap<K, V>,
+    pub(crate) wal: Wal,
+    pub(crate) config: StoreConfig,
+    pub(crate) report: RecoveryReport,
+    pub(crate) compactions: u64,
+    /// Set when memory got ahead of the log; refuses every later write.
+    pub(crate) poison: Option<String>,
+}
+
+/// Counters describing a store's log, from [`IndexMapStore::stats`].
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct StoreStats {
+    /// Entries in the map (one record each after a compaction).
+    pub live_records: u64,
+    /// Records in the log file.
+    pub total_records: u64,
+    /// Size of the log file in bytes.
+    pub log_bytes: u64,
+    /// Share of the log's records that no longer describe a live entry:
+    /// `(total - live) / total`, 0 for an empty log.
+    pub dead_ratio: f64,
+    /// Compactions run by this handle, automatic and manual.
+    pub compactions: u64,
+    /// Records appended since the last sync (lost on power loss).
+    pub unsynced_records: u64,
+}
+
+/// Options for opening a store beyond [`StoreConfig`]: the storage it runs
+/// on, and what to do with damaged synced data.
+///
+/// ```no_run
+/// use indexmap_store::{IndexMapStore, OpenOptions};
+/// // Keep the valid records before a damaged one, after copying the rest of
+/// // the file to `data.log.corrupt-<offset>`.
+/// let store: IndexMapStore<String, u64> = OpenOptions::new().salvage(true).open("data.log")?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    config: StoreConfig,
+    storage: Arc<dyn Storage>,
+    salvage: bool,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl OpenOptions {
+    /// Default configuration, real files, strict recovery.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { config: StoreConfig::default(), storage: Arc::new(FsStorage::new()), salvage: false }
+    }
+
+    /// Uses `config`.
+    #[must_use]
+    pub fn config(mut self, config: StoreConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Runs the store on `storage` (for example `wal_io::sim::SimStorage`
+    /// in tests).
+    #[must_use]
+    pub fn storage(mut self, storage: Arc<dyn Storage>) -> Self {
+        self.storage = storage;
+        self
+    }
+
+    /// When synced data turns out damaged: with `false` (the default) the
+    /// open fails and changes nothing; with `true` every byte from the
+    /// damage on is copied to `<path>.corrupt-<offset>` (synced) and the
+    /// store opens with the valid records before it.
+    #[must_use]
+    pub fn salvage(mut self, salvage: bool) -> Self {
+        self.salvage = salvage;
+        self
+    }
+
+    /// Opens (or creates) the store at `path`.
+    pub fn open<K, V>(&self, path: impl AsRef<Path>) -> io::Result<IndexMapStore<K, V>>
+    where
+        K: Hash + Eq + Serialize + DeserializeOwned,
+        V: Serialize + DeserializeOwned,
+    {
+        let opts = WalOptions {
+            app_tag: codec::APP_TAG.to_vec(),
+            app_version: codec::SCHEMA_VERSION,
+            buf_capacity: self.config.buf_capacity,
+            recovery: if self.salvage { RecoveryMode::Salvage } else { RecoveryMode::Strict },
+            temp_suffix: COMPACT_TMP_SUFFIX.to_owned(),
+            ..WalOptions::default()
+        };
+        let mut map = IndexMap::new();
+        let (wal, report) = Wal::open(Arc::clone(&self.storage), path, opts, |record| {
+            replay(&mut map, record.seq, record.offset, record.payload).map_err(Into::into)
+        })
+        .map_err(from_wal)?;
+        let mut store =
+            IndexMapStore { map, wal, config: self.config, report, compactions: 0, poison: None };
+        store.maybe_compact()?;
+        Ok(store)
+    }
+}
+
+/// Appends `op` to `wal` as one record, unless the store is poisoned.
+/// A free function so callers can log a key borrowed from the map.
+pub(crate) fn log<K: Serialize, V: Serialize>(
+    wal: &mut Wal,
+    poison: Option<&str>,
+    op: &OpRef<'_, K, V>,
+) -> io::Result<()> {
+    if let Some(first) = poison {
+        return Err(StoreError::Poisoned { first: first.to_owned() }.into());
+    }
+    let mut batch = wal.batch().map_err(from_wal)?;
+    batch.push_with(|buf| codec::encode_into(buf, op)).map_err(|e| match e {
+        WalError::Encode { source } => match source.downcast::<bincode::error::EncodeError>() {
+            Ok(e) => StoreError::Encode(*e).into(),
+            Err(other) => io::Error::new(io::ErrorKind::InvalidData, other),
+        },
+        e => from_wal(e),
+    })?;
+    batch.commit().map_err(from_wal)?;
+    Ok(())
+}
+
+/// Applies one logged operation to `map`.
+fn replay<K, V>(map: &mut IndexMap<K, V>, seq: u64, offset: u64, payload: &[u8]) -> Result<(), StoreError>
+where
+    K: Hash + Eq + DeserializeOwned,
+    V: DeserializeOwned,
+{
+    let op = codec::decode(payload).map_err(|source| StoreError::Decode { seq, offset, source })?;
+    match op {
+        Op::Insert(k, v) => {
+            map.insert(k, v);
+        }
+        Op::ShiftRemove(k) => {
+            map.shift_remove(&k);
+        }
+        Op::SwapRemove(k) => {
+            map.swap_remove(&k);
+        }
+        Op::Clear => map.clear(),
+        Op::Move(from, to) => {
+            let len = map.len();
+            match (usize::try_from(from), usize::try_from(to)) {
+                (Ok(from), Ok(to)) if from < len && to < len => map.move_index(from, to),
+                _ => {
+                    let detail = format!("move from index {from} to {to} in a map of {len}");
+                    return Err(StoreError::Inconsistent { seq, offset, detail });
+                }
+            }
+        }
+        Op::Batch(ops) => apply_batch(map, ops),
+    }
+    Ok(())
+}
+
+/// Applies the operations of a batch, in order.
+pub(crate) fn apply_batch<K: Hash + Eq, V>(map: &mut IndexMap<K, V>, ops: Vec<BatchOp<K, V>>) {
+    for op in ops {
+        match op {
+            BatchOp::Insert(k, v) => {
+                map.insert(k, v);
+            }
+            BatchOp::ShiftRemove(k) => {
+                map.shift_remove(&k);
+            }
+            BatchOp::SwapRemove(k) => {
+                map.swap_remove(&k);
+            }
+        }
+    }
+}
+
+impl<K, V> IndexMapStore<K, V>
+where
+    K: Hash + Eq + Serialize + DeserializeOwned,
+    V: Serialize + DeserializeOwned,
+{
+    /// Opens the store at `path` with the default [`StoreConfig`], creating
+    /// it if missing, and replays its log.
+    ///
+    /// A torn tail (an interrupted write) is cut off. The open fails,
+    /// changing nothing, if the file is not a store, holds records of other
+    /// types (`InvalidData`), holds damaged synced data (`InvalidData`; see
+    /// [`OpenOptions::salvage`]), or is open in another handle
+    /// (`WouldBlock`). Cost: O(log size).
+    pub fn open(path: impl AsRef<Path>) -> io::Result<Self> {
+        OpenOptions::new().open(path)
+    }
+
+    /// Like [`open`](Self::open), with `config`.
+    pub fn open_with(path: impl AsRef<Path>, config: StoreConfig) -> io::Result<Self> {
+        OpenOptions::new().config(config).open(path)
+    }
+
+    /// Like [`open_with`](Self::open_with), on any [`Storage`].
+    pub fn open_with_storage(
+        storage: Arc<dyn Storage>,
+        path: impl AsRef<Path>,
+        config: StoreConfig,
+    ) -> io::Result<Self> {
+        OpenOptions::new().config(config).storage(storage).open(path)
+    }
+
+    /// Makes every mutation so far survive power loss (`fdatasync`).
+    /// Mutations already reach the operating system when they return, so
+    /// there is nothing else to flush. Cost: one sync, skipped when nothing
+    /// changed since the last one.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.check_poison()?;
+        self.wal.sync().map_err(from_wal)
+    }
+
+    /// Rewrites the log to one record per live entry, in order, atomically
+    /// (temporary file `<path>.compact.tmp`, sync, rename, directory sync).
+    /// The map and its order are unchanged. Cost: O(n) encoding and one
+    /// sequential write of the live data.
+    pub fn compact(&mut self) -> io::Result<()> {
+        self.check_poison()?;
+        let map = &self.map;
+        self.wal
+            .rewrite(|w| {
+                for (k, v) in map {
+                    w.push_with(|buf| codec::encode_into(buf, &OpRef::Insert(k, v)))?;
+                }
+                Ok(())
+            })
+            .map_err(from_wal)?;
+        self.compactions += 1;
+        Ok(())
+    }
+
+    /// Compacts if the policy in [`StoreConfig`] says so.
+    pub(crate) fn maybe_compact(&mut self) -> io::Result<()> {
+        let stats = self.wal.stats();
+        if self.config.should_compact(stats.bytes, stats.records, self.map.len() as u64) {
+            self.compact()?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn check_poison(&self) -> io::Result<()> {
+        match &self.poison {
+            Some(first) => Err(StoreError::Poisoned { first: first.clone() }.into()),
+            None => Ok(()),
+        }
+    }
+
+    /// Appends `op` as one record; on success the caller applies `op` to
+    /// the map, then calls [`finish`](Self::finish).
+    pub(crate) fn log(&mut self, op: &OpRef<'_, K, V>) -> io::Result<()> {
+        log(&mut self.wal, self.poison.as_deref(), op)
+    }
+
+    /// After a logged mutation is applied to the map: sync if configured,
+    /// then compact if due.
+    pub(crate) fn finish(&mut self) -> io::Result<()> {
+        if self.config.sync_on_write {
+            self.wal.sync().map_err(from_wal)?;
+        }
+        self.maybe_compact()
+    }
+
+    /// Marks the store as refusing writes because memory is ahead of the log.
+    pub(crate) fn poison_with(&mut self, err: io::Error) -> io::Error {
+        if self.poison.is_none() {
+            self.poison = Some(err.to_string());
+        }
+        err
+    }
+}
+
+impl<K, V> IndexMapStore<K, V> {
+    /// Counters describing the log. Cost: O(1).
+    #[must_use]
+    pub fn stats(&self) -> StoreStats {
+        let wal = self.wal.stats();
+        let live = self.map.len() as u64;
+        let dead = wal.records.saturating_sub(live);
+        StoreStats {
+            live_records: live,
+            total_records: wal.records,
+            log_bytes: wal.bytes,
+            dead_ratio: if wal.records == 0 { 0.0 } else { dead as f64 / wal.records as f64 },
+            compactions: self.compactions,
+            unsynced_records: wal.unsynced_records,
+        }
+    }
+
+    /// What the open found and did: records replayed, any torn tail cut
+    /// off, any salvage file, any stale compaction file removed.
+    #[must_use]
+    pub fn recovery_report(&self) -> &RecoveryReport {
+        &self.report
+    }
+
+    /// The log file's path.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        self.wal.path()
+    }
+
+    /// The configuration the store was opened with.
+    #[must_use]
+    pub fn config(&self) -> &StoreConfig {
+        &self.config
+    }
+}
+
+impl<K: std::fmt::Debug, V: std::fmt::Debug> std::fmt::Debug for IndexMapStore<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IndexMapStore")
+            .field("path", &self.wal.path())
+            .field("map", &self.map)
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
