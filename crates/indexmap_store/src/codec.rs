@@ -98,8 +98,13 @@ mod tests {
         assert!(matches!(round_trip(&OpRef::SwapRemove(&k)), Op::SwapRemove(a) if a == "k"));
         assert!(matches!(round_trip(&OpRef::Clear), Op::Clear));
         assert!(matches!(round_trip(&OpRef::Move(1, 2)), Op::Move(1, 2)));
-        let batch = [BatchOp::Insert(k.clone(), 1), BatchOp::SwapRemove(k.clone())];
-        let Op::Batch(ops) = round_trip(&OpRef::Batch(&batch)) else { panic!("not a batch") };
+        let batch = [
+            BatchOp::Insert(k.clone(), 1),
+            BatchOp::SwapRemove(k.clone()),
+        ];
+        let Op::Batch(ops) = round_trip(&OpRef::Batch(&batch)) else {
+            panic!("not a batch")
+        };
         assert_eq!(ops, batch);
     }
 

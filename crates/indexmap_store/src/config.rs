@@ -67,13 +67,25 @@ mod tests {
 
     #[test]
     fn compaction_policy() {
-        let cfg = StoreConfig { min_compact_bytes: 100, ..StoreConfig::default() };
+        let cfg = StoreConfig {
+            min_compact_bytes: 100,
+            ..StoreConfig::default()
+        };
         assert!(!cfg.should_compact(100, 10, 1), "not past the byte floor");
         assert!(cfg.should_compact(101, 10, 5), "ratio reached");
         assert!(!cfg.should_compact(101, 9, 5), "ratio not reached");
-        assert!(cfg.should_compact(101, 3, 0), "no live records: infinite ratio");
+        assert!(
+            cfg.should_compact(101, 3, 0),
+            "no live records: infinite ratio"
+        );
         assert!(!cfg.should_compact(101, 0, 0), "nothing dead");
-        let eager = StoreConfig { compact_ratio: 0.5, ..cfg };
-        assert!(!eager.should_compact(1000, 5, 5), "no dead record, no compaction");
+        let eager = StoreConfig {
+            compact_ratio: 0.5,
+            ..cfg
+        };
+        assert!(
+            !eager.should_compact(1000, 5, 5),
+            "no dead record, no compaction"
+        );
     }
 }

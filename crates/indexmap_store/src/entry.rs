@@ -36,7 +36,11 @@ where
     /// The entry for `key`. Cost: O(1).
     pub fn entry(&mut self, key: K) -> Entry<'_, K, V> {
         let index = self.map.get_index_of(&key);
-        Entry { store: self, key, index }
+        Entry {
+            store: self,
+            key,
+            index,
+        }
     }
 }
 
@@ -77,11 +81,15 @@ where
             Some(index) => index,
             None => self.store.insert_full(self.key, make())?.0,
         };
-        self.store.map.get_index(index).map(|(_, v)| v).ok_or_else(|| {
-            // Only possible if an automatic compaction reordered entries,
-            // which it never does.
-            io::Error::other("entry vanished after insert")
-        })
+        self.store
+            .map
+            .get_index(index)
+            .map(|(_, v)| v)
+            .ok_or_else(|| {
+                // Only possible if an automatic compaction reordered entries,
+                // which it never does.
+                io::Error::other("entry vanished after insert")
+            })
     }
 
     /// The value, inserting `V::default()` last if the key is absent.

@@ -47,9 +47,7 @@ pub enum StoreError {
     /// A record decodes but cannot apply (a move to an index that does not
     /// exist): the log was not written by a correct store. The file was
     /// left untouched.
-    #[error(
-        "record {seq} at byte {offset} cannot apply: {detail}; the file was left untouched"
-    )]
+    #[error("record {seq} at byte {offset} cannot apply: {detail}; the file was left untouched")]
     Inconsistent {
         /// The record's sequence number.
         seq: u64,

@@ -160,8 +160,14 @@ where
     /// keeps the order of the rest. Cost: O(n); `Ok(None)` and nothing
     /// written if `index` is out of bounds.
     pub fn shift_remove_index(&mut self, index: usize) -> io::Result<Option<(K, V)>> {
-        let Some((key, _)) = self.map.get_index(index) else { return Ok(None) };
-        log(&mut self.wal, self.poison.as_deref(), &OpRef::<K, V>::ShiftRemove(key))?;
+        let Some((key, _)) = self.map.get_index(index) else {
+            return Ok(None);
+        };
+        log(
+            &mut self.wal,
+            self.poison.as_deref(),
+            &OpRef::<K, V>::ShiftRemove(key),
+        )?;
         let removed = self.map.shift_remove_index(index);
         self.finish()?;
         Ok(removed)
@@ -171,8 +177,14 @@ where
     /// place. Cost: O(1); `Ok(None)` and nothing written if `index` is out
     /// of bounds.
     pub fn swap_remove_index(&mut self, index: usize) -> io::Result<Option<(K, V)>> {
-        let Some((key, _)) = self.map.get_index(index) else { return Ok(None) };
-        log(&mut self.wal, self.poison.as_deref(), &OpRef::<K, V>::SwapRemove(key))?;
+        let Some((key, _)) = self.map.get_index(index) else {
+            return Ok(None);
+        };
+        log(
+            &mut self.wal,
+            self.poison.as_deref(),
+            &OpRef::<K, V>::SwapRemove(key),
+        )?;
         let removed = self.map.swap_remove_index(index);
         self.finish()?;
         Ok(removed)
@@ -209,7 +221,10 @@ where
     /// [`IndexMap::move_index`]: indexmap::IndexMap::move_index
     pub fn move_index(&mut self, from: usize, to: usize) -> io::Result<()> {
         let len = self.map.len();
-        assert!(from < len && to < len, "move_index: index out of bounds ({from}, {to}; len {len})");
+        assert!(
+            from < len && to < len,
+            "move_index: index out of bounds ({from}, {to}; len {len})"
+        );
         self.log(&OpRef::Move(from as u64, to as u64))?;
         self.map.move_index(from, to);
         self.finish()
@@ -226,16 +241,25 @@ where
     where
         Q: ?Sized + Hash + Equivalent<K>,
     {
-        let Some(index) = self.map.get_index_of(key) else { return Ok(None) };
+        let Some(index) = self.map.get_index_of(key) else {
+            return Ok(None);
+        };
         Ok(Some(self.modify_index(index, f)?))
     }
 
     /// Like [`modify`](Self::modify) on the entry at `index`, which must
     /// exist.
-    pub(crate) fn modify_index<R>(&mut self, index: usize, f: impl FnOnce(&mut V) -> R) -> io::Result<R> {
+    pub(crate) fn modify_index<R>(
+        &mut self,
+        index: usize,
+        f: impl FnOnce(&mut V) -> R,
+    ) -> io::Result<R> {
         self.check_poison()?;
         let Some((key, value)) = self.map.get_index_mut(index) else {
-            return Err(io::Error::new(io::ErrorKind::NotFound, "no entry at that index"));
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                "no entry at that index",
+            ));
         };
         let result = f(value);
         if let Err(e) = log(&mut self.wal, None, &OpRef::Insert(&*key, &*value)) {
@@ -251,7 +275,10 @@ where
     /// their positions. Cost: O(n) plus one write of the encoded pairs,
     /// which must fit one record (1 GiB).
     pub fn insert_many(&mut self, pairs: impl IntoIterator<Item = (K, V)>) -> io::Result<()> {
-        let ops = pairs.into_iter().map(|(k, v)| BatchOp::Insert(k, v)).collect();
+        let ops = pairs
+            .into_iter()
+            .map(|(k, v)| BatchOp::Insert(k, v))
+            .collect();
         self.apply(Batch { ops })
     }
 

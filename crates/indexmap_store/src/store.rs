@@ -79,7 +79,11 @@ impl OpenOptions {
     /// Default configuration, real files, strict recovery.
     #[must_use]
     pub fn new() -> Self {
-        Self { config: StoreConfig::default(), storage: Arc::new(FsStorage::new()), salvage: false }
+        Self {
+            config: StoreConfig::default(),
+            storage: Arc::new(FsStorage::new()),
+            salvage: false,
+        }
     }
 
     /// Uses `config`.
@@ -117,7 +121,11 @@ impl OpenOptions {
             app_tag: codec::APP_TAG.to_vec(),
             app_version: codec::SCHEMA_VERSION,
             buf_capacity: self.config.buf_capacity,
-            recovery: if self.salvage { RecoveryMode::Salvage } else { RecoveryMode::Strict },
+            recovery: if self.salvage {
+                RecoveryMode::Salvage
+            } else {
+                RecoveryMode::Strict
+            },
             temp_suffix: COMPACT_TMP_SUFFIX.to_owned(),
             ..WalOptions::default()
         };
@@ -126,8 +134,14 @@ impl OpenOptions {
             replay(&mut map, record.seq, record.offset, record.payload).map_err(Into::into)
         })
         .map_err(from_wal)?;
-        let mut store =
-            IndexMapStore { map, wal, config: self.config, report, compactions: 0, poison: None };
+        let mut store = IndexMapStore {
+            map,
+            wal,
+            config: self.config,
+            report,
+            compactions: 0,
+            poison: None,
+        };
         store.maybe_compact()?;
         Ok(store)
     }
@@ -141,27 +155,41 @@ pub(crate) fn log<K: Serialize, V: Serialize>(
     op: &OpRef<'_, K, V>,
 ) -> io::Result<()> {
     if let Some(first) = poison {
-        return Err(StoreError::Poisoned { first: first.to_owned() }.into());
+        return Err(StoreError::Poisoned {
+            first: first.to_owned(),
+        }
+        .into());
     }
     let mut batch = wal.batch().map_err(from_wal)?;
-    batch.push_with(|buf| codec::encode_into(buf, op)).map_err(|e| match e {
-        WalError::Encode { source } => match source.downcast::<bincode::error::EncodeError>() {
-            Ok(e) => StoreError::Encode(*e).into(),
-            Err(other) => io::Error::new(io::ErrorKind::InvalidData, other),
-        },
-        e => from_wal(e),
-    })?;
+    batch
+        .push_with(|buf| codec::encode_into(buf, op))
+        .map_err(|e| match e {
+            WalError::Encode { source } => match source.downcast::<bincode::error::EncodeError>() {
+                Ok(e) => StoreError::Encode(*e).into(),
+                Err(other) => io::Error::new(io::ErrorKind::InvalidData, other),
+            },
+            e => from_wal(e),
+        })?;
     batch.commit().map_err(from_wal)?;
     Ok(())
 }
 
 /// Applies one logged operation to `map`.
-fn replay<K, V>(map: &mut IndexMap<K, V>, seq: u64, offset: u64, payload: &[u8]) -> Result<(), StoreError>
+fn replay<K, V>(
+    map: &mut IndexMap<K, V>,
+    seq: u64,
+    offset: u64,
+    payload: &[u8],
+) -> Result<(), StoreError>
 where
     K: Hash + Eq + DeserializeOwned,
     V: DeserializeOwned,
 {
-    let op = codec::decode(payload).map_err(|source| StoreError::Decode { seq, offset, source })?;
+    let op = codec::decode(payload).map_err(|source| StoreError::Decode {
+        seq,
+        offset,
+        source,
+    })?;
     match op {
         Op::Insert(k, v) => {
             map.insert(k, v);
@@ -179,7 +207,11 @@ where
                 (Ok(from), Ok(to)) if from < len && to < len => map.move_index(from, to),
                 _ => {
                     let detail = format!("move from index {from} to {to} in a map of {len}");
-                    return Err(StoreError::Inconsistent { seq, offset, detail });
+                    return Err(StoreError::Inconsistent {
+                        seq,
+                        offset,
+                        detail,
+                    });
                 }
             }
         }
@@ -233,7 +265,10 @@ where
         path: impl AsRef<Path>,
         config: StoreConfig,
     ) -> io::Result<Self> {
-        OpenOptions::new().config(config).storage(storage).open(path)
+        OpenOptions::new()
+            .config(config)
+            .storage(storage)
+            .open(path)
     }
 
     /// Makes every mutation so far survive power loss (`fdatasync`).
@@ -267,7 +302,10 @@ where
     /// Compacts if the policy in [`StoreConfig`] says so.
     pub(crate) fn maybe_compact(&mut self) -> io::Result<()> {
         let stats = self.wal.stats();
-        if self.config.should_compact(stats.bytes, stats.records, self.map.len() as u64) {
+        if self
+            .config
+            .should_compact(stats.bytes, stats.records, self.map.len() as u64)
+        {
             self.compact()?;
         }
         Ok(())
@@ -275,7 +313,10 @@ where
 
     pub(crate) fn check_poison(&self) -> io::Result<()> {
         match &self.poison {
-            Some(first) => Err(StoreError::Poisoned { first: first.clone() }.into()),
+            Some(first) => Err(StoreError::Poisoned {
+                first: first.clone(),
+            }
+            .into()),
             None => Ok(()),
         }
     }
@@ -315,7 +356,11 @@ impl<K, V> IndexMapStore<K, V> {
             live_records: live,
             total_records: wal.records,
             log_bytes: wal.bytes,
-            dead_ratio: if wal.records == 0 { 0.0 } else { dead as f64 / wal.records as f64 },
+            dead_ratio: if wal.records == 0 {
+                0.0
+            } else {
+                dead as f64 / wal.records as f64
+            },
             compactions: self.compactions,
             unsynced_records: wal.unsynced_records,
         }

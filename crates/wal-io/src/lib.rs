@@ -1,5 +1,78 @@
-//! wal-io (docs pending).
-#![doc = ""]
+//! A crash-safe append-only log file: append, sync, recovery, atomic rewrite
+//! and single-writer locking, over a pluggable [`Storage`].
+//!
+//! **Who should use this crate:** anyone who needs a durable append-only log
+//! on its own: an audit log, a job queue's journal, a Raft log. For a
+//! persistent insertion-ordered map you probably want
+//! [`indexmap_store`](https://docs.rs/indexmap_store), which is built on it.
+//! The bytes on disk are specified by [`wal_format`].
+//!
+//! # The promise
+//!
+//! After any crash, recovery yields exactly a prefix of what was appended,
+//! containing every record covered by a successful [`Wal::sync`]. Synced data
+//! that is damaged is never dropped silently. A torn tail never bricks the
+//! log. Every [`Wal::append`] hands its bytes to the operating system (one
+//! positioned write) before it returns, so a killed process loses nothing
+//! an append acknowledged.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use wal_io::{FsStorage, Wal, WalOptions};
+//! # let dir = tempfile::tempdir()?;
+//! # let path = dir.path().join("events.log");
+//!
+//! let (mut wal, _report) =
+//!     Wal::open(Arc::new(FsStorage::new()), &path, WalOptions::default(), |_| Ok(()))?;
+//! wal.append(b"user signed up")?;
+//! wal.append_many([&b"order placed"[..], b"order paid"])?;
+//! wal.sync()?; // durable against power loss
+//! drop(wal);
+//!
+//! let mut events = Vec::new();
+//! let (_wal, report) = Wal::open(Arc::new(FsStorage::new()), &path, WalOptions::default(), |r| {
+//!     events.push(r.payload.to_vec());
+//!     Ok(())
+//! })?;
+//! assert_eq!(report.records, 3);
+//! assert_eq!(events[2], b"order paid");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Recovery
+//!
+//! [`Wal::open`] replays records front to back with memory bounded by the
+//! read buffer and the largest record. Every record carries a *synced
+//! watermark*: the number of records that were durable when it was written.
+//! Where the valid records end before the end of the file, recovery looks
+//! past the damage for a valid record whose watermark covers the damaged one.
+//!
+//! | What open finds | What it does | What you should do |
+//! |---|---|---|
+//! | No file, an empty file, or a strict prefix of a header | Creates a new log (syncing the directory) | Nothing |
+//! | A torn tail: damaged or missing bytes that no later valid record proves were synced | Truncates to the last good record boundary, syncs, reports it in [`RecoveryReport::truncated`] | Nothing: those appends had not been synced |
+//! | Corruption of synced data: a later valid record proves the damaged one was synced | Refuses with [`WalError::Corrupt`] naming the offset, touching no byte | Restore from a backup, or reopen with [`RecoveryMode::Salvage`]: every byte from the damage on is first copied to `<log>.corrupt-<offset>` (synced), then the valid prefix is kept |
+//! | A file without a valid header (not a log, damaged header, newer version) | Refuses ([`WalError::NotALog`], [`WalError::BadHeader`]), touching no byte | Check the path; upgrade the library for a newer version |
+//! | A log of another application ([`WalOptions::app_tag`]) | Refuses ([`WalError::WrongApp`]), touching no byte | Open it with the right application |
+//! | A stale temporary file of an interrupted rewrite | Removes it if it is provably a log (starts with the log magic); leaves a foreign file alone | Nothing |
+//! | The log locked by another handle | Refuses ([`WalError::AlreadyOpen`]) | Close the other handle |
+//!
+//! If the replay callback fails, the open fails and no byte changes.
+//!
+//! # Failures while running
+//!
+//! After any failed write, sync or rewrite the log is *poisoned*: every
+//! later write fails with [`WalError::Poisoned`], which names the first
+//! failure. A failed `fsync` is never retried and trusted (after one, Linux
+//! may drop the unsynced pages and report the next `fsync` as a success).
+//! Reads are unaffected; reopening re-validates from disk.
+//!
+//! # Testing with `SimStorage`
+//!
+//! With the `sim` feature, `sim::SimStorage` is a deterministic in-memory
+//! file system that can crash (losing, tearing or zeroing unsynced data in
+//! every way a power loss can) and inject I/O errors at any operation. This
+//! crate's own crash tests use it; so can yours.
 mod error;
 mod fs;
 mod options;
