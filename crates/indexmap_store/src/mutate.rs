@@ -262,7 +262,7 @@ where
             ));
         };
         let result = f(value);
-        if let Err(e) = log(&mut self.wal, None, &OpRef::Insert(&*key, &*value)) {
+        if let Err(e) = log(&mut self.wal, None, &OpRef::Insert(key, &*value)) {
             return Err(self.poison_with(e));
         }
         self.finish()?;

@@ -93,13 +93,13 @@ impl FileHeader {
         if buf[..magic_seen] != MAGIC[..magic_seen] {
             return Err(FormatError::NotALog);
         }
-        if let Some(version) = read_u32(buf, VERSION_OFFSET) {
-            if version == 0 || version > FORMAT_VERSION {
-                return Err(FormatError::UnsupportedVersion {
-                    found: version,
-                    supported: FORMAT_VERSION,
-                });
-            }
+        if let Some(version) = read_u32(buf, VERSION_OFFSET)
+            && (version == 0 || version > FORMAT_VERSION)
+        {
+            return Err(FormatError::UnsupportedVersion {
+                found: version,
+                supported: FORMAT_VERSION,
+            });
         }
         if buf.len() < HEADER_LEN {
             return Ok(Decoded::Incomplete {

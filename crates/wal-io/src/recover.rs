@@ -95,6 +95,8 @@ impl Wal {
         F: FnMut(ReplayRecord<'_>) -> Result<(), BoxError>,
     {
         let path = path.as_ref().to_path_buf();
+        // Fail early on a directory, before a lock file is created beside it.
+        storage.file_exists(&path).map_err(|e| WalError::io("opening", &path, e))?;
         let lock_path = sibling(&path, ".lock");
         let lock = match storage.lock(&lock_path) {
             Ok(lock) => lock,

@@ -61,6 +61,11 @@ pub trait StorageFile: Send + Debug {
     /// The file's current length in bytes.
     fn len(&self) -> io::Result<u64>;
 
+    /// Whether the file is empty.
+    fn is_empty(&self) -> io::Result<bool> {
+        Ok(self.len()? == 0)
+    }
+
     /// Reads up to `buf.len()` bytes at `offset`; returns fewer only at the
     /// end of the file (0 at or past it).
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize>;

@@ -1,0 +1,89 @@
+//! Open files and held locks of a [`SimStorage`].
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+use super::SimStorage;
+use crate::storage::{StorageFile, StorageLock};
+
+/// An open file of a [`SimStorage`].
+pub(super) struct SimFile {
+    /// The file system.
+    pub(super) sim: SimStorage,
+    /// The file's inode.
+    pub(super) ino: u64,
+    /// The generation it was opened in.
+    pub(super) generation: u64,
+    /// The name it was opened by, for `Debug`.
+    pub(super) path: PathBuf,
+}
+
+impl fmt::Debug for SimFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SimFile")
+            .field("path", &self.path)
+            .field("ino", &self.ino)
+            .field("generation", &self.generation)
+            .finish()
+    }
+}
+
+impl StorageFile for SimFile {
+    fn len(&self) -> io::Result<u64> {
+        self.sim.with(|st| st.len(self.ino, self.generation))
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        self.sim
+            .with(|st| st.read_at(self.ino, self.generation, offset, buf))
+    }
+
+    fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()> {
+        self.sim
+            .with(|st| st.write_at(self.ino, self.generation, offset, data))
+    }
+
+    fn set_len(&mut self, len: u64) -> io::Result<()> {
+        self.sim
+            .with(|st| st.set_len(self.ino, self.generation, len))
+    }
+
+    fn sync_data(&mut self) -> io::Result<()> {
+        self.sim.with(|st| st.sync_data(self.ino, self.generation))
+    }
+}
+
+impl Drop for SimFile {
+    fn drop(&mut self) {
+        self.sim.with(|st| st.close(self.ino, self.generation));
+    }
+}
+
+/// A lock held on a [`SimStorage`].
+pub(super) struct SimLock {
+    /// The file system.
+    pub(super) sim: SimStorage,
+    /// The lock's name.
+    pub(super) path: PathBuf,
+    /// Which taking of the lock this is; a crash or a later taking makes it
+    /// stale, and a stale guard releases nothing.
+    pub(super) token: u64,
+}
+
+impl fmt::Debug for SimLock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SimLock")
+            .field("path", &self.path)
+            .field("token", &self.token)
+            .finish()
+    }
+}
+
+impl StorageLock for SimLock {}
+
+impl Drop for SimLock {
+    fn drop(&mut self) {
+        self.sim.with(|st| st.unlock(&self.path, self.token));
+    }
+}
