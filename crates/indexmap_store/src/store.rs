@@ -174,6 +174,13 @@ pub(crate) fn log<K: Serialize, V: Serialize>(
     Ok(())
 }
 
+fn is_temp_occupied(e: &io::Error) -> bool {
+    matches!(
+        e.get_ref().and_then(|e| e.downcast_ref::<StoreError>()),
+        Some(StoreError::Log(WalError::TempOccupied { .. }))
+    )
+}
+
 /// Applies one logged operation to `map`.
 fn replay<K, V>(
     map: &mut IndexMap<K, V>,
@@ -302,13 +309,19 @@ where
     /// Compacts if the policy in [`StoreConfig`] says so.
     pub(crate) fn maybe_compact(&mut self) -> io::Result<()> {
         let stats = self.wal.stats();
-        if self
+        if !self
             .config
             .should_compact(stats.bytes, stats.records, self.map.len() as u64)
         {
-            self.compact()?;
+            return Ok(());
         }
-        Ok(())
+        match self.compact() {
+            // A foreign file sits at `<path>.compact.tmp`: nothing was
+            // written and the log is intact, so the mutation stands and the
+            // store keeps working; `compact()` reports the problem.
+            Err(e) if is_temp_occupied(&e) => Ok(()),
+            result => result,
+        }
     }
 
     pub(crate) fn check_poison(&self) -> io::Result<()> {

@@ -99,6 +99,15 @@ pub enum WalError {
         #[source]
         source: BoxError,
     },
+    /// The path a rewrite needs for its temporary file holds a file that is
+    /// not provably one of ours; it was left alone and nothing was written.
+    #[error(
+        "{path} exists and does not look like a leftover of this log; move it away so the log can be rewritten (nothing was written)"
+    )]
+    TempOccupied {
+        /// The temporary file's path.
+        path: PathBuf,
+    },
     /// An encode callback failed; nothing was written.
     #[error("encoding a record failed; nothing was written")]
     Encode {
@@ -142,6 +151,7 @@ impl WalError {
         match self {
             Self::Io { source, .. } => source.kind(),
             Self::AlreadyOpen { .. } => io::ErrorKind::WouldBlock,
+            Self::TempOccupied { .. } => io::ErrorKind::AlreadyExists,
             Self::NotALog { .. }
             | Self::BadHeader { .. }
             | Self::WrongApp { .. }

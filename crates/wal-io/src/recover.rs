@@ -96,7 +96,9 @@ impl Wal {
     {
         let path = path.as_ref().to_path_buf();
         // Fail early on a directory, before a lock file is created beside it.
-        storage.file_exists(&path).map_err(|e| WalError::io("opening", &path, e))?;
+        storage
+            .file_exists(&path)
+            .map_err(|e| WalError::io("opening", &path, e))?;
         let lock_path = sibling(&path, ".lock");
         let lock = match storage.lock(&lock_path) {
             Ok(lock) => lock,
@@ -207,33 +209,31 @@ impl Wal {
     }
 }
 
-/// Creates a new log at `path` holding only its header, durably.
+/// Creates a new log at `path` holding only its header, durably and
+/// atomically: the header is written and synced in the temporary file,
+/// which is then renamed over `path` (missing, or empty / a header prefix)
+/// and the directory synced. A crash at any point leaves `path` as it was
+/// or a complete log, never a file a later open would refuse.
 fn create(
     storage: &dyn Storage,
     path: &Path,
     opts: &WalOptions,
 ) -> Result<(Box<dyn StorageFile>, FileHeader), WalError> {
-    let mut file = storage
-        .open(path, OpenMode::CreateNew)
-        .map_err(|e| WalError::io("creating", path, e))?;
-    let header = write_header(&mut *file, path, opts)?;
+    let tmp = sibling(path, &opts.temp_suffix);
+    if remove_stale_temp(storage, path, opts)?.is_none() && storage.file_exists(&tmp).unwrap_or(false)
+    {
+        return Err(WalError::TempOccupied { path: tmp });
+    }
+    let mut file =
+        storage.open(&tmp, OpenMode::CreateNew).map_err(|e| WalError::io("creating", &tmp, e))?;
+    let header = FileHeader::new(&opts.app_tag, opts.app_version, 0);
+    file.write_at(0, &header.encode()).map_err(|e| WalError::io("writing to", &tmp, e))?;
+    file.sync_data().map_err(|e| WalError::io("syncing", &tmp, e))?;
+    storage.rename(&tmp, path).map_err(|e| WalError::io("renaming over", path, e))?;
     storage
         .sync_dir(parent_dir(path))
         .map_err(|e| WalError::io("syncing directory of", path, e))?;
     Ok((file, header))
-}
-
-fn write_header(
-    file: &mut dyn StorageFile,
-    path: &Path,
-    opts: &WalOptions,
-) -> Result<FileHeader, WalError> {
-    let header = FileHeader::new(&opts.app_tag, opts.app_version, 0);
-    file.write_at(0, &header.encode())
-        .map_err(|e| WalError::io("writing to", path, e))?;
-    file.sync_data()
-        .map_err(|e| WalError::io("syncing", path, e))?;
-    Ok(header)
 }
 
 /// Opens an existing file and checks that it is this application's log.
@@ -243,7 +243,7 @@ fn open_existing(
     opts: &WalOptions,
     report: &mut RecoveryReport,
 ) -> Result<(Box<dyn StorageFile>, FileHeader), WalError> {
-    let mut file = storage
+    let file = storage
         .open(path, OpenMode::Existing)
         .map_err(|e| WalError::io("opening", path, e))?;
     let len = file.len().map_err(|e| WalError::io("reading", path, e))?;
@@ -263,11 +263,9 @@ fn open_existing(
         }
         Ok(Decoded::Incomplete { .. }) => {
             // Empty, or a creation cut short: a new log.
-            file.set_len(0)
-                .map_err(|e| WalError::io("truncating", path, e))?;
-            let header = write_header(&mut *file, path, opts)?;
+            drop(file);
             report.initialized = true;
-            Ok((file, header))
+            create(storage, path, opts)
         }
         Err(FormatError::NotALog) => Err(WalError::NotALog {
             path: path.to_path_buf(),
@@ -312,8 +310,8 @@ fn salvage(
 }
 
 /// Removes the temporary file an interrupted rewrite left, if it is
-/// provably ours (empty, or starting with the log magic or a prefix of it).
-fn remove_stale_temp(
+/// provably ours; returns its path if it was removed.
+pub(crate) fn remove_stale_temp(
     storage: &dyn Storage,
     path: &Path,
     opts: &WalOptions,
@@ -323,15 +321,8 @@ fn remove_stale_temp(
         Ok(true) => {}
         Ok(false) | Err(_) => return Ok(None),
     }
-    let file = storage
-        .open(&tmp, OpenMode::Existing)
-        .map_err(|e| WalError::io("opening", &tmp, e))?;
-    let len = file.len().map_err(|e| WalError::io("reading", &tmp, e))?;
-    let mut head = vec![0; usize::try_from(len).unwrap_or(HEADER_LEN).min(HEADER_LEN)];
-    read_exact_at(&*file, 0, &mut head).map_err(|e| WalError::io("reading", &tmp, e))?;
-    drop(file);
-    if let Err(FormatError::NotALog) = FileHeader::decode(&head) {
-        // Not ours: leave it alone. A rewrite will refuse to overwrite it.
+    if !temp_is_ours(storage, &tmp)? {
+        // Not ours: leave it alone. A rewrite refuses to overwrite it.
         return Ok(None);
     }
     storage
@@ -341,4 +332,28 @@ fn remove_stale_temp(
         .sync_dir(parent_dir(path))
         .map_err(|e| WalError::io("syncing directory of", &tmp, e))?;
     Ok(Some(tmp))
+}
+
+/// Bytes of a temporary file examined to decide whether it is ours.
+const TEMP_PROBE_LEN: usize = 512;
+
+/// Whether the file at `tmp` is what an interrupted rewrite can leave: empty,
+/// starting with the log's first magic byte (a header, or one torn after its
+/// first byte), or zeros (a crash that kept the length but not the data).
+fn temp_is_ours(storage: &dyn Storage, tmp: &Path) -> Result<bool, WalError> {
+    let file = storage
+        .open(tmp, OpenMode::Existing)
+        .map_err(|e| WalError::io("opening", tmp, e))?;
+    let len = file.len().map_err(|e| WalError::io("reading", tmp, e))?;
+    let mut head = vec![
+        0;
+        usize::try_from(len)
+            .unwrap_or(TEMP_PROBE_LEN)
+            .min(TEMP_PROBE_LEN)
+    ];
+    read_exact_at(&*file, 0, &mut head).map_err(|e| WalError::io("reading", tmp, e))?;
+    Ok(match head.first() {
+        None => true,
+        Some(&first) => first == wal_format::header::MAGIC[0] || head.iter().all(|&b| b == 0),
+    })
 }

@@ -3,7 +3,7 @@
 use wal_format::{FileHeader, FormatError, begin_record, finish_record};
 
 use crate::error::{BoxError, WalError};
-use crate::recover::sibling;
+use crate::recover::{remove_stale_temp, sibling};
 use crate::storage::{OpenMode, StorageFile, parent_dir};
 use crate::wal::Wal;
 
@@ -117,6 +117,19 @@ impl Wal {
         self.check_poison()?;
         let tmp = sibling(&self.path, &self.opts.temp_suffix);
         let dir = parent_dir(&self.path).to_path_buf();
+        // A temporary file left by an earlier failed rewrite is removed; a
+        // foreign one is refused, without poisoning: nothing was written.
+        let mut removed = remove_stale_temp(&*self.storage, &self.path, &self.opts);
+        if let Ok(None) = removed
+            && self.storage.file_exists(&tmp).unwrap_or(false)
+        {
+            removed = Err(WalError::TempOccupied { path: tmp.clone() });
+        }
+        match removed {
+            Ok(_) => {}
+            Err(e @ WalError::TempOccupied { .. }) => return Err(e),
+            Err(e) => return Err(self.poison_with(e)),
+        }
         let mut file = match self.storage.open(&tmp, OpenMode::CreateNew) {
             Ok(f) => f,
             Err(e) => return Err(self.poison_with(WalError::io("creating", &tmp, e))),

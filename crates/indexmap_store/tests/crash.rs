@@ -1,0 +1,280 @@
+//! Crash tests of the store over `SimStorage`: a simulated power loss after
+//! every storage operation of seeded workloads (automatic compactions
+//! included), under every crash variant. The reopened store must equal the
+//! model after some number of operations between the last one known durable
+//! and the last one issued, order included.
+//!
+//! A failure prints the seed, variant and crash point; the simulation and
+//! the workload are deterministic, so the same values reproduce it.
+//! `STORE_CRASH_SEEDS=<n>` runs more seeds.
+
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use indexmap_store::{Batch, IndexMapStore, StoreConfig};
+use wal_io::sim::{CrashVariant, SimStorage};
+
+type Map = IndexMap<u16, Vec<u8>>;
+type Store = IndexMapStore<u16, Vec<u8>>;
+
+const PATH: &str = "db.log";
+
+/// SplitMix64: a tiny deterministic generator.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Insert(u16, Vec<u8>),
+    ShiftRemove(u16),
+    SwapRemove(u16),
+    Modify(u16, u8),
+    Batch(Vec<(bool, u16, Vec<u8>)>),
+    InsertMany(Vec<(u16, Vec<u8>)>),
+    Move(usize, usize),
+    Clear,
+    Flush,
+    Compact,
+}
+
+fn value(rng: &mut Rng) -> Vec<u8> {
+    let len = match rng.below(10) {
+        0 => 3000 + rng.below(3000),
+        _ => rng.below(200),
+    };
+    (0..len).map(|_| rng.next() as u8).collect()
+}
+
+/// The workload of `seed`; `Move` indices are taken modulo the length then.
+fn workload(seed: u64, n: usize) -> Vec<Op> {
+    let mut rng = Rng(seed);
+    (0..n)
+        .map(|_| {
+            let key = rng.below(24) as u16;
+            match rng.below(100) {
+                0..=39 => Op::Insert(key, value(&mut rng)),
+                40..=49 => Op::ShiftRemove(key),
+                50..=57 => Op::SwapRemove(key),
+                58..=67 => Op::Modify(key, rng.next() as u8),
+                68..=73 => Op::Batch(
+                    (0..1 + rng.below(6))
+                        .map(|_| (rng.below(3) != 0, rng.below(24) as u16, value(&mut rng)))
+                        .collect(),
+                ),
+                74..=78 => Op::InsertMany(
+                    (0..1 + rng.below(6))
+                        .map(|_| (rng.below(24) as u16, value(&mut rng)))
+                        .collect(),
+                ),
+                79..=84 => Op::Move(rng.next() as usize, rng.next() as usize),
+                85..=86 => Op::Clear,
+                87..=95 => Op::Flush,
+                _ => Op::Compact,
+            }
+        })
+        .collect()
+}
+
+fn apply_model(map: &mut Map, op: &Op) {
+    match op {
+        Op::Insert(k, v) => {
+            map.insert(*k, v.clone());
+        }
+        Op::ShiftRemove(k) => {
+            map.shift_remove(k);
+        }
+        Op::SwapRemove(k) => {
+            map.swap_remove(k);
+        }
+        Op::Modify(k, b) => {
+            if let Some(v) = map.get_mut(k) {
+                v.push(*b);
+            }
+        }
+        Op::Batch(ops) => {
+            for (insert, k, v) in ops {
+                if *insert {
+                    map.insert(*k, v.clone());
+                } else {
+                    map.shift_remove(k);
+                }
+            }
+        }
+        Op::InsertMany(pairs) => map.extend(pairs.iter().cloned()),
+        Op::Move(a, b) => {
+            if !map.is_empty() {
+                map.move_index(a % map.len(), b % map.len());
+            }
+        }
+        Op::Clear => map.clear(),
+        Op::Flush | Op::Compact => {}
+    }
+}
+
+fn apply_store(store: &mut Store, op: &Op) -> std::io::Result<()> {
+    match op {
+        Op::Insert(k, v) => store.insert(*k, v.clone()).map(drop),
+        Op::ShiftRemove(k) => store.shift_remove(k).map(drop),
+        Op::SwapRemove(k) => store.swap_remove(k).map(drop),
+        Op::Modify(k, b) => store.modify(k, |v| v.push(*b)).map(drop),
+        Op::Batch(ops) => {
+            let mut batch = Batch::new();
+            for (insert, k, v) in ops {
+                if *insert {
+                    batch.insert(*k, v.clone());
+                } else {
+                    batch.shift_remove(*k);
+                }
+            }
+            store.apply(batch)
+        }
+        Op::InsertMany(pairs) => store.insert_many(pairs.iter().cloned()),
+        Op::Move(a, b) => match store.len() {
+            0 => Ok(()),
+            n => store.move_index(a % n, b % n),
+        },
+        Op::Clear => store.clear(),
+        Op::Flush => store.flush(),
+        Op::Compact => store.compact(),
+    }
+}
+
+fn config(seed: u64) -> StoreConfig {
+    StoreConfig {
+        sync_on_write: seed % 3 == 0,
+        min_compact_bytes: 2048,
+        compact_ratio: 1.5,
+        buf_capacity: 1024,
+    }
+}
+
+fn open(sim: &SimStorage, cfg: StoreConfig) -> std::io::Result<Store> {
+    IndexMapStore::open_with_storage(Arc::new(sim.clone()), PATH, cfg)
+}
+
+/// Runs the workload until the simulated process dies at storage operation
+/// `crash_at`; returns (ops known durable, ops issued).
+fn run_until_crash(sim: &SimStorage, ops: &[Op], cfg: StoreConfig) -> (usize, usize) {
+    let Ok(mut store) = open(sim, cfg) else {
+        return (0, 0);
+    };
+    let mut durable = 0;
+    for (i, op) in ops.iter().enumerate() {
+        let compactions = store.stats().compactions;
+        if apply_store(&mut store, op).is_err() {
+            return (durable, i + 1);
+        }
+        let synced = cfg.sync_on_write
+            || matches!(op, Op::Flush | Op::Compact)
+            || store.stats().compactions > compactions;
+        if synced {
+            durable = i + 1;
+        }
+    }
+    (durable, ops.len())
+}
+
+fn check_seed(seed: u64, n_ops: usize) -> usize {
+    let ops = workload(seed, n_ops);
+    let cfg = config(seed);
+    let mut states = vec![Map::new()];
+    for op in &ops {
+        let mut next = states.last().cloned().unwrap_or_default();
+        apply_model(&mut next, op);
+        states.push(next);
+    }
+    // How many storage operations the whole workload takes.
+    let total_ops = {
+        let sim = SimStorage::new(seed);
+        let (_, issued) = run_until_crash(&sim, &ops, cfg);
+        assert_eq!(
+            issued,
+            ops.len(),
+            "seed {seed}: the workload fails without a crash"
+        );
+        sim.ops()
+    };
+    let mut checked = 0;
+    for crash_at in 0..total_ops {
+        for (v, variant) in CrashVariant::ALL.into_iter().enumerate() {
+            let sim = SimStorage::new(seed ^ (crash_at << 8) ^ v as u64);
+            sim.crash_at(crash_at);
+            let (durable, issued) = run_until_crash(&sim, &ops, cfg);
+            sim.crash(variant);
+            let store = open(&sim, cfg).unwrap_or_else(|e| {
+                panic!("seed {seed} variant {variant} crash at op {crash_at}: reopen failed: {e}")
+            });
+            let got: Vec<_> = store.iter().map(|(k, v)| (*k, v.clone())).collect();
+            let matched = (durable..=issued).rev().find(|&k| {
+                states[k].len() == got.len()
+                    && states[k]
+                        .iter()
+                        .zip(&got)
+                        .all(|((a, b), (c, d))| a == c && b == d)
+            });
+            assert!(
+                matched.is_some(),
+                "seed {seed} variant {variant} crash at op {crash_at}: recovered {} entries, \
+                 matching no state between op {durable} (durable) and op {issued} (issued)",
+                got.len()
+            );
+            checked += 1;
+        }
+    }
+    checked
+}
+
+fn seeds(range: std::ops::Range<u64>) -> std::ops::Range<u64> {
+    let extra: u64 = std::env::var("STORE_CRASH_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    range.start..range.end + extra
+}
+
+#[test]
+fn crash_at_every_storage_operation_without_sync_on_write() {
+    let mut checked = 0;
+    for seed in seeds(1..4).map(|s| s * 3 + 1) {
+        checked += check_seed(seed, 120);
+    }
+    assert!(checked > 1000, "only {checked} crash images checked");
+}
+
+#[test]
+fn crash_at_every_storage_operation_with_sync_on_write() {
+    let mut checked = 0;
+    for seed in seeds(1..4).map(|s| s * 3) {
+        checked += check_seed(seed, 120);
+    }
+    assert!(checked > 1000, "only {checked} crash images checked");
+}
+
+#[test]
+fn automatic_compaction_runs_in_these_workloads() {
+    let ops = workload(4, 120);
+    let sim = SimStorage::new(4);
+    let mut store = open(&sim, config(4)).unwrap();
+    let mut manual = 0;
+    for op in &ops {
+        manual += u64::from(matches!(op, Op::Compact));
+        apply_store(&mut store, op).unwrap();
+    }
+    assert!(
+        store.stats().compactions > manual,
+        "the crash workloads must exercise automatic compaction"
+    );
+}
