@@ -154,7 +154,7 @@ fn apply_store(store: &mut Store, op: &Op) -> std::io::Result<()> {
 
 fn config(seed: u64) -> StoreConfig {
     StoreConfig {
-        sync_on_write: seed % 3 == 0,
+        sync_on_write: seed.is_multiple_of(3),
         min_compact_bytes: 2048,
         compact_ratio: 1.5,
         buf_capacity: 1024,

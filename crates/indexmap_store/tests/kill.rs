@@ -1,0 +1,822 @@
+//! Real-process crash tests: a child process mutates a store and is killed with `SIGKILL`.
+//!
+//! The test binary re-executes itself as the child (`--exact kill_child`,
+//! with the `STORE_KILL_CHILD` environment variable naming the store's
+//! directory and `STORE_KILL_ROLE` what to do there). The child applies a
+//! deterministic sequence of operations ([`op`]: inserts, shift and swap
+//! removals, in-place modifications, `insert_many`, and more rarely mixed
+//! batches, moves, pops and clears, over a small key space so that most
+//! records soon die) to a store configured to compact
+//! very often, and reports progress on its standard output, which the
+//! parent reads through a pipe that keeps every line the child finished
+//! writing even after it is killed: `@@DO <i+1>` before operation `i` and
+//! `@@ACK <i+1>` after it returned. The parent kills the child at a random
+//! point, reopens the store and checks that it equals a model `IndexMap`
+//! after exactly the acknowledged operations or one more (the one in
+//! flight), entries and order; then the next child continues the same
+//! store. Half the runs use `sync_on_write`.
+//!
+//! Every failure message names the seed, round and iteration; rerun with
+//! `STORE_KILL_SEED=<seed>` for the same operation sequences and kill
+//! choices (the kill timing itself cannot be replayed).
+
+use std::fmt;
+use std::io::{self, BufRead};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use indexmap::IndexMap;
+use indexmap_store::wal_io::WalError;
+use indexmap_store::{
+    Batch, COMPACT_TMP_SUFFIX, IndexMapStore, StoreConfig, StoreError, TruncationReason,
+};
+
+/// Set (to the store's directory) only in a child process.
+const CHILD_ENV: &str = "STORE_KILL_CHILD";
+/// What the child does: `writer` or `hold`.
+const ROLE_ENV: &str = "STORE_KILL_ROLE";
+/// Operations the store holds when the child starts (verified by the parent).
+const START_ENV: &str = "STORE_KILL_START";
+/// The seed of the operation sequence; also the parent's override.
+const SEED_ENV: &str = "STORE_KILL_SEED";
+/// `1` for `sync_on_write`.
+const SYNC_ENV: &str = "STORE_KILL_SYNC";
+/// Prefix of every progress line, so the test harness's own output on the
+/// same stream is ignored.
+const MARK: &str = "@@";
+const SIGKILL: i32 = 9;
+/// How long the parent waits for a child's progress line before failing.
+const PATIENCE: Duration = Duration::from_secs(30);
+const STORE_NAME: &str = "kill.store";
+
+/// Stores per run of the main test, each a fresh file.
+const ROUNDS: u64 = 6;
+/// Kills per store.
+const ITERS: u64 = 50;
+/// Distinct keys: few, so that overwrites and removals make dead records.
+const KEYS: u64 = 24;
+
+type Map = IndexMap<String, String>;
+type Store = IndexMapStore<String, String>;
+
+// ---------------------------------------------------------------------------
+// Deterministic helpers shared by parent and child.
+
+/// SplitMix64: small, fast, good enough to pick operations and delays.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (`n > 0`).
+    fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+}
+
+fn mix(a: u64, b: u64) -> u64 {
+    Rng::new(a ^ b.wrapping_mul(0x2545_f491_4f6c_dd1d)).next_u64()
+}
+
+/// One operation of the sequence.
+#[derive(Debug, Clone)]
+enum Op {
+    Insert(String, String),
+    ShiftRemove(String),
+    SwapRemove(String),
+    /// Replace the value with [`modified`]`(old, i)`.
+    Modify(String, u64),
+    InsertMany(Vec<(String, String)>),
+    /// `apply` of a batch of inserts and removals.
+    Batch(Vec<Op>),
+    /// `move_index(a % len, b % len)`, if not empty.
+    Move(u64, u64),
+    Pop,
+    Clear,
+}
+
+fn key(rng: &mut Rng) -> String {
+    format!("key-{:02}", rng.below(KEYS))
+}
+
+/// A value, usually short, sometimes a few KiB so that records straddle
+/// pages.
+fn value(rng: &mut Rng, i: u64, j: u64) -> String {
+    let len = match rng.below(10) {
+        0 => 1500 + rng.below(3000),
+        1..=3 => 100 + rng.below(400),
+        _ => rng.below(40),
+    };
+    let mut v = format!("v{i}.{j}:");
+    v.extend((0..len).map(|x| char::from(b'a' + ((i + j + x) % 26) as u8)));
+    v
+}
+
+fn modified(old: &str, i: u64) -> String {
+    format!("{}|m{i}", &old[..old.len().min(48)])
+}
+
+/// Operation `i` of the sequence of `seed`.
+fn op(seed: u64, i: u64) -> Op {
+    let mut rng = Rng::new(mix(seed, i));
+    match rng.below(100) {
+        0..=29 => {
+            let k = key(&mut rng);
+            Op::Insert(k, value(&mut rng, i, 0))
+        }
+        30..=39 => Op::ShiftRemove(key(&mut rng)),
+        40..=49 => Op::SwapRemove(key(&mut rng)),
+        50..=66 => Op::Modify(key(&mut rng), i),
+        67..=81 => {
+            let n = 1 + rng.below(6);
+            let pairs = (0..n)
+                .map(|j| {
+                    let k = key(&mut rng);
+                    (k, value(&mut rng, i, j))
+                })
+                .collect();
+            Op::InsertMany(pairs)
+        }
+        82..=89 => {
+            let n = 1 + rng.below(6);
+            let ops = (0..n)
+                .map(|j| match rng.below(3) {
+                    0 => {
+                        let k = key(&mut rng);
+                        Op::Insert(k, value(&mut rng, i, j))
+                    }
+                    1 => Op::ShiftRemove(key(&mut rng)),
+                    _ => Op::SwapRemove(key(&mut rng)),
+                })
+                .collect();
+            Op::Batch(ops)
+        }
+        90..=95 => Op::Move(rng.next_u64(), rng.next_u64()),
+        96..=98 => Op::Pop,
+        _ => Op::Clear,
+    }
+}
+
+/// The indices a [`Op::Move`] resolves to in a map of `len` entries.
+fn move_indices(a: u64, b: u64, len: usize) -> Option<(usize, usize)> {
+    let len = len as u64;
+    (len > 0).then(|| ((a % len) as usize, (b % len) as usize))
+}
+
+fn apply_model(map: &mut Map, op: &Op) {
+    match op {
+        Op::Insert(k, v) => {
+            map.insert(k.clone(), v.clone());
+        }
+        Op::ShiftRemove(k) => {
+            map.shift_remove(k);
+        }
+        Op::SwapRemove(k) => {
+            map.swap_remove(k);
+        }
+        Op::Modify(k, i) => {
+            if let Some(v) = map.get_mut(k) {
+                *v = modified(v, *i);
+            }
+        }
+        Op::InsertMany(pairs) => {
+            for (k, v) in pairs {
+                map.insert(k.clone(), v.clone());
+            }
+        }
+        Op::Batch(ops) => {
+            for op in ops {
+                apply_model(map, op);
+            }
+        }
+        Op::Move(a, b) => {
+            if let Some((from, to)) = move_indices(*a, *b, map.len()) {
+                map.move_index(from, to);
+            }
+        }
+        Op::Pop => {
+            map.pop();
+        }
+        Op::Clear => map.clear(),
+    }
+}
+
+fn apply_store(store: &mut Store, op: &Op) -> io::Result<()> {
+    match op {
+        Op::Insert(k, v) => store.insert(k.clone(), v.clone()).map(drop),
+        Op::ShiftRemove(k) => store.shift_remove(k).map(drop),
+        Op::SwapRemove(k) => store.swap_remove(k).map(drop),
+        Op::Modify(k, i) => store.modify(k, |v| *v = modified(v, *i)).map(drop),
+        Op::InsertMany(pairs) => store.insert_many(pairs.iter().cloned()),
+        Op::Batch(ops) => {
+            let mut batch = Batch::new();
+            for op in ops {
+                match op {
+                    Op::Insert(k, v) => batch.insert(k.clone(), v.clone()),
+                    Op::ShiftRemove(k) => batch.shift_remove(k.clone()),
+                    Op::SwapRemove(k) => batch.swap_remove(k.clone()),
+                    other => unreachable!("{other:?} in a batch"),
+                };
+            }
+            store.apply(batch)
+        }
+        Op::Move(a, b) => match move_indices(*a, *b, store.len()) {
+            Some((from, to)) => store.move_index(from, to),
+            None => Ok(()),
+        },
+        Op::Pop => store.pop().map(drop),
+        Op::Clear => store.clear(),
+    }
+}
+
+/// The model after operations `0..n`.
+fn model_at(seed: u64, n: u64) -> Map {
+    let mut map = Map::new();
+    for i in 0..n {
+        apply_model(&mut map, &op(seed, i));
+    }
+    map
+}
+
+/// Whether `store` holds exactly `model`'s entries, in `model`'s order.
+fn same(store: &Store, model: &Map) -> bool {
+    store.len() == model.len() && store.iter().eq(model.iter())
+}
+
+/// A short description of how `store` differs from `model`.
+fn diff(store: &Store, model: &Map) -> String {
+    let keys = |it: &mut dyn Iterator<Item = &String>| it.cloned().collect::<Vec<_>>().join(",");
+    let first = store
+        .iter()
+        .zip(model.iter())
+        .position(|(a, b)| a != b)
+        .map_or("none in the common prefix".to_owned(), |p| p.to_string());
+    format!(
+        "store has {} entries [{}], model {} [{}]; first differing entry: {first}",
+        store.len(),
+        keys(&mut store.keys()),
+        model.len(),
+        keys(&mut model.keys())
+    )
+}
+
+/// Tiny compaction floor and ratio: a compaction every dozen operations.
+fn config(sync_on_write: bool) -> StoreConfig {
+    StoreConfig {
+        sync_on_write,
+        min_compact_bytes: 4096,
+        compact_ratio: 1.5,
+        buf_capacity: 16 * 1024,
+    }
+}
+
+fn open(path: &Path, sync_on_write: bool) -> io::Result<Store> {
+    IndexMapStore::open_with(path, config(sync_on_write))
+}
+
+fn tmp_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(COMPACT_TMP_SUFFIX);
+    PathBuf::from(name)
+}
+
+/// The error and every source below it, on one line.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+// ---------------------------------------------------------------------------
+// The child.
+
+fn report(tag: &str, n: u64) {
+    // `println!` on a pipe is line-buffered: the line is written (one
+    // `write(2)`) before this returns.
+    println!("{MARK}{tag} {n}");
+}
+
+fn env_u64(name: &str) -> u64 {
+    let text = std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set"));
+    text.parse()
+        .unwrap_or_else(|e| panic!("{name}={text:?}: {e}"))
+}
+
+/// Opens the store, which must hold the model after `start` operations.
+fn open_expecting(path: &Path, seed: u64, start: u64, sync: bool) -> (Store, Map) {
+    let store = open(path, sync).unwrap_or_else(|e| panic!("child open failed: {}", chain(&e)));
+    let model = model_at(seed, start);
+    assert!(
+        same(&store, &model),
+        "the child recovered another state than the parent: {}",
+        diff(&store, &model)
+    );
+    (store, model)
+}
+
+/// The writer: operations `start..start + budget`, each reported, each
+/// checked against the model as it goes.
+fn run_writer(path: &Path, seed: u64, start: u64, sync: bool, budget: u64) -> Store {
+    let (mut store, mut model) = open_expecting(path, seed, start, sync);
+    let mut compactions = store.stats().compactions;
+    for i in start..start + budget {
+        let op = op(seed, i);
+        report("DO", i + 1);
+        apply_store(&mut store, &op)
+            .unwrap_or_else(|e| panic!("operation {i} ({op:?}) failed: {}", chain(&e)));
+        report("ACK", i + 1);
+        apply_model(&mut model, &op);
+        assert!(
+            same(&store, &model),
+            "after operation {i}: {}",
+            diff(&store, &model)
+        );
+        let now = store.stats().compactions;
+        if now != compactions {
+            compactions = now;
+            report("COMPACTED", i + 1);
+        }
+    }
+    store
+}
+
+/// The child side of every test in this file, selected by
+/// `STORE_KILL_ROLE`.
+///
+/// Run by the test harness without `STORE_KILL_CHILD` (that is, not as a
+/// child), it cannot play a role, so instead it runs the writer in process
+/// for a few hundred operations and checks that the store it leaves
+/// reopens to the model and that it compacted: the test then still checks
+/// the child's logic, just without a kill.
+#[test]
+fn kill_child() {
+    let Some(dir) = std::env::var_os(CHILD_ENV) else {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(STORE_NAME);
+        let store = run_writer(&path, 42, 0, false, 300);
+        assert!(store.stats().compactions >= 5, "{:?}", store.stats());
+        drop(store);
+        let store = open(&path, false).unwrap();
+        let model = model_at(42, 300);
+        assert!(same(&store, &model), "{}", diff(&store, &model));
+        return;
+    };
+    let path = Path::new(&dir).join(STORE_NAME);
+    let role = std::env::var(ROLE_ENV).expect("STORE_KILL_ROLE");
+    let (seed, start) = (env_u64(SEED_ENV), env_u64(START_ENV));
+    let sync = env_u64(SYNC_ENV) == 1;
+    let store = match role.as_str() {
+        "writer" => run_writer(&path, seed, start, sync, 20_000),
+        "hold" => {
+            let (store, _) = open_expecting(&path, seed, start, sync);
+            report("HELD", start);
+            store
+        }
+        other => panic!("unknown role {other:?}"),
+    };
+    // Hold the store until killed; give up eventually so that a parent
+    // that died cannot leave this process behind forever.
+    report("IDLE", store.len() as u64);
+    thread::sleep(Duration::from_secs(120));
+}
+
+// ---------------------------------------------------------------------------
+// The parent.
+
+/// Where a failure happened, for every assertion message.
+#[derive(Debug, Clone, Copy)]
+struct Ctx {
+    seed: u64,
+    round: u64,
+    iter: u64,
+    sync: bool,
+}
+
+impl fmt::Display for Ctx {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "[seed {} round {} iteration {} sync_on_write {}; rerun with {SEED_ENV}={}]",
+            self.seed, self.round, self.iter, self.sync, self.seed
+        )
+    }
+}
+
+fn seed() -> u64 {
+    match std::env::var(SEED_ENV) {
+        Ok(s) => s.parse().expect("STORE_KILL_SEED must be a u64"),
+        Err(_) => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(1),
+    }
+}
+
+/// One progress line of a child.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Msg {
+    tag: String,
+    n: u64,
+}
+
+/// A running child; killed (if still running) when dropped, so a failing
+/// parent leaves no process behind.
+struct Running {
+    child: Child,
+    rx: Receiver<Msg>,
+    reader: Option<thread::JoinHandle<()>>,
+    seen: Vec<Msg>,
+    reaped: bool,
+}
+
+fn spawn(dir: &Path, role: &str, seed: u64, start: u64, sync: bool) -> Running {
+    // The running binary itself, even if a concurrent build has replaced
+    // the file at its path since this process started.
+    let exe = match Path::new("/proc/self/exe") {
+        proc if proc.exists() => proc.to_path_buf(),
+        _ => std::env::current_exe().expect("current_exe"),
+    };
+    let mut child = Command::new(&exe)
+        .args(["--exact", "kill_child", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, dir)
+        .env(ROLE_ENV, role)
+        .env(SEED_ENV, seed.to_string())
+        .env(START_ENV, start.to_string())
+        .env(SYNC_ENV, u8::from(sync).to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawning the child {exe:?} failed: {e}"));
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    let reader = thread::spawn(move || {
+        let mut stdout = io::BufReader::new(stdout);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            match stdout.read_until(b'\n', &mut line) {
+                Ok(0) | Err(_) => return,
+                // A line cut short by the kill was never reported.
+                Ok(_) if line.last() != Some(&b'\n') => return,
+                Ok(_) => {}
+            }
+            let text = String::from_utf8_lossy(&line);
+            // The harness may print "test kill_child ... " on the same line.
+            let Some(at) = text.find(MARK) else { continue };
+            let mut words = text[at + MARK.len()..].split_whitespace();
+            let (Some(tag), Some(n)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let msg = Msg {
+                tag: tag.to_owned(),
+                n: n.parse().expect("progress count"),
+            };
+            if tx.send(msg).is_err() {
+                return;
+            }
+        }
+    });
+    Running {
+        child,
+        rx,
+        reader: Some(reader),
+        seen: Vec::new(),
+        reaped: false,
+    }
+}
+
+impl Running {
+    /// Reads progress lines until `pred` accepts one (`true`) or `timeout`
+    /// passes (`false`). Fails if the child exits on its own.
+    fn wait_for(
+        &mut self,
+        ctx: &dyn fmt::Display,
+        timeout: Duration,
+        mut pred: impl FnMut(&Msg) -> bool,
+    ) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok(msg) => {
+                    let hit = pred(&msg);
+                    self.seen.push(msg);
+                    if hit {
+                        return true;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => return false,
+                Err(RecvTimeoutError::Disconnected) => {
+                    let status = self.child.wait();
+                    self.reaped = true;
+                    panic!(
+                        "{ctx}: the child exited on its own ({status:?}) before it was killed; \
+                         its standard error is above; last progress: {:?}",
+                        self.seen.last()
+                    );
+                }
+            }
+        }
+    }
+
+    /// Like [`wait_for`](Self::wait_for), failing on timeout.
+    fn expect(&mut self, ctx: &dyn fmt::Display, what: &str, pred: impl FnMut(&Msg) -> bool) {
+        assert!(
+            self.wait_for(ctx, PATIENCE, pred),
+            "{ctx}: no {what} from the child within {PATIENCE:?}; last progress: {:?}",
+            self.seen.last()
+        );
+    }
+
+    /// Whether the child has reported anything yet (so it holds the lock).
+    fn has_opened(&mut self) -> bool {
+        while let Ok(msg) = self.rx.try_recv() {
+            self.seen.push(msg);
+        }
+        !self.seen.is_empty()
+    }
+
+    /// Kills the child with `SIGKILL`, reaps it, checks that the kill is
+    /// what ended it, and collects every line it completed.
+    fn kill(&mut self, ctx: &dyn fmt::Display) {
+        self.child.kill().expect("kill");
+        let status = self.child.wait().expect("wait");
+        self.reaped = true;
+        assert_eq!(
+            status.signal(),
+            Some(SIGKILL),
+            "{ctx}: the child was not ended by the kill but {status}; its standard error is above"
+        );
+        if let Some(reader) = self.reader.take() {
+            reader.join().expect("reader thread");
+        }
+        while let Ok(msg) = self.rx.try_recv() {
+            self.seen.push(msg);
+        }
+    }
+
+    /// The count of the last line tagged `tag`.
+    fn last(&self, tag: &str) -> Option<u64> {
+        self.seen.iter().rev().find(|m| m.tag == tag).map(|m| m.n)
+    }
+
+    fn count(&self, tag: &str) -> u64 {
+        self.seen.iter().filter(|m| m.tag == tag).count() as u64
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if !self.reaped {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Asserts that opening `path` now fails with `WouldBlock` (the log's
+/// `AlreadyOpen`).
+fn assert_refused(ctx: &dyn fmt::Display, path: &Path) {
+    match open(path, false) {
+        Ok(_) => panic!("{ctx}: a second process opened {path:?} while the child held it"),
+        Err(e) => {
+            assert_eq!(
+                e.kind(),
+                io::ErrorKind::WouldBlock,
+                "{ctx}: a second opener got {} instead of WouldBlock",
+                chain(&e)
+            );
+            let inner = e.get_ref().and_then(|e| e.downcast_ref::<StoreError>());
+            assert!(
+                matches!(inner, Some(StoreError::Log(WalError::AlreadyOpen { .. }))),
+                "{ctx}: WouldBlock without AlreadyOpen behind it: {inner:?}"
+            );
+            assert!(
+                e.to_string().contains("already open"),
+                "{ctx}: unclear message: {e}"
+            );
+        }
+    }
+}
+
+/// What a reopen after a kill found.
+struct Verified {
+    /// Operations the store holds.
+    ops: u64,
+    torn: bool,
+    removed_temp: bool,
+}
+
+/// Reopens the store (in place, or a copy of it so that the next child
+/// does the recovery itself) and checks that it equals the model after
+/// `acked` operations or, if operation `acked` was in flight, after
+/// `acked + 1`. `model` holds the state after `start` operations and is
+/// advanced to the one found.
+fn verify(
+    ctx: &Ctx,
+    path: &Path,
+    in_place: bool,
+    model: &mut Map,
+    start: u64,
+    acked: u64,
+    in_flight: bool,
+) -> Verified {
+    let target = if in_place {
+        path.to_path_buf()
+    } else {
+        let dir = path.parent().unwrap().join("copy");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).unwrap();
+        let copy = dir.join(STORE_NAME);
+        // A child killed early enough has not created the file yet.
+        if path.exists() {
+            std::fs::copy(path, &copy).unwrap();
+        }
+        copy
+    };
+    let store = open(&target, ctx.sync)
+        .unwrap_or_else(|e| panic!("{ctx}: reopening after the kill failed: {}", chain(&e)));
+    let report = store.recovery_report().clone();
+    if let Some(t) = &report.truncated {
+        assert_eq!(
+            t.reason,
+            TruncationReason::TornTail,
+            "{ctx}: a kill can only leave a torn tail: {t:?}"
+        );
+    }
+    for i in start..acked {
+        apply_model(model, &op(ctx.seed, i));
+    }
+    let ops = if same(&store, model) {
+        acked
+    } else {
+        let mut next = model.clone();
+        apply_model(&mut next, &op(ctx.seed, acked));
+        assert!(
+            in_flight && same(&store, &next),
+            "{ctx}: after {acked} acknowledged operations (operation {acked} {}), the reopened \
+             store matches neither the model after them nor after the next: {}",
+            if in_flight {
+                "in flight"
+            } else {
+                "not started"
+            },
+            diff(&store, model)
+        );
+        *model = next;
+        acked + 1
+    };
+    Verified {
+        ops,
+        torn: report.truncated.is_some(),
+        removed_temp: report.removed_temp.is_some(),
+    }
+}
+
+#[derive(Debug, Default)]
+struct Stats {
+    kills: u64,
+    acked_ops: u64,
+    compactions: u64,
+    mid_compaction: u64,
+    torn: u64,
+    removed_temp: u64,
+    probes: u64,
+    in_flight_kept: u64,
+}
+
+#[test]
+fn sigkill_at_random_points_loses_no_acknowledged_operation() {
+    let seed = seed();
+    println!("indexmap_store kill test: seed {seed} ({SEED_ENV}={seed} reproduces the choices)");
+    let started = Instant::now();
+    let mut stats = Stats::default();
+    for round in 0..ROUNDS {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(STORE_NAME);
+        let op_seed = mix(seed, round);
+        let mut model = Map::new();
+        let mut count = 0u64;
+        for iter in 0..ITERS {
+            let sync = iter % 2 == 0;
+            let ctx = Ctx {
+                seed: op_seed,
+                round,
+                iter,
+                sync,
+            };
+            let mut rng = Rng::new(mix(mix(seed, round), iter));
+            let mut child = spawn(dir.path(), "writer", op_seed, count, sync);
+            if rng.below(5) == 0 {
+                // Anywhere, including while the child starts and recovers.
+                thread::sleep(Duration::from_micros(rng.below(30_000)));
+            } else {
+                // After a number of acknowledged operations, maybe a bit later.
+                let target = 1 + rng.below(if sync { 60 } else { 250 });
+                let mut acks = 0;
+                child.expect(&ctx, "acknowledgement", |m| {
+                    acks += u64::from(m.tag == "ACK");
+                    acks >= target
+                });
+                if rng.below(2) == 0 {
+                    thread::sleep(Duration::from_micros(rng.below(3_000)));
+                }
+            }
+            if rng.below(3) == 0 && child.has_opened() {
+                assert_refused(&ctx, &path);
+                stats.probes += 1;
+            }
+            child.kill(&ctx);
+            stats.kills += 1;
+            stats.mid_compaction += u64::from(tmp_path(&path).exists());
+            let acked = child.last("ACK").unwrap_or(count);
+            assert!(
+                acked >= count,
+                "{ctx}: acknowledged {acked} < {count} at start"
+            );
+            let in_flight = child.last("DO").is_some_and(|d| d > acked);
+            let found = verify(
+                &ctx,
+                &path,
+                rng.below(2) == 0,
+                &mut model,
+                count,
+                acked,
+                in_flight,
+            );
+            stats.acked_ops += child.count("ACK");
+            stats.compactions += child.count("COMPACTED");
+            stats.torn += u64::from(found.torn);
+            stats.removed_temp += u64::from(found.removed_temp);
+            stats.in_flight_kept += u64::from(found.ops > acked);
+            count = found.ops;
+        }
+    }
+    println!(
+        "indexmap_store kill test: {stats:?} in {:.1?} (seed {seed})",
+        started.elapsed()
+    );
+    assert!(stats.kills >= 200);
+    assert!(
+        stats.acked_ops >= 10 * stats.kills,
+        "the children did little work between kills: {stats:?}"
+    );
+    assert!(
+        stats.compactions >= stats.kills,
+        "the children compacted too rarely: {stats:?}"
+    );
+    assert!(
+        stats.mid_compaction > 0,
+        "no kill landed during a compaction: {stats:?} (seed {seed})"
+    );
+}
+
+#[test]
+fn second_process_is_refused_while_the_holder_lives_and_admitted_after_its_kill() {
+    let ctx = "[lock while held]";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(STORE_NAME);
+    let seed = 7;
+    let mut store = open(&path, false).unwrap();
+    for i in 0..100 {
+        apply_store(&mut store, &op(seed, i)).unwrap();
+    }
+    drop(store);
+    let model = model_at(seed, 100);
+    let mut child = spawn(dir.path(), "hold", seed, 100, false);
+    child.expect(&ctx, "HELD", |m| m.tag == "HELD");
+    // The child's open may have compacted; what it holds is the baseline.
+    let held = std::fs::read(&path).unwrap();
+    for _ in 0..3 {
+        assert_refused(&ctx, &path);
+    }
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        held,
+        "{ctx}: a refused open changed the log"
+    );
+    child.kill(&ctx);
+    let store = open(&path, false).unwrap_or_else(|e| panic!("{ctx}: {}", chain(&e)));
+    assert!(same(&store, &model), "{ctx}: {}", diff(&store, &model));
+    assert!(store.recovery_report().truncated.is_none());
+}

@@ -1,0 +1,799 @@
+//! Real-process crash tests: a child process writes to a log and is killed with `SIGKILL`.
+//!
+//! The test binary re-executes itself as the child (`--exact kill_child`,
+//! with the `WAL_KILL_CHILD` environment variable naming the log's
+//! directory and `WAL_KILL_ROLE` what to do there). The child reports
+//! progress on its standard output, which the parent reads through a pipe:
+//! the pipe keeps every line the child finished writing even after it is
+//! killed. Right before an operation's write the child prints `@@DO <n>`
+//! (or `@@BIG <n>` for a large batch, `@@RW <n>` for a rewrite: the record
+//! count if the operation completes) and after it returns `@@ACK <n>` (the
+//! record count now acknowledged). The parent kills the child at a random
+//! point, reopens the log itself and checks that it holds exactly records
+//! `0..n` with `acked <= n <= in_flight`, each with the payload that
+//! [`payload`] derives from its index, and then lets the next child continue
+//! the same log, so every log goes through dozens of kills and recoveries.
+//!
+//! Every failure message names the seed, round and iteration; rerun with
+//! `WAL_KILL_SEED=<seed>` for the same operation sequences and kill
+//! choices (the kill timing itself cannot be replayed).
+
+use std::fmt;
+use std::io::BufRead;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use wal_io::{FsStorage, TruncationReason, Wal, WalError, WalOptions};
+
+/// Set (to the log's directory) only in a child process.
+const CHILD_ENV: &str = "WAL_KILL_CHILD";
+/// What the child does: `writer`, `hold`, `rewrite-gated` or `rewrite-loop`.
+const ROLE_ENV: &str = "WAL_KILL_ROLE";
+/// Records the log holds when the child starts (verified by the parent).
+const START_ENV: &str = "WAL_KILL_START";
+/// The seed of the child's operation sequence; also the parent's override.
+const SEED_ENV: &str = "WAL_KILL_SEED";
+/// Prefix of every progress line, so the test harness's own output on the
+/// same stream is ignored.
+const MARK: &str = "@@";
+const SIGKILL: i32 = 9;
+/// How long the parent waits for a child's progress line before failing.
+const PATIENCE: Duration = Duration::from_secs(30);
+const LOG_NAME: &str = "kill.log";
+
+/// Logs per run of the main test, each a fresh file.
+const ROUNDS: u64 = 12;
+/// Kills per log.
+const ITERS: u64 = 20;
+
+// ---------------------------------------------------------------------------
+// Deterministic helpers shared by parent and child.
+
+/// SplitMix64: small, fast, good enough to pick operations and delays.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (`n > 0`).
+    fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+}
+
+fn mix(a: u64, b: u64) -> u64 {
+    Rng::new(a ^ b.wrapping_mul(0x2545_f491_4f6c_dd1d)).next_u64()
+}
+
+/// The payload of record `i`: its index, then filler of a length that is
+/// usually short, sometimes a few hundred bytes and sometimes several KiB,
+/// so that writes and records straddle page boundaries.
+fn payload(i: u64) -> Vec<u8> {
+    let mut rng = Rng::new(mix(0x0070_6179_6c6f_6164, i));
+    let filler = match rng.below(10) {
+        0 => 2000 + rng.below(4500),
+        1..=3 => 100 + rng.below(900),
+        _ => rng.below(100),
+    };
+    let mut p = format!("record-{i}-").into_bytes();
+    p.extend((0..filler).map(|j| b'a' + ((i + j) % 26) as u8));
+    p
+}
+
+fn payload_summary(p: &[u8]) -> String {
+    let head = String::from_utf8_lossy(&p[..p.len().min(24)]).into_owned();
+    format!("{head:?}... ({} bytes)", p.len())
+}
+
+fn storage() -> Arc<FsStorage> {
+    Arc::new(FsStorage::new())
+}
+
+/// Small write buffer, so a rewrite reaches its temporary file in many
+/// writes rather than one.
+fn opts() -> WalOptions {
+    WalOptions {
+        buf_capacity: 64 * 1024,
+        ..WalOptions::default()
+    }
+}
+
+fn tmp_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(&opts().temp_suffix);
+    PathBuf::from(name)
+}
+
+/// Opens `path` and checks that it holds records `0..n` with their
+/// payloads, in order, with consecutive sequence numbers. Returns the open
+/// log, `n`, and whether a tail was cut off or a stale temporary removed.
+fn open_checked(path: &Path) -> Result<(Wal, u64, Recovered), WalError> {
+    let mut n = 0u64;
+    let mut next_seq = None;
+    let (wal, report) = Wal::open(storage(), path, opts(), |r| {
+        if let Some(expected) = next_seq
+            && r.seq != expected
+        {
+            return Err(format!("record #{n} has seq {} after seq {}", r.seq, expected - 1).into());
+        }
+        let want = payload(n);
+        if r.payload != want.as_slice() {
+            return Err(format!(
+                "record #{n} (seq {}, offset {}) is {}, expected {}",
+                r.seq,
+                r.offset,
+                payload_summary(r.payload),
+                payload_summary(&want)
+            )
+            .into());
+        }
+        next_seq = Some(r.seq + 1);
+        n += 1;
+        Ok(())
+    })?;
+    if n > 0 {
+        assert_eq!(
+            next_seq,
+            Some(wal.header().base_seq + n),
+            "the first record's seq is not the header's base seq"
+        );
+    }
+    assert_eq!(
+        report.records, n,
+        "report.records disagrees with the replay"
+    );
+    assert_eq!(
+        wal.stats().records,
+        n,
+        "stats().records disagrees with the replay"
+    );
+    if let Some(t) = &report.truncated {
+        assert_eq!(
+            t.reason,
+            TruncationReason::TornTail,
+            "a kill can only leave a torn tail: {t:?}"
+        );
+    }
+    let recovered = Recovered {
+        torn: report.truncated.is_some(),
+        removed_temp: report.removed_temp.is_some(),
+    };
+    Ok((wal, n, recovered))
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Recovered {
+    torn: bool,
+    removed_temp: bool,
+}
+
+/// The error and every source below it, on one line.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+// ---------------------------------------------------------------------------
+// The child.
+
+fn report(tag: &str, n: u64) {
+    // `println!` on a pipe is line-buffered: the line is written (one
+    // `write(2)`) before this returns.
+    println!("{MARK}{tag} {n}");
+}
+
+fn env_u64(name: &str) -> u64 {
+    let text = std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set"));
+    text.parse()
+        .unwrap_or_else(|e| panic!("{name}={text:?}: {e}"))
+}
+
+/// Rewrites the log with the same records `0..n` it holds.
+fn rewrite_all(wal: &mut Wal, n: u64) {
+    let written = wal
+        .rewrite(|w| {
+            for i in 0..n {
+                w.push(&payload(i))?;
+            }
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("rewrite of {n} records failed: {}", chain(&e)));
+    assert_eq!(written, n);
+}
+
+/// The writer: `budget` random operations on a log holding `start`
+/// records, reporting each. Returns the log and its record count.
+fn run_writer(path: &Path, start: u64, seed: u64, budget: u64) -> (Wal, u64) {
+    let (mut wal, mut n, _) =
+        open_checked(path).unwrap_or_else(|e| panic!("child open failed: {}", chain(&e)));
+    assert_eq!(
+        n, start,
+        "the child recovered another record count than the parent"
+    );
+    let mut rng = Rng::new(mix(seed, start));
+    for _ in 0..budget {
+        match rng.below(100) {
+            0..=54 => {
+                report("DO", n + 1);
+                let seq = wal.append(&payload(n)).expect("append");
+                assert_eq!(seq, wal.stats().next_seq - 1);
+                n += 1;
+            }
+            55..=79 | 97 => {
+                // Now and then a batch of 100-200 KiB, whose one
+                // write a kill may cut short.
+                let k = match rng.below(25) {
+                    0 => 150 + rng.below(150),
+                    _ => 1 + rng.below(8),
+                };
+                let batch: Vec<Vec<u8>> = (n..n + k).map(payload).collect();
+                report(if k > 100 { "BIG" } else { "DO" }, n + k);
+                let seqs = wal
+                    .append_many(batch.iter().map(Vec::as_slice))
+                    .expect("append_many");
+                assert_eq!(seqs.end - seqs.start, k);
+                n += k;
+            }
+            80..=96 => {
+                report("DO", n);
+                wal.sync().expect("sync");
+            }
+            _ => {
+                report("RW", n);
+                rewrite_all(&mut wal, n);
+            }
+        }
+        report("ACK", n);
+    }
+    (wal, n)
+}
+
+/// The child side of every test in this file, selected by `WAL_KILL_ROLE`.
+///
+/// Run by the test harness without `WAL_KILL_CHILD` (that is, not as a
+/// child), it cannot play a role, so instead it runs the writer in process
+/// for a few hundred operations and checks that the log it leaves passes
+/// the parent's verification: the test then still checks the child's
+/// logic, just without a kill.
+#[test]
+fn kill_child() {
+    let Some(dir) = std::env::var_os(CHILD_ENV) else {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LOG_NAME);
+        let (wal, n) = run_writer(&path, 0, 42, 300);
+        assert!(n > 300, "300 operations appended only {n} records");
+        drop(wal);
+        let (_, m, recovered) = open_checked(&path).expect("reopen");
+        assert_eq!(m, n);
+        assert!(!recovered.torn && !recovered.removed_temp);
+        return;
+    };
+    let path = Path::new(&dir).join(LOG_NAME);
+    let role = std::env::var(ROLE_ENV).expect("WAL_KILL_ROLE");
+    let start = env_u64(START_ENV);
+    let held = match role.as_str() {
+        "writer" => run_writer(&path, start, env_u64(SEED_ENV), 20_000).0,
+        "hold" => {
+            let (wal, n, _) = open_checked(&path).expect("child open");
+            assert_eq!(n, start);
+            report("HELD", n);
+            wal
+        }
+        "rewrite-gated" => {
+            let (mut wal, n, _) = open_checked(&path).expect("child open");
+            assert_eq!(n, start);
+            wal.rewrite(|w| {
+                for i in 0..n {
+                    w.push(&payload(i))?;
+                    if i == n / 2 {
+                        // Half the records are in the temporary file (the
+                        // buffer is far smaller): wait here, mid-rewrite,
+                        // until killed (or told to go on).
+                        report("REWRITING", n);
+                        let mut line = String::new();
+                        std::io::stdin().lock().read_line(&mut line).expect("stdin");
+                    }
+                }
+                Ok(())
+            })
+            .expect("rewrite");
+            report("ACK", n);
+            wal
+        }
+        "rewrite-loop" => {
+            let (mut wal, n, _) = open_checked(&path).expect("child open");
+            assert_eq!(n, start);
+            report("HELD", n);
+            loop {
+                report("RW", n);
+                rewrite_all(&mut wal, n);
+                report("ACK", n);
+            }
+        }
+        other => panic!("unknown role {other:?}"),
+    };
+    // Hold the log until killed; give up eventually so that a parent that
+    // died cannot leave this process behind forever.
+    report("IDLE", held.stats().records);
+    thread::sleep(Duration::from_secs(120));
+}
+
+// ---------------------------------------------------------------------------
+// The parent.
+
+/// Where a failure happened, for every assertion message.
+#[derive(Debug, Clone, Copy)]
+struct Ctx {
+    seed: u64,
+    round: u64,
+    iter: u64,
+}
+
+impl fmt::Display for Ctx {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "[seed {} round {} iteration {}; rerun with {SEED_ENV}={}]",
+            self.seed, self.round, self.iter, self.seed
+        )
+    }
+}
+
+fn seed() -> u64 {
+    match std::env::var(SEED_ENV) {
+        Ok(s) => s.parse().expect("WAL_KILL_SEED must be a u64"),
+        Err(_) => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(1),
+    }
+}
+
+/// One progress line of a child.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Msg {
+    tag: String,
+    n: u64,
+}
+
+/// A running child; killed (if still running) when dropped, so a failing
+/// parent leaves no process behind.
+struct Running {
+    child: Child,
+    rx: Receiver<Msg>,
+    reader: Option<thread::JoinHandle<()>>,
+    /// Kept open so a child reading its standard input blocks.
+    _stdin: Option<ChildStdin>,
+    seen: Vec<Msg>,
+    reaped: bool,
+}
+
+fn spawn(dir: &Path, role: &str, start: u64, seed: u64) -> Running {
+    // The running binary itself, even if a concurrent build has replaced
+    // the file at its path since this process started.
+    let exe = match Path::new("/proc/self/exe") {
+        proc if proc.exists() => proc.to_path_buf(),
+        _ => std::env::current_exe().expect("current_exe"),
+    };
+    let mut child = Command::new(&exe)
+        .args(["--exact", "kill_child", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, dir)
+        .env(ROLE_ENV, role)
+        .env(START_ENV, start.to_string())
+        .env(SEED_ENV, seed.to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawning the child {exe:?} failed: {e}"));
+    let stdout = child.stdout.take().expect("stdout");
+    let stdin = child.stdin.take();
+    let (tx, rx) = mpsc::channel();
+    let reader = thread::spawn(move || {
+        let mut stdout = std::io::BufReader::new(stdout);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            match stdout.read_until(b'\n', &mut line) {
+                Ok(0) | Err(_) => return,
+                // A line cut short by the kill was never reported.
+                Ok(_) if line.last() != Some(&b'\n') => return,
+                Ok(_) => {}
+            }
+            let text = String::from_utf8_lossy(&line);
+            // The harness may print "test kill_child ... " on the same line.
+            let Some(at) = text.find(MARK) else { continue };
+            let mut words = text[at + MARK.len()..].split_whitespace();
+            let (Some(tag), Some(n)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let msg = Msg {
+                tag: tag.to_owned(),
+                n: n.parse().expect("progress count"),
+            };
+            if tx.send(msg).is_err() {
+                return;
+            }
+        }
+    });
+    Running {
+        child,
+        rx,
+        reader: Some(reader),
+        _stdin: stdin,
+        seen: Vec::new(),
+        reaped: false,
+    }
+}
+
+impl Running {
+    /// Reads progress lines until `pred` accepts one (`true`) or `timeout`
+    /// passes (`false`). Fails if the child exits on its own.
+    fn wait_for(
+        &mut self,
+        ctx: &dyn fmt::Display,
+        timeout: Duration,
+        mut pred: impl FnMut(&Msg) -> bool,
+    ) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok(msg) => {
+                    let hit = pred(&msg);
+                    self.seen.push(msg);
+                    if hit {
+                        return true;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => return false,
+                Err(RecvTimeoutError::Disconnected) => {
+                    let status = self.child.wait();
+                    self.reaped = true;
+                    panic!(
+                        "{ctx}: the child exited on its own ({status:?}) before it was killed; \
+                         its standard error is above; last progress: {:?}",
+                        self.seen.last()
+                    );
+                }
+            }
+        }
+    }
+
+    /// Like [`wait_for`](Self::wait_for), failing on timeout.
+    fn expect(&mut self, ctx: &dyn fmt::Display, what: &str, pred: impl FnMut(&Msg) -> bool) {
+        assert!(
+            self.wait_for(ctx, PATIENCE, pred),
+            "{ctx}: no {what} from the child within {PATIENCE:?}; last progress: {:?}",
+            self.seen.last()
+        );
+    }
+
+    /// Whether the child has reported anything yet (so it holds the lock).
+    fn has_opened(&mut self) -> bool {
+        while let Ok(msg) = self.rx.try_recv() {
+            self.seen.push(msg);
+        }
+        !self.seen.is_empty()
+    }
+
+    /// Kills the child with `SIGKILL`, reaps it, checks that the kill is
+    /// what ended it, and collects every line it completed.
+    fn kill(&mut self, ctx: &dyn fmt::Display) {
+        self.child.kill().expect("kill");
+        let status = self.child.wait().expect("wait");
+        self.reaped = true;
+        assert_eq!(
+            status.signal(),
+            Some(SIGKILL),
+            "{ctx}: the child was not ended by the kill but {status}; its standard error is above"
+        );
+        if let Some(reader) = self.reader.take() {
+            reader.join().expect("reader thread");
+        }
+        while let Ok(msg) = self.rx.try_recv() {
+            self.seen.push(msg);
+        }
+    }
+
+    /// The count of the last line tagged with one of `tags`.
+    fn last(&self, tags: &[&str]) -> Option<u64> {
+        self.seen
+            .iter()
+            .rev()
+            .find(|m| tags.contains(&m.tag.as_str()))
+            .map(|m| m.n)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if !self.reaped {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Asserts that opening `path` now fails with `AlreadyOpen`.
+fn assert_refused(ctx: &dyn fmt::Display, path: &Path) {
+    match Wal::open(storage(), path, opts(), |_| Ok(())) {
+        Ok(_) => panic!("{ctx}: a second process opened {path:?} while the child held it"),
+        Err(e) => {
+            assert!(
+                matches!(&e, WalError::AlreadyOpen { path: p } if p == path),
+                "{ctx}: a second opener got {} instead of AlreadyOpen",
+                chain(&e)
+            );
+            assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock, "{ctx}");
+            assert!(
+                e.to_string().contains("already open"),
+                "{ctx}: unclear message: {e}"
+            );
+        }
+    }
+}
+
+/// Reopens the log (in place, or a copy of it so that the next child does
+/// the recovery itself) and checks it holds `lo..=hi` records. Returns the
+/// count and what recovery did.
+fn verify(
+    ctx: &dyn fmt::Display,
+    path: &Path,
+    in_place: bool,
+    lo: u64,
+    hi: u64,
+) -> (u64, Recovered) {
+    let target = if in_place {
+        path.to_path_buf()
+    } else {
+        let dir = path.parent().unwrap().join("copy");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).unwrap();
+        let copy = dir.join(LOG_NAME);
+        // A child killed early enough has not created the file yet.
+        if path.exists() {
+            std::fs::copy(path, &copy).unwrap();
+        }
+        copy
+    };
+    let (wal, n, recovered) = open_checked(&target)
+        .unwrap_or_else(|e| panic!("{ctx}: reopening after the kill failed: {}", chain(&e)));
+    assert!(
+        lo <= n && n <= hi,
+        "{ctx}: the log holds {n} records; the child had acknowledged {lo} and had at most {hi} \
+         in flight"
+    );
+    drop(wal);
+    (n, recovered)
+}
+
+/// Appends records `0..n` to a new log at `path`.
+fn build_log(path: &Path, n: u64) {
+    let (mut wal, m, _) = open_checked(path).unwrap();
+    assert_eq!(m, 0);
+    let mut i = 0;
+    while i < n {
+        let end = (i + 500).min(n);
+        let batch: Vec<Vec<u8>> = (i..end).map(payload).collect();
+        wal.append_many(batch.iter().map(Vec::as_slice)).unwrap();
+        i = end;
+    }
+    wal.sync().unwrap();
+}
+
+#[derive(Debug, Default)]
+struct Stats {
+    kills: u64,
+    acked_ops: u64,
+    mid_rewrite: u64,
+    torn: u64,
+    big_kills: u64,
+    removed_temp: u64,
+    probes: u64,
+    in_flight_kept: u64,
+}
+
+#[test]
+fn sigkill_at_random_points_loses_no_acknowledged_record() {
+    let seed = seed();
+    println!("wal-io kill test: seed {seed} ({SEED_ENV}={seed} reproduces the choices)");
+    let started = Instant::now();
+    let mut stats = Stats::default();
+    for round in 0..ROUNDS {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(LOG_NAME);
+        let mut count = 0u64;
+        for iter in 0..ITERS {
+            let ctx = Ctx { seed, round, iter };
+            let mut rng = Rng::new(mix(mix(seed, round), iter));
+            let mut child = spawn(dir.path(), "writer", count, mix(seed, round));
+            match rng.below(10) {
+                // Anywhere, including while the child starts and recovers.
+                0..=1 => thread::sleep(Duration::from_micros(rng.below(30_000))),
+                // After a number of acknowledged operations, maybe a bit later.
+                2..=5 => {
+                    let target = 1 + rng.below(200);
+                    let mut acks = 0;
+                    child.expect(&ctx, "acknowledgement", |m| {
+                        acks += u64::from(m.tag == "ACK");
+                        acks >= target
+                    });
+                    if rng.below(2) == 0 {
+                        thread::sleep(Duration::from_micros(rng.below(1_000)));
+                    }
+                }
+                // Right as the child starts writing a large batch.
+                6 => {
+                    let seen = child.wait_for(&ctx, PATIENCE, |m| m.tag == "BIG");
+                    stats.big_kills += u64::from(seen);
+                }
+                // During (or just after) a rewrite.
+                _ => {
+                    let skip = rng.below(3);
+                    let mut rewrites = 0;
+                    let seen = child.wait_for(&ctx, PATIENCE, |m| {
+                        rewrites += u64::from(m.tag == "RW");
+                        rewrites > skip
+                    });
+                    if seen {
+                        thread::sleep(Duration::from_micros(rng.below(4_000)));
+                    }
+                }
+            }
+            if rng.below(3) == 0 && child.has_opened() {
+                assert_refused(&ctx, &path);
+                stats.probes += 1;
+            }
+            child.kill(&ctx);
+            stats.kills += 1;
+            stats.mid_rewrite += u64::from(tmp_path(&path).exists());
+            let acked = child.last(&["ACK"]).unwrap_or(count);
+            assert!(
+                acked >= count,
+                "{ctx}: acknowledged {acked} < {count} at start"
+            );
+            let hi = child.last(&["DO", "BIG", "RW"]).unwrap_or(count).max(acked);
+            let (n, recovered) = verify(&ctx, &path, rng.below(2) == 0, acked, hi);
+            stats.acked_ops += child.seen.iter().filter(|m| m.tag == "ACK").count() as u64;
+            stats.torn += u64::from(recovered.torn);
+            stats.removed_temp += u64::from(recovered.removed_temp);
+            stats.in_flight_kept += u64::from(n > acked);
+            count = n;
+        }
+    }
+    println!(
+        "wal-io kill test: {stats:?} in {:.1?} (seed {seed})",
+        started.elapsed()
+    );
+    assert!(stats.kills >= 200);
+    assert!(
+        stats.acked_ops >= 10 * stats.kills,
+        "the children did little work between kills: {stats:?}"
+    );
+    assert!(
+        stats.mid_rewrite > 0,
+        "no kill landed during a rewrite: {stats:?} (seed {seed})"
+    );
+}
+
+#[test]
+fn second_process_is_refused_while_the_holder_lives_and_admitted_after_its_kill() {
+    let ctx = "[lock while held]";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(LOG_NAME);
+    build_log(&path, 100);
+    let before = std::fs::read(&path).unwrap();
+    let mut child = spawn(dir.path(), "hold", 100, 0);
+    child.expect(&ctx, "HELD", |m| m.tag == "HELD");
+    for _ in 0..3 {
+        assert_refused(&ctx, &path);
+    }
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "a refused open changed the log"
+    );
+    child.kill(&ctx);
+    let (n, recovered) = verify(&ctx, &path, true, 100, 100);
+    assert_eq!(n, 100);
+    assert!(!recovered.torn);
+}
+
+#[test]
+fn second_process_is_refused_during_a_rewrite_and_admitted_after_its_kill() {
+    let ctx = "[lock during rewrite]";
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(LOG_NAME);
+    let tmp = tmp_path(&path);
+    build_log(&path, 4000);
+    let before = std::fs::read(&path).unwrap();
+    let mut child = spawn(dir.path(), "rewrite-gated", 4000, 0);
+    child.expect(&ctx, "REWRITING", |m| m.tag == "REWRITING");
+    let tmp_len = std::fs::metadata(&tmp)
+        .unwrap_or_else(|e| panic!("{ctx}: no temporary file mid-rewrite: {e}"))
+        .len();
+    assert!(tmp_len > 0, "{ctx}: the rewrite wrote nothing yet");
+    for _ in 0..3 {
+        assert_refused(&ctx, &path);
+    }
+    assert_eq!(
+        std::fs::metadata(&tmp).map(|m| m.len()).ok(),
+        Some(tmp_len),
+        "{ctx}: a refused open touched the holder's temporary file"
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "a refused open changed the log"
+    );
+    child.kill(&ctx);
+    assert!(
+        tmp.exists(),
+        "{ctx}: the kill mid-rewrite left no temporary file"
+    );
+    let (n, recovered) = verify(&ctx, &path, true, 4000, 4000);
+    assert_eq!(n, 4000);
+    assert!(
+        recovered.removed_temp,
+        "{ctx}: the stale temporary file was not removed"
+    );
+    assert!(!tmp.exists());
+    assert_eq!(std::fs::read(&path).unwrap(), before, "the old log changed");
+}
+
+#[test]
+fn kills_during_back_to_back_rewrites_of_a_large_log_keep_every_record() {
+    let seed = seed();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(LOG_NAME);
+    let tmp = tmp_path(&path);
+    const RECORDS: u64 = 4000;
+    build_log(&path, RECORDS);
+    let (mut mid_rewrite, mut completed) = (0, 0);
+    for iter in 0..12 {
+        let ctx = Ctx {
+            seed,
+            round: 1000,
+            iter,
+        };
+        let mut rng = Rng::new(mix(mix(seed, 1000), iter));
+        let mut child = spawn(dir.path(), "rewrite-loop", RECORDS, 0);
+        child.expect(&ctx, "RW", |m| m.tag == "RW");
+        let deadline = Instant::now() + Duration::from_micros(rng.below(40_000));
+        while Instant::now() < deadline {
+            assert_refused(&ctx, &path);
+            thread::sleep(Duration::from_micros(rng.below(5_000)));
+        }
+        child.kill(&ctx);
+        mid_rewrite += u64::from(tmp.exists());
+        completed += child.seen.iter().filter(|m| m.tag == "ACK").count();
+        let (n, _) = verify(&ctx, &path, true, RECORDS, RECORDS);
+        assert_eq!(n, RECORDS);
+    }
+    println!(
+        "back-to-back rewrites: 12 kills, {mid_rewrite} mid-rewrite, {completed} rewrites completed"
+    );
+    assert!(mid_rewrite > 0, "no kill landed mid-rewrite (seed {seed})");
+}
