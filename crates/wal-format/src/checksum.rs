@@ -7,6 +7,8 @@
 //! over bytes that themselves contain checksums from being trivially related
 //! to them, and makes the stored value of an all-zero input non-zero.
 
+use std::sync::LazyLock;
+
 /// The constant added after rotation when masking a CRC (LevelDB's value).
 pub const CRC_MASK_DELTA: u32 = 0xa282_ead8;
 
@@ -22,10 +24,15 @@ pub const fn unmask(masked: u32) -> u32 {
     masked.wrapping_sub(CRC_MASK_DELTA).rotate_left(15)
 }
 
+/// A hasher made once. `crc32fast::Hasher::new` detects the CPU's features
+/// on every call, which costs about as much as checksumming a 16-byte
+/// payload; cloning this one does not.
+static HASHER: LazyLock<crc32fast::Hasher> = LazyLock::new(crc32fast::Hasher::new);
+
 /// The masked checksum of the concatenation of `parts`.
 #[must_use]
 pub fn masked_crc(parts: &[&[u8]]) -> u32 {
-    let mut hasher = crc32fast::Hasher::new();
+    let mut hasher = HASHER.clone();
     for part in parts {
         hasher.update(part);
     }

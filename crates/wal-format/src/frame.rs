@@ -239,12 +239,12 @@ pub fn decode_record(
     };
     // `len <= max_len <= u32::MAX`, which fits `usize` on every supported target.
     let frame_len = FRAME_HEADER_LEN.saturating_add(header.len as usize);
-    if buf.len() < frame_len {
+    let Some(payload) = buf.get(FRAME_HEADER_LEN..frame_len) else {
         return Ok(Decoded::Incomplete {
             needed: frame_len - buf.len(),
         });
-    }
-    let computed = header.computed_crc(buf).unwrap_or(!header.crc);
+    };
+    let computed = masked_crc(&[&buf[..CRC_OFFSET], payload]);
     if computed != header.crc {
         return Err(FormatError::ChecksumMismatch {
             stored: header.crc,
@@ -254,7 +254,7 @@ pub fn decode_record(
     Ok(Decoded::Complete(Record {
         seq: expected_seq,
         synced_upto,
-        payload: &buf[FRAME_HEADER_LEN..frame_len],
+        payload,
         frame_len,
     }))
 }

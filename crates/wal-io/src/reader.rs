@@ -162,6 +162,6 @@ fn vouching_seq(h: &FrameHeader, stop: &Stop, at: u64, file_len: u64, max_len: u
     if seq - stop.seq > max_records_between {
         return None;
     }
-    let synced_upto = seq.checked_sub(u64::from(h.lag))?;
+    let synced_upto = h.synced_upto(seq)?;
     (synced_upto > stop.seq).then_some(seq)
 }

@@ -1,0 +1,331 @@
+//! Golden bytes: the exact encoding of a header and of a few records is
+//! committed here, so any change to the byte format fails loudly. The worked
+//! example in `FORMAT.md` is checked against the same bytes.
+
+use wal_format::frame::{MAX_LAG, RECORD_MARKER};
+use wal_format::header::{FORMAT_VERSION, MAGIC};
+use wal_format::{
+    DEFAULT_MAX_RECORD_LEN, Decoded, FRAME_HEADER_LEN, FileHeader, FrameHeader, HEADER_LEN, Record,
+    begin_record, decode_record, encode_record, finish_record,
+};
+
+const MAX: u32 = DEFAULT_MAX_RECORD_LEN;
+
+/// `FileHeader::new(b"example", 1, 0)`.
+const HEADER_HEX: &str = concat!(
+    "8957414c0d0a1a0a",                 // magic
+    "01000000",                         // version 1
+    "6578616d706c65000000000000000000", // app_tag "example"
+    "01000000",                         // app_version 1
+    "0000000000000000",                 // base_seq 0
+    "67ba24d4",                         // crc
+);
+/// Record 0: synced_upto 0, payload "alpha".
+const ALPHA_HEX: &str = concat!(
+    "a5",
+    "000000",
+    "05000000",
+    "00000000",
+    "df2f12d5",
+    "616c706861"
+);
+/// Record 1: synced_upto 1, payload "beta".
+const BETA_HEX: &str = concat!(
+    "a5", "000000", "04000000", "01000000", "8b632c63", "62657461"
+);
+/// Record 2: synced_upto 2, empty payload.
+const EMPTY_HEX: &str = concat!("a5", "000000", "00000000", "02000000", "eb4d5b3e");
+/// Record 9: synced_upto 6 (lag 3), payload "gamma".
+const LAGGED_HEX: &str = concat!(
+    "a5",
+    "030000",
+    "05000000",
+    "09000000",
+    "6e516d88",
+    "67616d6d61"
+);
+/// Record 2^32 + 7: synced_upto 0, so the lag saturates; payload "x".
+const SATURATED_HEX: &str = concat!("a5", "ffffff", "01000000", "07000000", "375a6de2", "78");
+const SATURATED_SEQ: u64 = (1 << 32) + 7;
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Vec<u8> {
+    assert!(text.len().is_multiple_of(2), "odd-length hex");
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+fn record(seq: u64, synced_upto: u64, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let n = encode_record(&mut out, seq, synced_upto, payload, MAX).unwrap();
+    assert_eq!(n, out.len());
+    out
+}
+
+/// The worked example of `FORMAT.md`: the header and records 0 and 1.
+fn example_file() -> Vec<u8> {
+    let mut out = FileHeader::new(b"example", 1, 0).encode().to_vec();
+    encode_record(&mut out, 0, 0, b"alpha", MAX).unwrap();
+    // The in-place path must produce the very same bytes.
+    let start = begin_record(&mut out);
+    out.extend_from_slice(b"beta");
+    finish_record(&mut out, start, 1, 1, MAX).unwrap();
+    out
+}
+
+fn expect_complete(buf: &[u8], seq: u64) -> Record<'_> {
+    match decode_record(buf, seq, MAX) {
+        Ok(Decoded::Complete(record)) => record,
+        other => panic!("record {seq} did not decode: {other:?}"),
+    }
+}
+
+#[test]
+fn header_bytes_are_pinned() {
+    let bytes = FileHeader::new(b"example", 1, 0).encode();
+    assert_eq!(hex(&bytes), HEADER_HEX);
+    assert_eq!(bytes.len(), HEADER_LEN);
+    assert_eq!(HEADER_LEN, 44);
+}
+
+#[test]
+fn golden_header_decodes() {
+    let bytes = unhex(HEADER_HEX);
+    let Ok(Decoded::Complete(header)) = FileHeader::decode(&bytes) else {
+        panic!("golden header must decode");
+    };
+    assert_eq!(header.app_tag_trimmed(), b"example");
+    assert_eq!(&header.app_tag, b"example\0\0\0\0\0\0\0\0\0");
+    assert_eq!(header.app_version, 1);
+    assert_eq!(header.base_seq, 0);
+    assert_eq!(&bytes[..8], &MAGIC);
+    assert_eq!(bytes[8..12], FORMAT_VERSION.to_le_bytes());
+}
+
+#[test]
+fn record_bytes_are_pinned() {
+    assert_eq!(FRAME_HEADER_LEN, 16);
+    assert_eq!(hex(&record(0, 0, b"alpha")), ALPHA_HEX);
+    assert_eq!(hex(&record(1, 1, b"beta")), BETA_HEX);
+    assert_eq!(hex(&record(2, 2, b"")), EMPTY_HEX);
+    assert_eq!(hex(&record(9, 6, b"gamma")), LAGGED_HEX);
+    assert_eq!(hex(&record(SATURATED_SEQ, 0, b"x")), SATURATED_HEX);
+}
+
+#[test]
+fn example_file_is_pinned() {
+    let file = example_file();
+    assert_eq!(hex(&file), [HEADER_HEX, ALPHA_HEX, BETA_HEX].concat());
+    assert_eq!(file.len(), 44 + 21 + 20);
+}
+
+#[test]
+fn example_file_decodes_field_by_field() {
+    let file = unhex(&[HEADER_HEX, ALPHA_HEX, BETA_HEX].concat());
+    let Ok(Decoded::Complete(header)) = FileHeader::decode(&file) else {
+        panic!("golden header must decode");
+    };
+    assert_eq!(header, FileHeader::new(b"example", 1, 0));
+
+    let mut at = HEADER_LEN;
+    let alpha = expect_complete(&file[at..], header.base_seq);
+    assert_eq!(
+        alpha,
+        Record {
+            seq: 0,
+            synced_upto: 0,
+            payload: b"alpha",
+            frame_len: 21
+        }
+    );
+    at += alpha.frame_len;
+    let beta = expect_complete(&file[at..], header.base_seq + 1);
+    assert_eq!(
+        beta,
+        Record {
+            seq: 1,
+            synced_upto: 1,
+            payload: b"beta",
+            frame_len: 20
+        }
+    );
+    at += beta.frame_len;
+    assert_eq!(at, file.len());
+    assert_eq!(
+        decode_record(&file[at..], 2, MAX),
+        Ok(Decoded::Incomplete {
+            needed: FRAME_HEADER_LEN
+        })
+    );
+}
+
+#[test]
+fn golden_frames_peek_to_their_fields() {
+    let cases: [(&str, u32, u32, u32, u32); 5] = [
+        (ALPHA_HEX, 0, 5, 0, 0xd512_2fdf),
+        (BETA_HEX, 0, 4, 1, 0x632c_638b),
+        (EMPTY_HEX, 0, 0, 2, 0x3e5b_4deb),
+        (LAGGED_HEX, 3, 5, 9, 0x886d_516e),
+        (SATURATED_HEX, MAX_LAG, 1, 7, 0xe26d_5a37),
+    ];
+    for (text, lag, len, seq_lo, crc) in cases {
+        let bytes = unhex(text);
+        assert_eq!(bytes[0], RECORD_MARKER);
+        assert_eq!(
+            FrameHeader::peek(&bytes),
+            Some(FrameHeader {
+                lag,
+                len,
+                seq_lo,
+                crc
+            }),
+            "frame {text}"
+        );
+    }
+}
+
+#[test]
+fn golden_empty_payload_decodes() {
+    let bytes = unhex(EMPTY_HEX);
+    assert_eq!(
+        expect_complete(&bytes, 2),
+        Record {
+            seq: 2,
+            synced_upto: 2,
+            payload: b"",
+            frame_len: FRAME_HEADER_LEN
+        }
+    );
+}
+
+#[test]
+fn golden_lagged_record_decodes() {
+    let bytes = unhex(LAGGED_HEX);
+    assert_eq!(
+        expect_complete(&bytes, 9),
+        Record {
+            seq: 9,
+            synced_upto: 6,
+            payload: b"gamma",
+            frame_len: 21
+        }
+    );
+}
+
+#[test]
+fn golden_saturated_lag_declares_nothing_synced() {
+    let bytes = unhex(SATURATED_HEX);
+    // `seq - MAX_LAG` would claim records below 4_278_190_088 durable, but
+    // the writer had synced none: a saturated lag must decode to 0.
+    assert_eq!(
+        expect_complete(&bytes, SATURATED_SEQ),
+        Record {
+            seq: SATURATED_SEQ,
+            synced_upto: 0,
+            payload: b"x",
+            frame_len: 17
+        }
+    );
+    // Only the low 32 bits are stored: the same bytes are also record 7 of
+    // a log, where a lag of MAX_LAG cannot fit.
+    assert_eq!(
+        decode_record(&bytes, 7, MAX),
+        Err(wal_format::FormatError::BadWatermark { lag: MAX_LAG })
+    );
+}
+
+/// CRC-32/ISO-HDLC, bit by bit, straight from its definition: reflected
+/// polynomial 0xEDB88320, initial value 0xFFFFFFFF, final xor 0xFFFFFFFF.
+fn reference_crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFF_u32;
+    for &byte in bytes {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    crc ^ 0xFFFF_FFFF
+}
+
+/// LevelDB's mask: rotate right by 15, then add 0xa282ead8 (wrapping).
+fn reference_mask(crc: u32) -> u32 {
+    crc.rotate_right(15).wrapping_add(0xa282_ead8)
+}
+
+fn stored_u32(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap())
+}
+
+#[test]
+fn checksums_follow_the_documented_definition() {
+    assert_eq!(reference_crc32(b"123456789"), 0xCBF4_3926);
+    let header = unhex(HEADER_HEX);
+    assert_eq!(
+        stored_u32(&header, 40),
+        reference_mask(reference_crc32(&header[..40]))
+    );
+    for text in [ALPHA_HEX, BETA_HEX, EMPTY_HEX, LAGGED_HEX, SATURATED_HEX] {
+        let frame = unhex(text);
+        let covered = [&frame[..12], &frame[16..]].concat();
+        assert_eq!(
+            stored_u32(&frame, 12),
+            reference_mask(reference_crc32(&covered)),
+            "{text}"
+        );
+    }
+}
+
+/// The dump format used in `FORMAT.md`: offset, then up to 16 bytes.
+fn dump(bytes: &[u8]) -> String {
+    bytes
+        .chunks(16)
+        .enumerate()
+        .map(|(i, line)| {
+            let hex: Vec<String> = line.iter().map(|b| format!("{b:02x}")).collect();
+            format!("{:04x}  {}\n", i * 16, hex.join(" "))
+        })
+        .collect()
+}
+
+#[test]
+fn format_md_shows_the_golden_bytes() {
+    let doc = include_str!("../FORMAT.md");
+    let dump = dump(&example_file());
+    assert!(
+        doc.contains(&dump),
+        "FORMAT.md must contain this dump of the example:\n{dump}"
+    );
+}
+
+#[test]
+fn format_md_checksum_walkthrough_is_right() {
+    // The intermediate values quoted in FORMAT.md's worked example.
+    let alpha = unhex(ALPHA_HEX);
+    let covered = [&alpha[..12], &alpha[16..]].concat();
+    assert_eq!(covered.len(), 17);
+    assert_eq!(reference_crc32(&covered), 0xa283_9947);
+    assert_eq!(0xa283_9947_u32.rotate_right(15), 0x328f_4507);
+    assert_eq!(reference_mask(0xa283_9947), 0xd512_2fdf);
+    let header = unhex(HEADER_HEX);
+    assert_eq!(reference_crc32(&header[..40]), 0xe7c7_98d0);
+    assert_eq!(0xe7c7_98d0_u32.rotate_right(15), 0x31a1_cf8f);
+    assert_eq!(reference_mask(0xe7c7_98d0), 0xd424_ba67);
+    assert_eq!(wal_format::checksum::mask(0xa283_9947), 0xd512_2fdf);
+}
+
+#[test]
+fn framing_overhead_is_as_documented() {
+    // FORMAT.md: 16 framing bytes per record, half of a 16-byte record's frame.
+    for (payload_len, frame_len) in [(0, 16), (16, 32), (128, 144), (4096, 4112)] {
+        assert_eq!(record(5, 5, &vec![7; payload_len]).len(), frame_len);
+    }
+}
