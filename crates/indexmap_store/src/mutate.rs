@@ -261,7 +261,11 @@ where
                 "no entry at that index",
             ));
         };
+        // If `f` panics and the panic is caught, the map may be ahead of
+        // the log: stay poisoned unless `f` returns.
+        self.poison = Some("a modify closure panicked".to_owned());
         let result = f(value);
+        self.poison = None;
         if let Err(e) = log(&mut self.wal, None, &OpRef::Insert(key, &*value)) {
             return Err(self.poison_with(e));
         }

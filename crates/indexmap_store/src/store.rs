@@ -174,13 +174,6 @@ pub(crate) fn log<K: Serialize, V: Serialize>(
     Ok(())
 }
 
-fn is_temp_occupied(e: &io::Error) -> bool {
-    matches!(
-        e.get_ref().and_then(|e| e.downcast_ref::<StoreError>()),
-        Some(StoreError::Log(WalError::TempOccupied { .. }))
-    )
-}
-
 /// Applies one logged operation to `map`.
 fn replay<K, V>(
     map: &mut IndexMap<K, V>,
@@ -315,13 +308,7 @@ where
         {
             return Ok(());
         }
-        match self.compact() {
-            // A foreign file sits at `<path>.compact.tmp`: nothing was
-            // written and the log is intact, so the mutation stands and the
-            // store keeps working; `compact()` reports the problem.
-            Err(e) if is_temp_occupied(&e) => Ok(()),
-            result => result,
-        }
+        self.compact()
     }
 
     pub(crate) fn check_poison(&self) -> io::Result<()> {

@@ -65,6 +65,19 @@ pub enum WalError {
         /// The file's path.
         path: PathBuf,
     },
+    /// The log was written by a newer version of the application's schema;
+    /// the file was left untouched.
+    #[error(
+        "{path} was written with schema version {found}, newer than the {supported} this build reads; it was left untouched (upgrade the application)"
+    )]
+    NewerAppVersion {
+        /// The version in the header.
+        found: u32,
+        /// The newest version this reader accepts ([`WalOptions::app_version`](crate::WalOptions::app_version)).
+        supported: u32,
+        /// The file's path.
+        path: PathBuf,
+    },
     /// Synced data is damaged: a later valid record proves that the record
     /// at `offset` had been made durable, so this is not a torn write. The
     /// file was left untouched.
@@ -98,15 +111,6 @@ pub enum WalError {
         /// The callback's error.
         #[source]
         source: BoxError,
-    },
-    /// The path a rewrite needs for its temporary file holds a file that is
-    /// not provably one of ours; it was left alone and nothing was written.
-    #[error(
-        "{path} exists and does not look like a leftover of this log; move it away so the log can be rewritten (nothing was written)"
-    )]
-    TempOccupied {
-        /// The temporary file's path.
-        path: PathBuf,
     },
     /// An encode callback failed; nothing was written.
     #[error("encoding a record failed; nothing was written")]
@@ -151,10 +155,10 @@ impl WalError {
         match self {
             Self::Io { source, .. } => source.kind(),
             Self::AlreadyOpen { .. } => io::ErrorKind::WouldBlock,
-            Self::TempOccupied { .. } => io::ErrorKind::AlreadyExists,
             Self::NotALog { .. }
             | Self::BadHeader { .. }
             | Self::WrongApp { .. }
+            | Self::NewerAppVersion { .. }
             | Self::Corrupt { .. }
             | Self::Replay { .. }
             | Self::Encode { .. }

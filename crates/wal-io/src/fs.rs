@@ -3,7 +3,7 @@
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io;
 use std::os::unix::fs::FileExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::storage::{OpenMode, Storage, StorageFile, StorageLock};
 
@@ -58,6 +58,29 @@ impl Storage for FsStorage {
             ));
         }
         Ok(Box::new(FsFile(file)))
+    }
+
+    fn resolve(&self, path: &Path) -> io::Result<PathBuf> {
+        match std::fs::canonicalize(path) {
+            Ok(real) => Ok(real),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                // A new file: resolve its directory. A missing directory is
+                // reported by the open that follows.
+                let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+                    return Ok(path.to_path_buf());
+                };
+                let dir = if dir.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    dir
+                };
+                Ok(
+                    std::fs::canonicalize(dir)
+                        .map_or_else(|_| path.to_path_buf(), |d| d.join(name)),
+                )
+            }
+            Err(e) => Err(e),
+        }
     }
 
     fn file_exists(&self, path: &Path) -> io::Result<bool> {

@@ -54,7 +54,7 @@
 //! | Corruption of synced data: a later valid record proves the damaged one was synced | Refuses with [`WalError::Corrupt`] naming the offset, touching no byte | Restore from a backup, or reopen with [`RecoveryMode::Salvage`]: every byte from the damage on is first copied to `<log>.corrupt-<offset>` (synced), then the valid prefix is kept |
 //! | A file without a valid header (not a log, damaged header, newer version) | Refuses ([`WalError::NotALog`], [`WalError::BadHeader`]), touching no byte | Check the path; upgrade the library for a newer version |
 //! | A log of another application ([`WalOptions::app_tag`]) | Refuses ([`WalError::WrongApp`]), touching no byte | Open it with the right application |
-//! | A stale temporary file of an interrupted rewrite | Removes it if it is provably a log (starts with the log magic); leaves a foreign file alone | Nothing |
+//! | A stale temporary file of an interrupted rewrite | Removes it if it is recognisably ours (empty, zeros, or starting with the log's magic byte); renames anything else to `<temp>.unrecognized`, bytes intact ([`RecoveryReport::set_aside_temp`]) | Nothing; inspect and delete a set-aside file |
 //! | The log locked by another handle | Refuses ([`WalError::AlreadyOpen`]) | Close the other handle |
 //!
 //! If the replay callback fails, the open fails and no byte changes.

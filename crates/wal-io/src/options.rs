@@ -18,7 +18,8 @@ pub struct WalOptions {
     /// new logs and compared on open (at most 16 bytes are stored).
     pub app_tag: Vec<u8>,
     /// The application's schema version, written into new logs and
-    /// reported by [`Wal::header`](crate::Wal::header).
+    /// reported by [`Wal::header`](crate::Wal::header). A log whose header
+    /// names a higher version is refused, untouched.
     pub app_version: u32,
     /// The largest payload accepted, in bytes; checked before anything is
     /// allocated on replay.

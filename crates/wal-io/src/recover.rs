@@ -40,6 +40,10 @@ pub struct RecoveryReport {
     pub truncated: Option<Truncation>,
     /// A stale temporary file of an interrupted rewrite that was removed.
     pub removed_temp: Option<PathBuf>,
+    /// A file at the temporary path that was not recognisably a leftover of
+    /// this log: renamed to this path, its bytes intact, so that it cannot
+    /// block rewrites. Inspect it, then delete it.
+    pub set_aside_temp: Option<PathBuf>,
 }
 
 /// A tail cut off by recovery.
@@ -94,7 +98,12 @@ impl Wal {
     where
         F: FnMut(ReplayRecord<'_>) -> Result<(), BoxError>,
     {
-        let path = path.as_ref().to_path_buf();
+        // Resolve symbolic links once, so that the lock, the temporary file
+        // and rewrites' renames all act on the real file, whatever name it
+        // was opened by.
+        let path = storage
+            .resolve(path.as_ref())
+            .map_err(|e| WalError::io("resolving", path.as_ref(), e))?;
         // Fail early on a directory, before a lock file is created beside it.
         storage
             .file_exists(&path)
@@ -114,7 +123,7 @@ impl Wal {
         let (mut file, header) = if exists {
             open_existing(&*storage, &path, &opts, &mut report)?
         } else {
-            create(&*storage, &path, &opts)?
+            create(&*storage, &path, &opts, &mut report)?
         };
         report.created = !exists;
 
@@ -188,7 +197,7 @@ impl Wal {
         // appended after this open, so make it so first.
         file.sync_data()
             .map_err(|e| WalError::io("syncing", &path, e))?;
-        report.removed_temp = remove_stale_temp(&*storage, &path, &opts)?;
+        note_temp(&mut report, clear_temp(&*storage, &path, &opts)?);
         report.records = records;
         report.bytes = offset;
         let wal = Wal {
@@ -218,18 +227,21 @@ fn create(
     storage: &dyn Storage,
     path: &Path,
     opts: &WalOptions,
+    report: &mut RecoveryReport,
 ) -> Result<(Box<dyn StorageFile>, FileHeader), WalError> {
     let tmp = sibling(path, &opts.temp_suffix);
-    if remove_stale_temp(storage, path, opts)?.is_none() && storage.file_exists(&tmp).unwrap_or(false)
-    {
-        return Err(WalError::TempOccupied { path: tmp });
-    }
-    let mut file =
-        storage.open(&tmp, OpenMode::CreateNew).map_err(|e| WalError::io("creating", &tmp, e))?;
+    note_temp(report, clear_temp(storage, path, opts)?);
+    let mut file = storage
+        .open(&tmp, OpenMode::CreateNew)
+        .map_err(|e| WalError::io("creating", &tmp, e))?;
     let header = FileHeader::new(&opts.app_tag, opts.app_version, 0);
-    file.write_at(0, &header.encode()).map_err(|e| WalError::io("writing to", &tmp, e))?;
-    file.sync_data().map_err(|e| WalError::io("syncing", &tmp, e))?;
-    storage.rename(&tmp, path).map_err(|e| WalError::io("renaming over", path, e))?;
+    file.write_at(0, &header.encode())
+        .map_err(|e| WalError::io("writing to", &tmp, e))?;
+    file.sync_data()
+        .map_err(|e| WalError::io("syncing", &tmp, e))?;
+    storage
+        .rename(&tmp, path)
+        .map_err(|e| WalError::io("renaming over", path, e))?;
     storage
         .sync_dir(parent_dir(path))
         .map_err(|e| WalError::io("syncing directory of", path, e))?;
@@ -259,13 +271,20 @@ fn open_existing(
                     path: path.to_path_buf(),
                 });
             }
+            if header.app_version > opts.app_version {
+                return Err(WalError::NewerAppVersion {
+                    found: header.app_version,
+                    supported: opts.app_version,
+                    path: path.to_path_buf(),
+                });
+            }
             Ok((file, header))
         }
         Ok(Decoded::Incomplete { .. }) => {
             // Empty, or a creation cut short: a new log.
             drop(file);
             report.initialized = true;
-            create(storage, path, opts)
+            create(storage, path, opts, report)
         }
         Err(FormatError::NotALog) => Err(WalError::NotALog {
             path: path.to_path_buf(),
@@ -309,29 +328,65 @@ fn salvage(
     Ok(copy_path)
 }
 
-/// Removes the temporary file an interrupted rewrite left, if it is
-/// provably ours; returns its path if it was removed.
-pub(crate) fn remove_stale_temp(
+/// Records in `report` what [`clear_temp`] did.
+fn note_temp(report: &mut RecoveryReport, cleared: TempCleared) {
+    match cleared {
+        TempCleared::Absent => {}
+        TempCleared::Removed(tmp) => report.removed_temp = Some(tmp),
+        TempCleared::SetAside(aside) => report.set_aside_temp = Some(aside),
+    }
+}
+
+/// What [`clear_temp`] did.
+#[derive(Debug)]
+pub(crate) enum TempCleared {
+    /// There was no temporary file.
+    Absent,
+    /// A leftover of an interrupted rewrite or creation was removed.
+    Removed(PathBuf),
+    /// A file not recognisably ours was renamed to this path, bytes intact.
+    SetAside(PathBuf),
+}
+
+/// Clears the temporary path of the log at `path` for a rewrite or
+/// creation: a leftover of ours (see [`temp_is_ours`]) is removed; any
+/// other file is renamed to `<tmp>.unrecognized[-N]`, keeping its bytes, so
+/// neither a crash artifact nor a stranger's file can block the log.
+pub(crate) fn clear_temp(
     storage: &dyn Storage,
     path: &Path,
     opts: &WalOptions,
-) -> Result<Option<PathBuf>, WalError> {
+) -> Result<TempCleared, WalError> {
     let tmp = sibling(path, &opts.temp_suffix);
     match storage.file_exists(&tmp) {
         Ok(true) => {}
-        Ok(false) | Err(_) => return Ok(None),
+        Ok(false) | Err(_) => return Ok(TempCleared::Absent),
     }
-    if !temp_is_ours(storage, &tmp)? {
-        // Not ours: leave it alone. A rewrite refuses to overwrite it.
-        return Ok(None);
-    }
+    let dir = parent_dir(path);
+    let cleared = if temp_is_ours(storage, &tmp)? {
+        storage
+            .remove(&tmp)
+            .map_err(|e| WalError::io("removing", &tmp, e))?;
+        TempCleared::Removed(tmp)
+    } else {
+        let mut aside = sibling(&tmp, ".unrecognized");
+        let mut n = 0u64;
+        while storage
+            .file_exists(&aside)
+            .map_err(|e| WalError::io("opening", &aside, e))?
+        {
+            n += 1;
+            aside = sibling(&tmp, &format!(".unrecognized-{n}"));
+        }
+        storage
+            .rename(&tmp, &aside)
+            .map_err(|e| WalError::io("renaming", &tmp, e))?;
+        TempCleared::SetAside(aside)
+    };
     storage
-        .remove(&tmp)
-        .map_err(|e| WalError::io("removing", &tmp, e))?;
-    storage
-        .sync_dir(parent_dir(path))
-        .map_err(|e| WalError::io("syncing directory of", &tmp, e))?;
-    Ok(Some(tmp))
+        .sync_dir(dir)
+        .map_err(|e| WalError::io("syncing directory of", path, e))?;
+    Ok(cleared)
 }
 
 /// Bytes of a temporary file examined to decide whether it is ours.

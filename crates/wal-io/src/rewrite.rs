@@ -3,7 +3,7 @@
 use wal_format::{FileHeader, FormatError, begin_record, finish_record};
 
 use crate::error::{BoxError, WalError};
-use crate::recover::{remove_stale_temp, sibling};
+use crate::recover::{clear_temp, sibling};
 use crate::storage::{OpenMode, StorageFile, parent_dir};
 use crate::wal::Wal;
 
@@ -53,7 +53,10 @@ impl RewriteWriter<'_> {
             &mut self.buf,
             start,
             self.next_seq,
-            self.base_seq,
+            // The file is synced before it replaces the log, so as part of
+            // the log every record before this one is durable: declaring so
+            // lets recovery tell damage to a compacted log from a torn tail.
+            self.next_seq,
             self.max_record_len,
         ) {
             Ok(_) => self.next_seq += 1,
@@ -117,18 +120,9 @@ impl Wal {
         self.check_poison()?;
         let tmp = sibling(&self.path, &self.opts.temp_suffix);
         let dir = parent_dir(&self.path).to_path_buf();
-        // A temporary file left by an earlier failed rewrite is removed; a
-        // foreign one is refused, without poisoning: nothing was written.
-        let mut removed = remove_stale_temp(&*self.storage, &self.path, &self.opts);
-        if let Ok(None) = removed
-            && self.storage.file_exists(&tmp).unwrap_or(false)
-        {
-            removed = Err(WalError::TempOccupied { path: tmp.clone() });
-        }
-        match removed {
-            Ok(_) => {}
-            Err(e @ WalError::TempOccupied { .. }) => return Err(e),
-            Err(e) => return Err(self.poison_with(e)),
+        // A leftover of an earlier rewrite is removed, anything else set aside.
+        if let Err(e) = clear_temp(&*self.storage, &self.path, &self.opts) {
+            return Err(self.poison_with(e));
         }
         let mut file = match self.storage.open(&tmp, OpenMode::CreateNew) {
             Ok(f) => f,

@@ -11,7 +11,7 @@
 
 use std::fmt::Debug;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// How [`Storage::open`] treats a missing or existing file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +28,13 @@ pub enum OpenMode {
 /// `remove`) are durable only after [`sync_dir`](Storage::sync_dir) on the
 /// parent directory returns: a crash before that may undo them.
 pub trait Storage: Send + Sync + Debug {
+    /// The canonical path of `path`: symbolic links resolved, so that two
+    /// names for one file give one path. A missing file resolves through
+    /// its parent directory. The default returns `path` unchanged.
+    fn resolve(&self, path: &Path) -> io::Result<PathBuf> {
+        Ok(path.to_path_buf())
+    }
+
     /// Opens `path` for reading and writing. Opening a directory fails.
     fn open(&self, path: &Path, mode: OpenMode) -> io::Result<Box<dyn StorageFile>>;
 

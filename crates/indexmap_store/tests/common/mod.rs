@@ -1,0 +1,649 @@
+//! Shared test helpers: a model-checking vocabulary of store operations.
+//!
+//! [`Op`] names every mutating method of `IndexMapStore` (plus compaction,
+//! flush and reopen). [`apply_model`] runs an op on a plain `IndexMap`,
+//! [`StoreUnderTest::apply`] runs it on a real store, and both return an
+//! [`Outcome`] holding what the method returned, so a test can demand that
+//! they agree. [`ops_from_bytes`] turns arbitrary bytes into ops, for fuzzing.
+//!
+//! Every test binary compiles this module but uses only part of it.
+#![allow(dead_code)]
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use indexmap_store::{Batch, IndexMapStore, StoreConfig};
+
+/// Key type of the model tests: short strings from a small set.
+pub type K = String;
+/// Value type of the model tests.
+pub type V = u32;
+/// The store under test.
+pub type Store = IndexMapStore<K, V>;
+
+/// The key space: few keys, so inserts collide and removals hit; two of
+/// them longer, so records differ in size.
+pub const KEYS: [&str; 8] = ["a", "b", "c", "d", "e", "f", "gg", "hhhhhhhhhhhhhhhh"];
+
+/// One operation of a batch passed to `IndexMapStore::apply`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BatchItem {
+    /// `Batch::insert`.
+    Insert(K, V),
+    /// `Batch::shift_remove`.
+    ShiftRemove(K),
+    /// `Batch::swap_remove`.
+    SwapRemove(K),
+}
+
+/// One operation on the store, and on the model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    /// `insert(k, v)`.
+    Insert(K, V),
+    /// `insert_full(k, v)`.
+    InsertFull(K, V),
+    /// `remove(&k)`.
+    Remove(K),
+    /// `shift_remove(&k)`.
+    ShiftRemove(K),
+    /// `swap_remove(&k)`.
+    SwapRemove(K),
+    /// `shift_remove_full(&k)`.
+    ShiftRemoveFull(K),
+    /// `swap_remove_full(&k)`.
+    SwapRemoveFull(K),
+    /// `shift_remove_index(i)`; `i` may be out of bounds.
+    ShiftRemoveIndex(usize),
+    /// `swap_remove_index(i)`; `i` may be out of bounds.
+    SwapRemoveIndex(usize),
+    /// `pop()`.
+    Pop,
+    /// `clear()`.
+    Clear,
+    /// `move_index(from % len, to % len)`; nothing when the map is empty
+    /// (an out-of-bounds move panics by contract).
+    MoveIndex(usize, usize),
+    /// `modify(&k, |v| { old = *v; *v += d; old })`.
+    Modify(K, V),
+    /// `entry(k).and_modify(|v| *v += d).or_insert(default)`.
+    Entry {
+        /// The key.
+        key: K,
+        /// Added to a present value.
+        delta: V,
+        /// Inserted when absent.
+        default: V,
+    },
+    /// `insert_many(pairs)`.
+    InsertMany(Vec<(K, V)>),
+    /// `extend(pairs)`.
+    Extend(Vec<(K, V)>),
+    /// `apply(batch)`.
+    Apply(Vec<BatchItem>),
+    /// `compact()`.
+    Compact,
+    /// `flush()`.
+    Flush,
+    /// Drop the store and open it again.
+    Reopen,
+}
+
+/// What a method returned, comparable between store and model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// `()`.
+    Unit,
+    /// A previous or removed value.
+    Value(Option<V>),
+    /// `insert_full`'s index and previous value.
+    Full(usize, Option<V>),
+    /// A `*_remove_full` result.
+    RemovedFull(Option<(usize, K, V)>),
+    /// A removed entry (`*_remove_index`, `pop`).
+    Removed(Option<(K, V)>),
+    /// `modify`'s result: the old value, if the key was present.
+    Modified(Option<V>),
+    /// The value the entry API returned.
+    EntryValue(V),
+}
+
+impl Op {
+    /// Records this op appends to the log when applied to a store whose map
+    /// equals `model` (before any automatic compaction).
+    pub fn records_written(&self, model: &IndexMap<K, V>) -> u64 {
+        let wrote = match self {
+            Op::Insert(..) | Op::InsertFull(..) | Op::Entry { .. } => true,
+            Op::Remove(k)
+            | Op::ShiftRemove(k)
+            | Op::SwapRemove(k)
+            | Op::ShiftRemoveFull(k)
+            | Op::SwapRemoveFull(k)
+            | Op::Modify(k, _) => model.contains_key(k),
+            Op::ShiftRemoveIndex(i) | Op::SwapRemoveIndex(i) => *i < model.len(),
+            Op::Pop | Op::Clear | Op::MoveIndex(..) => !model.is_empty(),
+            Op::InsertMany(pairs) | Op::Extend(pairs) => !pairs.is_empty(),
+            Op::Apply(items) => !items.is_empty(),
+            Op::Compact | Op::Flush | Op::Reopen => false,
+        };
+        u64::from(wrote)
+    }
+
+    /// The op's name, for coverage checks.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Op::Insert(..) => "insert",
+            Op::InsertFull(..) => "insert_full",
+            Op::Remove(_) => "remove",
+            Op::ShiftRemove(_) => "shift_remove",
+            Op::SwapRemove(_) => "swap_remove",
+            Op::ShiftRemoveFull(_) => "shift_remove_full",
+            Op::SwapRemoveFull(_) => "swap_remove_full",
+            Op::ShiftRemoveIndex(_) => "shift_remove_index",
+            Op::SwapRemoveIndex(_) => "swap_remove_index",
+            Op::Pop => "pop",
+            Op::Clear => "clear",
+            Op::MoveIndex(..) => "move_index",
+            Op::Modify(..) => "modify",
+            Op::Entry { .. } => "entry",
+            Op::InsertMany(_) => "insert_many",
+            Op::Extend(_) => "extend",
+            Op::Apply(_) => "apply",
+            Op::Compact => "compact",
+            Op::Flush => "flush",
+            Op::Reopen => "reopen",
+        }
+    }
+}
+
+/// Number of distinct [`Op`] variants.
+pub const OP_VARIANTS: usize = 20;
+
+fn add(v: &mut V, d: V) -> V {
+    let old = *v;
+    *v = v.wrapping_add(d);
+    old
+}
+
+/// The valid `(from, to)` of a `MoveIndex` on a map of `len` entries.
+fn move_indices(from: usize, to: usize, len: usize) -> Option<(usize, usize)> {
+    (len > 0).then(|| (from % len, to % len))
+}
+
+/// Applies `op` to the model.
+pub fn apply_model(model: &mut IndexMap<K, V>, op: &Op) -> Outcome {
+    match op {
+        Op::Insert(k, v) => Outcome::Value(model.insert(k.clone(), *v)),
+        Op::InsertFull(k, v) => {
+            let (i, old) = model.insert_full(k.clone(), *v);
+            Outcome::Full(i, old)
+        }
+        Op::Remove(k) | Op::ShiftRemove(k) => Outcome::Value(model.shift_remove(k)),
+        Op::SwapRemove(k) => Outcome::Value(model.swap_remove(k)),
+        Op::ShiftRemoveFull(k) => Outcome::RemovedFull(model.shift_remove_full(k)),
+        Op::SwapRemoveFull(k) => Outcome::RemovedFull(model.swap_remove_full(k)),
+        Op::ShiftRemoveIndex(i) => Outcome::Removed(model.shift_remove_index(*i)),
+        Op::SwapRemoveIndex(i) => Outcome::Removed(model.swap_remove_index(*i)),
+        Op::Pop => Outcome::Removed(model.pop()),
+        Op::Clear => {
+            model.clear();
+            Outcome::Unit
+        }
+        Op::MoveIndex(from, to) => {
+            if let Some((from, to)) = move_indices(*from, *to, model.len()) {
+                model.move_index(from, to);
+            }
+            Outcome::Unit
+        }
+        Op::Modify(k, d) => Outcome::Modified(model.get_mut(k).map(|v| add(v, *d))),
+        Op::Entry {
+            key,
+            delta,
+            default,
+        } => Outcome::EntryValue(
+            *model
+                .entry(key.clone())
+                .and_modify(|v| *v = v.wrapping_add(*delta))
+                .or_insert(*default),
+        ),
+        Op::InsertMany(pairs) | Op::Extend(pairs) => {
+            model.extend(pairs.iter().cloned());
+            Outcome::Unit
+        }
+        Op::Apply(items) => {
+            for item in items {
+                match item {
+                    BatchItem::Insert(k, v) => {
+                        model.insert(k.clone(), *v);
+                    }
+                    BatchItem::ShiftRemove(k) => {
+                        model.shift_remove(k);
+                    }
+                    BatchItem::SwapRemove(k) => {
+                        model.swap_remove(k);
+                    }
+                }
+            }
+            Outcome::Unit
+        }
+        Op::Compact | Op::Flush | Op::Reopen => Outcome::Unit,
+    }
+}
+
+/// Applies `op` to `store`, which must not be asked to [`Op::Reopen`]
+/// (see [`StoreUnderTest`] for that).
+pub fn apply_store(store: &mut Store, op: &Op) -> io::Result<Outcome> {
+    Ok(match op {
+        Op::Insert(k, v) => Outcome::Value(store.insert(k.clone(), *v)?),
+        Op::InsertFull(k, v) => {
+            let (i, old) = store.insert_full(k.clone(), *v)?;
+            Outcome::Full(i, old)
+        }
+        Op::Remove(k) => Outcome::Value(store.remove(k.as_str())?),
+        Op::ShiftRemove(k) => Outcome::Value(store.shift_remove(k.as_str())?),
+        Op::SwapRemove(k) => Outcome::Value(store.swap_remove(k.as_str())?),
+        Op::ShiftRemoveFull(k) => Outcome::RemovedFull(store.shift_remove_full(k.as_str())?),
+        Op::SwapRemoveFull(k) => Outcome::RemovedFull(store.swap_remove_full(k.as_str())?),
+        Op::ShiftRemoveIndex(i) => Outcome::Removed(store.shift_remove_index(*i)?),
+        Op::SwapRemoveIndex(i) => Outcome::Removed(store.swap_remove_index(*i)?),
+        Op::Pop => Outcome::Removed(store.pop()?),
+        Op::Clear => {
+            store.clear()?;
+            Outcome::Unit
+        }
+        Op::MoveIndex(from, to) => {
+            if let Some((from, to)) = move_indices(*from, *to, store.len()) {
+                store.move_index(from, to)?;
+            }
+            Outcome::Unit
+        }
+        Op::Modify(k, d) => Outcome::Modified(store.modify(k.as_str(), |v| add(v, *d))?),
+        Op::Entry {
+            key,
+            delta,
+            default,
+        } => Outcome::EntryValue(
+            *store
+                .entry(key.clone())
+                .and_modify(|v| *v = v.wrapping_add(*delta))?
+                .or_insert(*default)?,
+        ),
+        Op::InsertMany(pairs) => {
+            store.insert_many(pairs.iter().cloned())?;
+            Outcome::Unit
+        }
+        Op::Extend(pairs) => {
+            store.extend(pairs.iter().cloned())?;
+            Outcome::Unit
+        }
+        Op::Apply(items) => {
+            let mut batch = Batch::new();
+            for item in items {
+                match item {
+                    BatchItem::Insert(k, v) => batch.insert(k.clone(), *v),
+                    BatchItem::ShiftRemove(k) => batch.shift_remove(k.clone()),
+                    BatchItem::SwapRemove(k) => batch.swap_remove(k.clone()),
+                };
+            }
+            assert_eq!(batch.len(), items.len());
+            store.apply(batch)?;
+            Outcome::Unit
+        }
+        Op::Compact => {
+            store.compact()?;
+            Outcome::Unit
+        }
+        Op::Flush => {
+            store.flush()?;
+            Outcome::Unit
+        }
+        Op::Reopen => {
+            return Err(io::Error::other(
+                "apply_store cannot reopen; use StoreUnderTest",
+            ));
+        }
+    })
+}
+
+/// A store at a path, which [`Op::Reopen`] drops and opens again.
+#[derive(Debug)]
+pub struct StoreUnderTest {
+    path: PathBuf,
+    config: StoreConfig,
+    store: Option<Store>,
+}
+
+impl StoreUnderTest {
+    /// Opens (creating) the store at `path` with `config`.
+    pub fn open(path: impl AsRef<Path>, config: StoreConfig) -> io::Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let store = Store::open_with(&path, config)?;
+        Ok(Self {
+            path,
+            config,
+            store: Some(store),
+        })
+    }
+
+    /// The open store.
+    pub fn store(&self) -> &Store {
+        self.store
+            .as_ref()
+            .expect("the store is open between operations")
+    }
+
+    /// The log's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The configuration it is opened with.
+    pub fn config(&self) -> StoreConfig {
+        self.config
+    }
+
+    /// Applies `op`; [`Op::Reopen`] drops the store and opens it again.
+    pub fn apply(&mut self, op: &Op) -> io::Result<Outcome> {
+        if let Op::Reopen = op {
+            drop(self.store.take());
+            self.store = Some(Store::open_with(&self.path, self.config)?);
+            return Ok(Outcome::Unit);
+        }
+        apply_store(
+            self.store
+                .as_mut()
+                .expect("the store is open between operations"),
+            op,
+        )
+    }
+}
+
+/// The store's entries, in order, owned.
+pub fn entries(store: &Store) -> Vec<(K, V)> {
+    store.iter().map(|(k, v)| (k.clone(), *v)).collect()
+}
+
+/// The model's entries, in order, owned.
+pub fn model_entries(model: &IndexMap<K, V>) -> Vec<(K, V)> {
+    model.iter().map(|(k, v)| (k.clone(), *v)).collect()
+}
+
+/// Reads bytes one at a time, yielding zeros once they run out.
+struct ByteReader<'a>(&'a [u8]);
+
+impl ByteReader<'_> {
+    fn byte(&mut self) -> u8 {
+        match self.0.split_first() {
+            Some((&b, rest)) => {
+                self.0 = rest;
+                b
+            }
+            None => 0,
+        }
+    }
+
+    fn key(&mut self) -> K {
+        KEYS[usize::from(self.byte()) % KEYS.len()].to_owned()
+    }
+
+    fn value(&mut self) -> V {
+        // Mostly small values; a high first byte widens it (longer varints).
+        match self.byte() {
+            b @ 0..=239 => V::from(b % 8),
+            b => V::from(b) << (8 * (b % 4)),
+        }
+    }
+
+    fn index(&mut self) -> usize {
+        usize::from(self.byte() % 12)
+    }
+
+    fn pairs(&mut self) -> Vec<(K, V)> {
+        let n = self.byte() % 5;
+        (0..n).map(|_| (self.key(), self.value())).collect()
+    }
+}
+
+/// Decodes `data` into ops (for a fuzz target): one tag byte chooses the
+/// variant, the following bytes its arguments. Every byte string is valid.
+pub fn ops_from_bytes(data: &[u8]) -> Vec<Op> {
+    let mut r = ByteReader(data);
+    let mut ops = Vec::new();
+    while !r.0.is_empty() {
+        let op = match usize::from(r.byte()) % OP_VARIANTS {
+            0 => Op::Insert(r.key(), r.value()),
+            1 => Op::InsertFull(r.key(), r.value()),
+            2 => Op::Remove(r.key()),
+            3 => Op::ShiftRemove(r.key()),
+            4 => Op::SwapRemove(r.key()),
+            5 => Op::ShiftRemoveFull(r.key()),
+            6 => Op::SwapRemoveFull(r.key()),
+            7 => Op::ShiftRemoveIndex(r.index()),
+            8 => Op::SwapRemoveIndex(r.index()),
+            9 => Op::Pop,
+            10 => Op::Clear,
+            11 => Op::MoveIndex(r.index(), r.index()),
+            12 => Op::Modify(r.key(), r.value()),
+            13 => Op::Entry {
+                key: r.key(),
+                delta: r.value(),
+                default: r.value(),
+            },
+            14 => Op::InsertMany(r.pairs()),
+            15 => Op::Extend(r.pairs()),
+            16 => {
+                let n = r.byte() % 6;
+                let items = (0..n)
+                    .map(|_| match r.byte() % 3 {
+                        0 => BatchItem::Insert(r.key(), r.value()),
+                        1 => BatchItem::ShiftRemove(r.key()),
+                        _ => BatchItem::SwapRemove(r.key()),
+                    })
+                    .collect();
+                Op::Apply(items)
+            }
+            17 => Op::Compact,
+            18 => Op::Flush,
+            _ => Op::Reopen,
+        };
+        ops.push(op);
+    }
+    ops
+}
+
+/// The compaction rule of the specification, written independently of the
+/// store: past `min_compact_bytes`, and `total >= ratio * live`, where no
+/// live record at all means an infinite ratio. A log without a dead record
+/// (`total <= live`) has nothing to compact, whatever the ratio (else a
+/// ratio of at most 1 would compact after every write).
+pub fn spec_says_compact(config: &StoreConfig, log_bytes: u64, total: u64, live: u64) -> bool {
+    if log_bytes <= config.min_compact_bytes || total <= live {
+        return false;
+    }
+    live == 0 || total as f64 >= config.compact_ratio * live as f64
+}
+
+/// Checks everything a step must leave true, besides the entries: stats
+/// agree with the model, the log on disk has the size the stats claim, and
+/// the log was compacted exactly when the rule says so.
+///
+/// `before` is the stats before the op, `written` the records the op
+/// appended (from [`Op::records_written`]).
+pub fn check_step(
+    sut: &StoreUnderTest,
+    model: &IndexMap<K, V>,
+    op: &Op,
+    before: indexmap_store::StoreStats,
+    written: u64,
+) {
+    let store = sut.store();
+    let stats = store.stats();
+    let live = model.len() as u64;
+    assert_eq!(entries(store), model_entries(model), "entries after {op:?}");
+    assert_eq!(store.len(), model.len(), "len after {op:?}");
+    assert_eq!(stats.live_records, live, "live_records after {op:?}");
+    let on_disk = std::fs::metadata(sut.path()).expect("log exists").len();
+    assert_eq!(
+        stats.log_bytes, on_disk,
+        "log_bytes vs file size after {op:?}"
+    );
+    let cfg = sut.config();
+    match op {
+        Op::Reopen => {
+            // Reopening a cleanly closed log replays it and changes nothing.
+            assert_eq!(
+                stats.total_records, before.total_records,
+                "records across reopen"
+            );
+            assert_eq!(stats.log_bytes, before.log_bytes, "bytes across reopen");
+            assert_eq!(stats.unsynced_records, 0, "a reopened log is synced");
+            assert_eq!(stats.compactions, 0, "a new handle has compacted nothing");
+            let report = store.recovery_report();
+            assert_eq!(report.records, before.total_records, "records replayed");
+            assert_eq!(report.bytes, before.log_bytes, "bytes replayed");
+            assert!(
+                report.truncated.is_none(),
+                "a clean log has no torn tail: {report:?}"
+            );
+            assert!(
+                report.removed_temp.is_none(),
+                "no stale temp file: {report:?}"
+            );
+            assert!(
+                !report.created && !report.initialized,
+                "reopened, not created: {report:?}"
+            );
+        }
+        Op::Compact => {
+            assert_eq!(stats.compactions, before.compactions + 1, "compact counts");
+            assert_eq!(
+                stats.total_records, live,
+                "one record per live entry after compact"
+            );
+            assert_eq!(stats.unsynced_records, 0, "a compacted log is synced");
+        }
+        _ if stats.compactions != before.compactions => {
+            assert_eq!(
+                stats.compactions,
+                before.compactions + 1,
+                "one compaction per op"
+            );
+            assert_eq!(
+                stats.total_records, live,
+                "automatic compaction after {op:?}"
+            );
+            assert!(
+                written == 1,
+                "{op:?} wrote nothing, yet the log was compacted"
+            );
+            let total = before.total_records + written;
+            // The pre-compaction byte count is unknown here, so only the
+            // ratio half of the rule can be checked.
+            assert!(
+                live == 0 || total as f64 >= cfg.compact_ratio * live as f64,
+                "compacted at {total} records for {live} live, ratio {}",
+                cfg.compact_ratio
+            );
+        }
+        _ => {
+            assert_eq!(
+                stats.total_records,
+                before.total_records + written,
+                "total_records after {op:?}"
+            );
+        }
+    }
+    assert!(
+        !spec_says_compact(&cfg, stats.log_bytes, stats.total_records, live),
+        "left a log the rule says to compact after {op:?}: {stats:?}"
+    );
+    if cfg.sync_on_write || *op == Op::Flush {
+        assert_eq!(
+            stats.unsynced_records, 0,
+            "unsynced after {op:?} with {cfg:?}"
+        );
+    }
+}
+
+/// Length of the log's file header.
+pub const HEADER_LEN: usize = 44;
+
+/// The records of a valid log file's bytes, as `(offset, payload)`, parsed
+/// by the documented format (a 44-byte header, then frames of a 16-byte
+/// header whose bytes 4..8 are the payload length, then the payload).
+/// Panics on anything else: only for logs the store wrote.
+pub fn log_records(bytes: &[u8]) -> Vec<(usize, Vec<u8>)> {
+    assert!(
+        bytes.len() >= HEADER_LEN,
+        "no header: {} bytes",
+        bytes.len()
+    );
+    let mut at = HEADER_LEN;
+    let mut records = Vec::new();
+    while at < bytes.len() {
+        assert_eq!(bytes[at], 0xA5, "frame marker at {at}");
+        let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().expect("4 bytes"));
+        let start = at + 16;
+        let end = start + len as usize;
+        assert!(end <= bytes.len(), "frame at {at} runs past the end");
+        records.push((at, bytes[start..end].to_vec()));
+        at = end;
+    }
+    records
+}
+
+/// The [`indexmap_store::StoreError`] behind `err`; panics if there is none.
+pub fn store_error(err: &io::Error) -> &indexmap_store::StoreError {
+    err.get_ref()
+        .and_then(|e| e.downcast_ref::<indexmap_store::StoreError>())
+        .unwrap_or_else(|| panic!("not a StoreError: {err:?}"))
+}
+
+/// `path` with `suffix` appended to its file name (`x.log` → `x.log.lock`).
+pub fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Every file directly in `dir` whose content is exactly `bytes`.
+pub fn files_holding(dir: &Path, bytes: &[u8]) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read_dir") {
+        let path = entry.expect("dir entry").path();
+        if path.is_file() && std::fs::read(&path).expect("read") == bytes {
+            found.push(path);
+        }
+    }
+    found
+}
+
+/// Asserts that `bytes` (a file the store does not own) survive exactly once
+/// in `dir`, at `tmp` or at a name beside it that starts with `tmp`'s name
+/// (a set-aside copy), and returns where.
+pub fn assert_foreign_file_intact(dir: &Path, tmp: &Path, bytes: &[u8]) -> PathBuf {
+    let holders = files_holding(dir, bytes);
+    assert_eq!(
+        holders.len(),
+        1,
+        "the foreign bytes must survive exactly once: {holders:?}"
+    );
+    let holder = holders.into_iter().next().expect("one");
+    let tmp_name = tmp
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    let name = holder
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    assert!(
+        name.starts_with(&tmp_name),
+        "foreign file moved to {}",
+        holder.display()
+    );
+    holder
+}

@@ -1,0 +1,230 @@
+//! Model test: random sequences of every mutating method, on a real store
+//! and on a plain `IndexMap`, must agree after every step and every reopen.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{
+    BatchItem, K, KEYS, OP_VARIANTS, Op, StoreUnderTest, V, apply_model, check_step, ops_from_bytes,
+};
+use indexmap::IndexMap;
+use indexmap_store::StoreConfig;
+use proptest::prelude::*;
+use proptest::test_runner::Config;
+
+fn key() -> impl Strategy<Value = K> {
+    prop::sample::select(&KEYS[..]).prop_map(str::to_owned)
+}
+
+fn value() -> impl Strategy<Value = V> {
+    prop_oneof![4 => 0u32..8, 1 => any::<u32>()]
+}
+
+fn index() -> impl Strategy<Value = usize> {
+    0usize..10
+}
+
+fn pairs() -> impl Strategy<Value = Vec<(K, V)>> {
+    prop::collection::vec((key(), value()), 0..5)
+}
+
+fn batch_item() -> impl Strategy<Value = BatchItem> {
+    prop_oneof![
+        2 => (key(), value()).prop_map(|(k, v)| BatchItem::Insert(k, v)),
+        1 => key().prop_map(BatchItem::ShiftRemove),
+        1 => key().prop_map(BatchItem::SwapRemove),
+    ]
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        8 => (key(), value()).prop_map(|(k, v)| Op::Insert(k, v)),
+        3 => (key(), value()).prop_map(|(k, v)| Op::InsertFull(k, v)),
+        2 => key().prop_map(Op::Remove),
+        2 => key().prop_map(Op::ShiftRemove),
+        2 => key().prop_map(Op::SwapRemove),
+        1 => key().prop_map(Op::ShiftRemoveFull),
+        1 => key().prop_map(Op::SwapRemoveFull),
+        1 => index().prop_map(Op::ShiftRemoveIndex),
+        1 => index().prop_map(Op::SwapRemoveIndex),
+        1 => Just(Op::Pop),
+        1 => Just(Op::Clear),
+        2 => (index(), index()).prop_map(|(a, b)| Op::MoveIndex(a, b)),
+        2 => (key(), value()).prop_map(|(k, v)| Op::Modify(k, v)),
+        2 => (key(), value(), value())
+            .prop_map(|(key, delta, default)| Op::Entry { key, delta, default }),
+        1 => pairs().prop_map(Op::InsertMany),
+        1 => pairs().prop_map(Op::Extend),
+        2 => prop::collection::vec(batch_item(), 0..6).prop_map(Op::Apply),
+        1 => Just(Op::Compact),
+        1 => Just(Op::Flush),
+        2 => Just(Op::Reopen),
+    ]
+}
+
+fn config() -> impl Strategy<Value = StoreConfig> {
+    (
+        prop_oneof![Just(0u64), Just(64), Just(200), Just(1 << 20)],
+        1.5f64..=3.0,
+        prop::bool::weighted(0.15),
+        prop_oneof![Just(0usize), Just(1), Just(64), Just(4096), Just(1 << 16)],
+    )
+        .prop_map(
+            |(min_compact_bytes, compact_ratio, sync_on_write, buf_capacity)| StoreConfig {
+                sync_on_write,
+                min_compact_bytes,
+                compact_ratio,
+                buf_capacity,
+            },
+        )
+}
+
+/// Runs `ops` on a fresh store with `config` and on the model, checking
+/// after every step.
+fn run(config: StoreConfig, ops: &[Op]) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut sut = StoreUnderTest::open(dir.path().join("model.log"), config).expect("open");
+    let mut model: IndexMap<K, V> = IndexMap::new();
+    assert!(sut.store().is_empty());
+    assert_eq!(sut.store().recovery_report().records, 0);
+    for (step, op) in ops.iter().enumerate() {
+        let before = sut.store().stats();
+        let written = op.records_written(&model);
+        let expected = apply_model(&mut model, op);
+        let got = sut
+            .apply(op)
+            .unwrap_or_else(|e| panic!("step {step}: {op:?} failed: {e} ({e:?})"));
+        assert_eq!(got, expected, "step {step}: result of {op:?}");
+        check_step(&sut, &model, op, before, written);
+    }
+    // Whatever the history, a final reopen recovers the model.
+    let before = sut.store().stats();
+    sut.apply(&Op::Reopen).expect("final reopen");
+    check_step(&sut, &model, &Op::Reopen, before, 0);
+}
+
+proptest! {
+    #![proptest_config(Config {
+        cases: 256,
+        failure_persistence: None,
+        ..Config::default()
+    })]
+
+    #[test]
+    fn store_matches_indexmap_model(
+        config in config(),
+        ops in prop::collection::vec(op(), 1..60),
+    ) {
+        run(config, &ops);
+    }
+}
+
+#[test]
+fn ops_from_bytes_covers_every_variant_and_runs() {
+    // Every tag byte followed by argument bytes: all variants appear.
+    let bytes: Vec<u8> = (0..=255u8)
+        .flat_map(|b| [b, b.wrapping_mul(7), 3, 1, 2])
+        .collect();
+    let ops = ops_from_bytes(&bytes);
+    let names: BTreeSet<&str> = ops.iter().map(Op::name).collect();
+    assert_eq!(names.len(), OP_VARIANTS, "variants produced: {names:?}");
+    assert!(ops_from_bytes(&[]).is_empty());
+    // Truncated arguments are read as zeros, never a panic.
+    assert_eq!(ops_from_bytes(&[0]), vec![Op::Insert("a".to_owned(), 0)]);
+    let config = StoreConfig {
+        min_compact_bytes: 64,
+        compact_ratio: 2.0,
+        ..StoreConfig::default()
+    };
+    run(config, &ops);
+}
+
+fn fixed_history() -> Vec<Op> {
+    // A deterministic run touching every op on a non-empty map, so the
+    // model test does not depend on luck for coverage.
+    let k = |s: &str| s.to_owned();
+    vec![
+        Op::Insert(k("a"), 1),
+        Op::InsertFull(k("b"), 2),
+        Op::InsertMany(vec![(k("c"), 3), (k("d"), 4), (k("a"), 10)]),
+        Op::Extend(vec![(k("e"), 5), (k("f"), 6)]),
+        Op::Insert(k("b"), 20),
+        Op::MoveIndex(0, 4),
+        Op::Remove(k("c")),
+        Op::SwapRemove(k("b")),
+        Op::Reopen,
+        Op::ShiftRemoveFull(k("d")),
+        Op::SwapRemoveFull(k("zz")),
+        Op::Insert(k("gg"), 7),
+        Op::ShiftRemoveIndex(1),
+        Op::SwapRemoveIndex(0),
+        Op::SwapRemoveIndex(9),
+        Op::Modify(k("gg"), 3),
+        Op::Modify(k("nope"), 3),
+        Op::Entry {
+            key: k("gg"),
+            delta: 1,
+            default: 0,
+        },
+        Op::Entry {
+            key: k("a"),
+            delta: 1,
+            default: 42,
+        },
+        Op::Apply(vec![
+            BatchItem::Insert(k("b"), 1),
+            BatchItem::Insert(k("c"), 2),
+            BatchItem::SwapRemove(k("gg")),
+            BatchItem::ShiftRemove(k("a")),
+            BatchItem::Insert(k("a"), 3),
+        ]),
+        Op::Reopen,
+        Op::Pop,
+        Op::Flush,
+        Op::Compact,
+        Op::Reopen,
+        Op::Clear,
+        Op::Pop,
+        Op::Clear,
+        Op::Reopen,
+    ]
+}
+
+#[test]
+fn model_with_a_fixed_history_of_every_op() {
+    let ops = fixed_history();
+    for min_compact_bytes in [0, 64, 1 << 20] {
+        for sync_on_write in [false, true] {
+            let config = StoreConfig {
+                sync_on_write,
+                min_compact_bytes,
+                compact_ratio: 1.5,
+                ..StoreConfig::default()
+            };
+            run(config, &ops);
+        }
+    }
+}
+
+#[test]
+fn odd_configurations_keep_the_model() {
+    // Ratios at and below 1, not a number, infinite or negative; no buffer;
+    // a floor no log reaches. None may panic, loop, or lose an entry.
+    let ops = fixed_history();
+    let ratios = [0.0, 1.0, f64::NAN, f64::INFINITY, -1.0];
+    for (i, compact_ratio) in ratios.into_iter().enumerate() {
+        let config = StoreConfig {
+            sync_on_write: false,
+            min_compact_bytes: [0, 64][i % 2],
+            compact_ratio,
+            buf_capacity: 0,
+        };
+        run(config, &ops);
+    }
+    let config = StoreConfig {
+        min_compact_bytes: u64::MAX,
+        ..StoreConfig::default()
+    };
+    run(config, &ops);
+}

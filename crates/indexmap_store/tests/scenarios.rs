@@ -1,0 +1,1013 @@
+//! Scenarios from the specification (seed README and its notes), one
+//! promise per test, on real files.
+
+mod common;
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use common::{Op, apply_store, log_records, sibling, spec_says_compact, store_error};
+use indexmap::IndexMap;
+use indexmap_store::wal_io::WalError;
+use indexmap_store::{
+    Batch, COMPACT_TMP_SUFFIX, IndexMapStore, OpenOptions, StoreConfig, StoreError,
+};
+use serde::ser::{Error as _, SerializeStruct};
+use serde::{Deserialize, Serialize, Serializer};
+use tempfile::TempDir;
+
+type Users = IndexMapStore<String, u64>;
+
+fn scratch(name: &str) -> (TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join(name);
+    (dir, path)
+}
+
+fn keys<V>(store: &IndexMapStore<String, V>) -> Vec<&str> {
+    store.keys().map(String::as_str).collect()
+}
+
+fn pairs(store: &Users) -> Vec<(String, u64)> {
+    store.iter().map(|(k, v)| (k.clone(), *v)).collect()
+}
+
+/// The seed README's quick start, with the two errors its notes list fixed.
+#[test]
+fn quick_start_corrected() -> io::Result<()> {
+    let (_dir, path) = scratch("users.log");
+    let mut store: IndexMapStore<String, u64> = IndexMapStore::open(&path)?;
+    store.insert("alice".into(), 1)?;
+    store.insert("bob".into(), 2)?;
+    assert_eq!(store.len(), 2);
+
+    // Reopen — state is recovered from the log.
+    drop(store);
+    let store: IndexMapStore<String, u64> = IndexMapStore::open(&path)?;
+    assert_eq!(store.get("alice"), Some(&1));
+    assert_eq!(store.get(&"alice".to_owned()), Some(&1));
+    assert_eq!(store.get("bob"), Some(&2));
+    assert_eq!(store.len(), 2);
+    assert_eq!(keys(&store), ["alice", "bob"]);
+    Ok(())
+}
+
+/// The configuration example of the spec compiles as written and is
+/// honoured: `sync_on_write` leaves nothing unsynced after any mutation, and
+/// the 4 MiB floor keeps a small log from being compacted.
+#[test]
+fn spec_configuration_literal_is_honoured() -> io::Result<()> {
+    let (_dir, path) = scratch("kv.log");
+    let cfg = StoreConfig {
+        sync_on_write: true,        // fsync every mutation (durable, slow)
+        min_compact_bytes: 4 << 20, // don't compact until log > 4 MiB
+        compact_ratio: 3.0,         // compact when total_records >= 3 * live
+        buf_capacity: 64 * 1024,    // BufWriter capacity
+    };
+    let mut store: IndexMapStore<u32, String> = IndexMapStore::open_with(&path, cfg)?;
+    assert_eq!(store.config(), &cfg);
+    for i in 0..5 {
+        store.insert(i, format!("v{i}"))?;
+        assert_eq!(store.stats().unsynced_records, 0, "after insert {i}");
+    }
+    store.modify(&1, |v| v.push('!'))?;
+    assert_eq!(store.stats().unsynced_records, 0, "after modify");
+    store.remove(&2)?;
+    assert_eq!(store.stats().unsynced_records, 0, "after remove");
+    store.move_index(0, 2)?;
+    assert_eq!(store.stats().unsynced_records, 0, "after move_index");
+    store.insert_many([(7, "x".to_owned()), (8, "y".to_owned())])?;
+    assert_eq!(store.stats().unsynced_records, 0, "after insert_many");
+    store.clear()?;
+    assert_eq!(store.stats().unsynced_records, 0, "after clear");
+    // 4 MiB floor: eight records on a tiny log are never compacted.
+    assert_eq!(store.stats().compactions, 0);
+    assert_eq!(store.stats().total_records, 10);
+    Ok(())
+}
+
+#[test]
+fn without_sync_on_write_records_wait_for_flush() -> io::Result<()> {
+    let (_dir, path) = scratch("lazy.log");
+    let mut store: Users = IndexMapStore::open(&path)?;
+    store.insert("a".into(), 1)?;
+    store.insert("b".into(), 2)?;
+    assert_eq!(store.stats().unsynced_records, 2);
+    store.flush()?;
+    assert_eq!(store.stats().unsynced_records, 0);
+    store.flush()?; // nothing to sync: still fine
+    assert_eq!(store.stats().unsynced_records, 0);
+    // Unsynced records still reached the OS: another open sees them.
+    store.insert("c".into(), 3)?;
+    drop(store);
+    let store: Users = IndexMapStore::open(&path)?;
+    assert_eq!(keys(&store), ["a", "b", "c"]);
+    Ok(())
+}
+
+#[test]
+fn defaults_are_the_specified_ones() -> io::Result<()> {
+    let d = StoreConfig::default();
+    assert_eq!(d.compact_ratio, 2.0);
+    assert_eq!(d.min_compact_bytes, 1 << 20);
+    assert!(!d.sync_on_write);
+    assert_eq!(d.buf_capacity, 1 << 20);
+    let (_dir, path) = scratch("d.log");
+    let store: Users = IndexMapStore::open(&path)?;
+    assert_eq!(store.config(), &d);
+    drop(store);
+    let store: Users = OpenOptions::new().open(&path)?;
+    assert_eq!(store.config(), &d);
+    assert_eq!(store.path(), path);
+    Ok(())
+}
+
+#[test]
+fn insert_on_existing_key_keeps_position_and_returns_old_value() -> io::Result<()> {
+    let (_dir, path) = scratch("i.log");
+    let mut store: Users = IndexMapStore::open(&path)?;
+    assert_eq!(store.insert("a".into(), 1)?, None);
+    assert_eq!(store.insert("b".into(), 2)?, None);
+    assert_eq!(store.insert("c".into(), 3)?, None);
+    assert_eq!(store.insert("a".into(), 10)?, Some(1));
+    assert_eq!(store.insert_full("b".into(), 20)?, (1, Some(2)));
+    assert_eq!(store.insert_full("d".into(), 4)?, (3, None));
+    let expected = [("a", 10), ("b", 20), ("c", 3), ("d", 4)].map(|(k, v)| (k.to_owned(), v));
+    assert_eq!(pairs(&store), expected);
+    drop(store);
+    let store: Users = IndexMapStore::open(&path)?;
+    assert_eq!(pairs(&store), expected);
+    Ok(())
+}
+
+fn abcd(path: &Path) -> io::Result<Users> {
+    let mut store: Users = IndexMapStore::open(path)?;
+    for (i, k) in ["a", "b", "c", "d"].into_iter().enumerate() {
+        store.insert(k.to_owned(), i as u64)?;
+    }
+    Ok(store)
+}
+
+#[test]
+fn remove_is_shift_remove() -> io::Result<()> {
+    let (_dir, path) = scratch("r.log");
+    let mut store = abcd(&path)?;
+    assert_eq!(store.remove("b")?, Some(1));
+    assert_eq!(keys(&store), ["a", "c", "d"]);
+    let bytes = fs::read(&path)?;
+    assert_eq!(store.remove("b")?, None, "already gone");
+    assert_eq!(
+        fs::read(&path)?,
+        bytes,
+        "removing an absent key writes nothing"
+    );
+    assert_eq!(store.shift_remove_full("a")?, Some((0, "a".to_owned(), 0)));
+    assert_eq!(keys(&store), ["c", "d"]);
+    drop(store);
+    let store: Users = IndexMapStore::open(&path)?;
+    assert_eq!(keys(&store), ["c", "d"]);
+    Ok(())
+}
+
+#[test]
+fn swap_remove_moves_the_last_entry() -> io::Result<()> {
+    let (_dir, path) = scratch("s.log");
+    let mut store = abcd(&path)?;
+    assert_eq!(store.swap_remove("a")?, Some(0));
+    assert_eq!(keys(&store), ["d", "b", "c"]);
+    assert_eq!(store.swap_remove_full("b")?, Some((1, "b".to_owned(), 1)));
+    assert_eq!(keys(&store), ["d", "c"]);
+    assert_eq!(store.swap_remove("zz")?, None);
+    drop(store);
+    let store: Users = IndexMapStore::open(&path)?;
+    assert_eq!(keys(&store), ["d", "c"]);
+    Ok(())
+}
+
+/// Each kind of mutation, then a reopen: the order is the one before it.
+#[test]
+fn order_survives_reopen_for_every_kind_of_mutation() -> io::Result<()> {
+    let (_dir, path) = scratch("o.log");
+    type Step = (
+        &'static str,
+        fn(&mut Users) -> io::Result<()>,
+        &'static [&'static str],
+    );
+    let steps: &[Step] = &[
+        (
+            "insert",
+            |s| s.insert("e".into(), 4).map(drop),
+            &["a", "b", "c", "d", "e"],
+        ),
+        (
+            "move_index forward",
+            |s| s.move_index(0, 3),
+            &["b", "c", "d", "a", "e"],
+        ),
+        (
+            "move_index back",
+            |s| s.move_index(4, 1),
+            &["b", "e", "c", "d", "a"],
+        ),
+        (
+            "swap_remove",
+            |s| s.swap_remove("b").map(drop),
+            &["a", "e", "c", "d"],
+        ),
+        (
+            "shift_remove",
+            |s| s.shift_remove("e").map(drop),
+            &["a", "c", "d"],
+        ),
+        (
+            "swap_remove_index",
+            |s| s.swap_remove_index(0).map(drop),
+            &["d", "c"],
+        ),
+        (
+            "insert_many",
+            |s| s.insert_many([("f".into(), 5), ("d".into(), 9)]),
+            &["d", "c", "f"],
+        ),
+        (
+            "shift_remove_index",
+            |s| s.shift_remove_index(0).map(drop),
+            &["c", "f"],
+        ),
+        (
+            "extend",
+            |s| s.extend([("g".into(), 6), ("h".into(), 7)]),
+            &["c", "f", "g", "h"],
+        ),
+        ("pop", |s| s.pop().map(drop), &["c", "f", "g"]),
+        (
+            "modify",
+            |s| s.modify("c", |v| *v += 1).map(drop),
+            &["c", "f", "g"],
+        ),
+        (
+            "entry",
+            |s| {
+                s.entry("f".into())
+                    .and_modify(|v| *v *= 2)?
+                    .or_insert(0)
+                    .map(drop)
+            },
+            &["c", "f", "g"],
+        ),
+        (
+            "apply",
+            |s| {
+                let mut b = Batch::new();
+                b.insert("i".into(), 8)
+                    .swap_remove("c".into())
+                    .shift_remove("f".into());
+                s.apply(b)
+            },
+            &["i", "g"],
+        ),
+        ("compact", Users::compact, &["i", "g"]),
+        ("clear", Users::clear, &[]),
+        (
+            "insert after clear",
+            |s| s.insert("z".into(), 0).map(drop),
+            &["z"],
+        ),
+    ];
+    let mut store = abcd(&path)?;
+    for (name, mutate, expected) in steps {
+        mutate(&mut store)?;
+        assert_eq!(keys(&store), *expected, "after {name}");
+        let before = pairs(&store);
+        drop(store);
+        store = IndexMapStore::open(&path)?;
+        assert_eq!(pairs(&store), before, "after {name} and a reopen");
+    }
+    assert_eq!(store.get("z"), Some(&0));
+    Ok(())
+}
+
+#[test]
+fn modify_of_absent_key_returns_none_and_writes_nothing() -> io::Result<()> {
+    let (_dir, path) = scratch("m.log");
+    let mut store = abcd(&path)?;
+    let bytes = fs::read(&path)?;
+    let stats = store.stats();
+    let mut ran = false;
+    let result = store.modify("nope", |v| {
+        ran = true;
+        *v
+    })?;
+    assert_eq!(result, None);
+    assert!(!ran, "the closure must not run for an absent key");
+    assert_eq!(fs::read(&path)?, bytes, "log bytes unchanged");
+    assert_eq!(store.stats(), stats);
+
+    // A present key: closure runs, its result comes back, one record.
+    assert_eq!(
+        store.modify("b", |v| {
+            *v += 100;
+            *v * 2
+        })?,
+        Some(202)
+    );
+    assert_eq!(store.get("b"), Some(&101));
+    assert_eq!(keys(&store), ["a", "b", "c", "d"]);
+    assert_eq!(store.stats().total_records, stats.total_records + 1);
+    drop(store);
+    let store: Users = IndexMapStore::open(&path)?;
+    assert_eq!(store.get("b"), Some(&101));
+    assert_eq!(keys(&store), ["a", "b", "c", "d"]);
+    Ok(())
+}
+
+#[test]
+fn clear_is_one_record() -> io::Result<()> {
+    let (_dir, path) = scratch("c.log");
+    let mut store = abcd(&path)?;
+    let before = store.stats().total_records;
+    store.clear()?;
+    assert!(store.is_empty());
+    assert_eq!(store.stats().total_records, before + 1);
+    assert_eq!(log_records(&fs::read(&path)?).len() as u64, before + 1);
+    let bytes = fs::read(&path)?;
+    store.clear()?;
+    assert_eq!(
+        fs::read(&path)?,
+        bytes,
+        "clearing an empty store writes nothing"
+    );
+    drop(store);
+    let store: Users = IndexMapStore::open(&path)?;
+    assert!(store.is_empty());
+    assert_eq!(store.recovery_report().records, before + 1);
+    Ok(())
+}
+
+#[test]
+fn a_batch_is_one_record() -> io::Result<()> {
+    let (_dir, path) = scratch("b.log");
+    let mut store = abcd(&path)?;
+    let before = store.stats().total_records;
+    let mut batch = Batch::new();
+    batch
+        .insert("e".into(), 4)
+        .insert("a".into(), 10)
+        .shift_remove("b".into())
+        .swap_remove("c".into())
+        .insert("f".into(), 5);
+    assert_eq!(batch.len(), 5);
+    store.apply(batch)?;
+    assert_eq!(keys(&store), ["a", "e", "d", "f"]);
+    assert_eq!(store.get("a"), Some(&10));
+    assert_eq!(store.stats().total_records, before + 1);
+
+    store.insert_many([("x".into(), 1), ("y".into(), 2), ("z".into(), 3)])?;
+    assert_eq!(store.stats().total_records, before + 2);
+    let bytes = fs::read(&path)?;
+    store.apply(Batch::new())?;
+    store.insert_many([])?;
+    assert_eq!(fs::read(&path)?, bytes, "empty batches write nothing");
+    assert_eq!(log_records(&bytes).len() as u64, before + 2);
+    drop(store);
+    let store: Users = IndexMapStore::open(&path)?;
+    assert_eq!(keys(&store), ["a", "e", "d", "f", "x", "y", "z"]);
+    Ok(())
+}
+
+/// Checks that the log at `path` holds exactly one `Insert` record per entry
+/// of `expected`, in its order (variant 0 of the codec, then key and value).
+fn assert_compacted_log(path: &Path, expected: &[(String, u32)]) {
+    let bytes = fs::read(path).expect("read log");
+    let records = log_records(&bytes);
+    assert_eq!(records.len(), expected.len(), "one record per live entry");
+    for ((_, payload), (k, v)) in records.iter().zip(expected) {
+        let cfg = bincode::config::standard();
+        let ((tag, key, value), used): ((u32, String, u32), _) =
+            bincode::serde::decode_from_slice(payload, cfg).expect("an Insert record");
+        assert_eq!(used, payload.len());
+        assert_eq!(
+            (tag, &key, value),
+            (0, k, *v),
+            "Insert records in map order"
+        );
+    }
+}
+
+/// Runs `ops` on a store with `config` and on a reference that never
+/// compacts (to learn each record's size), and demands a compaction exactly
+/// when the spec's rule holds for the log the op would leave. Returns the
+/// number of automatic compactions, and how many of them found no live
+/// record.
+fn check_compaction_rule(config: StoreConfig, ops: &[Op]) -> (u64, u64) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("auto.log");
+    let never = StoreConfig {
+        min_compact_bytes: u64::MAX,
+        ..config
+    };
+    let mut store = IndexMapStore::open_with(&path, config).expect("open");
+    let mut reference = IndexMapStore::open_with(dir.path().join("ref.log"), never).expect("open");
+    let (mut compactions, mut empty) = (0, 0);
+    for op in ops {
+        let ref_before = reference.stats();
+        apply_store(&mut reference, op).expect("reference op");
+        let record_bytes = reference.stats().log_bytes - ref_before.log_bytes;
+        let records = reference.stats().total_records - ref_before.total_records;
+
+        let before = store.stats();
+        apply_store(&mut store, op).expect("op");
+        let after = store.stats();
+        let live = store.len() as u64;
+        let (bytes, total) = (
+            before.log_bytes + record_bytes,
+            before.total_records + records,
+        );
+        assert_eq!(common::entries(&store), common::entries(&reference));
+        if records > 0 && spec_says_compact(&config, bytes, total, live) {
+            assert_eq!(
+                after.compactions,
+                before.compactions + 1,
+                "{op:?} at {bytes} B, {total}/{live}"
+            );
+            assert_eq!(after.total_records, live);
+            assert_eq!(after.unsynced_records, 0);
+            assert_eq!(fs::metadata(&path).expect("log").len(), after.log_bytes);
+            let expected: Vec<(String, u32)> = common::entries(&store);
+            assert_compacted_log(&path, &expected);
+            assert!(
+                !sibling(&path, COMPACT_TMP_SUFFIX).exists(),
+                "temp file left behind"
+            );
+            compactions += 1;
+            empty += u64::from(live == 0);
+            if live == 0 {
+                assert_eq!(after.log_bytes, 44, "an empty log is just its header");
+            }
+        } else {
+            assert_eq!(
+                after.compactions, before.compactions,
+                "{op:?} at {bytes} B, {total}/{live}"
+            );
+            assert_eq!(
+                (after.log_bytes, after.total_records),
+                (bytes, total),
+                "after {op:?}"
+            );
+        }
+    }
+    assert_eq!(store.stats().compactions, compactions);
+    (compactions, empty)
+}
+
+#[test]
+fn automatic_compaction_follows_the_spec_rule() {
+    let k = |i: usize| common::KEYS[i % 6].to_owned();
+    let mut ops = Vec::new();
+    // Six live entries, then many overwrites (dead records pile up).
+    for i in 0..6 {
+        ops.push(Op::Insert(k(i), i as u32));
+    }
+    for round in 0..12u32 {
+        for i in 0..6 {
+            ops.push(Op::Insert(k(i), round * 1000 + i as u32));
+        }
+        ops.push(Op::MoveIndex(round as usize, 5 - round as usize % 6));
+        ops.push(Op::Modify(k(round as usize), 1));
+    }
+    // Remove everything, one way or another, then churn with no live entry.
+    ops.extend([
+        Op::Remove(k(0)),
+        Op::SwapRemove(k(1)),
+        Op::Pop,
+        Op::ShiftRemoveIndex(0),
+    ]);
+    ops.push(Op::Clear);
+    for i in 0..60 {
+        ops.push(Op::Insert(k(i), 1));
+        ops.push(Op::SwapRemove(k(i)));
+    }
+    // The last config never compacts for the ratio while anything is
+    // live: only the all-dead rule can fire.
+    let configs = [(300, 2.0), (100, 3.0), (0, 1.5), (1000, 2.5), (300, 1000.0)];
+    for (min_compact_bytes, compact_ratio) in configs {
+        let config = StoreConfig {
+            min_compact_bytes,
+            compact_ratio,
+            ..StoreConfig::default()
+        };
+        let (auto, empty) = check_compaction_rule(config, &ops);
+        assert!(
+            auto >= 2,
+            "only {auto} automatic compactions with {config:?}"
+        );
+        if compact_ratio > 100.0 || min_compact_bytes == 0 {
+            assert!(
+                empty >= 1,
+                "no compaction of an all-dead log with {config:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_all_dead_log_is_compacted_once_past_min_bytes() -> io::Result<()> {
+    let (_dir, path) = scratch("dead.log");
+    // A huge ratio: no compaction while anything is live.
+    let config = StoreConfig {
+        min_compact_bytes: 200,
+        compact_ratio: 1000.0,
+        ..StoreConfig::default()
+    };
+    let mut store: Users = IndexMapStore::open_with(&path, config)?;
+    let mut compactions = 0;
+    for i in 0..20 {
+        let before = store.stats();
+        store.insert("k".into(), i)?;
+        let inserted = store.stats();
+        assert_eq!(
+            inserted.compactions, before.compactions,
+            "compacted with a live entry"
+        );
+        assert_eq!(
+            inserted.log_bytes,
+            before.log_bytes + 20,
+            "Insert(\"k\", small) is 20 bytes"
+        );
+        store.remove("k")?;
+        let after = store.stats();
+        // ShiftRemove("k") is 19 bytes.
+        if inserted.log_bytes + 19 > 200 {
+            assert_eq!(
+                after.compactions,
+                inserted.compactions + 1,
+                "not compacted: {after:?}"
+            );
+            assert_eq!((after.total_records, after.log_bytes), (0, 44));
+            assert_eq!(fs::metadata(&path)?.len(), 44);
+            compactions += 1;
+        } else {
+            assert_eq!(
+                after.compactions, inserted.compactions,
+                "compacted early: {after:?}"
+            );
+            assert_eq!(after.log_bytes, inserted.log_bytes + 19);
+        }
+    }
+    assert!(compactions >= 2, "only {compactions} compactions");
+
+    // A clear of many entries (two records) is compacted at once if the
+    // log is past the floor.
+    let many: Vec<(String, u64)> = (0..20).map(|i| (format!("key-{i}"), i)).collect();
+    store.insert_many(many)?;
+    let before = store.stats();
+    assert!(
+        before.log_bytes > 200 && before.total_records < 3,
+        "{before:?}"
+    );
+    store.clear()?;
+    let after = store.stats();
+    assert_eq!(after.compactions, before.compactions + 1);
+    assert_eq!((after.total_records, after.log_bytes), (0, 44));
+    drop(store);
+    let store: Users = IndexMapStore::open(&path)?;
+    assert!(store.is_empty());
+    assert_eq!(store.recovery_report().records, 0);
+    Ok(())
+}
+
+#[test]
+fn manual_compaction_keeps_order_and_uses_the_temp_path() -> io::Result<()> {
+    let (dir, path) = scratch("mc.log");
+    let mut store: Users = IndexMapStore::open(&path)?;
+    for round in 0..3 {
+        for k in ["x", "y", "z", "w"] {
+            store.insert(k.into(), round)?;
+        }
+    }
+    store.move_index(3, 0)?;
+    store.swap_remove("y")?;
+    let order = pairs(&store);
+    assert_eq!(keys(&store), ["w", "x", "z"]);
+    let stats = store.stats();
+    assert_eq!(stats.total_records, 14);
+    assert!((stats.dead_ratio - 11.0 / 14.0).abs() < 1e-9, "{stats:?}");
+    store.compact()?;
+    let stats = store.stats();
+    assert_eq!(
+        (stats.total_records, stats.live_records, stats.compactions),
+        (3, 3, 1)
+    );
+    assert_eq!(stats.dead_ratio, 0.0);
+    assert_eq!(pairs(&store), order);
+    let payloads: Vec<_> = log_records(&fs::read(&path)?)
+        .into_iter()
+        .map(|(_, p)| p)
+        .collect();
+    assert_eq!(payloads.len(), 3);
+    assert_eq!(payloads[0], [0, 1, b'w', 2], "Insert(\"w\", 2) first");
+    let tmp = sibling(&path, COMPACT_TMP_SUFFIX);
+    assert_eq!(COMPACT_TMP_SUFFIX, ".compact.tmp");
+    assert!(!tmp.exists(), "{} left behind", tmp.display());
+    let mut names: Vec<_> = fs::read_dir(dir.path())?
+        .map(|e| e.map(|e| e.file_name()))
+        .collect::<Result<_, _>>()?;
+    names.sort();
+    assert_eq!(names, ["mc.log", "mc.log.lock"], "no stray files");
+
+    // Writes and reopen keep working after compaction.
+    store.insert("v".into(), 9)?;
+    drop(store);
+    let mut store: Users = IndexMapStore::open(&path)?;
+    assert_eq!(keys(&store), ["w", "x", "z", "v"]);
+    assert_eq!(store.recovery_report().records, 4);
+
+    // The temp path is the one compaction writes: a foreign file put there
+    // while the store is open is either refused (compaction fails, nothing
+    // written) or set aside beside it with its bytes intact.
+    let foreign = b"not yours\n";
+    fs::write(&tmp, foreign)?;
+    let log = fs::read(&path)?;
+    match store.compact() {
+        Err(err) => {
+            assert_eq!(err.kind(), io::ErrorKind::AlreadyExists, "{err}");
+            assert_eq!(fs::read(&tmp)?, foreign);
+            assert_eq!(
+                fs::read(&path)?,
+                log,
+                "a failed compaction wrote to the log"
+            );
+            assert_eq!(store.stats().compactions, 0);
+        }
+        Ok(()) => {
+            assert!(!tmp.exists(), "{} left behind", tmp.display());
+            assert_eq!(store.stats().compactions, 1);
+            assert_eq!(store.stats().total_records, 4);
+        }
+    }
+    common::assert_foreign_file_intact(dir.path(), &tmp, foreign);
+    assert_eq!(keys(&store), ["w", "x", "z", "v"]);
+    // Either way the store keeps working.
+    store.insert("u".into(), 1)?;
+    drop(store);
+    let store: Users = IndexMapStore::open(&path)?;
+    assert_eq!(keys(&store), ["w", "x", "z", "v", "u"]);
+    common::assert_foreign_file_intact(dir.path(), &tmp, foreign);
+    Ok(())
+}
+
+#[test]
+fn a_second_open_of_the_same_path_fails_until_the_first_is_dropped() -> io::Result<()> {
+    let (_dir, path) = scratch("lock.log");
+    let mut first: Users = IndexMapStore::open(&path)?;
+    first.insert("a".into(), 1)?;
+    let bytes = fs::read(&path)?;
+    let err = IndexMapStore::<String, u64>::open(&path).expect_err("second open must fail");
+    assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+    assert!(
+        matches!(
+            store_error(&err),
+            StoreError::Log(WalError::AlreadyOpen { .. })
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("already open"),
+        "unclear message: {err}"
+    );
+    // Also through OpenOptions and with other types.
+    let err = OpenOptions::new()
+        .open::<u32, u32>(&path)
+        .expect_err("locked");
+    assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
+    assert_eq!(fs::read(&path)?, bytes, "the failed opens changed nothing");
+    first.insert("b".into(), 2)?;
+    drop(first);
+    let second: Users = IndexMapStore::open(&path)?;
+    assert_eq!(keys(&second), ["a", "b"]);
+    Ok(())
+}
+
+/// A value whose serialisation fails on demand.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+struct Fragile {
+    fail: bool,
+    n: u32,
+}
+
+impl Serialize for Fragile {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.fail {
+            return Err(S::Error::custom("Fragile refuses to be serialised"));
+        }
+        let mut st = s.serialize_struct("Fragile", 2)?;
+        st.serialize_field("fail", &self.fail)?;
+        st.serialize_field("n", &self.n)?;
+        st.end()
+    }
+}
+
+fn ok(n: u32) -> Fragile {
+    Fragile { fail: false, n }
+}
+
+fn bad(n: u32) -> Fragile {
+    Fragile { fail: true, n }
+}
+
+fn assert_encode_error(err: &io::Error) {
+    assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{err}");
+    assert!(matches!(store_error(err), StoreError::Encode(_)), "{err:?}");
+}
+
+#[test]
+fn a_value_that_fails_to_serialise_writes_nothing() -> io::Result<()> {
+    let (_dir, path) = scratch("enc.log");
+    let mut store: IndexMapStore<String, Fragile> = IndexMapStore::open(&path)?;
+    store.insert("a".into(), ok(1))?;
+    store.insert("b".into(), ok(2))?;
+    let bytes = fs::read(&path)?;
+    let stats = store.stats();
+    let map = store.as_map().clone();
+
+    let err = store.insert("c".into(), bad(3)).expect_err("insert");
+    assert_encode_error(&err);
+    let err = store.insert("a".into(), bad(3)).expect_err("overwrite");
+    assert_encode_error(&err);
+    let err = store
+        .insert_many([("d".into(), ok(4)), ("e".into(), bad(5))])
+        .expect_err("many");
+    assert_encode_error(&err);
+    let mut batch = Batch::new();
+    batch.shift_remove("a".into()).insert("f".into(), bad(6));
+    assert_encode_error(&store.apply(batch).expect_err("batch"));
+    let err = store
+        .entry("g".into())
+        .or_insert(bad(7))
+        .expect_err("entry");
+    assert_encode_error(&err);
+
+    assert_eq!(fs::read(&path)?, bytes, "log bytes unchanged");
+    assert_eq!(store.as_map(), &map, "map unchanged");
+    assert_eq!(store.stats(), stats, "stats unchanged");
+
+    // Still usable, and nothing of the failures comes back on reopen.
+    store.insert("c".into(), ok(3))?;
+    store.remove("a")?;
+    drop(store);
+    let store: IndexMapStore<String, Fragile> = IndexMapStore::open(&path)?;
+    assert_eq!(
+        store
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.n))
+            .collect::<Vec<_>>(),
+        [("b", 2), ("c", 3)]
+    );
+    Ok(())
+}
+
+/// `modify` changes the value before it can know whether the new value
+/// serialises; when it does not, the store refuses later writes (its map is
+/// ahead of the log) and a reopen gives the logged state.
+#[test]
+fn a_modify_that_breaks_serialisation_poisons_the_store() -> io::Result<()> {
+    let (_dir, path) = scratch("poison.log");
+    let mut store: IndexMapStore<String, Fragile> = IndexMapStore::open(&path)?;
+    store.insert("a".into(), ok(1))?;
+    let bytes = fs::read(&path)?;
+    let err = store
+        .modify("a", |v| v.fail = true)
+        .expect_err("cannot log the new value");
+    assert_encode_error(&err);
+    assert_eq!(fs::read(&path)?, bytes, "nothing written");
+    let err = store.insert("b".into(), ok(2)).expect_err("poisoned");
+    assert!(
+        matches!(store_error(&err), StoreError::Poisoned { .. }),
+        "{err:?}"
+    );
+    assert!(store.flush().is_err(), "flush reports the poisoning too");
+    assert!(store.compact().is_err(), "so does compact");
+    assert_eq!(fs::read(&path)?, bytes, "nothing written while poisoned");
+    drop(store);
+    let store: IndexMapStore<String, Fragile> = IndexMapStore::open(&path)?;
+    assert_eq!(store.get("a"), Some(&ok(1)));
+    assert_eq!(store.len(), 1);
+    Ok(())
+}
+
+#[test]
+fn recovery_report_counts_replayed_records() -> io::Result<()> {
+    let (_dir, path) = scratch("rep.log");
+    let mut store = abcd(&path)?;
+    assert!(store.recovery_report().created);
+    assert_eq!(store.recovery_report().records, 0);
+    store.remove("a")?;
+    store.move_index(0, 2)?;
+    drop(store);
+    let store: Users = IndexMapStore::open(&path)?;
+    let report = store.recovery_report();
+    assert!(!report.created && !report.initialized);
+    assert_eq!(report.records, 6);
+    assert_eq!(report.bytes, fs::metadata(&path)?.len());
+    assert!(report.truncated.is_none());
+    assert!(report.removed_temp.is_none());
+    assert_eq!(keys(&store), ["c", "d", "b"]);
+    Ok(())
+}
+
+#[test]
+fn debug_output_mentions_the_entries() -> io::Result<()> {
+    let (_dir, path) = scratch("dbg.log");
+    let mut store: Users = IndexMapStore::open(&path)?;
+    store.insert("alice".into(), 12345)?;
+    store.insert("bob".into(), 678)?;
+    let text = format!("{store:?}");
+    for needle in ["IndexMapStore", "alice", "12345", "bob", "678"] {
+        assert!(text.contains(needle), "{needle:?} missing from {text}");
+    }
+    assert!(text.find("alice") < text.find("bob"), "in order: {text}");
+    Ok(())
+}
+
+#[test]
+fn reads_iterate_in_order() -> io::Result<()> {
+    let (_dir, path) = scratch("it.log");
+    let mut store = abcd(&path)?;
+    store.move_index(3, 0)?;
+    let mut seen = Vec::new();
+    for (k, v) in &store {
+        seen.push((k.as_str(), *v));
+    }
+    assert_eq!(seen, [("d", 3), ("a", 0), ("b", 1), ("c", 2)]);
+    let model: IndexMap<String, u64> = seen.iter().map(|&(k, v)| (k.to_owned(), v)).collect();
+    assert_eq!(store.as_map(), &model);
+    assert_eq!(store.as_map().get_index(0), Some((&"d".to_owned(), &3)));
+    assert_eq!(store.values().copied().collect::<Vec<_>>(), [3, 0, 1, 2]);
+    assert_eq!(store.get_index(1), Some((&"a".to_owned(), &0)));
+    assert_eq!(store.get_index_of("c"), Some(3));
+    assert_eq!(store.get_full("b"), Some((2, &"b".to_owned(), &1)));
+    assert_eq!(store.get_key_value("b"), Some((&"b".to_owned(), &1)));
+    assert!(store.contains_key("a") && !store.contains_key("z"));
+    assert_eq!(store.first(), Some((&"d".to_owned(), &3)));
+    assert_eq!(store.last(), Some((&"c".to_owned(), &2)));
+    assert!(!store.is_empty());
+    Ok(())
+}
+
+#[test]
+fn entry_api_inserts_last_and_modifies_in_place() -> io::Result<()> {
+    let (_dir, path) = scratch("entry.log");
+    let mut store = abcd(&path)?;
+    let entry = store.entry("b".into());
+    assert_eq!((entry.key().as_str(), entry.index()), ("b", Some(1)));
+    assert_eq!(*entry.and_modify(|v| *v += 10)?.or_insert(99)?, 11);
+    assert_eq!(
+        *store
+            .entry("e".into())
+            .and_modify(|v| *v += 10)?
+            .or_insert(99)?,
+        99
+    );
+    assert_eq!(store.entry("z".into()).index(), None);
+    assert_eq!(*store.entry("f".into()).or_default()?, 0);
+    assert_eq!(
+        *store
+            .entry("a".into())
+            .or_insert_with(|| unreachable!("present"))?,
+        0
+    );
+    let before = store.stats().total_records;
+    // or_insert on a present key writes nothing.
+    assert_eq!(*store.entry("c".into()).or_insert(7)?, 2);
+    assert_eq!(store.stats().total_records, before);
+    assert_eq!(keys(&store), ["a", "b", "c", "d", "e", "f"]);
+    drop(store);
+    let store: Users = IndexMapStore::open(&path)?;
+    assert_eq!(pairs(&store)[1], ("b".to_owned(), 11));
+    assert_eq!(keys(&store), ["a", "b", "c", "d", "e", "f"]);
+    Ok(())
+}
+
+#[test]
+fn move_index_out_of_bounds_panics_and_writes_nothing() -> io::Result<()> {
+    let (_dir, path) = scratch("mv.log");
+    let mut store = abcd(&path)?;
+    let bytes = fs::read(&path)?;
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| store.move_index(1, 4)));
+    assert!(
+        result.is_err(),
+        "an out-of-bounds move must panic, as IndexMap's does"
+    );
+    assert_eq!(fs::read(&path)?, bytes);
+    assert_eq!(keys(&store), ["a", "b", "c", "d"]);
+    store.move_index(1, 3)?;
+    assert_eq!(keys(&store), ["a", "c", "d", "b"]);
+    Ok(())
+}
+
+#[test]
+fn index_removals_out_of_bounds_write_nothing() -> io::Result<()> {
+    let (_dir, path) = scratch("idx.log");
+    let mut store = abcd(&path)?;
+    let bytes = fs::read(&path)?;
+    assert_eq!(store.shift_remove_index(4)?, None);
+    assert_eq!(store.swap_remove_index(usize::MAX)?, None);
+    assert_eq!(fs::read(&path)?, bytes);
+    assert_eq!(store.pop()?, Some(("d".to_owned(), 3)));
+    assert_eq!(store.shift_remove_index(0)?, Some(("a".to_owned(), 0)));
+    assert_eq!(keys(&store), ["b", "c"]);
+    Ok(())
+}
+
+#[test]
+fn open_compacts_a_log_the_rule_says_to_compact() -> io::Result<()> {
+    let (_dir, path) = scratch("reopen.log");
+    let mut store: Users = IndexMapStore::open(&path)?;
+    for round in 0..10 {
+        for k in ["a", "b", "c"] {
+            store.insert(k.into(), round)?;
+        }
+    }
+    store.move_index(2, 0)?;
+    assert_eq!(store.stats().total_records, 31);
+    assert_eq!(store.stats().compactions, 0, "the default floor is 1 MiB");
+    drop(store);
+    let config = StoreConfig {
+        min_compact_bytes: 100,
+        ..StoreConfig::default()
+    };
+    let store: Users = IndexMapStore::open_with(&path, config)?;
+    assert_eq!(store.recovery_report().records, 31);
+    let stats = store.stats();
+    assert_eq!(
+        (stats.compactions, stats.total_records),
+        (1, 3),
+        "{stats:?}"
+    );
+    assert_eq!(keys(&store), ["c", "a", "b"]);
+    assert_eq!(log_records(&fs::read(&path)?).len(), 3);
+    Ok(())
+}
+
+/// BUG (wal-io `recover.rs`, the lock is named after the path as spelled):
+/// opening the same log through a symlink takes a different lock file, so
+/// two writers run at once, append at the same offsets, and an insert that
+/// returned `Ok` is silently lost.
+#[test]
+fn a_symlink_to_an_open_log_is_refused_by_the_single_writer_lock() -> io::Result<()> {
+    let (dir, path) = scratch("a.log");
+    let mut first: Users = IndexMapStore::open(&path)?;
+    first.insert("x".into(), 1)?;
+    let link = dir.path().join("b.log");
+    std::os::unix::fs::symlink(&path, &link)?;
+    match IndexMapStore::<String, u64>::open(&link) {
+        Err(err) => assert_eq!(err.kind(), io::ErrorKind::WouldBlock, "{err}"),
+        Ok(mut second) => {
+            second.insert("y".into(), 2)?;
+            first.insert("z".into(), 3)?;
+            drop((first, second));
+            let store: Users = IndexMapStore::open(&path)?;
+            panic!(
+                "a second writer opened the log through a symlink; after both inserted, \
+                 the log holds {:?} (\"y\" was acknowledged)",
+                store.as_map()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// BUG (wal-io `rewrite.rs`, the compacted file is renamed over the path as
+/// spelled): compacting a store opened through a symlink replaces the
+/// symlink with a regular file, so the real log is orphaned, stale, and
+/// misses every later write.
+#[test]
+fn compaction_through_a_symlink_keeps_the_link_and_updates_the_log() -> io::Result<()> {
+    let (dir, _) = scratch("unused");
+    let real_dir = dir.path().join("real");
+    fs::create_dir(&real_dir)?;
+    let target = real_dir.join("data.log");
+    let link = dir.path().join("data.log");
+    let mut store: Users = IndexMapStore::open(&target)?;
+    store.insert("a".into(), 1)?;
+    drop(store);
+    std::os::unix::fs::symlink(&target, &link)?;
+
+    let mut store: Users = IndexMapStore::open(&link)?;
+    store.insert("a".into(), 2)?;
+    store.compact()?;
+    store.insert("b".into(), 3)?;
+    drop(store);
+    assert!(
+        fs::symlink_metadata(&link)?.file_type().is_symlink(),
+        "compaction replaced the symlink with a regular file"
+    );
+    let store: Users = IndexMapStore::open(&target)?;
+    assert_eq!(
+        pairs(&store),
+        [("a".to_owned(), 2), ("b".to_owned(), 3)],
+        "the real log"
+    );
+    Ok(())
+}

@@ -1,0 +1,724 @@
+//! Shared support of the crash and fault suites: a seeded SplitMix64, a deterministic workload generator, the one oracle, and a storage wrapper that observes every storage operation.
+//!
+//! Every test binary that includes this module uses only part of it.
+#![allow(dead_code)]
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+
+use wal_format::frame::RECORD_MARKER;
+use wal_format::{
+    DEFAULT_MAX_RECORD_LEN, Decoded, FileHeader, FrameHeader, HEADER_LEN, decode_record,
+};
+use wal_io::sim::SimStorage;
+use wal_io::{
+    OpenMode, RecoveryReport, Storage, StorageFile, StorageLock, Wal, WalError, WalOptions,
+};
+
+/// The log every suite writes.
+pub const LOG: &str = "wal.log";
+/// The temporary file of its rewrites (default suffix).
+pub const TMP: &str = "wal.log.rewrite.tmp";
+
+/// SplitMix64: a tiny, seeded, deterministic PRNG.
+#[derive(Debug, Clone)]
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    /// A generator seeded with `seed`.
+    #[must_use]
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        let wide = (u128::from(self.next_u64()) * n as u128) >> 64;
+        usize::try_from(wide).unwrap_or(0)
+    }
+
+    /// Uniform in `lo..hi`.
+    pub fn range(&mut self, lo: usize, hi: usize) -> usize {
+        lo + self.below(hi - lo)
+    }
+
+    /// True with probability `percent`/100.
+    pub fn percent(&mut self, percent: usize) -> bool {
+        self.below(100) < percent
+    }
+
+    /// Fills `buf` with random bytes.
+    pub fn fill(&mut self, buf: &mut [u8]) {
+        for chunk in buf.chunks_mut(8) {
+            let bytes = self.next_u64().to_le_bytes();
+            chunk.copy_from_slice(&bytes[..chunk.len()]);
+        }
+    }
+}
+
+/// One call of a workload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// `Wal::append`.
+    Append(Vec<u8>),
+    /// `Wal::append_many`.
+    AppendMany(Vec<Vec<u8>>),
+    /// `Wal::batch`, `push` each, `commit`.
+    Batch(Vec<Vec<u8>>),
+    /// `Wal::sync`.
+    Sync,
+    /// `Wal::rewrite` with the current records from `keep_from` on,
+    /// followed by `extra`.
+    Rewrite {
+        /// How many of the oldest records to drop.
+        keep_from: usize,
+        /// New records after the kept ones.
+        extra: Vec<Vec<u8>>,
+    },
+    /// Drop the `Wal` and open it again.
+    Reopen,
+}
+
+impl Step {
+    /// A short description for failure messages.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Append(p) => format!("append({} B)", p.len()),
+            Self::AppendMany(ps) => format!("append_many({} records)", ps.len()),
+            Self::Batch(ps) => format!("batch({} records)", ps.len()),
+            Self::Sync => "sync".to_owned(),
+            Self::Rewrite { keep_from, extra } => {
+                format!("rewrite(drop {keep_from}, add {})", extra.len())
+            }
+            Self::Reopen => "reopen".to_owned(),
+        }
+    }
+}
+
+/// Shape of a generated workload.
+#[derive(Debug, Clone, Copy)]
+pub struct WorkloadShape {
+    /// Number of calls.
+    pub calls: usize,
+    /// Rewrite (dropping a prefix) once the log holds this many bytes...
+    pub max_bytes: usize,
+    /// ...or this many records.
+    pub max_records: usize,
+}
+
+impl WorkloadShape {
+    /// `calls` calls over a log kept under ~48 KiB.
+    #[must_use]
+    pub fn new(calls: usize) -> Self {
+        Self {
+            calls,
+            max_bytes: 48 << 10,
+            max_records: 80,
+        }
+    }
+}
+
+/// A payload of a random size (mostly 0..2000 bytes, one in ten 4..12 KiB,
+/// so that records straddle 4 KiB pages) starting with its unique `id`.
+pub fn payload(rng: &mut SplitMix64, id: u64) -> Vec<u8> {
+    let len = match rng.below(100) {
+        0..=4 => rng.below(8),
+        5..=59 => rng.range(8, 200),
+        60..=89 => rng.range(200, 2000),
+        _ => rng.range(4097, 12 << 10),
+    };
+    let mut p = vec![0; len];
+    rng.fill(&mut p);
+    let id = id.to_le_bytes();
+    let n = len.min(id.len());
+    p[..n].copy_from_slice(&id[..n]);
+    p
+}
+
+/// The deterministic workload of `seed`: appends, batches, syncs, rewrites
+/// (keeping everything, dropping a prefix, or adding new records) and
+/// reopens, with a rewrite dropping old records whenever the log grows
+/// past the shape's bounds. It depends on the seed only, never on results.
+#[must_use]
+pub fn workload(seed: u64, shape: WorkloadShape) -> Vec<Step> {
+    let mut rng = SplitMix64::new(seed ^ 0x5EED_0F3A_u64);
+    let mut sizes: Vec<usize> = Vec::new();
+    let mut id = seed << 32;
+    let mut next = |rng: &mut SplitMix64| {
+        id += 1;
+        payload(rng, id)
+    };
+    let mut steps = Vec::with_capacity(shape.calls);
+    while steps.len() < shape.calls {
+        let bytes: usize = sizes.iter().map(|s| s + 16).sum();
+        let step = if bytes > shape.max_bytes || sizes.len() > shape.max_records {
+            let keep = rng.range(0, 10).min(sizes.len());
+            let extra = (0..rng.below(3)).map(|_| next(&mut rng)).collect();
+            Step::Rewrite {
+                keep_from: sizes.len() - keep,
+                extra,
+            }
+        } else {
+            match rng.below(100) {
+                0..=39 => Step::Append(next(&mut rng)),
+                40..=49 => Step::AppendMany((0..rng.range(1, 6)).map(|_| next(&mut rng)).collect()),
+                50..=57 => Step::Batch((0..rng.range(0, 5)).map(|_| next(&mut rng)).collect()),
+                58..=84 => Step::Sync,
+                85..=91 => {
+                    let keep_from = match rng.below(3) {
+                        0 => 0,
+                        1 => rng.below(sizes.len() + 1),
+                        _ => sizes.len(),
+                    };
+                    let extra = (0..rng.below(4)).map(|_| next(&mut rng)).collect();
+                    Step::Rewrite { keep_from, extra }
+                }
+                _ => Step::Reopen,
+            }
+        };
+        match &step {
+            Step::Append(p) => sizes.push(p.len()),
+            Step::AppendMany(ps) | Step::Batch(ps) => sizes.extend(ps.iter().map(Vec::len)),
+            Step::Rewrite { keep_from, extra } => {
+                sizes.drain(..*keep_from);
+                sizes.extend(extra.iter().map(Vec::len));
+            }
+            Step::Sync | Step::Reopen => {}
+        }
+        steps.push(step);
+    }
+    steps
+}
+
+/// The oracle: what was appended, what a successful sync covered, and a
+/// rewrite in flight.
+#[derive(Debug, Clone, Default)]
+pub struct Model {
+    /// The payloads appended or being appended, in order: the log's
+    /// contents if nothing is lost.
+    pub records: Vec<Vec<u8>>,
+    /// How many of `records` a successful sync (or open, or rewrite) made
+    /// durable.
+    pub synced: usize,
+    /// While a rewrite is in flight: the list it replaces `records` with.
+    pub rewrite_to: Option<Vec<Vec<u8>>>,
+}
+
+impl Model {
+    /// Marks `step` in flight: appended payloads count as appended, a
+    /// rewrite's new list becomes an acceptable outcome.
+    pub fn begin(&mut self, step: &Step) {
+        match step {
+            Step::Append(p) => self.records.push(p.clone()),
+            Step::AppendMany(ps) | Step::Batch(ps) => self.records.extend(ps.iter().cloned()),
+            Step::Rewrite { keep_from, extra } => {
+                let from = (*keep_from).min(self.records.len());
+                let mut list = self.records[from..].to_vec();
+                list.extend(extra.iter().cloned());
+                self.rewrite_to = Some(list);
+            }
+            Step::Sync | Step::Reopen => {}
+        }
+    }
+
+    /// Records that `step`, begun with [`Model::begin`], succeeded.
+    pub fn commit(&mut self, step: &Step) {
+        match step {
+            Step::Append(_) | Step::AppendMany(_) | Step::Batch(_) => {}
+            Step::Sync | Step::Reopen => self.synced = self.records.len(),
+            Step::Rewrite { .. } => {
+                if let Some(list) = self.rewrite_to.take() {
+                    self.records = list;
+                }
+                self.synced = self.records.len();
+            }
+        }
+    }
+
+    /// Whether `got` (the payloads a recovery replayed) is possible: the
+    /// first k records for some synced <= k <= appended, or, with a rewrite
+    /// in flight, exactly its new list.
+    pub fn check(&self, got: &[Vec<u8>]) -> Result<(), String> {
+        if self.rewrite_to.as_deref() == Some(got) {
+            return Ok(());
+        }
+        let n = got.len();
+        let bounds = format!(
+            "synced {} <= k <= appended {}{}",
+            self.synced,
+            self.records.len(),
+            if self.rewrite_to.is_some() {
+                " (or the rewrite's new list)"
+            } else {
+                ""
+            }
+        );
+        if let Some(i) = (0..n.min(self.records.len())).find(|&i| got[i] != self.records[i]) {
+            return Err(format!(
+                "replayed record {i} ({} B) differs from appended record {i} ({} B); {n} replayed, {bounds}",
+                got[i].len(),
+                self.records[i].len()
+            ));
+        }
+        if n < self.synced || n > self.records.len() {
+            return Err(format!("{n} records replayed, expected {bounds}"));
+        }
+        Ok(())
+    }
+}
+
+/// What a recovery replayed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Replayed {
+    /// Sequence number of each record.
+    pub seqs: Vec<u64>,
+    /// Payload of each record.
+    pub payloads: Vec<Vec<u8>>,
+}
+
+/// Opens the log at `path`, collecting the replayed records.
+pub fn open_at(
+    storage: Arc<dyn Storage>,
+    path: &Path,
+    opts: &WalOptions,
+) -> Result<(Wal, Replayed, RecoveryReport), WalError> {
+    let mut replayed = Replayed::default();
+    let (wal, report) = Wal::open(storage, path, opts.clone(), |r| {
+        replayed.seqs.push(r.seq);
+        replayed.payloads.push(r.payload.to_vec());
+        Ok(())
+    })?;
+    Ok((wal, replayed, report))
+}
+
+/// Opens [`LOG`], collecting the replayed records.
+pub fn open_log(
+    storage: Arc<dyn Storage>,
+    opts: &WalOptions,
+) -> Result<(Wal, Replayed, RecoveryReport), WalError> {
+    open_at(storage, Path::new(LOG), opts)
+}
+
+/// Checks what a successful open reports against what it replayed:
+/// consecutive sequence numbers from the header's base, counts, stats.
+pub fn check_open(wal: &Wal, replayed: &Replayed, report: &RecoveryReport) -> Result<(), String> {
+    let base = wal.header().base_seq;
+    if let Some(i) = (0..replayed.seqs.len()).find(|&i| replayed.seqs[i] != base + i as u64) {
+        return Err(format!(
+            "record {i} replayed with seq {}, expected {}",
+            replayed.seqs[i],
+            base + i as u64
+        ));
+    }
+    let n = replayed.payloads.len() as u64;
+    let stats = wal.stats();
+    if report.records != n || stats.records != n || stats.unsynced_records != 0 {
+        return Err(format!(
+            "{n} records replayed but report says {} and stats {stats:?}",
+            report.records
+        ));
+    }
+    if stats.next_seq != base + n || report.bytes != stats.bytes {
+        return Err(format!(
+            "after replaying {n} records from base {base}: stats {stats:?}, report {report:?}"
+        ));
+    }
+    Ok(())
+}
+
+/// Why a workload step failed.
+#[derive(Debug)]
+pub enum StepError {
+    /// The call returned an error.
+    Wal(WalError),
+    /// The call succeeded but broke a promise (described).
+    Check(String),
+}
+
+impl fmt::Display for StepError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Wal(e) => write!(f, "call failed: {e}"),
+            Self::Check(s) => write!(f, "check failed: {s}"),
+        }
+    }
+}
+
+/// Runs workload steps against a log, keeping the shared [`Model`] up to
+/// date. The model's lock is never held during a `Wal` call, so a storage
+/// hook may read it.
+pub struct Driver {
+    /// The open log, if any.
+    pub wal: Option<Wal>,
+    /// Where it lives.
+    pub storage: Arc<dyn Storage>,
+    /// How it is opened.
+    pub opts: WalOptions,
+    /// The oracle.
+    pub model: Arc<Mutex<Model>>,
+}
+
+/// Locks a mutex, ignoring poisoning (a failed check already panicked).
+pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Driver {
+    /// A driver over `storage`; call [`Driver::open`] first.
+    pub fn new(storage: Arc<dyn Storage>, opts: WalOptions) -> Self {
+        Self {
+            wal: None,
+            storage,
+            opts,
+            model: Arc::new(Mutex::new(Model::default())),
+        }
+    }
+
+    /// Opens the log (a clean open: everything in the model must replay).
+    pub fn open(&mut self) -> Result<(), StepError> {
+        self.wal = None;
+        let (wal, replayed, report) =
+            open_log(self.storage.clone(), &self.opts).map_err(StepError::Wal)?;
+        check_open(&wal, &replayed, &report).map_err(StepError::Check)?;
+        let mut model = lock(&self.model);
+        if replayed.payloads != model.records {
+            return Err(StepError::Check(format!(
+                "a clean reopen replayed {} records, {} were appended",
+                replayed.payloads.len(),
+                model.records.len()
+            )));
+        }
+        model.synced = model.records.len();
+        drop(model);
+        self.wal = Some(wal);
+        Ok(())
+    }
+
+    /// Runs one step. On error the model keeps the step in flight.
+    pub fn step(&mut self, step: &Step) -> Result<(), StepError> {
+        let new_list = {
+            let mut model = lock(&self.model);
+            model.begin(step);
+            model.rewrite_to.clone()
+        };
+        if *step == Step::Reopen {
+            return self.open();
+        }
+        let wal = self
+            .wal
+            .as_mut()
+            .ok_or_else(|| StepError::Check("no open log".to_owned()))?;
+        let result = match step {
+            Step::Append(p) => wal.append(p).map(|_| ()),
+            Step::AppendMany(ps) => wal.append_many(ps.iter().map(Vec::as_slice)).map(|_| ()),
+            Step::Batch(ps) => wal.batch().and_then(|mut b| {
+                for p in ps {
+                    b.push(p)?;
+                }
+                b.commit().map(|_| ())
+            }),
+            Step::Sync => wal.sync(),
+            Step::Rewrite { .. } => {
+                let list = new_list.unwrap_or_default();
+                let n = wal
+                    .rewrite(|w| {
+                        for p in &list {
+                            w.push(p)?;
+                        }
+                        Ok(())
+                    })
+                    .map_err(StepError::Wal)?;
+                if n != list.len() as u64 {
+                    return Err(StepError::Check(format!(
+                        "rewrite returned {n}, {} records were pushed",
+                        list.len()
+                    )));
+                }
+                Ok(())
+            }
+            Step::Reopen => unreachable!("handled above"),
+        };
+        result.map_err(StepError::Wal)?;
+        let mut model = lock(&self.model);
+        model.commit(step);
+        let stats = wal.stats();
+        let unsynced = (model.records.len() - model.synced) as u64;
+        if stats.records != model.records.len() as u64 || stats.unsynced_records != unsynced {
+            return Err(StepError::Check(format!(
+                "after {}: stats {stats:?}, model has {} records ({} synced)",
+                step.describe(),
+                model.records.len(),
+                model.synced
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The kind of a storage operation, as [`Hooked`] reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// `Storage::open`, existing file.
+    Open,
+    /// `Storage::open`, creating.
+    CreateNew,
+    /// `Storage::file_exists`.
+    FileExists,
+    /// `Storage::rename`.
+    Rename,
+    /// `Storage::remove`.
+    Remove,
+    /// `Storage::sync_dir`.
+    SyncDir,
+    /// `Storage::lock`.
+    Lock,
+    /// `StorageFile::len`.
+    Len,
+    /// `StorageFile::read_at`.
+    Read,
+    /// `StorageFile::write_at`.
+    Write,
+    /// `StorageFile::set_len`.
+    SetLen,
+    /// `StorageFile::sync_data`.
+    SyncData,
+}
+
+impl Op {
+    /// Whether the operation may change what a crash leaves (anything but
+    /// lookups and reads; taking a lock may create its file).
+    #[must_use]
+    pub fn mutates(self) -> bool {
+        !matches!(self, Self::Open | Self::FileExists | Self::Len | Self::Read)
+    }
+}
+
+/// One storage operation about to run.
+#[derive(Debug, Clone)]
+pub struct OpInfo {
+    /// Its number in the simulation ([`SimStorage::ops`]).
+    pub index: u64,
+    /// What it is.
+    pub op: Op,
+    /// The file or directory it acts on.
+    pub path: PathBuf,
+}
+
+/// A callback run before every storage operation.
+pub type Hook = Arc<dyn Fn(&OpInfo) + Send + Sync>;
+
+/// The current name of each open file of a [`Hooked`] storage.
+type Names = Arc<Mutex<Vec<Weak<Mutex<PathBuf>>>>>;
+
+/// A [`SimStorage`] that calls a hook before every operation.
+#[derive(Clone)]
+pub struct Hooked {
+    sim: SimStorage,
+    hook: Hook,
+    names: Names,
+}
+
+impl Hooked {
+    /// `sim`, observed by `hook`.
+    pub fn new(sim: SimStorage, hook: Hook) -> Self {
+        Self {
+            sim,
+            hook,
+            names: Arc::default(),
+        }
+    }
+
+    fn before(&self, op: Op, path: &Path) {
+        (self.hook)(&OpInfo {
+            index: self.sim.ops(),
+            op,
+            path: path.to_path_buf(),
+        });
+    }
+
+    /// Open files named `from` are now named `to`.
+    fn renamed(&self, from: &Path, to: &Path) {
+        let mut names = lock(&self.names);
+        names.retain(|n| n.strong_count() > 0);
+        for name in names.iter().filter_map(Weak::upgrade) {
+            let mut name = lock(&name);
+            if *name == from {
+                *name = to.to_path_buf();
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Hooked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Hooked").field(&self.sim).finish()
+    }
+}
+
+impl Storage for Hooked {
+    fn open(&self, path: &Path, mode: OpenMode) -> io::Result<Box<dyn StorageFile>> {
+        let op = match mode {
+            OpenMode::Existing => Op::Open,
+            OpenMode::CreateNew => Op::CreateNew,
+        };
+        self.before(op, path);
+        let inner = self.sim.open(path, mode)?;
+        let name = Arc::new(Mutex::new(path.to_path_buf()));
+        lock(&self.names).push(Arc::downgrade(&name));
+        Ok(Box::new(HookedFile {
+            inner,
+            storage: self.clone(),
+            name,
+        }))
+    }
+
+    fn file_exists(&self, path: &Path) -> io::Result<bool> {
+        self.before(Op::FileExists, path);
+        self.sim.file_exists(path)
+    }
+
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        self.before(Op::Rename, from);
+        self.sim.rename(from, to)?;
+        self.renamed(from, to);
+        Ok(())
+    }
+
+    fn remove(&self, path: &Path) -> io::Result<()> {
+        self.before(Op::Remove, path);
+        self.sim.remove(path)
+    }
+
+    fn sync_dir(&self, dir: &Path) -> io::Result<()> {
+        self.before(Op::SyncDir, dir);
+        self.sim.sync_dir(dir)
+    }
+
+    fn lock(&self, path: &Path) -> io::Result<Box<dyn StorageLock>> {
+        self.before(Op::Lock, path);
+        self.sim.lock(path)
+    }
+}
+
+/// An open file of a [`Hooked`] storage.
+struct HookedFile {
+    inner: Box<dyn StorageFile>,
+    storage: Hooked,
+    /// Its current name (renames follow it).
+    name: Arc<Mutex<PathBuf>>,
+}
+
+impl HookedFile {
+    fn before(&self, op: Op) {
+        let name = lock(&self.name).clone();
+        self.storage.before(op, &name);
+    }
+}
+
+impl fmt::Debug for HookedFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("HookedFile").field(&self.inner).finish()
+    }
+}
+
+impl StorageFile for HookedFile {
+    fn len(&self) -> io::Result<u64> {
+        self.before(Op::Len);
+        self.inner.len()
+    }
+
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        self.before(Op::Read);
+        self.inner.read_at(offset, buf)
+    }
+
+    fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()> {
+        self.before(Op::Write);
+        self.inner.write_at(offset, data)
+    }
+
+    fn set_len(&mut self, len: u64) -> io::Result<()> {
+        self.before(Op::SetLen);
+        self.inner.set_len(len)
+    }
+
+    fn sync_data(&mut self) -> io::Result<()> {
+        self.before(Op::SyncData);
+        self.inner.sync_data()
+    }
+}
+
+/// If `bytes` (a log image) holds a damaged or partial record followed by
+/// a valid one, describes it.
+#[must_use]
+pub fn partial_then_valid(bytes: &[u8]) -> Option<String> {
+    let Ok(Decoded::Complete(header)) = FileHeader::decode(bytes) else {
+        return None;
+    };
+    let mut at = HEADER_LEN;
+    let mut seq = header.base_seq;
+    while at < bytes.len() {
+        match decode_record(&bytes[at..], seq, DEFAULT_MAX_RECORD_LEN) {
+            Ok(Decoded::Complete(r)) => {
+                at += r.frame_len;
+                seq += 1;
+            }
+            _ => break,
+        }
+    }
+    let damaged = at;
+    for x in damaged + 1..bytes.len() {
+        if bytes[x] != RECORD_MARKER {
+            continue;
+        }
+        let Some(h) = FrameHeader::peek(&bytes[x..]) else {
+            continue;
+        };
+        let Some(candidate) = h.seq_after(seq.wrapping_sub(1)) else {
+            continue;
+        };
+        if let Ok(Decoded::Complete(_)) =
+            decode_record(&bytes[x..], candidate, DEFAULT_MAX_RECORD_LEN)
+        {
+            return Some(format!(
+                "the records end at byte {damaged} (record {seq}) of {}, but a valid record {candidate} follows at byte {x}",
+                bytes.len()
+            ));
+        }
+    }
+    None
+}
+
+/// Encodes a valid log image: header with `base_seq`, then `payloads`
+/// each with its synced watermark.
+#[must_use]
+pub fn encode_log(base_seq: u64, records: &[(u64, &[u8])]) -> (Vec<u8>, Vec<u64>) {
+    let mut bytes = FileHeader::new(&WalOptions::default().app_tag, 0, base_seq)
+        .encode()
+        .to_vec();
+    let mut offsets = Vec::new();
+    for (i, (synced_upto, p)) in records.iter().enumerate() {
+        offsets.push(bytes.len() as u64);
+        wal_format::encode_record(
+            &mut bytes,
+            base_seq + i as u64,
+            *synced_upto,
+            p,
+            DEFAULT_MAX_RECORD_LEN,
+        )
+        .unwrap_or_default();
+    }
+    (bytes, offsets)
+}
