@@ -61,8 +61,19 @@ impl<'f> Reader<'f> {
         Ok(&self.buf[from..from + want])
     }
 
+    /// Every buffered byte from `offset` on: at least `want` (fewer only at
+    /// the end of the file), refilling a whole chunk when needed.
+    fn window(&mut self, offset: u64, want: usize) -> io::Result<&[u8]> {
+        self.get(offset, want)?;
+        let from = usize::try_from(offset - self.start).unwrap_or(usize::MAX);
+        Ok(&self.buf[from..])
+    }
+
     /// Decodes the record at `offset`, expected to be number `seq`.
     /// `Ok(Err(stop))` when the bytes there are damaged or cut short.
+    ///
+    /// Asks only for the bytes the frame needs, so consecutive records are
+    /// decoded from one buffered chunk: one read per chunk, not per record.
     pub(crate) fn record(
         &mut self,
         offset: u64,
@@ -70,12 +81,12 @@ impl<'f> Reader<'f> {
         max_len: u32,
     ) -> io::Result<Result<Record<'_>, Stop>> {
         let avail = self.file_len.saturating_sub(offset);
-        let mut want = self.chunk;
-        loop {
-            let bytes = self.get(offset, want)?;
+        let mut want = FRAME_HEADER_LEN;
+        let (frame_len, synced_upto) = loop {
+            let bytes = self.window(offset, want)?;
             let got = bytes.len();
             match decode_record(bytes, seq, max_len) {
-                Ok(Decoded::Complete(_)) => break,
+                Ok(Decoded::Complete(r)) => break (r.frame_len, r.synced_upto),
                 Ok(Decoded::Incomplete { needed }) if (got as u64) < avail => {
                     want = got.saturating_add(needed);
                 }
@@ -94,14 +105,14 @@ impl<'f> Reader<'f> {
                     }));
                 }
             }
-        }
-        // Decode again to hand out a borrow tied to `self`; the bytes are
-        // already in the buffer, so this does no I/O.
-        let bytes = self.get(offset, want)?;
-        match decode_record(bytes, seq, max_len) {
-            Ok(Decoded::Complete(record)) => Ok(Ok(record)),
-            _ => Err(io::Error::other("log changed while it was being read")),
-        }
+        };
+        let from = usize::try_from(offset - self.start).unwrap_or(usize::MAX);
+        Ok(Ok(Record {
+            seq,
+            synced_upto,
+            payload: &self.buf[from + FRAME_HEADER_LEN..from + frame_len],
+            frame_len,
+        }))
     }
 
     /// Looks for a valid record after the damage at `stop` that declares

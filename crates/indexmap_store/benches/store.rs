@@ -1,0 +1,1098 @@
+//! `IndexMapStore<String, String>` against floors measured in the same run,
+//! with N entries (1M, 100k with `BENCH_QUICK=1`) of 16-byte keys and
+//! 100-byte values: `insert` vs `IndexMap::insert` and vs a raw
+//! bincode + crc32fast + `write(2)` per record (target ≥ 0.8 of the
+//! latter); `insert_many` vs a `BufWriter` writing the same bytes (≥ 0.8);
+//! `insert` with `sync_on_write` vs write + `fdatasync` (≥ 0.9); `get` vs
+//! `IndexMap::get` (time ≤ 1.1); reopening vs reading, checking, decoding
+//! and inserting by hand (≥ 0.7); `compact` vs a `BufWriter` writing and
+//! syncing the same bytes (≥ 0.7). Before the timed groups it measures, in
+//! fresh child processes, the resident memory of an opened store against a
+//! plain `IndexMap` with the same entries, and the peak during the open.
+//!
+//! After each group it prints the ratio to its floor (medians, and best
+//! samples, which a busy machine disturbs less), the target and whether it
+//! is met, plus reference ratios against hand-written code doing the same
+//! work (encoding included), which show the store's own overhead; a summary
+//! follows at the end. A routine so slow that one run exceeds
+//! `BENCH_MAX_ITER_SECS` (20 s; 5 s with `BENCH_QUICK=1`) is reported from
+//! that single run instead of being sampled.
+//!
+//! Files live in a `tempfile::tempdir()` under `std::env::temp_dir()`; point
+//! `TMPDIR` at a real disk (not tmpfs) for the sync figures to mean anything.
+//! Run with `cargo bench -p indexmap_store --bench store` (`BENCH_QUICK=1`
+//! for a short run, `BENCH_MEMORY=0` to skip the memory report); under
+//! `cargo test --benches` every size is tiny.
+
+use std::cell::{OnceCell, RefCell};
+use std::fs::File;
+use std::hint::black_box;
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use criterion::measurement::WallTime;
+use criterion::{Bencher, BenchmarkGroup, Criterion, SamplingMode, Throughput};
+use indexmap::IndexMap;
+use indexmap_store::{IndexMapStore, StoreConfig};
+use serde::{Deserialize, Serialize};
+use wal_format::{DEFAULT_MAX_RECORD_LEN, Decoded, FileHeader, HEADER_LEN, decode_record};
+
+/// Samples per benchmark.
+const SAMPLES: usize = 10;
+const KEY_LEN: usize = 16;
+const VALUE_LEN: usize = 100;
+
+type Store = IndexMapStore<String, String>;
+type Pairs = Vec<(String, String)>;
+
+/// How big a run is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scale {
+    /// `cargo test --benches`, `-- --test` or `-- --list`: each routine
+    /// runs once (or not at all), on tiny data.
+    Test,
+    /// `BENCH_QUICK=1`.
+    Quick,
+    /// The sizes the targets are stated for.
+    Full,
+}
+
+impl Scale {
+    fn detect() -> Self {
+        let args: Vec<String> = std::env::args().collect();
+        let bench = args.iter().any(|a| a == "--bench");
+        let test = args.iter().any(|a| a == "--test" || a == "--list");
+        if !bench || test {
+            Scale::Test
+        } else if std::env::var("BENCH_QUICK").is_ok_and(|v| v == "1") {
+            Scale::Quick
+        } else {
+            Scale::Full
+        }
+    }
+
+    fn pick<T>(self, test: T, quick: T, full: T) -> T {
+        match self {
+            Scale::Test => test,
+            Scale::Quick => quick,
+            Scale::Full => full,
+        }
+    }
+
+    /// The longest one iteration of a slow routine may take before it is
+    /// reported from a single run instead of criterion's samples
+    /// (`BENCH_MAX_ITER_SECS` overrides).
+    fn iter_budget(self) -> Duration {
+        match std::env::var("BENCH_MAX_ITER_SECS") {
+            Ok(secs) => {
+                Duration::from_secs_f64(secs.parse().expect("BENCH_MAX_ITER_SECS: seconds"))
+            }
+            Err(_) => self.pick(
+                Duration::from_secs(60),
+                Duration::from_secs(5),
+                Duration::from_secs(20),
+            ),
+        }
+    }
+}
+
+/// Whether criterion's command line selects benchmark `id`: no filter, or
+/// a filter that `id` contains. A filter using regex syntax counts as
+/// selecting everything (this only decides whether to run an expensive
+/// probe outside criterion).
+fn selected(id: &str) -> bool {
+    const TAKES_VALUE: [&str; 17] = [
+        "-s",
+        "--save-baseline",
+        "-b",
+        "--baseline",
+        "--baseline-lenient",
+        "--load-baseline",
+        "--sample-size",
+        "--warm-up-time",
+        "--measurement-time",
+        "--nresamples",
+        "--noise-threshold",
+        "--confidence-level",
+        "--significance-level",
+        "--profile-time",
+        "--plotting-backend",
+        "--output-format",
+        "--format",
+    ];
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut filters = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        if TAKES_VALUE.contains(&a.as_str()) || a == "-c" || a == "--color" {
+            i += 2;
+            continue;
+        }
+        if !a.starts_with('-') {
+            filters.push(a.clone());
+        }
+        i += 1;
+    }
+    filters
+        .iter()
+        .all(|f| f.contains(|c: char| "^$.*+?()[]{}|\\".contains(c)) || id.contains(f.as_str()))
+}
+
+/// Which way a ratio must go.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    /// Subject throughput at least this share of the floor's.
+    Throughput(f64),
+    /// Subject time at most this multiple of the floor's.
+    Time(f64),
+    /// No target: printed to explain another ratio.
+    Reference,
+}
+
+/// Per-iteration times of every sample of every benchmark, so ratios come
+/// from this very run.
+#[derive(Default)]
+struct Recorder {
+    /// Whether to print ratios (not in test mode, where each routine runs
+    /// once).
+    report: bool,
+    samples: RefCell<Vec<(String, f64)>>,
+    /// Why a benchmark's figure is not criterion's samples, by id.
+    notes: RefCell<Vec<(String, String)>>,
+    summary: RefCell<Vec<String>>,
+}
+
+impl Recorder {
+    fn record(&self, id: &str, elapsed: Duration, iters: u64) {
+        let per_iter = elapsed.as_secs_f64() / iters.max(1) as f64;
+        self.samples.borrow_mut().push((id.to_owned(), per_iter));
+    }
+
+    fn note(&self, id: &str, note: String) {
+        eprintln!("{id}: {note}");
+        self.notes.borrow_mut().push((id.to_owned(), note));
+    }
+
+    /// Prints `line` and keeps it for the summary.
+    fn say(&self, line: String) {
+        eprintln!("{line}");
+        self.summary.borrow_mut().push(line);
+    }
+
+    /// Seconds per iteration of the last [`SAMPLES`] calls (the measured
+    /// samples: criterion's warm-up calls come first), sorted.
+    fn measured(&self, id: &str) -> Vec<f64> {
+        let mut times: Vec<f64> = self
+            .samples
+            .borrow()
+            .iter()
+            .filter(|(name, _)| name == id)
+            .map(|&(_, t)| t)
+            .collect();
+        let mut times = times.split_off(times.len() - times.len().min(SAMPLES));
+        times.sort_by(f64::total_cmp);
+        times
+    }
+
+    /// Prints (and keeps for the summary) `subject` against the sum of the
+    /// `floors`' times: the ratio of the medians, which the verdict uses,
+    /// and of the best samples, which a busy machine disturbs less.
+    fn ratio(&self, subject: &str, floors: &[&str], target: Target) {
+        let s = self.measured(subject);
+        let f: Vec<Vec<f64>> = floors.iter().map(|id| self.measured(id)).collect();
+        if !self.report || s.is_empty() || f.iter().any(Vec::is_empty) {
+            return;
+        }
+        let median = |v: &[f64]| v[v.len() / 2];
+        let (s_med, s_best) = (median(&s), s[0]);
+        let f_med: f64 = f.iter().map(|v| median(v)).sum();
+        let f_best: f64 = f.iter().map(|v| v[0]).sum();
+        let (r_med, r_best, what, verdict) = match target {
+            Target::Throughput(min) => {
+                let r = f_med / s_med;
+                let v = if r >= min { "met" } else { "MISSED" };
+                (
+                    r,
+                    f_best / s_best,
+                    "throughput",
+                    format!("target >= {min}: {v}"),
+                )
+            }
+            Target::Time(max) => {
+                let r = s_med / f_med;
+                let v = if r <= max { "met" } else { "MISSED" };
+                (r, s_best / f_best, "time", format!("target <= {max}: {v}"))
+            }
+            Target::Reference => (
+                f_med / s_med,
+                f_best / s_best,
+                "throughput",
+                "reference".into(),
+            ),
+        };
+        let mut line = format!(
+            "ratio {subject} vs {}: {r_med:.3}x {what} (best samples {r_best:.3}x; \
+             median {} vs {} per iteration; {verdict})",
+            floors.join(" + "),
+            fmt_time(s_med),
+            fmt_time(f_med),
+        );
+        for (id, note) in self.notes.borrow().iter() {
+            if id == subject || floors.contains(&id.as_str()) {
+                line.push_str(&format!(" [{id}: {note}]"));
+            }
+        }
+        self.say(line);
+    }
+}
+
+fn fmt_time(secs: f64) -> String {
+    if secs >= 1.0 {
+        format!("{secs:.3} s")
+    } else if secs >= 1e-3 {
+        format!("{:.3} ms", secs * 1e3)
+    } else if secs >= 1e-6 {
+        format!("{:.3} µs", secs * 1e6)
+    } else {
+        format!("{:.1} ns", secs * 1e9)
+    }
+}
+
+/// A criterion group that also records every sample for the ratios.
+struct Group<'c, 'r> {
+    group: BenchmarkGroup<'c, WallTime>,
+    name: String,
+    rec: &'r Recorder,
+}
+
+impl<'c, 'r> Group<'c, 'r> {
+    fn new(c: &'c mut Criterion, rec: &'r Recorder, name: &str) -> Self {
+        let mut group = c.benchmark_group(name);
+        group.sample_size(SAMPLES);
+        Self {
+            group,
+            name: name.to_owned(),
+            rec,
+        }
+    }
+
+    fn id(&self, id: &str) -> String {
+        format!("{}/{id}", self.name)
+    }
+
+    /// Benchmarks `routine` (given the iteration count, it returns the time
+    /// of just the measured work) as `id`.
+    fn bench(&mut self, id: &str, mut routine: impl FnMut(u64) -> Duration) {
+        let full_id = self.id(id);
+        let rec = self.rec;
+        self.group.bench_function(id, |b: &mut Bencher<'_>| {
+            b.iter_custom(|iters| {
+                let elapsed = routine(iters);
+                rec.record(&full_id, elapsed, iters);
+                elapsed
+            });
+        });
+    }
+
+    /// Settings for routines whose one iteration takes a good part of a
+    /// second: one iteration per sample.
+    fn slow(&mut self, scale: Scale) {
+        self.group.sampling_mode(SamplingMode::Flat);
+        self.group.warm_up_time(Duration::from_millis(100));
+        self.group.measurement_time(scale.pick(
+            Duration::from_millis(10),
+            Duration::from_secs(2),
+            Duration::from_secs(5),
+        ));
+    }
+}
+
+/// The operation records the store writes, mirrored so the floors encode
+/// and decode the very same bytes (bincode identifies variants by index).
+#[derive(Serialize)]
+enum OpRef<'a> {
+    Insert(&'a str, &'a str),
+}
+
+/// Decoding side of [`OpRef`]: only inserts occur in these logs.
+#[derive(Deserialize)]
+enum Op {
+    Insert(String, String),
+}
+
+/// A batch record's operation, mirrored: `Batch` is variant 5 of the
+/// store's operations; the others only hold the indices.
+#[derive(Serialize)]
+#[expect(dead_code, reason = "only the variant index of `Batch` matters")]
+enum BatchRef<'a> {
+    Insert(()),
+    ShiftRemove(()),
+    SwapRemove(()),
+    Clear,
+    Move(u64, u64),
+    Batch(InsertAll<'a>),
+}
+
+/// Every pair as a batch insert (variant 0, as [`OpRef::Insert`]).
+struct InsertAll<'a>(&'a Pairs);
+
+impl Serialize for InsertAll<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|(k, v)| OpRef::Insert(k, v)))
+    }
+}
+
+/// The log's bytes after the header when `pairs` are logged as one batch
+/// (as `insert_many` does on a new store): one frame, checksum included.
+fn encode_batch(pairs: &Pairs) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let frame = wal_format::begin_record(&mut buf);
+    let batch = BatchRef::Batch(InsertAll(pairs));
+    bincode::serde::encode_into_std_write(batch, &mut buf, bincode::config::standard()).unwrap();
+    wal_format::finish_record(&mut buf, frame, 0, 0, DEFAULT_MAX_RECORD_LEN).unwrap();
+    buf
+}
+
+fn encode_op(buf: &mut Vec<u8>, k: &str, v: &str) {
+    bincode::serde::encode_into_std_write(OpRef::Insert(k, v), buf, bincode::config::standard())
+        .unwrap();
+}
+
+/// A frame around `encode_op(k, v)`: bincode, then the frame header with
+/// its crc32fast checksum, as one would write it by hand.
+fn encode_frame(buf: &mut Vec<u8>, seq: u64, k: &str, v: &str) {
+    let start = wal_format::begin_record(buf);
+    encode_op(buf, k, v);
+    wal_format::finish_record(buf, start, seq, seq, DEFAULT_MAX_RECORD_LEN).unwrap();
+}
+
+/// Key `i`: 16 ASCII bytes, allocated at exactly their length (as a
+/// decoded one is).
+fn key(i: u64) -> String {
+    let mut s = String::with_capacity(KEY_LEN);
+    s.push_str("key-");
+    s.push_str(&format!("{i:012}"));
+    debug_assert_eq!((s.len(), s.capacity()), (KEY_LEN, KEY_LEN));
+    s
+}
+
+/// Value `i`: 100 pseudo-random lowercase letters, exactly allocated.
+fn value(i: u64) -> String {
+    let mut x = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut s = String::with_capacity(VALUE_LEN);
+    for _ in 0..VALUE_LEN {
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        s.push(char::from(
+            b'a' + (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 59) as u8 % 26,
+        ));
+    }
+    s
+}
+
+fn pairs(n: u64) -> Pairs {
+    (0..n).map(|i| (key(i), value(i))).collect()
+}
+
+/// Removes a store's file and its lock file, ignoring absence.
+fn remove(path: &Path) {
+    let _ = std::fs::remove_file(path);
+    let mut lock = path.as_os_str().to_owned();
+    lock.push(".lock");
+    let _ = std::fs::remove_file(PathBuf::from(lock));
+}
+
+fn fresh_store(path: &Path, config: StoreConfig) -> Store {
+    remove(path);
+    IndexMapStore::open_with(path, config).unwrap()
+}
+
+/// A field of `/proc/self/status` (`VmRSS`, `VmHWM`), in KiB.
+fn proc_status_kib(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Everything the groups share, built on first use so a filtered run
+/// builds only what it needs.
+struct Fixture {
+    dir: tempfile::TempDir,
+    n: u64,
+    data: OnceCell<Pairs>,
+    /// A log of one insert record per entry (`insert_many`, then `compact`).
+    loaded: OnceCell<PathBuf>,
+}
+
+impl Fixture {
+    fn data(&self) -> &Pairs {
+        self.data.get_or_init(|| pairs(self.n))
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn loaded(&self) -> &Path {
+        self.loaded.get_or_init(|| {
+            let start = Instant::now();
+            let path = self.path("loaded.log");
+            let mut store = fresh_store(&path, StoreConfig::default());
+            store.insert_many(self.data().iter().cloned()).unwrap();
+            store.compact().unwrap();
+            let stats = store.stats();
+            assert_eq!(stats.total_records, self.n);
+            eprintln!(
+                "built a log of {} entries, {:.1} MiB, in {:.1?}",
+                self.n,
+                stats.log_bytes as f64 / f64::from(1 << 20),
+                start.elapsed()
+            );
+            path
+        })
+    }
+}
+
+/// Single inserts: the store vs `IndexMap::insert` (A) and vs encoding,
+/// checksumming and writing each record by hand (B); for reference, A and
+/// B interleaved in one loop, which is what a store has to do (each write
+/// evicts some of the map from the caches, so this costs more than A + B).
+fn insert(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: Scale) {
+    let mut g = Group::new(c, rec, "store/insert");
+    g.group.throughput(Throughput::Elements(fx.n));
+    g.slow(scale);
+    let path = fx.path("insert.log");
+
+    g.bench("floor_a_indexmap", |iters| {
+        let mut total = Duration::ZERO;
+        for _ in 0..iters {
+            let data = fx.data().clone();
+            let mut map = IndexMap::new();
+            let start = Instant::now();
+            for (k, v) in data {
+                black_box(map.insert(k, v));
+            }
+            total += start.elapsed();
+            drop(map);
+        }
+        total
+    });
+
+    g.bench("floor_b_encode_crc_write", |iters| {
+        let mut total = Duration::ZERO;
+        for _ in 0..iters {
+            let data = fx.data().clone();
+            let mut file = File::create(&path).unwrap();
+            let mut buf = Vec::with_capacity(4096);
+            let start = Instant::now();
+            for (seq, (k, v)) in data.iter().enumerate() {
+                buf.clear();
+                encode_frame(&mut buf, seq as u64, black_box(k), black_box(v));
+                file.write_all(&buf).unwrap();
+            }
+            total += start.elapsed();
+            drop((file, data));
+            remove(&path);
+        }
+        total
+    });
+
+    g.bench("ref_encode_crc_write_indexmap", |iters| {
+        let mut total = Duration::ZERO;
+        for _ in 0..iters {
+            let data = fx.data().clone();
+            let mut file = File::create(&path).unwrap();
+            let mut buf = Vec::with_capacity(4096);
+            let mut map = IndexMap::new();
+            let start = Instant::now();
+            for (seq, (k, v)) in data.into_iter().enumerate() {
+                buf.clear();
+                encode_frame(&mut buf, seq as u64, black_box(&k), black_box(&v));
+                file.write_all(&buf).unwrap();
+                black_box(map.insert(k, v));
+            }
+            total += start.elapsed();
+            drop((file, map));
+            remove(&path);
+        }
+        total
+    });
+
+    g.bench("store_insert", |iters| {
+        let mut total = Duration::ZERO;
+        for _ in 0..iters {
+            let data = fx.data().clone();
+            let mut store = fresh_store(&path, StoreConfig::default());
+            let start = Instant::now();
+            for (k, v) in data {
+                black_box(store.insert(k, v).unwrap());
+            }
+            total += start.elapsed();
+            drop(store);
+            remove(&path);
+        }
+        total
+    });
+    g.group.finish();
+    let s = "store/insert/store_insert";
+    let a = "store/insert/floor_a_indexmap";
+    let b = "store/insert/floor_b_encode_crc_write";
+    rec.ratio(s, &[b], Target::Throughput(0.8));
+    rec.ratio(s, &[a], Target::Reference);
+    rec.ratio(s, &[a, b], Target::Reference);
+    rec.ratio(
+        s,
+        &["store/insert/ref_encode_crc_write_indexmap"],
+        Target::Reference,
+    );
+}
+
+/// Bulk load: `insert_many` of all N vs a `BufWriter` writing the same
+/// bytes (pre-encoded: the store's own log file), and for reference vs the
+/// same work done by hand: encoding every pair into one batch record,
+/// checksumming it, one `write(2)`, then filling an `IndexMap`.
+fn insert_many(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: Scale) {
+    let mut g = Group::new(c, rec, "store/insert_many");
+    g.group.throughput(Throughput::Elements(fx.n));
+    g.slow(scale);
+    let path = fx.path("insert_many.log");
+    // The store's log after `insert_many`: the bytes the floor writes.
+    let bytes: OnceCell<Vec<u8>> = OnceCell::new();
+    let bytes = || {
+        bytes.get_or_init(|| {
+            let mut store = fresh_store(&path, StoreConfig::default());
+            store.insert_many(fx.data().iter().cloned()).unwrap();
+            drop(store);
+            let bytes = std::fs::read(&path).unwrap();
+            remove(&path);
+            bytes
+        })
+    };
+
+    g.bench("floor_bufwriter", |iters| {
+        let bytes = bytes();
+        let mut total = Duration::ZERO;
+        for _ in 0..iters {
+            let file = File::create(&path).unwrap();
+            let start = Instant::now();
+            let mut w = BufWriter::with_capacity(1 << 20, file);
+            for chunk in bytes.chunks(64 << 10) {
+                w.write_all(black_box(chunk)).unwrap();
+            }
+            w.flush().unwrap();
+            total += start.elapsed();
+            drop(w);
+            remove(&path);
+        }
+        total
+    });
+
+    let mut checked = false;
+    g.bench("ref_encode_crc_write_indexmap", |iters| {
+        if !checked {
+            let bytes = bytes();
+            assert!(
+                encode_batch(fx.data()) == bytes[HEADER_LEN..],
+                "the reference must encode the very bytes the store writes"
+            );
+            checked = true;
+        }
+        let mut total = Duration::ZERO;
+        for _ in 0..iters {
+            let data = fx.data().clone();
+            let mut file = File::create(&path).unwrap();
+            let start = Instant::now();
+            let buf = encode_batch(black_box(&data));
+            file.write_all(&buf).unwrap();
+            drop(buf);
+            let mut map = IndexMap::new();
+            for (k, v) in data {
+                black_box(map.insert(k, v));
+            }
+            total += start.elapsed();
+            drop((file, map));
+            remove(&path);
+        }
+        total
+    });
+
+    g.bench("store_insert_many", |iters| {
+        let mut total = Duration::ZERO;
+        for _ in 0..iters {
+            let data = fx.data().clone();
+            let mut store = fresh_store(&path, StoreConfig::default());
+            let start = Instant::now();
+            store.insert_many(data).unwrap();
+            total += start.elapsed();
+            drop(store);
+            remove(&path);
+        }
+        total
+    });
+    g.group.finish();
+    let s = "store/insert_many/store_insert_many";
+    rec.ratio(
+        s,
+        &["store/insert_many/floor_bufwriter"],
+        Target::Throughput(0.8),
+    );
+    rec.ratio(
+        s,
+        &["store/insert_many/ref_encode_crc_write_indexmap"],
+        Target::Reference,
+    );
+}
+
+/// Single inserts with `sync_on_write` vs a hand-encoded record written
+/// with `write(2)` and synced with `fdatasync`, in the same directory.
+fn insert_sync(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: Scale) {
+    let mut g = Group::new(c, rec, "store/insert_sync");
+    g.group.throughput(Throughput::Elements(1));
+    g.group.warm_up_time(Duration::from_millis(500));
+    g.group.measurement_time(scale.pick(
+        Duration::from_millis(10),
+        Duration::from_secs(2),
+        Duration::from_secs(3),
+    ));
+    let path = fx.path("insert_sync.log");
+    let some = |iters: u64| -> Pairs {
+        fx.data()
+            .iter()
+            .cycle()
+            .take(iters as usize)
+            .cloned()
+            .collect()
+    };
+
+    g.bench("floor_encode_write_fdatasync", |iters| {
+        let data = some(iters);
+        let mut file = File::create(&path).unwrap();
+        file.sync_all().unwrap();
+        let mut buf = Vec::with_capacity(4096);
+        let start = Instant::now();
+        for (seq, (k, v)) in data.iter().enumerate() {
+            buf.clear();
+            encode_frame(&mut buf, seq as u64, black_box(k), black_box(v));
+            file.write_all(&buf).unwrap();
+            file.sync_data().unwrap();
+        }
+        let elapsed = start.elapsed();
+        drop(file);
+        remove(&path);
+        elapsed
+    });
+
+    g.bench("store_insert_sync", |iters| {
+        let data = some(iters);
+        let config = StoreConfig {
+            sync_on_write: true,
+            ..StoreConfig::default()
+        };
+        let mut store = fresh_store(&path, config);
+        let start = Instant::now();
+        for (k, v) in data {
+            black_box(store.insert(k, v).unwrap());
+        }
+        let elapsed = start.elapsed();
+        drop(store);
+        remove(&path);
+        elapsed
+    });
+    g.group.finish();
+    rec.ratio(
+        "store/insert_sync/store_insert_sync",
+        &["store/insert_sync/floor_encode_write_fdatasync"],
+        Target::Throughput(0.9),
+    );
+}
+
+/// Every key looked up once, in a shuffled order: the store vs an
+/// `IndexMap`, both filled by inserting the same entries, in order, into an
+/// empty map.
+fn get(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: Scale) {
+    let mut g = Group::new(c, rec, "store/get");
+    g.group.throughput(Throughput::Elements(fx.n));
+    g.group.warm_up_time(Duration::from_millis(500));
+    g.group.measurement_time(scale.pick(
+        Duration::from_millis(10),
+        Duration::from_secs(2),
+        Duration::from_secs(3),
+    ));
+    let lookups: OnceCell<Vec<String>> = OnceCell::new();
+    let lookups = || {
+        lookups.get_or_init(|| {
+            // Fisher-Yates with a fixed xorshift sequence.
+            let mut keys: Vec<String> = fx.data().iter().map(|(k, _)| k.clone()).collect();
+            let mut x = 0x2545_F491_4F6C_DD1Du64;
+            for i in (1..keys.len()).rev() {
+                x ^= x >> 12;
+                x ^= x << 25;
+                x ^= x >> 27;
+                keys.swap(i, (x % (i as u64 + 1)) as usize);
+            }
+            keys
+        })
+    };
+    let map: OnceCell<IndexMap<String, String>> = OnceCell::new();
+    let store: OnceCell<Store> = OnceCell::new();
+
+    g.bench("floor_indexmap_get", |iters| {
+        let map = map.get_or_init(|| {
+            let mut map = IndexMap::new();
+            for (k, v) in fx.data().clone() {
+                map.insert(k, v);
+            }
+            map
+        });
+        let keys = lookups();
+        let start = Instant::now();
+        for _ in 0..iters {
+            for k in keys {
+                black_box(map.get(black_box(k.as_str())));
+            }
+        }
+        start.elapsed()
+    });
+
+    g.bench("store_get", |iters| {
+        let store = store.get_or_init(|| {
+            let mut store = fresh_store(&fx.path("get.log"), StoreConfig::default());
+            store.insert_many(fx.data().clone()).unwrap();
+            store
+        });
+        let keys = lookups();
+        let start = Instant::now();
+        for _ in 0..iters {
+            for k in keys {
+                black_box(store.get(black_box(k.as_str())));
+            }
+        }
+        start.elapsed()
+    });
+    g.group.finish();
+    rec.ratio(
+        "store/get/store_get",
+        &["store/get/floor_indexmap_get"],
+        Target::Time(1.1),
+    );
+}
+
+/// Replays the loaded log by hand: 1 MiB reads, frame checks (checksum
+/// included) with `decode_record`, bincode decoding, `IndexMap::insert`.
+fn reopen_by_hand(path: &Path) -> IndexMap<String, String> {
+    let mut file = File::open(path).unwrap();
+    let mut head = [0; HEADER_LEN];
+    file.read_exact(&mut head).unwrap();
+    let Ok(Decoded::Complete(header)) = FileHeader::decode(&head) else {
+        panic!("not a log");
+    };
+    let mut seq = header.base_seq;
+    let mut map = IndexMap::new();
+    let mut buf = vec![0; 1 << 20];
+    let (mut pos, mut end) = (0, 0);
+    loop {
+        loop {
+            match decode_record(&buf[pos..end], seq, DEFAULT_MAX_RECORD_LEN) {
+                Ok(Decoded::Complete(record)) => {
+                    let (Op::Insert(k, v), used) = bincode::serde::decode_from_slice(
+                        record.payload,
+                        bincode::config::standard(),
+                    )
+                    .unwrap();
+                    assert_eq!(used, record.payload.len());
+                    map.insert(k, v);
+                    pos += record.frame_len;
+                    seq += 1;
+                }
+                Ok(Decoded::Incomplete { .. }) => break,
+                Err(e) => panic!("bad frame: {e}"),
+            }
+        }
+        buf.copy_within(pos..end, 0);
+        end -= pos;
+        pos = 0;
+        let n = file.read(&mut buf[end..]).unwrap();
+        if n == 0 {
+            assert_eq!(end, 0, "torn tail");
+            return map;
+        }
+        end += n;
+    }
+}
+
+/// `IndexMapStore::open` of the N-entry log vs [`reopen_by_hand`].
+fn reopen(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: Scale) {
+    let mut g = Group::new(c, rec, "store/reopen");
+    g.group.throughput(Throughput::Elements(fx.n));
+    g.slow(scale);
+
+    g.bench("floor_read_check_decode_insert", |iters| {
+        let path = fx.loaded();
+        let mut total = Duration::ZERO;
+        for _ in 0..iters {
+            let start = Instant::now();
+            let map = reopen_by_hand(path);
+            total += start.elapsed();
+            assert_eq!(map.len() as u64, fx.n);
+            drop(map);
+        }
+        total
+    });
+
+    let open = |path: &Path| -> Duration {
+        let start = Instant::now();
+        let store: Store = IndexMapStore::open(path).unwrap();
+        let elapsed = start.elapsed();
+        assert_eq!(store.len() as u64, fx.n);
+        elapsed
+    };
+    // One open first, on its own: one too slow to sample ten times is
+    // reported as it is.
+    let id = g.id("store_open");
+    let mut sample = true;
+    if rec.report && selected(&id) {
+        let once = open(fx.loaded());
+        if once > scale.iter_budget() {
+            rec.record(&id, once, 1);
+            rec.note(
+                &id,
+                format!(
+                    "not sampled: one open took {once:.1?}, over the {:.0?} budget \
+                     (BENCH_MAX_ITER_SECS); that single run is the figure",
+                    scale.iter_budget()
+                ),
+            );
+            sample = false;
+        }
+    }
+    if sample {
+        g.bench("store_open", |iters| {
+            (0..iters).map(|_| open(fx.loaded())).sum()
+        });
+    }
+    g.group.finish();
+    rec.ratio(
+        "store/reopen/store_open",
+        &["store/reopen/floor_read_check_decode_insert"],
+        Target::Throughput(0.7),
+    );
+}
+
+/// `compact` of N live entries vs writing the same bytes (the compacted
+/// log, pre-encoded) through a `BufWriter` into a temporary file, syncing
+/// it, renaming it over the log and syncing the directory, as a compaction
+/// must; and for reference the same with the encoding done by hand.
+fn compact(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: Scale) {
+    let mut g = Group::new(c, rec, "store/compact");
+    g.group.throughput(Throughput::Elements(fx.n));
+    g.slow(scale);
+    let (tmp, floor_log) = (fx.path("compact.tmp"), fx.path("compact_floor.log"));
+    let write_and_replace = |fill: &mut dyn FnMut(&mut BufWriter<File>)| {
+        let mut w = BufWriter::with_capacity(1 << 20, File::create_new(&tmp).unwrap());
+        fill(&mut w);
+        let file = w.into_inner().unwrap();
+        file.sync_data().unwrap();
+        drop(file);
+        std::fs::rename(&tmp, &floor_log).unwrap();
+        File::open(fx.dir.path()).unwrap().sync_all().unwrap();
+    };
+
+    g.bench("floor_bufwriter_sync", |iters| {
+        let bytes = std::fs::read(fx.loaded()).unwrap();
+        let mut total = Duration::ZERO;
+        for _ in 0..iters {
+            let start = Instant::now();
+            write_and_replace(&mut |w| {
+                for chunk in bytes.chunks(64 << 10) {
+                    w.write_all(black_box(chunk)).unwrap();
+                }
+            });
+            total += start.elapsed();
+        }
+        total
+    });
+
+    g.bench("ref_encode_crc_bufwriter_sync", |iters| {
+        let data = fx.data();
+        let mut total = Duration::ZERO;
+        let mut buf = Vec::with_capacity(4096);
+        for _ in 0..iters {
+            let start = Instant::now();
+            write_and_replace(&mut |w| {
+                w.write_all(&FileHeader::new(b"ims/bincode2-std", 1, 0).encode())
+                    .unwrap();
+                for (seq, (k, v)) in data.iter().enumerate() {
+                    buf.clear();
+                    encode_frame(&mut buf, seq as u64, black_box(k), black_box(v));
+                    w.write_all(&buf).unwrap();
+                }
+            });
+            total += start.elapsed();
+        }
+        total
+    });
+
+    let mut store: Option<Store> = None;
+    g.bench("store_compact", |iters| {
+        let store = store.get_or_insert_with(|| {
+            let mut store = fresh_store(&fx.path("compact_store.log"), StoreConfig::default());
+            store.insert_many(fx.data().clone()).unwrap();
+            store.compact().unwrap();
+            store
+        });
+        let mut total = Duration::ZERO;
+        for _ in 0..iters {
+            let start = Instant::now();
+            store.compact().unwrap();
+            total += start.elapsed();
+        }
+        total
+    });
+    g.group.finish();
+    drop(store);
+    rec.ratio(
+        "store/compact/store_compact",
+        &["store/compact/floor_bufwriter_sync"],
+        Target::Throughput(0.7),
+    );
+    rec.ratio(
+        "store/compact/store_compact",
+        &["store/compact/ref_encode_crc_bufwriter_sync"],
+        Target::Reference,
+    );
+}
+
+/// Resident memory of one process, in KiB: before the work, after it, and
+/// the peak (reset before the work where the kernel allows).
+struct Rss {
+    before: u64,
+    after: u64,
+    peak: u64,
+}
+
+/// In a child process: opens the store at `BENCH_MEMORY_LOG`
+/// (`BENCH_MEMORY_CHILD=store`) or builds an `IndexMap` of the same
+/// `BENCH_MEMORY_N` entries (`BENCH_MEMORY_CHILD=indexmap`), and prints
+/// "before after peak" in KiB.
+fn memory_child(role: &str) {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let before = proc_status_kib("VmRSS").unwrap();
+    let keep: Box<dyn std::any::Any> = match role {
+        "store" => {
+            let path = std::env::var("BENCH_MEMORY_LOG").unwrap();
+            let store: Store = IndexMapStore::open(path).unwrap();
+            Box::new(store)
+        }
+        "indexmap" => {
+            let n: u64 = std::env::var("BENCH_MEMORY_N").unwrap().parse().unwrap();
+            let mut map = IndexMap::new();
+            for i in 0..n {
+                map.insert(key(i), value(i));
+            }
+            Box::new(map)
+        }
+        other => panic!("BENCH_MEMORY_CHILD: unknown role {other}"),
+    };
+    let after = proc_status_kib("VmRSS").unwrap();
+    let peak = proc_status_kib("VmHWM").unwrap();
+    println!("{before} {after} {peak}");
+    drop(black_box(keep));
+}
+
+/// Measures, each in a fresh child process, an opened store and a plain
+/// `IndexMap` with the same entries, and prints the comparison.
+fn memory_report(fx: &Fixture, rec: &Recorder) {
+    let exe = std::env::current_exe().unwrap();
+    let child = |role: &str| -> Rss {
+        let out = Command::new(&exe)
+            .env("BENCH_MEMORY_CHILD", role)
+            .env("BENCH_MEMORY_LOG", fx.loaded())
+            .env("BENCH_MEMORY_N", fx.n.to_string())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "memory child {role} failed: {out:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        let v: Vec<u64> = text
+            .split_whitespace()
+            .map(|x| x.parse().unwrap())
+            .collect();
+        Rss {
+            before: v[0],
+            after: v[1],
+            peak: v[2],
+        }
+    };
+    let store = child("store");
+    let map = child("indexmap");
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    let (store_mem, map_mem) = (store.after - store.before, map.after - map.before);
+    let (store_peak, map_peak) = (store.peak - store.before, map.peak - map.before);
+    let lines = [
+        format!(
+            "memory: store {:.1} MiB vs IndexMap {:.1} MiB, ratio {:.3} ({} entries; VmRSS growth, fresh processes)",
+            mib(store_mem),
+            mib(map_mem),
+            store_mem as f64 / map_mem as f64,
+            fx.n,
+        ),
+        format!(
+            "memory: peak during open {:.1} MiB = {:.3}x the store's steady state; \
+             IndexMap peak while building {:.1} MiB = {:.3}x its steady state (VmHWM growth)",
+            mib(store_peak),
+            store_peak as f64 / store_mem as f64,
+            mib(map_peak),
+            map_peak as f64 / map_mem as f64,
+        ),
+    ];
+    for line in lines {
+        rec.say(line);
+    }
+}
+
+fn main() {
+    if let Ok(role) = std::env::var("BENCH_MEMORY_CHILD") {
+        memory_child(&role);
+        return;
+    }
+    let scale = Scale::detect();
+    let mut c = Criterion::default().configure_from_args();
+    let fx = Fixture {
+        dir: tempfile::tempdir_in(std::env::temp_dir()).expect("create a temporary directory"),
+        n: scale.pick(1000, 100_000, 1_000_000),
+        data: OnceCell::new(),
+        loaded: OnceCell::new(),
+    };
+    let rec = Recorder {
+        report: scale != Scale::Test,
+        ..Recorder::default()
+    };
+    if scale != Scale::Test {
+        eprintln!(
+            "store bench: scale {scale:?}, {} entries, files in {}",
+            fx.n,
+            fx.dir.path().display()
+        );
+        if std::env::var("BENCH_MEMORY").is_ok_and(|v| v == "0") {
+            eprintln!("memory: skipped (BENCH_MEMORY=0)");
+        } else {
+            memory_report(&fx, &rec);
+        }
+    }
+    insert(&mut c, &rec, &fx, scale);
+    insert_many(&mut c, &rec, &fx, scale);
+    insert_sync(&mut c, &rec, &fx, scale);
+    get(&mut c, &rec, &fx, scale);
+    reopen(&mut c, &rec, &fx, scale);
+    compact(&mut c, &rec, &fx, scale);
+    if scale != Scale::Test {
+        eprintln!("\nstore bench summary ({scale:?}, {} entries):", fx.n);
+        for line in rec.summary.borrow().iter() {
+            eprintln!("  {line}");
+        }
+    }
+    c.final_summary();
+}

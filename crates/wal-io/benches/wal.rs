@@ -1,0 +1,751 @@
+//! `Wal` throughput against raw-file floors measured in the same run: one
+//! 128-byte record per `append` vs one `write(2)` of a pre-encoded frame;
+//! 1000 records per `append_many` vs a `BufWriter<File>` writing the same
+//! pre-encoded frames; `append` + `sync` vs `write(2)` + `fdatasync`; and
+//! open-with-replay of a log of 128-byte records (1 GiB, 64 MiB with
+//! `BENCH_QUICK=1`) from the page cache vs reading the file in 1 MiB chunks
+//! and running `crc32fast::hash` over each.
+//!
+//! After each group it prints the ratio to its floor (medians, and best
+//! samples, which a busy machine disturbs less), the target (append ≥ 0.9,
+//! sync ≥ 0.9, replay ≥ 0.5 of the floor's throughput) and whether it is
+//! met, plus reference ratios against encoding the frames by hand; for
+//! replay also the peak memory (`VmHWM`, reset first). A replay still
+//! running after `BENCH_MAX_ITER_SECS` (20 s; 5 s with `BENCH_QUICK=1`) is
+//! given up and its rate so far projected to the whole log, not sampled.
+//!
+//! Files live in a `tempfile::tempdir()` under `std::env::temp_dir()`; point
+//! `TMPDIR` at a real disk (not tmpfs) for the sync figures to mean anything.
+//! Run with `cargo bench -p wal-io --bench wal` (`BENCH_QUICK=1` for a short
+//! run, `BENCH_REPLAY_MIB=<n>` for another replay log size); under
+//! `cargo test --benches` every size is tiny.
+
+use std::cell::{OnceCell, RefCell};
+use std::fs::File;
+use std::hint::black_box;
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::measurement::WallTime;
+use criterion::{Bencher, BenchmarkGroup, Criterion, SamplingMode, Throughput};
+use wal_format::{DEFAULT_MAX_RECORD_LEN, FRAME_HEADER_LEN, HEADER_LEN, encode_record};
+use wal_io::{FsStorage, Wal, WalError, WalOptions};
+
+/// Samples per benchmark.
+const SAMPLES: usize = 10;
+/// Payload size of every record.
+const PAYLOAD: usize = 128;
+/// Records per `append_many` call.
+const MANY: usize = 1000;
+
+/// How big a run is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scale {
+    /// `cargo test --benches`, `-- --test` or `-- --list`: each routine
+    /// runs once (or not at all), on tiny data.
+    Test,
+    /// `BENCH_QUICK=1`.
+    Quick,
+    /// The sizes the targets are stated for.
+    Full,
+}
+
+impl Scale {
+    fn detect() -> Self {
+        let args: Vec<String> = std::env::args().collect();
+        let bench = args.iter().any(|a| a == "--bench");
+        let test = args.iter().any(|a| a == "--test" || a == "--list");
+        if !bench || test {
+            Scale::Test
+        } else if std::env::var("BENCH_QUICK").is_ok_and(|v| v == "1") {
+            Scale::Quick
+        } else {
+            Scale::Full
+        }
+    }
+
+    fn pick<T>(self, test: T, quick: T, full: T) -> T {
+        match self {
+            Scale::Test => test,
+            Scale::Quick => quick,
+            Scale::Full => full,
+        }
+    }
+
+    /// The longest one iteration of a slow routine may take before it is
+    /// reported from a single run instead of criterion's samples
+    /// (`BENCH_MAX_ITER_SECS` overrides).
+    fn iter_budget(self) -> Duration {
+        match std::env::var("BENCH_MAX_ITER_SECS") {
+            Ok(secs) => {
+                Duration::from_secs_f64(secs.parse().expect("BENCH_MAX_ITER_SECS: seconds"))
+            }
+            Err(_) => self.pick(
+                Duration::from_secs(60),
+                Duration::from_secs(5),
+                Duration::from_secs(20),
+            ),
+        }
+    }
+}
+
+/// Whether criterion's command line selects benchmark `id`: no filter, or
+/// a filter that `id` contains. A filter using regex syntax counts as
+/// selecting everything (this only decides whether to run an expensive
+/// probe outside criterion).
+fn selected(id: &str) -> bool {
+    const TAKES_VALUE: [&str; 17] = [
+        "-s",
+        "--save-baseline",
+        "-b",
+        "--baseline",
+        "--baseline-lenient",
+        "--load-baseline",
+        "--sample-size",
+        "--warm-up-time",
+        "--measurement-time",
+        "--nresamples",
+        "--noise-threshold",
+        "--confidence-level",
+        "--significance-level",
+        "--profile-time",
+        "--plotting-backend",
+        "--output-format",
+        "--format",
+    ];
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut filters = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        if TAKES_VALUE.contains(&a.as_str()) || a == "-c" || a == "--color" {
+            i += 2;
+            continue;
+        }
+        if !a.starts_with('-') {
+            filters.push(a.clone());
+        }
+        i += 1;
+    }
+    filters
+        .iter()
+        .all(|f| f.contains(|c: char| "^$.*+?()[]{}|\\".contains(c)) || id.contains(f.as_str()))
+}
+
+/// Which way a ratio must go.
+#[derive(Debug, Clone, Copy)]
+enum Target {
+    /// Subject throughput at least this share of the floor's.
+    Throughput(f64),
+    /// No target: printed to explain another ratio.
+    Reference,
+}
+
+/// Per-iteration times of every sample of every benchmark, so ratios come
+/// from this very run.
+#[derive(Default)]
+struct Recorder {
+    /// Whether to print ratios (not in test mode, where each routine runs
+    /// once).
+    report: bool,
+    samples: RefCell<Vec<(String, f64)>>,
+    /// Why a benchmark's figure is not criterion's samples, by id.
+    notes: RefCell<Vec<(String, String)>>,
+    summary: RefCell<Vec<String>>,
+}
+
+impl Recorder {
+    fn record(&self, id: &str, elapsed: Duration, iters: u64) {
+        let per_iter = elapsed.as_secs_f64() / iters.max(1) as f64;
+        self.samples.borrow_mut().push((id.to_owned(), per_iter));
+    }
+
+    fn note(&self, id: &str, note: String) {
+        eprintln!("{id}: {note}");
+        self.notes.borrow_mut().push((id.to_owned(), note));
+    }
+
+    /// Prints `line` and keeps it for the summary.
+    fn say(&self, line: String) {
+        eprintln!("{line}");
+        self.summary.borrow_mut().push(line);
+    }
+
+    /// Seconds per iteration of the last [`SAMPLES`] calls (the measured
+    /// samples: criterion's warm-up calls come first), sorted.
+    fn measured(&self, id: &str) -> Vec<f64> {
+        let mut times: Vec<f64> = self
+            .samples
+            .borrow()
+            .iter()
+            .filter(|(name, _)| name == id)
+            .map(|&(_, t)| t)
+            .collect();
+        let mut times = times.split_off(times.len() - times.len().min(SAMPLES));
+        times.sort_by(f64::total_cmp);
+        times
+    }
+
+    /// Prints (and keeps for the summary) `subject` against the sum of the
+    /// `floors`' times: the ratio of the medians, which the verdict uses,
+    /// and of the best samples, which a busy machine disturbs less.
+    fn ratio(&self, subject: &str, floors: &[&str], target: Target) {
+        let s = self.measured(subject);
+        let f: Vec<Vec<f64>> = floors.iter().map(|id| self.measured(id)).collect();
+        if !self.report || s.is_empty() || f.iter().any(Vec::is_empty) {
+            return;
+        }
+        let median = |v: &[f64]| v[v.len() / 2];
+        let (s_med, s_best) = (median(&s), s[0]);
+        let f_med: f64 = f.iter().map(|v| median(v)).sum();
+        let f_best: f64 = f.iter().map(|v| v[0]).sum();
+        let (r_med, r_best, what, verdict) = match target {
+            Target::Throughput(min) => {
+                let r = f_med / s_med;
+                let v = if r >= min { "met" } else { "MISSED" };
+                (
+                    r,
+                    f_best / s_best,
+                    "throughput",
+                    format!("target >= {min}: {v}"),
+                )
+            }
+            Target::Reference => (
+                f_med / s_med,
+                f_best / s_best,
+                "throughput",
+                "reference".into(),
+            ),
+        };
+        let mut line = format!(
+            "ratio {subject} vs {}: {r_med:.3}x {what} (best samples {r_best:.3}x; \
+             median {} vs {} per iteration; {verdict})",
+            floors.join(" + "),
+            fmt_time(s_med),
+            fmt_time(f_med),
+        );
+        for (id, note) in self.notes.borrow().iter() {
+            if id == subject || floors.contains(&id.as_str()) {
+                line.push_str(&format!(" [{id}: {note}]"));
+            }
+        }
+        self.say(line);
+    }
+}
+
+fn fmt_time(secs: f64) -> String {
+    if secs >= 1.0 {
+        format!("{secs:.3} s")
+    } else if secs >= 1e-3 {
+        format!("{:.3} ms", secs * 1e3)
+    } else if secs >= 1e-6 {
+        format!("{:.3} µs", secs * 1e6)
+    } else {
+        format!("{:.1} ns", secs * 1e9)
+    }
+}
+
+/// A criterion group that also records every sample for the ratios.
+struct Group<'c, 'r> {
+    group: BenchmarkGroup<'c, WallTime>,
+    name: String,
+    rec: &'r Recorder,
+}
+
+impl<'c, 'r> Group<'c, 'r> {
+    fn new(c: &'c mut Criterion, rec: &'r Recorder, name: &str) -> Self {
+        let mut group = c.benchmark_group(name);
+        group.sample_size(SAMPLES);
+        Self {
+            group,
+            name: name.to_owned(),
+            rec,
+        }
+    }
+
+    fn id(&self, id: &str) -> String {
+        format!("{}/{id}", self.name)
+    }
+
+    /// Benchmarks `routine` (given the iteration count, it returns the time
+    /// of just the measured work) as `id`.
+    fn bench(&mut self, id: &str, mut routine: impl FnMut(u64) -> Duration) {
+        let full_id = self.id(id);
+        let rec = self.rec;
+        self.group.bench_function(id, |b: &mut Bencher<'_>| {
+            b.iter_custom(|iters| {
+                let elapsed = routine(iters);
+                rec.record(&full_id, elapsed, iters);
+                elapsed
+            });
+        });
+    }
+
+    /// Settings for routines whose one iteration takes a good part of a
+    /// second: one iteration per sample.
+    fn slow(&mut self, scale: Scale) {
+        self.group.sampling_mode(SamplingMode::Flat);
+        self.group.warm_up_time(Duration::from_millis(100));
+        self.group.measurement_time(scale.pick(
+            Duration::from_millis(10),
+            Duration::from_secs(2),
+            Duration::from_secs(5),
+        ));
+    }
+}
+
+/// Deterministic pseudo-random bytes (xorshift64*).
+fn payload(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 56) as u8
+        })
+        .collect()
+}
+
+fn open_wal(path: &Path) -> Wal {
+    let storage = Arc::new(FsStorage::new());
+    Wal::open(storage, path, WalOptions::default(), |_| Ok(()))
+        .expect("open the benchmark log")
+        .0
+}
+
+/// Removes a benchmark file and the log's lock file, ignoring absence.
+fn remove(path: &Path) {
+    let _ = std::fs::remove_file(path);
+    let mut lock = path.as_os_str().to_owned();
+    lock.push(".lock");
+    let _ = std::fs::remove_file(PathBuf::from(lock));
+}
+
+/// One `Vec` holding `frames` encoded back to back, and each frame alone.
+fn encode_frames(payloads: &[Vec<u8>]) -> (Vec<u8>, Vec<Vec<u8>>) {
+    let mut all = Vec::new();
+    let mut each = Vec::new();
+    for (seq, p) in payloads.iter().enumerate() {
+        let mut frame = Vec::new();
+        encode_record(
+            &mut frame,
+            seq as u64,
+            seq as u64,
+            p,
+            DEFAULT_MAX_RECORD_LEN,
+        )
+        .unwrap();
+        all.extend_from_slice(&frame);
+        each.push(frame);
+    }
+    (all, each)
+}
+
+/// One record per call: `Wal::append` vs one `write(2)` per pre-encoded
+/// frame, and (for reference) encoding the frame and writing it.
+fn append_one(c: &mut Criterion, rec: &Recorder, dir: &Path, scale: Scale) {
+    let payloads: Vec<Vec<u8>> = (0..1024).map(|i| payload(i, PAYLOAD)).collect();
+    let (_, frames) = encode_frames(&payloads);
+    let frame_len = frames[0].len();
+    let path = dir.join("append_one.log");
+
+    let mut g = Group::new(c, rec, "wal/append_one");
+    g.group.throughput(Throughput::Bytes(frame_len as u64));
+    g.group.warm_up_time(Duration::from_millis(500));
+    g.group.measurement_time(scale.pick(
+        Duration::from_millis(100),
+        Duration::from_secs(1),
+        Duration::from_secs(2),
+    ));
+
+    g.bench("floor_write_all", |iters| {
+        let mut file = File::create(&path).unwrap();
+        let start = Instant::now();
+        for i in 0..iters as usize {
+            file.write_all(black_box(&frames[i % frames.len()]))
+                .unwrap();
+        }
+        let elapsed = start.elapsed();
+        drop(file);
+        remove(&path);
+        elapsed
+    });
+
+    g.bench("wal_append", |iters| {
+        let mut wal = open_wal(&path);
+        let start = Instant::now();
+        for i in 0..iters as usize {
+            black_box(
+                wal.append(black_box(&payloads[i % payloads.len()]))
+                    .unwrap(),
+            );
+        }
+        let elapsed = start.elapsed();
+        drop(wal);
+        remove(&path);
+        elapsed
+    });
+
+    g.bench("ref_encode_write_all", |iters| {
+        let mut file = File::create(&path).unwrap();
+        let mut buf = Vec::with_capacity(frame_len);
+        let start = Instant::now();
+        for i in 0..iters {
+            buf.clear();
+            let p = &payloads[i as usize % payloads.len()];
+            encode_record(&mut buf, i, i, black_box(p), DEFAULT_MAX_RECORD_LEN).unwrap();
+            file.write_all(&buf).unwrap();
+        }
+        let elapsed = start.elapsed();
+        drop(file);
+        remove(&path);
+        elapsed
+    });
+    g.group.finish();
+    rec.ratio(
+        "wal/append_one/wal_append",
+        &["wal/append_one/floor_write_all"],
+        Target::Throughput(0.9),
+    );
+    rec.ratio(
+        "wal/append_one/wal_append",
+        &["wal/append_one/ref_encode_write_all"],
+        Target::Reference,
+    );
+}
+
+/// [`MANY`] records per call: `Wal::append_many` vs a `BufWriter<File>`
+/// (1 MiB, flushed at the end of each call, so one `write(2)` per call as
+/// the log does) writing the same pre-encoded frames.
+fn append_many(c: &mut Criterion, rec: &Recorder, dir: &Path, scale: Scale) {
+    let payloads: Vec<Vec<u8>> = (0..MANY as u64).map(|i| payload(i, PAYLOAD)).collect();
+    let (all, frames) = encode_frames(&payloads);
+    let path = dir.join("append_many.log");
+
+    let mut g = Group::new(c, rec, "wal/append_many");
+    g.group.throughput(Throughput::Bytes(all.len() as u64));
+    g.group.warm_up_time(Duration::from_millis(500));
+    g.group.measurement_time(scale.pick(
+        Duration::from_millis(100),
+        Duration::from_secs(1),
+        Duration::from_secs(1),
+    ));
+
+    g.bench("floor_bufwriter", |iters| {
+        let mut w = BufWriter::with_capacity(1 << 20, File::create(&path).unwrap());
+        let start = Instant::now();
+        for _ in 0..iters {
+            for frame in &frames {
+                w.write_all(black_box(frame)).unwrap();
+            }
+            w.flush().unwrap();
+        }
+        let elapsed = start.elapsed();
+        drop(w);
+        remove(&path);
+        elapsed
+    });
+
+    g.bench("wal_append_many", |iters| {
+        let mut wal = open_wal(&path);
+        let start = Instant::now();
+        for _ in 0..iters {
+            let seqs = wal
+                .append_many(payloads.iter().map(|p| black_box(p.as_slice())))
+                .unwrap();
+            black_box(seqs);
+        }
+        let elapsed = start.elapsed();
+        drop(wal);
+        remove(&path);
+        elapsed
+    });
+
+    g.bench("ref_encode_write_all", |iters| {
+        let mut file = File::create(&path).unwrap();
+        let mut buf = Vec::with_capacity(all.len());
+        let mut seq = 0;
+        let start = Instant::now();
+        for _ in 0..iters {
+            buf.clear();
+            for p in &payloads {
+                encode_record(&mut buf, seq, seq, black_box(p), DEFAULT_MAX_RECORD_LEN).unwrap();
+                seq += 1;
+            }
+            file.write_all(&buf).unwrap();
+        }
+        let elapsed = start.elapsed();
+        drop(file);
+        remove(&path);
+        elapsed
+    });
+    g.group.finish();
+    rec.ratio(
+        "wal/append_many/wal_append_many",
+        &["wal/append_many/floor_bufwriter"],
+        Target::Throughput(0.9),
+    );
+    rec.ratio(
+        "wal/append_many/wal_append_many",
+        &["wal/append_many/ref_encode_write_all"],
+        Target::Reference,
+    );
+}
+
+/// One record and one sync per call: `Wal::append` + `Wal::sync` vs
+/// `write(2)` + `File::sync_data` in the same directory.
+fn append_sync(c: &mut Criterion, rec: &Recorder, dir: &Path, scale: Scale) {
+    let payloads: Vec<Vec<u8>> = (0..64).map(|i| payload(i, PAYLOAD)).collect();
+    let (_, frames) = encode_frames(&payloads);
+    let path = dir.join("append_sync.log");
+
+    let mut g = Group::new(c, rec, "wal/append_sync");
+    g.group
+        .throughput(Throughput::Bytes(frames[0].len() as u64));
+    g.group.warm_up_time(Duration::from_millis(500));
+    g.group.measurement_time(scale.pick(
+        Duration::from_millis(100),
+        Duration::from_secs(2),
+        Duration::from_secs(3),
+    ));
+
+    g.bench("floor_write_fdatasync", |iters| {
+        let mut file = File::create(&path).unwrap();
+        file.sync_all().unwrap();
+        let start = Instant::now();
+        for i in 0..iters as usize {
+            file.write_all(black_box(&frames[i % frames.len()]))
+                .unwrap();
+            file.sync_data().unwrap();
+        }
+        let elapsed = start.elapsed();
+        drop(file);
+        remove(&path);
+        elapsed
+    });
+
+    g.bench("wal_append_sync", |iters| {
+        let mut wal = open_wal(&path);
+        let start = Instant::now();
+        for i in 0..iters as usize {
+            black_box(
+                wal.append(black_box(&payloads[i % payloads.len()]))
+                    .unwrap(),
+            );
+            wal.sync().unwrap();
+        }
+        let elapsed = start.elapsed();
+        drop(wal);
+        remove(&path);
+        elapsed
+    });
+    g.group.finish();
+    rec.ratio(
+        "wal/append_sync/wal_append_sync",
+        &["wal/append_sync/floor_write_fdatasync"],
+        Target::Throughput(0.9),
+    );
+}
+
+/// Records per `append_many` call while building the replay log.
+const BUILD_CHUNK: u64 = 4096;
+
+/// The size of the log [`build_log`] builds for `target` bytes: whole
+/// chunks of [`BUILD_CHUNK`] records, up to at least `target`.
+fn log_size(target: u64) -> (u64, u64) {
+    let frame = (FRAME_HEADER_LEN + PAYLOAD) as u64;
+    let chunk = BUILD_CHUNK * frame;
+    let chunks = (target - HEADER_LEN as u64).div_ceil(chunk);
+    (chunks * BUILD_CHUNK, HEADER_LEN as u64 + chunks * chunk)
+}
+
+/// A synced log of 128-byte records of at least `target` bytes, built with
+/// `append_many`. Returns its record count and size.
+fn build_log(path: &Path, target: u64) -> (u64, u64) {
+    let start = Instant::now();
+    let payloads: Vec<Vec<u8>> = (0..BUILD_CHUNK).map(|i| payload(i, PAYLOAD)).collect();
+    let mut wal = open_wal(path);
+    while wal.stats().bytes < target {
+        wal.append_many(payloads.iter().map(Vec::as_slice)).unwrap();
+    }
+    wal.sync().unwrap();
+    let stats = wal.stats();
+    assert_eq!((stats.records, stats.bytes), log_size(target));
+    eprintln!(
+        "replay: built a log of {} records, {:.1} MiB, in {:.1?}",
+        stats.records,
+        stats.bytes as f64 / (1 << 20) as f64,
+        start.elapsed()
+    );
+    (stats.records, stats.bytes)
+}
+
+/// A field of `/proc/self/status` (`VmRSS`, `VmHWM`), in KiB.
+fn proc_status_kib(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// One open-with-replay of the log, given up (through the replay callback)
+/// once it has run for `budget`. Returns the time taken, the records
+/// replayed and whether it finished.
+fn replay_once(path: &Path, records: u64, budget: Duration) -> (Duration, u64, bool) {
+    let start = Instant::now();
+    let mut seen = 0u64;
+    let storage = Arc::new(FsStorage::new());
+    let opened = Wal::open(storage, path, WalOptions::default(), |r| {
+        black_box(r.payload);
+        seen += 1;
+        if seen.is_multiple_of(4096) && start.elapsed() > budget {
+            return Err("over the time budget".into());
+        }
+        Ok(())
+    });
+    let elapsed = start.elapsed();
+    match opened {
+        Ok((wal, report)) => {
+            assert_eq!((report.records, seen), (records, records));
+            assert!(report.truncated.is_none());
+            drop(wal);
+            (elapsed, seen, true)
+        }
+        Err(WalError::Replay { .. }) => (elapsed, seen, false),
+        Err(e) => panic!("replay failed: {e}"),
+    }
+}
+
+/// Open-with-replay from the page cache vs reading the same file in 1 MiB
+/// chunks and hashing each with `crc32fast`. One replay runs first on its
+/// own, to measure its peak memory and to catch a replay too slow to
+/// sample: if it is still going after [`Scale::iter_budget`], it is given
+/// up and the figure is its rate so far, projected to the whole log.
+fn replay(c: &mut Criterion, rec: &Recorder, dir: &Path, scale: Scale) {
+    let path = dir.join("replay.log");
+    let target = match std::env::var("BENCH_REPLAY_MIB") {
+        Ok(mib) => {
+            mib.parse::<u64>()
+                .expect("BENCH_REPLAY_MIB: a number of MiB")
+                << 20
+        }
+        Err(_) => scale.pick(1 << 20, 64 << 20, 1 << 30),
+    };
+    let log: OnceCell<(u64, u64)> = OnceCell::new();
+    let built = || *log.get_or_init(|| build_log(&path, target));
+
+    let mut g = Group::new(c, rec, "wal/replay");
+    g.group.throughput(Throughput::Bytes(log_size(target).1));
+    g.slow(scale);
+
+    g.bench("floor_read_crc32", |iters| {
+        built();
+        let mut buf = vec![0; 1 << 20];
+        let start = Instant::now();
+        for _ in 0..iters {
+            let mut file = File::open(&path).unwrap();
+            let mut acc = 0u32;
+            loop {
+                let n = file.read(&mut buf).unwrap();
+                if n == 0 {
+                    break;
+                }
+                acc ^= crc32fast::hash(&buf[..n]);
+            }
+            black_box(acc);
+        }
+        start.elapsed()
+    });
+
+    let id = g.id("wal_open_replay");
+    let mut sample = true;
+    if rec.report && selected(&id) {
+        let (records, bytes) = built();
+        // Reset the peak to the current RSS (Linux >= 4.0), so VmHWM shows
+        // this replay's peak rather than the process's.
+        let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
+        let before = proc_status_kib("VmRSS").unwrap_or(0);
+        let (elapsed, done, finished) = replay_once(&path, records, scale.iter_budget());
+        let hwm = proc_status_kib("VmHWM").unwrap_or(0);
+        let mib = |kib: u64| kib as f64 / 1024.0;
+        rec.say(format!(
+            "replay memory: log {:.1} MiB ({} of {records} records replayed); VmRSS before \
+             {:.1} MiB, VmHWM after {:.1} MiB{}: peak growth {:.1} MiB (buf_capacity {} MiB)",
+            bytes as f64 / f64::from(1 << 20),
+            done,
+            mib(before),
+            mib(hwm),
+            if reset {
+                " (peak reset before the replay)"
+            } else {
+                " (process-wide peak: clear_refs unavailable)"
+            },
+            mib(hwm.saturating_sub(before)),
+            WalOptions::default().buf_capacity >> 20,
+        ));
+        if !finished {
+            let projected = elapsed.mul_f64(records as f64 / done as f64);
+            rec.record(&id, projected, 1);
+            rec.note(
+                &id,
+                format!(
+                    "not sampled: one open gave up after {elapsed:.1?} (BENCH_MAX_ITER_SECS) \
+                     having replayed {done} of {records} records, {:.1} MiB/s; \
+                     projected to the whole log: {projected:.1?}",
+                    (done * (FRAME_HEADER_LEN + PAYLOAD) as u64) as f64
+                        / f64::from(1 << 20)
+                        / elapsed.as_secs_f64(),
+                ),
+            );
+            sample = false;
+        }
+    }
+    if sample {
+        g.bench("wal_open_replay", |iters| {
+            let (records, _) = built();
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let (elapsed, _, finished) = replay_once(&path, records, Duration::MAX);
+                assert!(finished);
+                total += elapsed;
+            }
+            total
+        });
+    }
+    g.group.finish();
+    rec.ratio(
+        "wal/replay/wal_open_replay",
+        &["wal/replay/floor_read_crc32"],
+        Target::Throughput(0.5),
+    );
+    remove(&path);
+}
+
+fn main() {
+    let scale = Scale::detect();
+    let mut c = Criterion::default().configure_from_args();
+    let dir = tempfile::tempdir_in(std::env::temp_dir()).expect("create a temporary directory");
+    if scale != Scale::Test {
+        eprintln!(
+            "wal bench: scale {scale:?}, files in {}",
+            dir.path().display()
+        );
+    }
+    let rec = Recorder {
+        report: scale != Scale::Test,
+        ..Recorder::default()
+    };
+    append_one(&mut c, &rec, dir.path(), scale);
+    append_many(&mut c, &rec, dir.path(), scale);
+    append_sync(&mut c, &rec, dir.path(), scale);
+    replay(&mut c, &rec, dir.path(), scale);
+    if scale != Scale::Test {
+        eprintln!("\nwal bench summary ({scale:?}):");
+        for line in rec.summary.borrow().iter() {
+            eprintln!("  {line}");
+        }
+    }
+    c.final_summary();
+}
