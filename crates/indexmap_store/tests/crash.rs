@@ -248,8 +248,8 @@ fn seeds(range: std::ops::Range<u64>) -> std::ops::Range<u64> {
 #[test]
 fn crash_at_every_storage_operation_without_sync_on_write() {
     let mut checked = 0;
-    for seed in seeds(1..4).map(|s| s * 3 + 1) {
-        checked += check_seed(seed, 120);
+    for seed in seeds(1..9).map(|s| s * 3 + 1) {
+        checked += check_seed(seed, 200);
     }
     assert!(checked > 1000, "only {checked} crash images checked");
 }
@@ -257,8 +257,8 @@ fn crash_at_every_storage_operation_without_sync_on_write() {
 #[test]
 fn crash_at_every_storage_operation_with_sync_on_write() {
     let mut checked = 0;
-    for seed in seeds(1..4).map(|s| s * 3) {
-        checked += check_seed(seed, 120);
+    for seed in seeds(1..9).map(|s| s * 3) {
+        checked += check_seed(seed, 200);
     }
     assert!(checked > 1000, "only {checked} crash images checked");
 }
