@@ -1,6 +1,8 @@
 //! Replays, on stable, every input kept under `fuzz/regressions/<target>/`
 //! (each one a crash a fuzzer once found, or a seed worth keeping) through
-//! the same target bodies the fuzzers run.
+//! the same target bodies the fuzzers run, and writes the fuzzers' seed
+//! corpus (`seed_corpus_is_written`; `cargo xtask fuzz` runs it with
+//! `FUZZ_CORPUS_DIR=<repo>/fuzz/corpus`).
 
 mod common;
 #[path = "fuzz_support/targets.rs"]
@@ -51,4 +53,32 @@ fn targets_accept_small_generated_inputs() {
             }
         }
     }
+}
+
+#[test]
+fn seed_corpus_is_written() {
+    // `FUZZ_CORPUS_DIR` (set by `cargo xtask fuzz`) or a scratch directory.
+    let scratch;
+    let root = match std::env::var_os("FUZZ_CORPUS_DIR") {
+        Some(dir) => std::path::PathBuf::from(dir),
+        None => {
+            scratch = tempfile::tempdir().expect("a temporary directory");
+            scratch.path().to_path_buf()
+        }
+    };
+    let written = targets::write_seed_corpus(&root).expect("the seed corpus is written");
+    let seeds = targets::seed_inputs().expect("the seeds are generated");
+    assert_eq!(written, seeds.len());
+    for (name, target) in targets::TARGETS {
+        let ours: Vec<_> = seeds.iter().filter(|s| s.target == name).collect();
+        assert!(!ours.is_empty(), "no seed inputs for `{name}`");
+        for seed in ours {
+            let path = root.join(name).join(&seed.name);
+            let data = std::fs::read(&path)
+                .unwrap_or_else(|e| panic!("{} was not written: {e}", path.display()));
+            assert_eq!(data, seed.bytes, "{} holds other bytes", path.display());
+            target(&data);
+        }
+    }
+    eprintln!("wrote {written} seed inputs under {}", root.display());
 }

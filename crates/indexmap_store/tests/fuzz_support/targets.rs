@@ -1,10 +1,14 @@
 //! The bodies of the fuzz targets, shared by `fuzz/` (libFuzzer, nightly)
 //! and by `tests/fuzz_regressions.rs`, which replays every input kept under
-//! `fuzz/regressions/` on stable with a plain `cargo test`.
+//! `fuzz/regressions/` on stable with a plain `cargo test`, and the seed
+//! corpus generator ([`write_seed_corpus`]) that `cargo xtask fuzz` runs
+//! through that test before fuzzing.
 //!
 //! Each function panics when a property fails; bytes from the fuzzer never
 //! make the library itself panic.
 
+use std::io;
+use std::path::Path;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
@@ -21,7 +25,8 @@ use crate::common::{Op, Outcome, V, apply_model, apply_store, ops_from_bytes};
 /// A target's body.
 pub type Target = fn(&[u8]);
 
-/// Every target, by name, for the replay test and the corpus generator.
+/// Every target, by name, for the replay test and the corpus generator
+/// (the names are those of the `[[bin]]`s in `fuzz/Cargo.toml`).
 pub const TARGETS: [(&str, Target); 3] = [
     ("frame_decode", frame_decode),
     ("recover", recover),
@@ -246,4 +251,130 @@ pub fn store_ops(data: &[u8]) {
         matched,
         "after {variant}: the store matches no state between op {durable} and op {issued}"
     );
+}
+
+/// One seed input: the target it is for, its file name, its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seed {
+    /// The target's name, as in [`TARGETS`].
+    pub target: &'static str,
+    /// The file name under `<corpus>/<target>/`.
+    pub name: String,
+    /// The input, framed the way the target reads it.
+    pub bytes: Vec<u8>,
+}
+
+/// Seed inputs made from real logs: a wal-io log (whole, cut at several
+/// points, and each cut with a flipped byte under salvage) and a store's
+/// log for `recover`; every record frame of the wal-io log with its
+/// sequence number for `frame_decode`; operation sequences with no crash
+/// and with early and late crash points for `store_ops`. Deterministic,
+/// and no two seeds share a target and a name.
+pub fn seed_inputs() -> io::Result<Vec<Seed>> {
+    let mut seeds = Vec::new();
+    let mut put = |target: &'static str, name: String, bytes: Vec<u8>| {
+        seeds.push(Seed {
+            target,
+            name,
+            bytes,
+        });
+    };
+
+    // A wal-io log of mixed record sizes, with syncs in between.
+    let sim = SimStorage::new(1);
+    let (mut wal, _) = Wal::open(
+        Arc::new(sim.clone()),
+        "seed.log",
+        WalOptions::default(),
+        |_| Ok(()),
+    )?;
+    for i in 0..12u32 {
+        let payload = vec![i as u8; (i as usize * 37) % 300];
+        wal.append(&payload)?;
+        if i % 4 == 3 {
+            wal.sync()?;
+        }
+    }
+    drop(wal);
+    let log = sim.read_file("seed.log").unwrap_or_default();
+    let mut cuts = vec![
+        log.len(),
+        log.len().saturating_sub(5),
+        log.len() / 2,
+        60,
+        44,
+        20,
+    ];
+    cuts.retain(|&cut| cut <= log.len());
+    for (i, &cut) in cuts.iter().enumerate() {
+        if cuts[..i].contains(&cut) {
+            // Already seeded (a short log).
+            continue;
+        }
+        let mut input = vec![0u8]; // flags: the log brings its own header
+        input.extend_from_slice(&log[..cut]);
+        let mut salvage = input.clone();
+        salvage[0] = 2;
+        if let Some(b) = salvage.get_mut(cut / 2 + 1) {
+            *b ^= 0x10;
+        }
+        put("recover", format!("wal-cut-{cut}"), input);
+        put("recover", format!("wal-flip-{cut}"), salvage);
+    }
+    // Frames for the decoder: each record of the log, with its sequence number.
+    let mut offset = HEADER_LEN;
+    let mut seq = 0u64;
+    while let Some(Ok(Decoded::Complete(r))) = log
+        .get(offset..)
+        .map(|rest| decode_record(rest, seq, DEFAULT_MAX_RECORD_LEN))
+    {
+        let mut input = seq.to_le_bytes().to_vec();
+        input.push(0);
+        input.extend_from_slice(&log[offset..offset + r.frame_len]);
+        put("frame_decode", format!("frame-{seq}"), input);
+        offset += r.frame_len;
+        seq += 1;
+    }
+
+    // A store's log, with compaction: for `recover` under the store's tag it
+    // is a foreign log, which exercises the refusal path too.
+    let sim = SimStorage::new(2);
+    let cfg = StoreConfig {
+        min_compact_bytes: 128,
+        ..StoreConfig::default()
+    };
+    let mut store: IndexMapStore<String, u32> =
+        IndexMapStore::open_with_storage(Arc::new(sim.clone()), "store.log", cfg)?;
+    for i in 0..40u32 {
+        store.insert(format!("k{}", i % 7), i)?;
+        if i % 9 == 0 {
+            store.shift_remove("k3")?;
+        }
+    }
+    drop(store);
+    let mut input = vec![0u8];
+    input.extend(sim.read_file("store.log").unwrap_or_default());
+    put("recover", "store-log".to_owned(), input);
+
+    // Operation sequences for `store_ops`: no crash, and crashes early and late.
+    for (i, crash) in [u16::MAX, 3, 17, 60].into_iter().enumerate() {
+        let mut input = crash.to_le_bytes().to_vec();
+        input.extend_from_slice(&[i as u8, 0x09]);
+        input.extend((0..200u32).map(|j| (j * 31 + i as u32 * 7) as u8));
+        put("store_ops", format!("ops-{i}"), input);
+    }
+    Ok(seeds)
+}
+
+/// Writes [`seed_inputs`] to `root/<target>/<name>` (creating directories,
+/// replacing files of the same name, leaving every other file alone) and
+/// returns how many files it wrote.
+pub fn write_seed_corpus(root: &Path) -> io::Result<usize> {
+    let seeds = seed_inputs()?;
+    for seed in &seeds {
+        let dir = root.join(seed.target);
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join(&seed.name), &seed.bytes)?;
+    }
+    Ok(seeds.len())
 }
