@@ -1,11 +1,12 @@
 //! Atomic rewrite: replace the whole log with a new sequence of records.
 
-use wal_format::{FileHeader, FormatError, begin_record, finish_record};
+use wal_format::FileHeader;
 
 use crate::error::{BoxError, WalError};
 use crate::recover::{clear_temp, sibling};
 use crate::storage::{OpenMode, StorageFile, parent_dir};
 use crate::wal::Wal;
+use crate::wal::encode_frame;
 
 /// Receives the records of a rewrite; see [`Wal::rewrite`].
 #[derive(Debug)]
@@ -44,31 +45,12 @@ impl RewriteWriter<'_> {
                 clone_io(e),
             ));
         }
-        let start = begin_record(&mut self.buf);
-        if let Err(e) = encode(&mut self.buf) {
-            self.buf.truncate(start);
-            return Err(WalError::Encode { source: e.into() });
-        }
-        match finish_record(
-            &mut self.buf,
-            start,
-            self.next_seq,
-            // The file is synced before it replaces the log, so as part of
-            // the log every record before this one is durable: declaring so
-            // lets recovery tell damage to a compacted log from a torn tail.
-            self.next_seq,
-            self.max_record_len,
-        ) {
-            Ok(_) => self.next_seq += 1,
-            Err(FormatError::TooLarge { len, max }) => {
-                return Err(WalError::RecordTooLarge { len, max });
-            }
-            Err(e) => {
-                return Err(WalError::Encode {
-                    source: Box::new(e),
-                });
-            }
-        }
+        // The file is synced before it replaces the log, so as part of the
+        // log every record before this one is durable: declaring so lets
+        // recovery tell damage to a compacted log from a torn tail.
+        let seq = self.next_seq;
+        encode_frame(&mut self.buf, seq, seq, self.max_record_len, encode)?;
+        self.next_seq += 1;
         if self.buf.len() >= self.flush_at {
             self.write_out()?;
         }

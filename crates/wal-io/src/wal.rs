@@ -190,6 +190,29 @@ impl Wal {
     }
 }
 
+/// Appends one frame to `buf` (record `seq`, watermark `synced_upto`)
+/// whose payload `encode` writes in place. On error `buf` is unchanged.
+pub(crate) fn encode_frame<E: Into<BoxError>>(
+    buf: &mut Vec<u8>,
+    seq: u64,
+    synced_upto: u64,
+    max_record_len: u32,
+    encode: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
+) -> Result<(), WalError> {
+    let start = begin_record(buf);
+    if let Err(e) = encode(buf) {
+        buf.truncate(start);
+        return Err(WalError::Encode { source: e.into() });
+    }
+    match finish_record(buf, start, seq, synced_upto, max_record_len) {
+        Ok(_) => Ok(()),
+        Err(FormatError::TooLarge { len, max }) => Err(WalError::RecordTooLarge { len, max }),
+        Err(e) => Err(WalError::Encode {
+            source: Box::new(e),
+        }),
+    }
+}
+
 impl Batch<'_> {
     /// Adds a record with `payload`.
     pub fn push(&mut self, payload: &[u8]) -> Result<(), WalError> {
@@ -207,28 +230,16 @@ impl Batch<'_> {
         encode: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
     ) -> Result<(), WalError> {
         let wal = &mut *self.wal;
-        let start = begin_record(&mut wal.buf);
-        if let Err(e) = encode(&mut wal.buf) {
-            wal.buf.truncate(start);
-            return Err(WalError::Encode { source: e.into() });
-        }
         let seq = self.first_seq + self.count;
-        match finish_record(
+        encode_frame(
             &mut wal.buf,
-            start,
             seq,
             wal.synced_upto,
             wal.opts.max_record_len,
-        ) {
-            Ok(_) => {
-                self.count += 1;
-                Ok(())
-            }
-            Err(FormatError::TooLarge { len, max }) => Err(WalError::RecordTooLarge { len, max }),
-            Err(e) => Err(WalError::Encode {
-                source: Box::new(e),
-            }),
-        }
+            encode,
+        )?;
+        self.count += 1;
+        Ok(())
     }
 
     /// Records gathered so far.
