@@ -1,42 +1,48 @@
 //! The checksum shared by the header and the record frames.
 //!
 //! CRC-32/ISO-HDLC (the zlib/Ethernet CRC computed by `crc32fast`: reflected
-//! polynomial `0xEDB88320`, initial value `0xFFFFFFFF`, final xor
-//! `0xFFFFFFFF`), then *masked* the way LevelDB masks its CRCs: rotated right by
-//! 15 bits and offset by [`CRC_MASK_DELTA`]. Masking keeps a checksum computed
-//! over bytes that themselves contain checksums from being trivially related
-//! to them, and makes the stored value of an all-zero input non-zero.
+//! polynomial `0xEDB88320`, final xor `0xFFFFFFFF`), *seeded*: computed as
+//! if it continued a CRC whose value was [`CRC_SEED`], the way
+//! `crc32fast::Hasher::new_with_initial(CRC_SEED)` and zlib's
+//! `crc32(CRC_SEED, ..)` do. The seed makes the checksum of every run of
+//! zero bytes non-zero, so a zeroed range with a zeroed checksum never
+//! passes.
+//!
+//! The checksum is stored little-endian right after the bytes it covers.
+//! That gives CRC-32's *residue* property: the checksum of covered bytes
+//! followed by their stored checksum is always [`CRC_RESIDUE`], whatever the
+//! bytes and the seed. A reader verifies a frame with one pass over all of
+//! its bytes ([`verify`]) and never has to split off the trailer.
 
 use std::sync::LazyLock;
 
-/// The constant added after rotation when masking a CRC (LevelDB's value).
-pub const CRC_MASK_DELTA: u32 = 0xa282_ead8;
+/// The CRC value the checksum starts from: the bytes `WAL1` read as a
+/// little-endian `u32`.
+pub const CRC_SEED: u32 = u32::from_le_bytes(*b"WAL1");
 
-/// Masks a raw CRC-32 for storage.
+/// The checksum of any bytes followed by their own stored checksum
+/// (CRC-32's residue, independent of the seed).
+pub const CRC_RESIDUE: u32 = 0x2144_DF1C;
+
+/// A hasher made once. `crc32fast::Hasher::new_with_initial` detects the
+/// CPU's features on every call, which costs about as much as checksumming
+/// a 16-byte payload; cloning this one does not.
+static HASHER: LazyLock<crc32fast::Hasher> =
+    LazyLock::new(|| crc32fast::Hasher::new_with_initial(CRC_SEED));
+
+/// The checksum of `bytes`, as stored.
 #[must_use]
-pub const fn mask(crc: u32) -> u32 {
-    crc.rotate_right(15).wrapping_add(CRC_MASK_DELTA)
-}
-
-/// Inverts [`mask`].
-#[must_use]
-pub const fn unmask(masked: u32) -> u32 {
-    masked.wrapping_sub(CRC_MASK_DELTA).rotate_left(15)
-}
-
-/// A hasher made once. `crc32fast::Hasher::new` detects the CPU's features
-/// on every call, which costs about as much as checksumming a 16-byte
-/// payload; cloning this one does not.
-static HASHER: LazyLock<crc32fast::Hasher> = LazyLock::new(crc32fast::Hasher::new);
-
-/// The masked checksum of the concatenation of `parts`.
-#[must_use]
-pub fn masked_crc(parts: &[&[u8]]) -> u32 {
+pub fn checksum(bytes: &[u8]) -> u32 {
     let mut hasher = HASHER.clone();
-    for part in parts {
-        hasher.update(part);
-    }
-    mask(hasher.finalize())
+    hasher.update(bytes);
+    hasher.finalize()
+}
+
+/// Whether `bytes` ends with the little-endian checksum of everything before
+/// it. `false` for fewer than four bytes.
+#[must_use]
+pub fn verify(bytes: &[u8]) -> bool {
+    bytes.len() >= size_of::<u32>() && checksum(bytes) == CRC_RESIDUE
 }
 
 #[cfg(test)]
@@ -44,15 +50,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn mask_round_trips() {
-        for crc in [0, 1, 0xdead_beef, u32::MAX, CRC_MASK_DELTA] {
-            assert_eq!(unmask(mask(crc)), crc);
-        }
+    fn matches_the_documented_crc() {
+        // CRC-32/ISO-HDLC check value for "123456789" is 0xCBF43926; seeded
+        // with 0, the checksum is exactly that CRC.
+        let mut plain = crc32fast::Hasher::new_with_initial(0);
+        plain.update(b"123456789");
+        assert_eq!(plain.finalize(), 0xCBF4_3926);
+        // Seeded, it is the CRC continued from the seed.
+        let mut continued = crc32fast::Hasher::new_with_initial(CRC_SEED);
+        continued.update(b"123456789");
+        assert_eq!(checksum(b"123456789"), continued.finalize());
+        assert_ne!(checksum(b"123456789"), 0xCBF4_3926);
     }
 
     #[test]
-    fn matches_the_documented_crc() {
-        // CRC-32/ISO-HDLC check value for "123456789" is 0xCBF43926.
-        assert_eq!(unmask(masked_crc(&[b"1234", b"56789"])), 0xCBF4_3926);
+    fn residue_holds_for_any_bytes() {
+        for len in 0..64_u8 {
+            let mut bytes: Vec<u8> = (0..len).map(|i| i.wrapping_mul(37) ^ len).collect();
+            let crc = checksum(&bytes);
+            bytes.extend_from_slice(&crc.to_le_bytes());
+            assert!(verify(&bytes), "length {len}");
+            let last = bytes.len() - 1;
+            bytes[last] ^= 1;
+            assert!(!verify(&bytes), "length {len}, flipped");
+        }
+        assert!(!verify(&[]));
+        assert!(!verify(&[0x1c, 0xdf, 0x44]));
+    }
+
+    #[test]
+    fn zero_runs_never_verify() {
+        for len in 0..=4096 {
+            assert_ne!(checksum(&vec![0; len]), 0, "{len} zero bytes");
+        }
     }
 }

@@ -1,11 +1,12 @@
 //! Record frames: the framing around each payload.
 //!
 //! ```text
-//! offset  0        1               4               8               12              16
-//!         +--------+---------------+---------------+---------------+---------------+-------------
-//!         | marker | lag           | len           | seq_lo        | crc           | payload ...
-//!         | 0xA5   | u24 LE        | u32 LE        | u32 LE        | u32 LE        | len bytes
-//!         +--------+---------------+---------------+---------------+---------------+-------------
+//! offset  0        1               4               8               12            12+len       16+len
+//!         +--------+---------------+---------------+---------------+-------------+------------+
+//!         | marker | lag           | len           | seq_lo        | payload ... | crc        |
+//!         | 0xA5   | u24 LE        | u32 LE        | u32 LE        | len bytes   | u32 LE     |
+//!         +--------+---------------+---------------+---------------+-------------+------------+
+//!         |<------------------- FRAME_HEADER_LEN ----------------->|             |<- CRC_LEN ->|
 //! ```
 //!
 //! - `marker`: always [`RECORD_MARKER`]. A frame can never start with a zero
@@ -21,10 +22,13 @@
 //!   number is implied by the record's position (the header's `base_seq`
 //!   plus the records before it); storing the low bits lets a reader check
 //!   the position and lets recovery recognise records beyond damaged bytes.
-//! - `crc`: the [masked checksum](crate::checksum) of bytes `0..CRC_OFFSET`
-//!   followed by the payload: every frame field and every payload byte.
+//! - `crc`, a trailer: the [checksum](crate::checksum) of every byte before
+//!   it, `0..FRAME_HEADER_LEN + len`: every frame field and every payload
+//!   byte. Placing it last makes the frame one contiguous run that a reader
+//!   verifies with a single checksum pass (the CRC's residue property), the
+//!   same work as checksumming the frame's bytes and nothing more.
 
-use crate::checksum::masked_crc;
+use crate::checksum::{checksum, verify};
 use crate::header::read_u32;
 use crate::{Decoded, FormatError};
 
@@ -45,10 +49,13 @@ pub const LAG_OFFSET: usize = MARKER_OFFSET + size_of::<u8>();
 pub const LEN_OFFSET: usize = LAG_OFFSET + LAG_LEN;
 /// Offset of the low 32 bits of the sequence number.
 pub const SEQ_OFFSET: usize = LEN_OFFSET + size_of::<u32>();
-/// Offset of the checksum.
-pub const CRC_OFFSET: usize = SEQ_OFFSET + size_of::<u32>();
-/// Framing bytes before each payload.
-pub const FRAME_HEADER_LEN: usize = CRC_OFFSET + size_of::<u32>();
+/// Framing bytes before each payload (the payload's offset in its frame).
+pub const FRAME_HEADER_LEN: usize = SEQ_OFFSET + size_of::<u32>();
+/// Size of the checksum trailer after each payload.
+pub const CRC_LEN: usize = size_of::<u32>();
+/// Framing bytes per record: header and trailer. A frame is
+/// `FRAME_OVERHEAD + len` bytes long.
+pub const FRAME_OVERHEAD: usize = FRAME_HEADER_LEN + CRC_LEN;
 
 /// The default bound on a payload's length: 1 GiB, inclusive.
 pub const DEFAULT_MAX_RECORD_LEN: u32 = 1 << 30;
@@ -68,7 +75,8 @@ pub struct Record<'a> {
     pub frame_len: usize,
 }
 
-/// The fixed-size part of a frame, read without checking the checksum.
+/// The fixed-size part of a frame before its payload, read without
+/// checking the checksum.
 ///
 /// Recovery uses it to look for valid records beyond damaged bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,8 +87,6 @@ pub struct FrameHeader {
     pub len: u32,
     /// Low 32 bits of the sequence number.
     pub seq_lo: u32,
-    /// The stored (masked) checksum.
-    pub crc: u32,
 }
 
 impl FrameHeader {
@@ -96,8 +102,15 @@ impl FrameHeader {
             lag: u32::from_le_bytes([lag_bytes[0], lag_bytes[1], lag_bytes[2], 0]),
             len: read_u32(buf, LEN_OFFSET)?,
             seq_lo: read_u32(buf, SEQ_OFFSET)?,
-            crc: read_u32(buf, CRC_OFFSET)?,
         })
+    }
+
+    /// The length of the whole frame, framing included:
+    /// [`FRAME_OVERHEAD`] plus the payload length. A `u64`, so that no
+    /// stored length can overflow it.
+    #[must_use]
+    pub fn frame_len(&self) -> u64 {
+        FRAME_OVERHEAD as u64 + u64::from(self.len)
     }
 
     /// The smallest sequence number above `after` whose low 32 bits are
@@ -122,13 +135,14 @@ impl FrameHeader {
         Some(if self.lag == MAX_LAG { 0 } else { synced_upto })
     }
 
-    /// The checksum this frame should store, given its full bytes
-    /// (`frame` starts at the marker and holds at least `len` payload bytes).
+    /// The checksum stored in this frame's trailer and the one computed over
+    /// its bytes, as `(stored, computed)`. `frame` starts at the marker;
+    /// `None` when it is shorter than the whole frame.
     #[must_use]
-    pub fn computed_crc(&self, frame: &[u8]) -> Option<u32> {
-        let end = FRAME_HEADER_LEN.checked_add(usize::try_from(self.len).ok()?)?;
-        let payload = frame.get(FRAME_HEADER_LEN..end)?;
-        Some(masked_crc(&[&frame[..CRC_OFFSET], payload]))
+    pub fn checksums(&self, frame: &[u8]) -> Option<(u32, u32)> {
+        let crc_at = FRAME_HEADER_LEN.checked_add(usize::try_from(self.len).ok()?)?;
+        let stored = read_u32(frame, crc_at)?;
+        Some((stored, checksum(&frame[..crc_at])))
     }
 }
 
@@ -144,10 +158,12 @@ pub fn encode_record(
     payload: &[u8],
     max_len: u32,
 ) -> Result<usize, FormatError> {
-    check_len(payload.len(), max_len)?;
-    let start = begin_record(out);
+    let len = check_len(payload.len(), max_len)?;
+    out.reserve(FRAME_OVERHEAD + payload.len());
+    let start = out.len();
+    out.extend_from_slice(&header_bytes(seq, synced_upto, len));
     out.extend_from_slice(payload);
-    finish_record(out, start, seq, synced_upto, max_len)
+    Ok(seal(out, start))
 }
 
 /// Starts a frame at the end of `out` by reserving its framing bytes; the
@@ -161,8 +177,15 @@ pub fn begin_record(out: &mut Vec<u8>) -> usize {
 }
 
 /// Completes the frame started at `start` by [`begin_record`]: everything
-/// after its framing bytes is the payload. Returns the frame's length. On
-/// error (payload over `max_len`) the frame is removed from `out`.
+/// after its framing bytes is the payload. Fills the framing in and appends
+/// the checksum. Returns the frame's length. On error (payload over
+/// `max_len`) the frame is removed from `out`.
+///
+/// # Panics
+///
+/// When `start` is not an offset [`begin_record`] returned for `out` (fewer
+/// than [`FRAME_HEADER_LEN`] bytes follow it): a caller's bug, never
+/// reachable from input bytes.
 pub fn finish_record(
     out: &mut Vec<u8>,
     start: usize,
@@ -170,8 +193,9 @@ pub fn finish_record(
     synced_upto: u64,
     max_len: u32,
 ) -> Result<usize, FormatError> {
-    let frame_len = out.len() - start;
-    let payload_len = frame_len.saturating_sub(FRAME_HEADER_LEN);
+    let payload_len = (out.len() - start)
+        .checked_sub(FRAME_HEADER_LEN)
+        .expect("finish_record: `start` must come from begin_record on this buffer");
     let len = match check_len(payload_len, max_len) {
         Ok(len) => len,
         Err(e) => {
@@ -179,16 +203,28 @@ pub fn finish_record(
             return Err(e);
         }
     };
+    out[start..start + FRAME_HEADER_LEN].copy_from_slice(&header_bytes(seq, synced_upto, len));
+    Ok(seal(out, start))
+}
+
+/// The framing bytes before a payload of `len` bytes.
+fn header_bytes(seq: u64, synced_upto: u64, len: u32) -> [u8; FRAME_HEADER_LEN] {
     let lag = seq.saturating_sub(synced_upto).min(u64::from(MAX_LAG));
     let lag_bytes = u32::try_from(lag).unwrap_or(MAX_LAG).to_le_bytes();
-    let frame = &mut out[start..];
-    frame[MARKER_OFFSET] = RECORD_MARKER;
-    frame[LAG_OFFSET..LEN_OFFSET].copy_from_slice(&lag_bytes[..LAG_LEN]);
-    frame[LEN_OFFSET..SEQ_OFFSET].copy_from_slice(&len.to_le_bytes());
-    frame[SEQ_OFFSET..CRC_OFFSET].copy_from_slice(&seq_lo(seq).to_le_bytes());
-    let crc = masked_crc(&[&frame[..CRC_OFFSET], &frame[FRAME_HEADER_LEN..]]);
-    frame[CRC_OFFSET..FRAME_HEADER_LEN].copy_from_slice(&crc.to_le_bytes());
-    Ok(frame_len)
+    let mut header = [0; FRAME_HEADER_LEN];
+    header[MARKER_OFFSET] = RECORD_MARKER;
+    header[LAG_OFFSET..LEN_OFFSET].copy_from_slice(&lag_bytes[..LAG_LEN]);
+    header[LEN_OFFSET..SEQ_OFFSET].copy_from_slice(&len.to_le_bytes());
+    header[SEQ_OFFSET..FRAME_HEADER_LEN].copy_from_slice(&seq_lo(seq).to_le_bytes());
+    header
+}
+
+/// Appends the checksum of the frame that starts at `start` and runs to the
+/// end of `out`; returns the whole frame's length.
+fn seal(out: &mut Vec<u8>, start: usize) -> usize {
+    let crc = checksum(&out[start..]);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out.len() - start
 }
 
 /// Decodes the frame at the start of `buf`, which must hold record
@@ -202,7 +238,7 @@ pub fn finish_record(
 /// - `Err(..)`: the bytes are wrong: damaged, stale, or not a frame.
 ///
 /// Checks run from the cheapest: the marker, the length bound, the sequence
-/// number and the watermark, then the checksum.
+/// number and the watermark, then the checksum (the trailer).
 pub fn decode_record(
     buf: &[u8],
     expected_seq: u64,
@@ -210,7 +246,7 @@ pub fn decode_record(
 ) -> Result<Decoded<Record<'_>>, FormatError> {
     let Some(&marker) = buf.first() else {
         return Ok(Decoded::Incomplete {
-            needed: FRAME_HEADER_LEN,
+            needed: FRAME_OVERHEAD,
         });
     };
     if marker != RECORD_MARKER {
@@ -218,7 +254,7 @@ pub fn decode_record(
     }
     let Some(header) = FrameHeader::peek(buf) else {
         return Ok(Decoded::Incomplete {
-            needed: FRAME_HEADER_LEN - buf.len(),
+            needed: FRAME_OVERHEAD - buf.len(),
         });
     };
     if header.len > max_len {
@@ -238,19 +274,21 @@ pub fn decode_record(
         return Err(FormatError::BadWatermark { lag: header.lag });
     };
     // `len <= max_len <= u32::MAX`, which fits `usize` on every supported target.
-    let frame_len = FRAME_HEADER_LEN.saturating_add(header.len as usize);
-    let Some(payload) = buf.get(FRAME_HEADER_LEN..frame_len) else {
+    let crc_at = FRAME_HEADER_LEN.saturating_add(header.len as usize);
+    let frame_len = crc_at.saturating_add(CRC_LEN);
+    let Some(frame) = buf.get(..frame_len) else {
         return Ok(Decoded::Incomplete {
             needed: frame_len - buf.len(),
         });
     };
-    let computed = masked_crc(&[&buf[..CRC_OFFSET], payload]);
-    if computed != header.crc {
+    if !verify(frame) {
+        let (covered, trailer) = frame.split_at(crc_at);
         return Err(FormatError::ChecksumMismatch {
-            stored: header.crc,
-            computed,
+            stored: u32::from_le_bytes([trailer[0], trailer[1], trailer[2], trailer[3]]),
+            computed: checksum(covered),
         });
     }
+    let payload = &frame[FRAME_HEADER_LEN..crc_at];
     Ok(Decoded::Complete(Record {
         seq: expected_seq,
         synced_upto,
@@ -283,7 +321,7 @@ mod tests {
     fn round_trips() {
         let mut out = Vec::new();
         let n = encode_record(&mut out, 7, 5, b"hello", DEFAULT_MAX_RECORD_LEN).unwrap();
-        assert_eq!(n, FRAME_HEADER_LEN + 5);
+        assert_eq!(n, FRAME_OVERHEAD + 5);
         let decoded = decode_record(&out, 7, DEFAULT_MAX_RECORD_LEN).unwrap();
         assert_eq!(
             decoded,
@@ -320,7 +358,7 @@ mod tests {
         assert_eq!(err, FormatError::TooLarge { len: 100, max: 99 });
         assert_eq!(
             out.len(),
-            FRAME_HEADER_LEN + 100,
+            FRAME_OVERHEAD + 100,
             "a refused frame leaves no bytes behind"
         );
     }
@@ -357,7 +395,6 @@ mod tests {
             lag: 0,
             len: 0,
             seq_lo: 5,
-            crc: 0,
         };
         assert_eq!(h.seq_after(3), Some(5));
         assert_eq!(h.seq_after(5), Some(5 + (1 << 32)));

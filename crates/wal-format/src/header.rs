@@ -8,10 +8,10 @@
 //!         +--------+----------+-----------------+-------------+-----------+--------+
 //! ```
 //!
-//! `crc` is the [masked checksum](crate::checksum) of bytes `0..CRC_OFFSET`.
+//! `crc` is the [checksum](crate::checksum) of bytes `0..HEADER_CRC_OFFSET`.
 //! The offsets below are derived from the field sizes, never typed in.
 
-use crate::checksum::masked_crc;
+use crate::checksum::checksum;
 use crate::{Decoded, FormatError};
 
 /// The first eight bytes of every log: a high byte (so the file is not
@@ -74,7 +74,7 @@ impl FileHeader {
         out[APP_TAG_OFFSET..APP_VERSION_OFFSET].copy_from_slice(&self.app_tag);
         out[APP_VERSION_OFFSET..BASE_SEQ_OFFSET].copy_from_slice(&self.app_version.to_le_bytes());
         out[BASE_SEQ_OFFSET..HEADER_CRC_OFFSET].copy_from_slice(&self.base_seq.to_le_bytes());
-        let crc = masked_crc(&[&out[..HEADER_CRC_OFFSET]]);
+        let crc = checksum(&out[..HEADER_CRC_OFFSET]);
         out[HEADER_CRC_OFFSET..HEADER_LEN].copy_from_slice(&crc.to_le_bytes());
         out
     }
@@ -107,7 +107,7 @@ impl FileHeader {
             });
         }
         let stored = read_u32(buf, HEADER_CRC_OFFSET).unwrap_or_default();
-        let computed = masked_crc(&[&buf[..HEADER_CRC_OFFSET]]);
+        let computed = checksum(&buf[..HEADER_CRC_OFFSET]);
         if stored != computed {
             return Err(FormatError::HeaderChecksum { stored, computed });
         }

@@ -27,8 +27,8 @@ pub mod header;
 
 pub use error::FormatError;
 pub use frame::{
-    DEFAULT_MAX_RECORD_LEN, FRAME_HEADER_LEN, FrameHeader, Record, begin_record, decode_record,
-    encode_record, finish_record,
+    CRC_LEN, DEFAULT_MAX_RECORD_LEN, FRAME_HEADER_LEN, FRAME_OVERHEAD, FrameHeader, Record,
+    begin_record, decode_record, encode_record, finish_record,
 };
 pub use header::{FileHeader, HEADER_LEN};
 

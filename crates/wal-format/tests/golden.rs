@@ -5,8 +5,8 @@
 use wal_format::frame::{MAX_LAG, RECORD_MARKER};
 use wal_format::header::{FORMAT_VERSION, MAGIC};
 use wal_format::{
-    DEFAULT_MAX_RECORD_LEN, Decoded, FRAME_HEADER_LEN, FileHeader, FrameHeader, HEADER_LEN, Record,
-    begin_record, decode_record, encode_record, finish_record,
+    DEFAULT_MAX_RECORD_LEN, Decoded, FRAME_HEADER_LEN, FRAME_OVERHEAD, FileHeader, FrameHeader,
+    HEADER_LEN, Record, begin_record, decode_record, encode_record, finish_record,
 };
 
 const MAX: u32 = DEFAULT_MAX_RECORD_LEN;
@@ -18,7 +18,7 @@ const HEADER_HEX: &str = concat!(
     "6578616d706c65000000000000000000", // app_tag "example"
     "01000000",                         // app_version 1
     "0000000000000000",                 // base_seq 0
-    "67ba24d4",                         // crc
+    "80ee0d7d",                         // crc
 );
 /// Record 0: synced_upto 0, payload "alpha".
 const ALPHA_HEX: &str = concat!(
@@ -26,26 +26,26 @@ const ALPHA_HEX: &str = concat!(
     "000000",
     "05000000",
     "00000000",
-    "df2f12d5",
-    "616c706861"
+    "616c706861",
+    "b509c7f1"
 );
 /// Record 1: synced_upto 1, payload "beta".
 const BETA_HEX: &str = concat!(
-    "a5", "000000", "04000000", "01000000", "8b632c63", "62657461"
+    "a5", "000000", "04000000", "01000000", "62657461", "a6225a4b"
 );
 /// Record 2: synced_upto 2, empty payload.
-const EMPTY_HEX: &str = concat!("a5", "000000", "00000000", "02000000", "eb4d5b3e");
+const EMPTY_HEX: &str = concat!("a5", "000000", "00000000", "02000000", "ff8b60d3");
 /// Record 9: synced_upto 6 (lag 3), payload "gamma".
 const LAGGED_HEX: &str = concat!(
     "a5",
     "030000",
     "05000000",
     "09000000",
-    "6e516d88",
-    "67616d6d61"
+    "67616d6d61",
+    "07e20f60"
 );
 /// Record 2^32 + 7: synced_upto 0, so the lag saturates; payload "x".
-const SATURATED_HEX: &str = concat!("a5", "ffffff", "01000000", "07000000", "375a6de2", "78");
+const SATURATED_HEX: &str = concat!("a5", "ffffff", "01000000", "07000000", "78", "6d37f3b3");
 const SATURATED_SEQ: u64 = (1 << 32) + 7;
 
 fn hex(bytes: &[u8]) -> String {
@@ -109,7 +109,8 @@ fn golden_header_decodes() {
 
 #[test]
 fn record_bytes_are_pinned() {
-    assert_eq!(FRAME_HEADER_LEN, 16);
+    assert_eq!(FRAME_HEADER_LEN, 12);
+    assert_eq!(FRAME_OVERHEAD, 16);
     assert_eq!(hex(&record(0, 0, b"alpha")), ALPHA_HEX);
     assert_eq!(hex(&record(1, 1, b"beta")), BETA_HEX);
     assert_eq!(hex(&record(2, 2, b"")), EMPTY_HEX);
@@ -159,7 +160,7 @@ fn example_file_decodes_field_by_field() {
     assert_eq!(
         decode_record(&file[at..], 2, MAX),
         Ok(Decoded::Incomplete {
-            needed: FRAME_HEADER_LEN
+            needed: FRAME_OVERHEAD
         })
     );
 }
@@ -167,25 +168,19 @@ fn example_file_decodes_field_by_field() {
 #[test]
 fn golden_frames_peek_to_their_fields() {
     let cases: [(&str, u32, u32, u32, u32); 5] = [
-        (ALPHA_HEX, 0, 5, 0, 0xd512_2fdf),
-        (BETA_HEX, 0, 4, 1, 0x632c_638b),
-        (EMPTY_HEX, 0, 0, 2, 0x3e5b_4deb),
-        (LAGGED_HEX, 3, 5, 9, 0x886d_516e),
-        (SATURATED_HEX, MAX_LAG, 1, 7, 0xe26d_5a37),
+        (ALPHA_HEX, 0, 5, 0, 0xf1c7_09b5),
+        (BETA_HEX, 0, 4, 1, 0x4b5a_22a6),
+        (EMPTY_HEX, 0, 0, 2, 0xd360_8bff),
+        (LAGGED_HEX, 3, 5, 9, 0x600f_e207),
+        (SATURATED_HEX, MAX_LAG, 1, 7, 0xb3f3_376d),
     ];
     for (text, lag, len, seq_lo, crc) in cases {
         let bytes = unhex(text);
         assert_eq!(bytes[0], RECORD_MARKER);
-        assert_eq!(
-            FrameHeader::peek(&bytes),
-            Some(FrameHeader {
-                lag,
-                len,
-                seq_lo,
-                crc
-            }),
-            "frame {text}"
-        );
+        let header = FrameHeader::peek(&bytes).unwrap();
+        assert_eq!(header, FrameHeader { lag, len, seq_lo }, "frame {text}");
+        assert_eq!(header.frame_len(), bytes.len() as u64, "frame {text}");
+        assert_eq!(header.checksums(&bytes), Some((crc, crc)), "frame {text}");
     }
 }
 
@@ -198,7 +193,7 @@ fn golden_empty_payload_decodes() {
             seq: 2,
             synced_upto: 2,
             payload: b"",
-            frame_len: FRAME_HEADER_LEN
+            frame_len: FRAME_OVERHEAD
         }
     );
 }
@@ -239,10 +234,11 @@ fn golden_saturated_lag_declares_nothing_synced() {
     );
 }
 
-/// CRC-32/ISO-HDLC, bit by bit, straight from its definition: reflected
-/// polynomial 0xEDB88320, initial value 0xFFFFFFFF, final xor 0xFFFFFFFF.
-fn reference_crc32(bytes: &[u8]) -> u32 {
-    let mut crc = 0xFFFF_FFFF_u32;
+/// The seeded CRC-32/ISO-HDLC, bit by bit, straight from its definition:
+/// reflected polynomial 0xEDB88320, the register starting at `!seed`
+/// (0xFFFFFFFF for seed 0, the plain CRC), final xor 0xFFFFFFFF.
+fn reference_crc32(seed: u32, bytes: &[u8]) -> u32 {
+    let mut crc = !seed;
     for &byte in bytes {
         crc ^= u32::from(byte);
         for _ in 0..8 {
@@ -256,10 +252,8 @@ fn reference_crc32(bytes: &[u8]) -> u32 {
     crc ^ 0xFFFF_FFFF
 }
 
-/// LevelDB's mask: rotate right by 15, then add 0xa282ead8 (wrapping).
-fn reference_mask(crc: u32) -> u32 {
-    crc.rotate_right(15).wrapping_add(0xa282_ead8)
-}
+/// The seed FORMAT.md documents: `WAL1` as a little-endian u32.
+const SEED: u32 = 0x314c_4157;
 
 fn stored_u32(bytes: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap())
@@ -267,20 +261,24 @@ fn stored_u32(bytes: &[u8], at: usize) -> u32 {
 
 #[test]
 fn checksums_follow_the_documented_definition() {
-    assert_eq!(reference_crc32(b"123456789"), 0xCBF4_3926);
+    assert_eq!(reference_crc32(0, b"123456789"), 0xCBF4_3926);
+    assert_eq!(wal_format::checksum::CRC_SEED, SEED);
     let header = unhex(HEADER_HEX);
     assert_eq!(
         stored_u32(&header, 40),
-        reference_mask(reference_crc32(&header[..40]))
+        reference_crc32(SEED, &header[..40])
     );
     for text in [ALPHA_HEX, BETA_HEX, EMPTY_HEX, LAGGED_HEX, SATURATED_HEX] {
         let frame = unhex(text);
-        let covered = [&frame[..12], &frame[16..]].concat();
+        let crc_at = frame.len() - 4;
         assert_eq!(
-            stored_u32(&frame, 12),
-            reference_mask(reference_crc32(&covered)),
+            stored_u32(&frame, crc_at),
+            reference_crc32(SEED, &frame[..crc_at]),
             "{text}"
         );
+        // The residue: the whole frame, trailer included, checksums to a
+        // constant.
+        assert_eq!(reference_crc32(SEED, &frame), 0x2144_df1c, "{text}");
     }
 }
 
@@ -310,16 +308,18 @@ fn format_md_shows_the_golden_bytes() {
 fn format_md_checksum_walkthrough_is_right() {
     // The intermediate values quoted in FORMAT.md's worked example.
     let alpha = unhex(ALPHA_HEX);
-    let covered = [&alpha[..12], &alpha[16..]].concat();
+    let covered = &alpha[..alpha.len() - 4];
     assert_eq!(covered.len(), 17);
-    assert_eq!(reference_crc32(&covered), 0xa283_9947);
-    assert_eq!(0xa283_9947_u32.rotate_right(15), 0x328f_4507);
-    assert_eq!(reference_mask(0xa283_9947), 0xd512_2fdf);
+    assert_eq!(reference_crc32(0, covered), 0xa283_9947);
+    assert_eq!(reference_crc32(SEED, covered), 0xf1c7_09b5);
+    assert_eq!(wal_format::checksum::checksum(covered), 0xf1c7_09b5);
     let header = unhex(HEADER_HEX);
-    assert_eq!(reference_crc32(&header[..40]), 0xe7c7_98d0);
-    assert_eq!(0xe7c7_98d0_u32.rotate_right(15), 0x31a1_cf8f);
-    assert_eq!(reference_mask(0xe7c7_98d0), 0xd424_ba67);
-    assert_eq!(wal_format::checksum::mask(0xa283_9947), 0xd512_2fdf);
+    assert_eq!(reference_crc32(SEED, &header[..40]), 0x7d0d_ee80);
+    // Seeding is continuing: the seeded CRC of `x` is the plain CRC of some
+    // prefix whose CRC is the seed, followed by `x`.
+    let mut continued = crc32fast::Hasher::new_with_initial(SEED);
+    continued.update(covered);
+    assert_eq!(continued.finalize(), 0xf1c7_09b5);
 }
 
 #[test]

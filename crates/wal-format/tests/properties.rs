@@ -6,13 +6,13 @@
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::Index;
-use wal_format::frame::{
-    CRC_OFFSET, LAG_OFFSET, LEN_OFFSET, MAX_LAG, RECORD_MARKER, SEQ_OFFSET, seq_lo,
-};
+use wal_format::checksum::checksum;
+use wal_format::frame::{LAG_OFFSET, LEN_OFFSET, MAX_LAG, RECORD_MARKER, SEQ_OFFSET, seq_lo};
 use wal_format::header::{APP_TAG_LEN, APP_TAG_OFFSET, FORMAT_VERSION, MAGIC, VERSION_OFFSET};
 use wal_format::{
-    DEFAULT_MAX_RECORD_LEN, Decoded, FRAME_HEADER_LEN, FileHeader, FormatError, FrameHeader,
-    HEADER_LEN, Record, begin_record, decode_record, encode_record, finish_record,
+    CRC_LEN, DEFAULT_MAX_RECORD_LEN, Decoded, FRAME_HEADER_LEN, FRAME_OVERHEAD, FileHeader,
+    FormatError, FrameHeader, HEADER_LEN, Record, begin_record, decode_record, encode_record,
+    finish_record,
 };
 
 const MAX: u32 = DEFAULT_MAX_RECORD_LEN;
@@ -72,8 +72,9 @@ fn assert_flip_detected(
             Err(FormatError::TooLarge { .. } | FormatError::ChecksumMismatch { .. })
                 | Ok(Decoded::Incomplete { .. })
         ),
-        b if b < CRC_OFFSET => {
-            let found = u32::from_le_bytes(flipped[SEQ_OFFSET..CRC_OFFSET].try_into().unwrap());
+        b if b < FRAME_HEADER_LEN => {
+            let found =
+                u32::from_le_bytes(flipped[SEQ_OFFSET..FRAME_HEADER_LEN].try_into().unwrap());
             *result
                 == Err(FormatError::SeqMismatch {
                     expected: seq_lo(seq),
@@ -156,7 +157,7 @@ proptest! {
     ) {
         let synced_upto = seq - lag;
         let mut bytes = frame(seq, synced_upto, &payload);
-        let frame_len = FRAME_HEADER_LEN + payload.len();
+        let frame_len = FRAME_OVERHEAD + payload.len();
         prop_assert_eq!(bytes.len(), frame_len);
         let want = Record { seq, synced_upto, payload: &payload, frame_len };
         prop_assert_eq!(decode_record(&bytes, seq, MAX), Ok(Decoded::Complete(want)));
@@ -215,7 +216,9 @@ proptest! {
     ) {
         let bytes = frame(seq, seq - lag, &payload);
         for n in 0..bytes.len() {
-            let needed = if n < FRAME_HEADER_LEN { FRAME_HEADER_LEN - n } else { bytes.len() - n };
+            // Below the framing fields, at least an empty record's worth;
+            // from there on, the exact shortfall.
+            let needed = if n < FRAME_HEADER_LEN { FRAME_OVERHEAD - n } else { bytes.len() - n };
             prop_assert_eq!(
                 decode_record(&bytes[..n], seq, MAX),
                 Ok(Decoded::Incomplete { needed }),
@@ -303,7 +306,12 @@ proptest! {
         if let Some(header) = FrameHeader::peek(&bytes) {
             let _ = header.seq_after(seq);
             let _ = header.synced_upto(seq);
-            let _ = header.computed_crc(&bytes);
+            let _ = header.frame_len();
+            if let Some((stored, computed)) = header.checksums(&bytes) {
+                prop_assert_eq!(stored == computed, wal_format::checksum::verify(
+                    &bytes[..usize::try_from(header.frame_len()).unwrap()]
+                ));
+            }
         }
         match FileHeader::decode(&bytes) {
             Ok(Decoded::Complete(header)) => prop_assert_eq!(&header.encode()[..], &bytes[..HEADER_LEN]),
@@ -343,7 +351,7 @@ proptest! {
         bytes[0] = RECORD_MARKER;
         bytes[LAG_OFFSET..LEN_OFFSET].copy_from_slice(&(lag as u32).to_le_bytes()[..3]);
         bytes[LEN_OFFSET..SEQ_OFFSET].copy_from_slice(&len.to_le_bytes());
-        bytes[SEQ_OFFSET..CRC_OFFSET].copy_from_slice(&seq_lo(seq).to_le_bytes());
+        bytes[SEQ_OFFSET..FRAME_HEADER_LEN].copy_from_slice(&seq_lo(seq).to_le_bytes());
         bytes.extend(std::iter::repeat_n(0x33, available));
         let result = decode_record(&bytes, seq, max_len);
         let len_usize = usize::try_from(len).unwrap();
@@ -352,23 +360,25 @@ proptest! {
             prop_assert_eq!(&result, &too_large);
             // The bound is the first check after the marker.
             prop_assert_eq!(decode_record(&bytes, seq.wrapping_add(1), max_len), too_large);
-        } else if len_usize > available {
-            // Exactly the shortfall: the bytes can be read before a buffer
-            // for them exists.
-            prop_assert_eq!(result, Ok(Decoded::Incomplete { needed: len_usize - available }));
+        } else if len_usize + CRC_LEN > available {
+            // Exactly the shortfall (payload and checksum trailer): the bytes
+            // can be read before a buffer for them exists.
+            let needed = len_usize + CRC_LEN - available;
+            prop_assert_eq!(result, Ok(Decoded::Incomplete { needed }));
         } else {
-            let computed = FrameHeader::peek(&bytes).unwrap().computed_crc(&bytes).unwrap();
+            let crc_at = FRAME_HEADER_LEN + len_usize;
+            let computed = checksum(&bytes[..crc_at]);
             let stored = !computed;
-            bytes[CRC_OFFSET..FRAME_HEADER_LEN].copy_from_slice(&stored.to_le_bytes());
+            bytes[crc_at..crc_at + CRC_LEN].copy_from_slice(&stored.to_le_bytes());
             prop_assert_eq!(
                 decode_record(&bytes, seq, max_len),
                 Err(FormatError::ChecksumMismatch { stored, computed })
             );
-            bytes[CRC_OFFSET..FRAME_HEADER_LEN].copy_from_slice(&computed.to_le_bytes());
+            bytes[crc_at..crc_at + CRC_LEN].copy_from_slice(&computed.to_le_bytes());
             let Ok(Decoded::Complete(record)) = decode_record(&bytes, seq, max_len) else {
                 panic!("the same frame with its checksum must decode");
             };
-            prop_assert_eq!(record.frame_len, FRAME_HEADER_LEN + len_usize);
+            prop_assert_eq!(record.frame_len, FRAME_OVERHEAD + len_usize);
             prop_assert_eq!(record.synced_upto, seq - lag);
         }
     }
@@ -502,7 +512,7 @@ proptest! {
         prop_assert_eq!(at, file.len());
         prop_assert_eq!(
             decode_record(&file[at..], seq, MAX),
-            Ok(Decoded::Incomplete { needed: FRAME_HEADER_LEN })
+            Ok(Decoded::Incomplete { needed: FRAME_OVERHEAD })
         );
 
         // A torn tail: the records wholly before the cut decode, then the
@@ -526,7 +536,7 @@ proptest! {
         let ends: Vec<usize> = expected
             .iter()
             .scan(HEADER_LEN, |end, (_, _, p)| {
-                *end += FRAME_HEADER_LEN + p.len();
+                *end += FRAME_OVERHEAD + p.len();
                 Some(*end)
             })
             .collect();

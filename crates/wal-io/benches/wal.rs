@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use criterion::measurement::WallTime;
 use criterion::{Bencher, BenchmarkGroup, Criterion, SamplingMode, Throughput};
-use wal_format::{DEFAULT_MAX_RECORD_LEN, FRAME_HEADER_LEN, HEADER_LEN, encode_record};
+use wal_format::{DEFAULT_MAX_RECORD_LEN, FRAME_OVERHEAD, HEADER_LEN, encode_record};
 use wal_io::{FsStorage, Wal, WalError, WalOptions};
 
 /// Samples per benchmark.
@@ -556,7 +556,7 @@ const BUILD_CHUNK: u64 = 4096;
 /// The size of the log [`build_log`] builds for `target` bytes: whole
 /// chunks of [`BUILD_CHUNK`] records, up to at least `target`.
 fn log_size(target: u64) -> (u64, u64) {
-    let frame = (FRAME_HEADER_LEN + PAYLOAD) as u64;
+    let frame = (FRAME_OVERHEAD + PAYLOAD) as u64;
     let chunk = BUILD_CHUNK * frame;
     let chunks = (target - HEADER_LEN as u64).div_ceil(chunk);
     (chunks * BUILD_CHUNK, HEADER_LEN as u64 + chunks * chunk)
@@ -694,7 +694,7 @@ fn replay(c: &mut Criterion, rec: &Recorder, dir: &Path, scale: Scale) {
                     "not sampled: one open gave up after {elapsed:.1?} (BENCH_MAX_ITER_SECS) \
                      having replayed {done} of {records} records, {:.1} MiB/s; \
                      projected to the whole log: {projected:.1?}",
-                    (done * (FRAME_HEADER_LEN + PAYLOAD) as u64) as f64
+                    (done * (FRAME_OVERHEAD + PAYLOAD) as u64) as f64
                         / f64::from(1 << 20)
                         / elapsed.as_secs_f64(),
                 ),

@@ -6,7 +6,9 @@
 
 use std::io;
 
-use wal_format::{Decoded, FRAME_HEADER_LEN, FormatError, FrameHeader, Record, decode_record};
+use wal_format::{
+    Decoded, FRAME_HEADER_LEN, FRAME_OVERHEAD, FormatError, FrameHeader, Record, decode_record,
+};
 
 use crate::storage::StorageFile;
 
@@ -31,7 +33,7 @@ pub(crate) struct Stop {
 
 impl<'f> Reader<'f> {
     pub(crate) fn new(file: &'f dyn StorageFile, file_len: u64, chunk: usize) -> Self {
-        let chunk = chunk.max(FRAME_HEADER_LEN * 64);
+        let chunk = chunk.max(FRAME_OVERHEAD * 64);
         Self {
             file,
             file_len,
@@ -81,12 +83,12 @@ impl<'f> Reader<'f> {
         max_len: u32,
     ) -> io::Result<Result<Record<'_>, Stop>> {
         let avail = self.file_len.saturating_sub(offset);
-        let mut want = FRAME_HEADER_LEN;
-        let (frame_len, synced_upto) = loop {
+        let mut want = FRAME_OVERHEAD;
+        let (frame_len, payload_len, synced_upto) = loop {
             let bytes = self.window(offset, want)?;
             let got = bytes.len();
             match decode_record(bytes, seq, max_len) {
-                Ok(Decoded::Complete(r)) => break (r.frame_len, r.synced_upto),
+                Ok(Decoded::Complete(r)) => break (r.frame_len, r.payload.len(), r.synced_upto),
                 Ok(Decoded::Incomplete { needed }) if (got as u64) < avail => {
                     want = got.saturating_add(needed);
                 }
@@ -110,7 +112,7 @@ impl<'f> Reader<'f> {
         Ok(Ok(Record {
             seq,
             synced_upto,
-            payload: &self.buf[from + FRAME_HEADER_LEN..from + frame_len],
+            payload: &self.buf[from + FRAME_HEADER_LEN..][..payload_len],
             frame_len,
         }))
     }
@@ -138,7 +140,9 @@ impl<'f> Reader<'f> {
                 if let Some(header) = FrameHeader::peek(&window[i..]) {
                     let at = x + i as u64;
                     if let Some(seq) = vouching_seq(&header, stop, at, file_len, max_len) {
-                        found = Some((at, seq, FRAME_HEADER_LEN + header.len as usize));
+                        // `vouching_seq` checked the frame fits in the file.
+                        let frame_len = usize::try_from(header.frame_len()).unwrap_or(usize::MAX);
+                        found = Some((at, seq, frame_len));
                         i += 1;
                         break;
                     }
@@ -164,12 +168,12 @@ impl<'f> Reader<'f> {
 /// written after the damage at `stop` that vouches for it, checking every
 /// field that can be checked without the checksum.
 fn vouching_seq(h: &FrameHeader, stop: &Stop, at: u64, file_len: u64, max_len: u32) -> Option<u64> {
-    if h.len > max_len || at + FRAME_HEADER_LEN as u64 + u64::from(h.len) > file_len {
+    if h.len > max_len || at + h.frame_len() > file_len {
         return None;
     }
     let seq = h.seq_after(stop.seq)?;
-    // At most one record per frame header's worth of bytes since the damage.
-    let max_records_between = (at - stop.offset) / FRAME_HEADER_LEN as u64 + 1;
+    // At most one record per smallest frame's worth of bytes since the damage.
+    let max_records_between = (at - stop.offset) / FRAME_OVERHEAD as u64 + 1;
     if seq - stop.seq > max_records_between {
         return None;
     }

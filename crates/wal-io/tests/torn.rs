@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use support::{LOG, SplitMix64, check_open, open_at, open_log};
-use wal_format::{FRAME_HEADER_LEN, FileHeader, HEADER_LEN};
+use wal_format::{FRAME_OVERHEAD, FileHeader, HEADER_LEN};
 use wal_io::sim::SimStorage;
 use wal_io::{FsStorage, Storage, Truncation, TruncationReason, Wal, WalOptions};
 
@@ -145,7 +145,7 @@ fn build(shape: Shape, seed: u64) -> (Vec<u8>, Vec<Vec<u8>>, u64) {
     }
     let bytes = sim.read_file(LOG).unwrap();
     drop(wal);
-    let start = bytes.len() - FRAME_HEADER_LEN - shape.last_len;
+    let start = bytes.len() - FRAME_OVERHEAD - shape.last_len;
     (bytes, prior, start as u64)
 }
 

@@ -570,9 +570,9 @@ pub fn check_step(
 pub const HEADER_LEN: usize = 44;
 
 /// The records of a valid log file's bytes, as `(offset, payload)`, parsed
-/// by the documented format (a 44-byte header, then frames of a 16-byte
-/// header whose bytes 4..8 are the payload length, then the payload).
-/// Panics on anything else: only for logs the store wrote.
+/// by the documented format (a 44-byte header, then frames of a 12-byte
+/// header whose bytes 4..8 are the payload length, the payload, and a
+/// 4-byte checksum). Panics on anything else: only for logs the store wrote.
 pub fn log_records(bytes: &[u8]) -> Vec<(usize, Vec<u8>)> {
     assert!(
         bytes.len() >= HEADER_LEN,
@@ -584,11 +584,11 @@ pub fn log_records(bytes: &[u8]) -> Vec<(usize, Vec<u8>)> {
     while at < bytes.len() {
         assert_eq!(bytes[at], 0xA5, "frame marker at {at}");
         let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().expect("4 bytes"));
-        let start = at + 16;
+        let start = at + 12;
         let end = start + len as usize;
-        assert!(end <= bytes.len(), "frame at {at} runs past the end");
+        assert!(end + 4 <= bytes.len(), "frame at {at} runs past the end");
         records.push((at, bytes[start..end].to_vec()));
-        at = end;
+        at = end + 4;
     }
     records
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use indexmap_store::{IndexMapStore, StoreConfig};
 use wal_format::{
-    DEFAULT_MAX_RECORD_LEN, Decoded, FRAME_HEADER_LEN, FileHeader, HEADER_LEN, decode_record,
+    DEFAULT_MAX_RECORD_LEN, Decoded, FRAME_OVERHEAD, FileHeader, HEADER_LEN, decode_record,
     encode_record,
 };
 use wal_io::sim::{CrashVariant, SimStorage};
@@ -70,8 +70,8 @@ pub fn frame_decode(data: &[u8]) {
             assert!(
                 needed > 0
                     && needed
-                        <= FRAME_HEADER_LEN + max as usize
-                            - bytes.len().min(FRAME_HEADER_LEN + max as usize)
+                        <= FRAME_OVERHEAD + max as usize
+                            - bytes.len().min(FRAME_OVERHEAD + max as usize)
             );
         }
         Err(_) => {}
