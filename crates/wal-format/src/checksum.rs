@@ -13,16 +13,24 @@
 //! followed by their stored checksum is always [`CRC_RESIDUE`], whatever the
 //! bytes and the seed. A reader verifies a frame with one pass over all of
 //! its bytes ([`verify`]) and never has to split off the trailer.
+//!
+//! The seed *is* the residue. So after one valid frame the checksum is back
+//! where it started, and the checksum of any number of valid frames back to
+//! back is the residue too: a reader can verify a whole run of frames with
+//! one pass ([`crate::decode_run`]), which the CRC computes at the speed of
+//! its widest instructions instead of frame by frame. Damage confined to one
+//! frame is caught by the run's check exactly when it would be caught by the
+//! frame's own (see `FORMAT.md`).
 
 use std::sync::LazyLock;
-
-/// The CRC value the checksum starts from: the bytes `WAL1` read as a
-/// little-endian `u32`.
-pub const CRC_SEED: u32 = u32::from_le_bytes(*b"WAL1");
 
 /// The checksum of any bytes followed by their own stored checksum
 /// (CRC-32's residue, independent of the seed).
 pub const CRC_RESIDUE: u32 = 0x2144_DF1C;
+
+/// The CRC value the checksum starts from: the residue, so that valid
+/// frames chain (see the module docs).
+pub const CRC_SEED: u32 = CRC_RESIDUE;
 
 /// A hasher made once. `crc32fast::Hasher::new_with_initial` detects the
 /// CPU's features on every call, which costs about as much as checksumming
@@ -76,6 +84,20 @@ mod tests {
         }
         assert!(!verify(&[]));
         assert!(!verify(&[0x1c, 0xdf, 0x44]));
+    }
+
+    #[test]
+    fn valid_frames_chain() {
+        let mut run = Vec::new();
+        for len in 0..40_u8 {
+            let start = run.len();
+            run.extend((0..len).map(|i| i ^ 0x5a));
+            let crc = checksum(&run[start..]);
+            run.extend_from_slice(&crc.to_le_bytes());
+            assert!(verify(&run), "{len} frames");
+        }
+        run[100] ^= 0x10;
+        assert!(!verify(&run));
     }
 
     #[test]

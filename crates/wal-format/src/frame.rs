@@ -94,14 +94,21 @@ impl FrameHeader {
     /// than [`FRAME_HEADER_LEN`] or does not start with [`RECORD_MARKER`].
     #[must_use]
     pub fn peek(buf: &[u8]) -> Option<Self> {
-        if buf.len() < FRAME_HEADER_LEN || buf[MARKER_OFFSET] != RECORD_MARKER {
+        let head: &[u8; FRAME_HEADER_LEN] = buf.first_chunk()?;
+        if head[MARKER_OFFSET] != RECORD_MARKER {
             return None;
         }
-        let lag_bytes = &buf[LAG_OFFSET..LEN_OFFSET];
+        let u32_at =
+            |at: usize| u32::from_le_bytes([head[at], head[at + 1], head[at + 2], head[at + 3]]);
         Some(Self {
-            lag: u32::from_le_bytes([lag_bytes[0], lag_bytes[1], lag_bytes[2], 0]),
-            len: read_u32(buf, LEN_OFFSET)?,
-            seq_lo: read_u32(buf, SEQ_OFFSET)?,
+            lag: u32::from_le_bytes([
+                head[LAG_OFFSET],
+                head[LAG_OFFSET + 1],
+                head[LAG_OFFSET + 2],
+                0,
+            ]),
+            len: u32_at(LEN_OFFSET),
+            seq_lo: u32_at(SEQ_OFFSET),
         })
     }
 

@@ -24,6 +24,7 @@ pub mod checksum;
 mod error;
 pub mod frame;
 pub mod header;
+mod run;
 
 pub use error::FormatError;
 pub use frame::{
@@ -31,6 +32,7 @@ pub use frame::{
     begin_record, decode_record, encode_record, finish_record,
 };
 pub use header::{FileHeader, HEADER_LEN};
+pub use run::{MAX_RUN_BYTES, Run, RunIter, decode_run};
 
 /// The outcome of decoding bytes that were not wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

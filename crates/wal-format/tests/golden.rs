@@ -18,7 +18,7 @@ const HEADER_HEX: &str = concat!(
     "6578616d706c65000000000000000000", // app_tag "example"
     "01000000",                         // app_version 1
     "0000000000000000",                 // base_seq 0
-    "80ee0d7d",                         // crc
+    "7dc30f8d",                         // crc
 );
 /// Record 0: synced_upto 0, payload "alpha".
 const ALPHA_HEX: &str = concat!(
@@ -27,14 +27,14 @@ const ALPHA_HEX: &str = concat!(
     "05000000",
     "00000000",
     "616c706861",
-    "b509c7f1"
+    "71ad682a"
 );
 /// Record 1: synced_upto 1, payload "beta".
 const BETA_HEX: &str = concat!(
-    "a5", "000000", "04000000", "01000000", "62657461", "a6225a4b"
+    "a5", "000000", "04000000", "01000000", "62657461", "8c30375f"
 );
 /// Record 2: synced_upto 2, empty payload.
-const EMPTY_HEX: &str = concat!("a5", "000000", "00000000", "02000000", "ff8b60d3");
+const EMPTY_HEX: &str = concat!("a5", "000000", "00000000", "02000000", "d640e7a6");
 /// Record 9: synced_upto 6 (lag 3), payload "gamma".
 const LAGGED_HEX: &str = concat!(
     "a5",
@@ -42,10 +42,10 @@ const LAGGED_HEX: &str = concat!(
     "05000000",
     "09000000",
     "67616d6d61",
-    "07e20f60"
+    "c346a0bb"
 );
 /// Record 2^32 + 7: synced_upto 0, so the lag saturates; payload "x".
-const SATURATED_HEX: &str = concat!("a5", "ffffff", "01000000", "07000000", "78", "6d37f3b3");
+const SATURATED_HEX: &str = concat!("a5", "ffffff", "01000000", "07000000", "78", "ca2834f1");
 const SATURATED_SEQ: u64 = (1 << 32) + 7;
 
 fn hex(bytes: &[u8]) -> String {
@@ -168,11 +168,11 @@ fn example_file_decodes_field_by_field() {
 #[test]
 fn golden_frames_peek_to_their_fields() {
     let cases: [(&str, u32, u32, u32, u32); 5] = [
-        (ALPHA_HEX, 0, 5, 0, 0xf1c7_09b5),
-        (BETA_HEX, 0, 4, 1, 0x4b5a_22a6),
-        (EMPTY_HEX, 0, 0, 2, 0xd360_8bff),
-        (LAGGED_HEX, 3, 5, 9, 0x600f_e207),
-        (SATURATED_HEX, MAX_LAG, 1, 7, 0xb3f3_376d),
+        (ALPHA_HEX, 0, 5, 0, 0x2a68_ad71),
+        (BETA_HEX, 0, 4, 1, 0x5f37_308c),
+        (EMPTY_HEX, 0, 0, 2, 0xa6e7_40d6),
+        (LAGGED_HEX, 3, 5, 9, 0xbba0_46c3),
+        (SATURATED_HEX, MAX_LAG, 1, 7, 0xf134_28ca),
     ];
     for (text, lag, len, seq_lo, crc) in cases {
         let bytes = unhex(text);
@@ -252,8 +252,8 @@ fn reference_crc32(seed: u32, bytes: &[u8]) -> u32 {
     crc ^ 0xFFFF_FFFF
 }
 
-/// The seed FORMAT.md documents: `WAL1` as a little-endian u32.
-const SEED: u32 = 0x314c_4157;
+/// The seed FORMAT.md documents: the residue itself.
+const SEED: u32 = 0x2144_df1c;
 
 fn stored_u32(bytes: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap())
@@ -280,6 +280,10 @@ fn checksums_follow_the_documented_definition() {
         // constant.
         assert_eq!(reference_crc32(SEED, &frame), 0x2144_df1c, "{text}");
     }
+    // The seed is the residue, so frames chain: the records of the example
+    // file, back to back, checksum to the residue as well.
+    let file = example_file();
+    assert_eq!(reference_crc32(SEED, &file[HEADER_LEN..]), 0x2144_df1c);
 }
 
 /// The dump format used in `FORMAT.md`: offset, then up to 16 bytes.
@@ -311,15 +315,15 @@ fn format_md_checksum_walkthrough_is_right() {
     let covered = &alpha[..alpha.len() - 4];
     assert_eq!(covered.len(), 17);
     assert_eq!(reference_crc32(0, covered), 0xa283_9947);
-    assert_eq!(reference_crc32(SEED, covered), 0xf1c7_09b5);
-    assert_eq!(wal_format::checksum::checksum(covered), 0xf1c7_09b5);
+    assert_eq!(reference_crc32(SEED, covered), 0x2a68_ad71);
+    assert_eq!(wal_format::checksum::checksum(covered), 0x2a68_ad71);
     let header = unhex(HEADER_HEX);
-    assert_eq!(reference_crc32(SEED, &header[..40]), 0x7d0d_ee80);
+    assert_eq!(reference_crc32(SEED, &header[..40]), 0x8d0f_c37d);
     // Seeding is continuing: the seeded CRC of `x` is the plain CRC of some
     // prefix whose CRC is the seed, followed by `x`.
     let mut continued = crc32fast::Hasher::new_with_initial(SEED);
     continued.update(covered);
-    assert_eq!(continued.finalize(), 0xf1c7_09b5);
+    assert_eq!(continued.finalize(), 0x2a68_ad71);
 }
 
 #[test]

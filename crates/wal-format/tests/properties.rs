@@ -11,8 +11,8 @@ use wal_format::frame::{LAG_OFFSET, LEN_OFFSET, MAX_LAG, RECORD_MARKER, SEQ_OFFS
 use wal_format::header::{APP_TAG_LEN, APP_TAG_OFFSET, FORMAT_VERSION, MAGIC, VERSION_OFFSET};
 use wal_format::{
     CRC_LEN, DEFAULT_MAX_RECORD_LEN, Decoded, FRAME_HEADER_LEN, FRAME_OVERHEAD, FileHeader,
-    FormatError, FrameHeader, HEADER_LEN, Record, begin_record, decode_record, encode_record,
-    finish_record,
+    FormatError, FrameHeader, HEADER_LEN, Record, begin_record, decode_record, decode_run,
+    encode_record, finish_record,
 };
 
 const MAX: u32 = DEFAULT_MAX_RECORD_LEN;
@@ -548,5 +548,81 @@ proptest! {
         if cut - at >= FRAME_HEADER_LEN {
             prop_assert_eq!(cut + needed, cut_frame_end);
         }
+    }
+}
+
+/// Every record of `buf` from `seq` on, decoded one frame at a time, and
+/// how decoding ended.
+fn one_by_one(buf: &[u8], mut seq: u64) -> (Vec<Record<'_>>, Result<usize, FormatError>) {
+    let mut at = 0;
+    let mut records = Vec::new();
+    loop {
+        match decode_record(&buf[at..], seq, MAX) {
+            Ok(Decoded::Complete(r)) => {
+                at += r.frame_len;
+                seq = seq.wrapping_add(1);
+                records.push(r);
+            }
+            Ok(Decoded::Incomplete { needed }) => return (records, Ok(needed)),
+            Err(e) => return (records, Err(e)),
+        }
+    }
+}
+
+/// The same, a run at a time.
+fn run_by_run(buf: &[u8], mut seq: u64) -> (Vec<Record<'_>>, Result<usize, FormatError>) {
+    let mut at = 0;
+    let mut records = Vec::new();
+    loop {
+        match decode_run(&buf[at..], seq, MAX) {
+            Ok(Decoded::Complete(run)) => {
+                assert!(!run.is_empty());
+                assert_eq!(run.iter().count() as u64, run.len());
+                records.extend(run.iter());
+                at += run.frame_bytes();
+                seq = run.next_seq();
+            }
+            Ok(Decoded::Incomplete { needed }) => return (records, Ok(needed)),
+            Err(e) => return (records, Err(e)),
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// Decoding runs gives exactly what decoding frame by frame gives, on
+    /// valid streams and on streams with damage, zeros or a cut anywhere.
+    #[test]
+    fn runs_decode_exactly_what_single_frames_decode(
+        first_seq in seqs(),
+        payloads in vec(payloads(300), 0..200),
+        damage in vec((any::<Index>(), 1u8..=255), 0..3),
+        cut in proptest::option::of(any::<Index>()),
+        zeros in proptest::option::of((any::<Index>(), 1usize..64)),
+    ) {
+        let mut buf = Vec::new();
+        for (i, p) in payloads.iter().enumerate() {
+            let seq = first_seq.wrapping_add(i as u64);
+            encode_record(&mut buf, seq, seq.saturating_sub(i as u64 % 3), p, MAX).unwrap();
+        }
+        if !buf.is_empty() {
+            for (at, xor) in &damage {
+                let at = at.index(buf.len());
+                buf[at] ^= xor;
+            }
+            if let Some((at, n)) = zeros {
+                let at = at.index(buf.len());
+                let end = (at + n).min(buf.len());
+                buf[at..end].fill(0);
+            }
+            if let Some(cut) = cut {
+                buf.truncate(cut.index(buf.len() + 1));
+            }
+        }
+        let (expected, end) = one_by_one(&buf, first_seq);
+        let (got, got_end) = run_by_run(&buf, first_seq);
+        prop_assert_eq!(got, expected);
+        prop_assert_eq!(got_end, end);
     }
 }

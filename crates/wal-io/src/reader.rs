@@ -7,7 +7,8 @@
 use std::io;
 
 use wal_format::{
-    Decoded, FRAME_HEADER_LEN, FRAME_OVERHEAD, FormatError, FrameHeader, Record, decode_record,
+    Decoded, FRAME_HEADER_LEN, FRAME_OVERHEAD, FormatError, FrameHeader, Run, decode_record,
+    decode_run,
 };
 
 use crate::storage::StorageFile;
@@ -71,50 +72,51 @@ impl<'f> Reader<'f> {
         Ok(&self.buf[from..])
     }
 
-    /// Decodes the record at `offset`, expected to be number `seq`.
-    /// `Ok(Err(stop))` when the bytes there are damaged or cut short.
+    /// Decodes the valid records at `offset`, the first expected to be
+    /// number `seq`: as many as the buffered bytes hold, verified together
+    /// ([`decode_run`]). `Ok(Err(stop))` when the bytes at `offset` are
+    /// damaged or cut short.
     ///
-    /// Asks only for the bytes the frame needs, so consecutive records are
-    /// decoded from one buffered chunk: one read per chunk, not per record.
-    pub(crate) fn record(
+    /// Asks only for the bytes the first frame needs, so consecutive records
+    /// are decoded from one buffered chunk: one read per chunk, not per
+    /// record.
+    pub(crate) fn run(
         &mut self,
         offset: u64,
         seq: u64,
         max_len: u32,
-    ) -> io::Result<Result<Record<'_>, Stop>> {
+    ) -> io::Result<Result<Run<'_>, Stop>> {
+        let stop = |cause| Ok(Err(Stop { offset, seq, cause }));
         let avail = self.file_len.saturating_sub(offset);
         let mut want = FRAME_OVERHEAD;
-        let (frame_len, payload_len, synced_upto) = loop {
+        // Buffer the first frame whole. Its fields alone say how long it is
+        // or that it is wrong; no checksum is computed yet.
+        loop {
             let bytes = self.window(offset, want)?;
             let got = bytes.len();
-            match decode_record(bytes, seq, max_len) {
-                Ok(Decoded::Complete(r)) => break (r.frame_len, r.payload.len(), r.synced_upto),
-                Ok(Decoded::Incomplete { needed }) if (got as u64) < avail => {
-                    want = got.saturating_add(needed);
+            let head = &bytes[..got.min(FRAME_HEADER_LEN)];
+            match decode_record(head, seq, max_len) {
+                Ok(Decoded::Incomplete { needed }) => {
+                    let frame_len = head.len().saturating_add(needed);
+                    if got >= frame_len {
+                        break;
+                    }
+                    if got as u64 >= avail {
+                        return stop(None);
+                    }
+                    want = frame_len;
                 }
-                Ok(Decoded::Incomplete { .. }) => {
-                    return Ok(Err(Stop {
-                        offset,
-                        seq,
-                        cause: None,
-                    }));
-                }
-                Err(e) => {
-                    return Ok(Err(Stop {
-                        offset,
-                        seq,
-                        cause: Some(e),
-                    }));
-                }
+                // No frame fits in its own header's bytes; nothing to buffer.
+                Ok(Decoded::Complete(_)) => break,
+                Err(e) => return stop(Some(e)),
             }
-        };
+        }
         let from = usize::try_from(offset - self.start).unwrap_or(usize::MAX);
-        Ok(Ok(Record {
-            seq,
-            synced_upto,
-            payload: &self.buf[from + FRAME_HEADER_LEN..][..payload_len],
-            frame_len,
-        }))
+        match decode_run(&self.buf[from..], seq, max_len) {
+            Ok(Decoded::Complete(run)) => Ok(Ok(run)),
+            Ok(Decoded::Incomplete { .. }) => stop(None),
+            Err(e) => stop(Some(e)),
+        }
     }
 
     /// Looks for a valid record after the damage at `stop` that declares

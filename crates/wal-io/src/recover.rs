@@ -134,23 +134,24 @@ impl Wal {
         let mut seq = header.base_seq;
         let mut stop = None;
         while offset < file_len {
-            let read = reader.record(offset, seq, opts.max_record_len);
+            let read = reader.run(offset, seq, opts.max_record_len);
             match read.map_err(|e| WalError::io("reading", &path, e))? {
-                Ok(record) => {
-                    let frame_len = record.frame_len as u64;
-                    replay(ReplayRecord {
-                        seq,
-                        offset,
-                        payload: record.payload,
-                    })
-                    .map_err(|source| WalError::Replay {
-                        path: path.clone(),
-                        seq,
-                        offset,
-                        source,
-                    })?;
-                    offset += frame_len;
-                    seq += 1;
+                Ok(run) => {
+                    for record in &run {
+                        replay(ReplayRecord {
+                            seq,
+                            offset,
+                            payload: record.payload,
+                        })
+                        .map_err(|source| WalError::Replay {
+                            path: path.clone(),
+                            seq,
+                            offset,
+                            source,
+                        })?;
+                        offset += record.frame_len as u64;
+                        seq += 1;
+                    }
                 }
                 Err(s) => {
                     stop = Some(s);
