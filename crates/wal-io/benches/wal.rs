@@ -1,6 +1,6 @@
 //! `Wal` throughput against raw-file floors measured in the same run: one
 //! 128-byte record per `append` vs one `write(2)` of a pre-encoded frame;
-//! 1000 records per `append_many` vs a `BufWriter<File>` writing the same
+//! 1000 records per `append_many` (128 B, 1 KiB and 4 KiB payloads) vs a `BufWriter<File>` writing the same
 //! pre-encoded frames; `append` + `sync` vs `write(2)` + `fdatasync`; and
 //! open-with-replay of a log of 128-byte records (1 GiB, 64 MiB with
 //! `BENCH_QUICK=1`) from the page cache vs reading the file in 1 MiB chunks
@@ -417,15 +417,31 @@ fn append_one(c: &mut Criterion, rec: &Recorder, dir: &Path, scale: Scale) {
     );
 }
 
-/// [`MANY`] records per call: `Wal::append_many` vs a `BufWriter<File>`
-/// (1 MiB, flushed at the end of each call, so one `write(2)` per call as
-/// the log does) writing the same pre-encoded frames.
-fn append_many(c: &mut Criterion, rec: &Recorder, dir: &Path, scale: Scale) {
-    let payloads: Vec<Vec<u8>> = (0..MANY as u64).map(|i| payload(i, PAYLOAD)).collect();
+/// Payload sizes of the `append_many` groups beside [`PAYLOAD`], with their
+/// group names: the floor does no checksumming, so the share of the
+/// checksum in the log's work, and the ratio, depend on the record size.
+const MANY_SIZES: [(usize, &str); 3] = [
+    (PAYLOAD, "wal/append_many"),
+    (1024, "wal/append_many_1KiB"),
+    (4096, "wal/append_many_4KiB"),
+];
+
+/// [`MANY`] records of `payload_len` bytes per call: `Wal::append_many` vs
+/// a `BufWriter<File>` (1 MiB, flushed at the end of each call, so one
+/// `write(2)` per call as the log does) writing the same pre-encoded
+/// frames.
+fn append_many(
+    c: &mut Criterion,
+    rec: &Recorder,
+    dir: &Path,
+    scale: Scale,
+    (payload_len, name): (usize, &str),
+) {
+    let payloads: Vec<Vec<u8>> = (0..MANY as u64).map(|i| payload(i, payload_len)).collect();
     let (all, frames) = encode_frames(&payloads);
     let path = dir.join("append_many.log");
 
-    let mut g = Group::new(c, rec, "wal/append_many");
+    let mut g = Group::new(c, rec, name);
     g.group.throughput(Throughput::Bytes(all.len() as u64));
     g.group.warm_up_time(Duration::from_millis(500));
     g.group.measurement_time(scale.pick(
@@ -484,13 +500,13 @@ fn append_many(c: &mut Criterion, rec: &Recorder, dir: &Path, scale: Scale) {
     });
     g.group.finish();
     rec.ratio(
-        "wal/append_many/wal_append_many",
-        &["wal/append_many/floor_bufwriter"],
+        &format!("{name}/wal_append_many"),
+        &[&format!("{name}/floor_bufwriter")],
         Target::Throughput(0.9),
     );
     rec.ratio(
-        "wal/append_many/wal_append_many",
-        &["wal/append_many/ref_encode_write_all"],
+        &format!("{name}/wal_append_many"),
+        &[&format!("{name}/ref_encode_write_all")],
         Target::Reference,
     );
 }
@@ -738,7 +754,9 @@ fn main() {
         ..Recorder::default()
     };
     append_one(&mut c, &rec, dir.path(), scale);
-    append_many(&mut c, &rec, dir.path(), scale);
+    for size in MANY_SIZES {
+        append_many(&mut c, &rec, dir.path(), scale, size);
+    }
     append_sync(&mut c, &rec, dir.path(), scale);
     replay(&mut c, &rec, dir.path(), scale);
     if scale != Scale::Test {

@@ -181,7 +181,11 @@ impl Wal {
         let first = self.next_seq;
         self.next_seq += count;
         self.records += count;
-        if self.buf.capacity() > 2 * self.opts.buf_capacity.max(4096) {
+        // Keep a large buffer while batches keep filling it (reallocating
+        // and faulting in megabytes per call would cost more than the
+        // write); give it back once a batch uses under a quarter of it.
+        let keep = self.opts.buf_capacity.max(4096);
+        if self.buf.capacity() > 2 * keep && self.buf.len() < self.buf.capacity() / 4 {
             self.buf = Vec::with_capacity(self.opts.buf_capacity.min(1 << 20));
         } else {
             self.buf.clear();
