@@ -58,10 +58,36 @@ pub(crate) enum BatchOp<K, V> {
     SwapRemove(K),
 }
 
-/// Appends the encoding of `op` to `buf`.
-pub(crate) fn encode_into<K: Serialize, V: Serialize>(
+/// A batch of inserts of borrowed pairs: encodes exactly as
+/// [`OpRef::Batch`] of the same [`BatchOp::Insert`]s, without building them.
+#[derive(Debug)]
+pub(crate) struct InsertMany<'a, K, V>(pub &'a [(K, V)]);
+
+/// [`OpRef::Batch`]'s variant index (bincode writes indices, not names).
+const BATCH_VARIANT: u32 = 5;
+
+impl<K: Serialize, V: Serialize> Serialize for InsertMany<'_, K, V> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        /// [`BatchOp::Insert`], borrowing.
+        #[derive(Serialize)]
+        enum InsertRef<'a, K, V> {
+            Insert(&'a K, &'a V),
+        }
+        /// The sequence of inserts.
+        struct Inserts<'a, K, V>(&'a [(K, V)]);
+        impl<K: Serialize, V: Serialize> Serialize for Inserts<'_, K, V> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.iter().map(|(k, v)| InsertRef::Insert(k, v)))
+            }
+        }
+        s.serialize_newtype_variant("OpRef", BATCH_VARIANT, "Batch", &Inserts(self.0))
+    }
+}
+
+/// Appends the encoding of `op` (an [`OpRef`] or [`InsertMany`]) to `buf`.
+pub(crate) fn encode_into<T: Serialize + ?Sized>(
     buf: &mut Vec<u8>,
-    op: &OpRef<'_, K, V>,
+    op: &T,
 ) -> Result<(), bincode::error::EncodeError> {
     bincode::serde::encode_into_std_write(op, buf, encode_config()).map(drop)
 }
@@ -88,6 +114,33 @@ mod tests {
         let mut buf = Vec::new();
         encode_into(&mut buf, op).unwrap();
         decode(&buf).unwrap()
+    }
+
+    #[test]
+    fn insert_many_encodes_as_a_batch_of_inserts() {
+        let pairs = vec![
+            ("a".to_owned(), 1u32),
+            ("b".to_owned(), 300),
+            ("a".to_owned(), 2),
+        ];
+        let ops: Vec<BatchOp<String, u32>> = pairs
+            .iter()
+            .map(|(k, v)| BatchOp::Insert(k.clone(), *v))
+            .collect();
+        let mut batch = Vec::new();
+        encode_into(&mut batch, &OpRef::Batch(&ops)).unwrap();
+        let mut many = Vec::new();
+        encode_into(&mut many, &InsertMany(&pairs)).unwrap();
+        assert_eq!(many, batch);
+        let Op::Batch(decoded) = decode::<String, u32>(&many).unwrap() else {
+            panic!("an InsertMany must decode as a batch");
+        };
+        assert_eq!(decoded, ops);
+        let mut empty = Vec::new();
+        encode_into(&mut empty, &InsertMany::<String, u32>(&[])).unwrap();
+        let mut empty_batch = Vec::new();
+        encode_into(&mut empty_batch, &OpRef::<String, u32>::Batch(&[])).unwrap();
+        assert_eq!(empty, empty_batch);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::IndexMapStore;
-use crate::codec::{BatchOp, OpRef};
+use crate::codec::{BatchOp, InsertMany, OpRef};
 use crate::store::{apply_batch, log};
 
 /// Inserts and removals applied as one record: after any crash, all of
@@ -205,7 +205,7 @@ where
         if self.map.is_empty() {
             return Ok(());
         }
-        self.log(&OpRef::Clear)?;
+        self.log(&OpRef::<K, V>::Clear)?;
         self.map.clear();
         self.finish()
     }
@@ -225,7 +225,7 @@ where
             from < len && to < len,
             "move_index: index out of bounds ({from}, {to}; len {len})"
         );
-        self.log(&OpRef::Move(from as u64, to as u64))?;
+        self.log(&OpRef::<K, V>::Move(from as u64, to as u64))?;
         self.map.move_index(from, to);
         self.finish()
     }
@@ -279,11 +279,23 @@ where
     /// their positions. Cost: O(n) plus one write of the encoded pairs,
     /// which must fit one record (1 GiB).
     pub fn insert_many(&mut self, pairs: impl IntoIterator<Item = (K, V)>) -> io::Result<()> {
-        let ops = pairs
-            .into_iter()
-            .map(|(k, v)| BatchOp::Insert(k, v))
-            .collect();
-        self.apply(Batch { ops })
+        let pairs: Vec<(K, V)> = pairs.into_iter().collect();
+        if pairs.is_empty() {
+            return Ok(());
+        }
+        self.log(&InsertMany(&pairs))?;
+        // As `IndexMap::extend` does: room for all when empty, else for
+        // half, in case many keys are already present.
+        let reserve = if self.map.is_empty() {
+            pairs.len()
+        } else {
+            pairs.len().div_ceil(2)
+        };
+        self.map.reserve(reserve);
+        for (key, value) in pairs {
+            self.map.insert(key, value);
+        }
+        self.finish()
     }
 
     /// The same as [`insert_many`](Self::insert_many).

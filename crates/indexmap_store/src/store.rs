@@ -149,10 +149,10 @@ impl OpenOptions {
 
 /// Appends `op` to `wal` as one record, unless the store is poisoned.
 /// A free function so callers can log a key borrowed from the map.
-pub(crate) fn log<K: Serialize, V: Serialize>(
+pub(crate) fn log<T: Serialize + ?Sized>(
     wal: &mut Wal,
     poison: Option<&str>,
-    op: &OpRef<'_, K, V>,
+    op: &T,
 ) -> io::Result<()> {
     if let Some(first) = poison {
         return Err(StoreError::Poisoned {
@@ -323,7 +323,7 @@ where
 
     /// Appends `op` as one record; on success the caller applies `op` to
     /// the map, then calls [`finish`](Self::finish).
-    pub(crate) fn log(&mut self, op: &OpRef<'_, K, V>) -> io::Result<()> {
+    pub(crate) fn log<T: Serialize + ?Sized>(&mut self, op: &T) -> io::Result<()> {
         log(&mut self.wal, self.poison.as_deref(), op)
     }
 
