@@ -359,9 +359,11 @@ pub(crate) fn clear_temp(
     opts: &WalOptions,
 ) -> Result<TempCleared, WalError> {
     let tmp = sibling(path, &opts.temp_suffix);
-    match storage.file_exists(&tmp) {
-        Ok(true) => {}
-        Ok(false) | Err(_) => return Ok(TempCleared::Absent),
+    if !storage
+        .file_exists(&tmp)
+        .map_err(|e| WalError::io("checking for", &tmp, e))?
+    {
+        return Ok(TempCleared::Absent);
     }
     let dir = parent_dir(path);
     let cleared = if temp_is_ours(storage, &tmp)? {
