@@ -425,7 +425,9 @@ fn history_ops() -> Vec<Op> {
 fn every_prefix_of_a_log_opens_as_a_prefix_of_its_history() -> io::Result<()> {
     let (dir, path) = scratch("history.log");
     let (log, ends, states) = recorded_history(&path, &history_ops());
-    assert_eq!(ends.last().copied(), Some(log.len() as u64));
+    // Closing the store sealed its log: one 16-byte frame after the last
+    // record, vouching for it.
+    assert_eq!(ends.last().copied(), Some(log.len() as u64 - 16));
     let prefix_path = dir.path().join("prefix.log");
     let mut last_k = 0;
     for len in 0..=log.len() {
@@ -447,14 +449,18 @@ fn every_prefix_of_a_log_opens_as_a_prefix_of_its_history() -> io::Result<()> {
             common::model_entries(&states[k]),
             "prefix {len}"
         );
-        let end = ends[k];
+        let end = if len == log.len() {
+            len as u64
+        } else {
+            ends[k]
+        };
         if len < HEADER_LEN {
             assert!(report.initialized, "prefix {len}: {report:?}");
             assert!(report.truncated.is_none(), "prefix {len}: {report:?}");
         } else if len as u64 == end {
             assert!(
                 report.truncated.is_none(),
-                "prefix {len} ends on a record: {report:?}"
+                "prefix {len} ends on a record or the seal: {report:?}"
             );
         } else {
             let cut = report.truncated.as_ref().expect("a torn record is cut off");
@@ -744,6 +750,39 @@ fn a_flipped_bit_in_a_compacted_log_is_refused_not_truncated() -> io::Result<()>
             on_disk.len(),
             store.recovery_report()
         ),
+    }
+    Ok(())
+}
+
+/// Closing seals the log, so a flipped bit in the very last record of a
+/// closed store is refused as corruption, with or without `sync_on_write`.
+#[test]
+fn a_flipped_bit_in_the_last_record_of_a_closed_store_is_refused() -> io::Result<()> {
+    let (_dir, path) = scratch("closed.log");
+    for sync_on_write in [false, true] {
+        let config = StoreConfig {
+            sync_on_write,
+            ..StoreConfig::default()
+        };
+        let mut store: Users = IndexMapStore::open_with(&path, config)?;
+        store.insert("a".into(), 1)?;
+        store.insert("last".into(), 2)?;
+        store.close()?;
+        let log = fs::read(&path)?;
+        let last = log_records(&log).pop().expect("records");
+        let bad = flipped(&log, last.0 + 13, 3);
+        fs::write(&path, &bad)?;
+        let err = IndexMapStore::<String, u64>::open(&path).expect_err("damage refused");
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{err}");
+        assert!(
+            matches!(
+                store_error(&err),
+                StoreError::Log(WalError::Corrupt { offset, .. }) if *offset == last.0 as u64
+            ),
+            "{err}"
+        );
+        assert_eq!(fs::read(&path)?, bad, "a refused open changed the file");
+        fs::remove_file(&path)?;
     }
     Ok(())
 }

@@ -9,7 +9,8 @@
 //!         |<------------------- FRAME_HEADER_LEN ----------------->|             |<- CRC_LEN ->|
 //! ```
 //!
-//! - `marker`: always [`RECORD_MARKER`]. A frame can never start with a zero
+//! - `marker`: [`RECORD_MARKER`] for a record, [`SEAL_MARKER`] for a seal
+//!   (see [`FrameKind`]). A frame can never start with a zero or `0xFF`
 //!   byte, so no run of zeros (a file system's hole after a crash) is ever a
 //!   frame, nor the beginning of one.
 //! - `lag`: how many records before this one had *not* been made durable when
@@ -32,8 +33,47 @@ use crate::checksum::{checksum, verify};
 use crate::header::read_u32;
 use crate::{Decoded, FormatError};
 
-/// The first byte of every frame.
+/// The first byte of a record's frame.
 pub const RECORD_MARKER: u8 = 0xA5;
+/// The first byte of a seal's frame: every bit the opposite of
+/// [`RECORD_MARKER`]'s, so no damage short of all eight bits turns one kind
+/// into the other without the checksum noticing.
+pub const SEAL_MARKER: u8 = 0x5A;
+
+/// What a frame holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FrameKind {
+    /// An application record: its payload is the application's.
+    Record,
+    /// A seal: no application data, only its synced watermark. A writer
+    /// appends one (with lag 0) after making every earlier record durable,
+    /// typically when it closes the log, so that the last records are
+    /// vouched for: without a later frame, damage to them could not be told
+    /// from a torn tail. Seals take a sequence number like records. Their
+    /// payload is empty as written by this version, and ignored by readers.
+    Seal,
+}
+
+impl FrameKind {
+    /// The marker byte of this kind of frame.
+    #[must_use]
+    pub const fn marker(self) -> u8 {
+        match self {
+            FrameKind::Record => RECORD_MARKER,
+            FrameKind::Seal => SEAL_MARKER,
+        }
+    }
+
+    /// The kind of frame `marker` starts, if it is a marker.
+    #[must_use]
+    pub const fn from_marker(marker: u8) -> Option<Self> {
+        match marker {
+            RECORD_MARKER => Some(FrameKind::Record),
+            SEAL_MARKER => Some(FrameKind::Seal),
+            _ => None,
+        }
+    }
+}
 /// Size of the lag field.
 pub const LAG_LEN: usize = 3;
 /// The largest storable lag. The field saturates here, and a stored
@@ -60,9 +100,12 @@ pub const FRAME_OVERHEAD: usize = FRAME_HEADER_LEN + CRC_LEN;
 /// The default bound on a payload's length: 1 GiB, inclusive.
 pub const DEFAULT_MAX_RECORD_LEN: u32 = 1 << 30;
 
-/// A decoded record, borrowing its payload from the input.
+/// A decoded frame (a record or a seal), borrowing its payload from the
+/// input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Record<'a> {
+    /// A record or a seal.
+    pub kind: FrameKind,
     /// The record's sequence number.
     pub seq: u64,
     /// Records with a sequence number below this one were durable when this
@@ -81,6 +124,8 @@ pub struct Record<'a> {
 /// Recovery uses it to look for valid records beyond damaged bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FrameHeader {
+    /// A record or a seal.
+    pub kind: FrameKind,
     /// Records before this one not yet durable when it was written.
     pub lag: u32,
     /// Payload length.
@@ -91,16 +136,15 @@ pub struct FrameHeader {
 
 impl FrameHeader {
     /// Reads the framing at the start of `buf`: `None` when `buf` is shorter
-    /// than [`FRAME_HEADER_LEN`] or does not start with [`RECORD_MARKER`].
+    /// than [`FRAME_HEADER_LEN`] or does not start with a marker.
     #[must_use]
     pub fn peek(buf: &[u8]) -> Option<Self> {
         let head: &[u8; FRAME_HEADER_LEN] = buf.first_chunk()?;
-        if head[MARKER_OFFSET] != RECORD_MARKER {
-            return None;
-        }
+        let kind = FrameKind::from_marker(head[MARKER_OFFSET])?;
         let u32_at =
             |at: usize| u32::from_le_bytes([head[at], head[at + 1], head[at + 2], head[at + 3]]);
         Some(Self {
+            kind,
             lag: u32::from_le_bytes([
                 head[LAG_OFFSET],
                 head[LAG_OFFSET + 1],
@@ -165,12 +209,33 @@ pub fn encode_record(
     payload: &[u8],
     max_len: u32,
 ) -> Result<usize, FormatError> {
+    encode_frame(out, FrameKind::Record, seq, synced_upto, payload, max_len)
+}
+
+/// Appends a [seal](FrameKind::Seal) with sequence number `seq` to `out`,
+/// declaring every earlier record durable (lag 0): call it only once they
+/// are. Returns the bytes appended ([`FRAME_OVERHEAD`]).
+pub fn encode_seal(out: &mut Vec<u8>, seq: u64) -> usize {
+    let start = out.len();
+    out.extend_from_slice(&header_bytes(FrameKind::Seal, seq, seq, 0));
+    append_checksum(out, start)
+}
+
+/// Appends a frame of any kind; see [`encode_record`].
+pub fn encode_frame(
+    out: &mut Vec<u8>,
+    kind: FrameKind,
+    seq: u64,
+    synced_upto: u64,
+    payload: &[u8],
+    max_len: u32,
+) -> Result<usize, FormatError> {
     let len = check_len(payload.len(), max_len)?;
     out.reserve(FRAME_OVERHEAD + payload.len());
     let start = out.len();
-    out.extend_from_slice(&header_bytes(seq, synced_upto, len));
+    out.extend_from_slice(&header_bytes(kind, seq, synced_upto, len));
     out.extend_from_slice(payload);
-    Ok(seal(out, start))
+    Ok(append_checksum(out, start))
 }
 
 /// Starts a frame at the end of `out` by reserving its framing bytes; the
@@ -210,16 +275,21 @@ pub fn finish_record(
             return Err(e);
         }
     };
-    out[start..start + FRAME_HEADER_LEN].copy_from_slice(&header_bytes(seq, synced_upto, len));
-    Ok(seal(out, start))
+    out[start..start + FRAME_HEADER_LEN].copy_from_slice(&header_bytes(
+        FrameKind::Record,
+        seq,
+        synced_upto,
+        len,
+    ));
+    Ok(append_checksum(out, start))
 }
 
 /// The framing bytes before a payload of `len` bytes.
-fn header_bytes(seq: u64, synced_upto: u64, len: u32) -> [u8; FRAME_HEADER_LEN] {
+fn header_bytes(kind: FrameKind, seq: u64, synced_upto: u64, len: u32) -> [u8; FRAME_HEADER_LEN] {
     let lag = seq.saturating_sub(synced_upto).min(u64::from(MAX_LAG));
     let lag_bytes = u32::try_from(lag).unwrap_or(MAX_LAG).to_le_bytes();
     let mut header = [0; FRAME_HEADER_LEN];
-    header[MARKER_OFFSET] = RECORD_MARKER;
+    header[MARKER_OFFSET] = kind.marker();
     header[LAG_OFFSET..LEN_OFFSET].copy_from_slice(&lag_bytes[..LAG_LEN]);
     header[LEN_OFFSET..SEQ_OFFSET].copy_from_slice(&len.to_le_bytes());
     header[SEQ_OFFSET..FRAME_HEADER_LEN].copy_from_slice(&seq_lo(seq).to_le_bytes());
@@ -228,7 +298,7 @@ fn header_bytes(seq: u64, synced_upto: u64, len: u32) -> [u8; FRAME_HEADER_LEN] 
 
 /// Appends the checksum of the frame that starts at `start` and runs to the
 /// end of `out`; returns the whole frame's length.
-fn seal(out: &mut Vec<u8>, start: usize) -> usize {
+fn append_checksum(out: &mut Vec<u8>, start: usize) -> usize {
     let crc = checksum(&out[start..]);
     out.extend_from_slice(&crc.to_le_bytes());
     out.len() - start
@@ -256,7 +326,7 @@ pub fn decode_record(
             needed: FRAME_OVERHEAD,
         });
     };
-    if marker != RECORD_MARKER {
+    if FrameKind::from_marker(marker).is_none() {
         return Err(FormatError::BadMarker { found: marker });
     }
     let Some(header) = FrameHeader::peek(buf) else {
@@ -297,6 +367,7 @@ pub fn decode_record(
     }
     let payload = &frame[FRAME_HEADER_LEN..crc_at];
     Ok(Decoded::Complete(Record {
+        kind: header.kind,
         seq: expected_seq,
         synced_upto,
         payload,
@@ -333,6 +404,7 @@ mod tests {
         assert_eq!(
             decoded,
             Decoded::Complete(Record {
+                kind: FrameKind::Record,
                 seq: 7,
                 synced_upto: 5,
                 payload: b"hello",
@@ -399,6 +471,7 @@ mod tests {
     #[test]
     fn seq_after_finds_the_next_match() {
         let h = FrameHeader {
+            kind: FrameKind::Record,
             lag: 0,
             len: 0,
             seq_lo: 5,

@@ -28,8 +28,8 @@ mod run;
 
 pub use error::FormatError;
 pub use frame::{
-    CRC_LEN, DEFAULT_MAX_RECORD_LEN, FRAME_HEADER_LEN, FRAME_OVERHEAD, FrameHeader, Record,
-    begin_record, decode_record, encode_record, finish_record,
+    CRC_LEN, DEFAULT_MAX_RECORD_LEN, FRAME_HEADER_LEN, FRAME_OVERHEAD, FrameHeader, FrameKind,
+    Record, begin_record, decode_record, encode_frame, encode_record, encode_seal, finish_record,
 };
 pub use header::{FileHeader, HEADER_LEN};
 pub use run::{MAX_RUN_BYTES, Run, RunIter, decode_run};

@@ -99,6 +99,7 @@ impl<'a> Iterator for RunIter<'a> {
         let frame_len = crc_at + CRC_LEN;
         let (frame, rest) = self.rest.split_at_checked(frame_len)?;
         let record = Record {
+            kind: header.kind,
             seq: self.seq,
             synced_upto: header.synced_upto(self.seq)?,
             payload: &frame[FRAME_HEADER_LEN..crc_at],

@@ -2,11 +2,11 @@
 //! committed here, so any change to the byte format fails loudly. The worked
 //! example in `FORMAT.md` is checked against the same bytes.
 
-use wal_format::frame::{MAX_LAG, RECORD_MARKER};
+use wal_format::frame::{FrameKind, MAX_LAG, RECORD_MARKER, SEAL_MARKER};
 use wal_format::header::{FORMAT_VERSION, MAGIC};
 use wal_format::{
     DEFAULT_MAX_RECORD_LEN, Decoded, FRAME_HEADER_LEN, FRAME_OVERHEAD, FileHeader, FrameHeader,
-    HEADER_LEN, Record, begin_record, decode_record, encode_record, finish_record,
+    HEADER_LEN, Record, begin_record, decode_record, encode_record, encode_seal, finish_record,
 };
 
 const MAX: u32 = DEFAULT_MAX_RECORD_LEN;
@@ -47,6 +47,8 @@ const LAGGED_HEX: &str = concat!(
 /// Record 2^32 + 7: synced_upto 0, so the lag saturates; payload "x".
 const SATURATED_HEX: &str = concat!("a5", "ffffff", "01000000", "07000000", "78", "ca2834f1");
 const SATURATED_SEQ: u64 = (1 << 32) + 7;
+/// A seal as record 3: marker 0x5A, lag 0, empty payload.
+const SEAL_HEX: &str = concat!("5a", "000000", "00000000", "03000000", "d6564228");
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -138,6 +140,7 @@ fn example_file_decodes_field_by_field() {
     assert_eq!(
         alpha,
         Record {
+            kind: FrameKind::Record,
             seq: 0,
             synced_upto: 0,
             payload: b"alpha",
@@ -149,6 +152,7 @@ fn example_file_decodes_field_by_field() {
     assert_eq!(
         beta,
         Record {
+            kind: FrameKind::Record,
             seq: 1,
             synced_upto: 1,
             payload: b"beta",
@@ -178,9 +182,44 @@ fn golden_frames_peek_to_their_fields() {
         let bytes = unhex(text);
         assert_eq!(bytes[0], RECORD_MARKER);
         let header = FrameHeader::peek(&bytes).unwrap();
-        assert_eq!(header, FrameHeader { lag, len, seq_lo }, "frame {text}");
+        assert_eq!(
+            header,
+            FrameHeader {
+                kind: FrameKind::Record,
+                lag,
+                len,
+                seq_lo
+            },
+            "frame {text}"
+        );
         assert_eq!(header.frame_len(), bytes.len() as u64, "frame {text}");
         assert_eq!(header.checksums(&bytes), Some((crc, crc)), "frame {text}");
+    }
+}
+
+#[test]
+fn seal_bytes_are_pinned_and_decode() {
+    let mut out = Vec::new();
+    assert_eq!(encode_seal(&mut out, 3), 16);
+    assert_eq!(hex(&out), SEAL_HEX);
+    assert_eq!(
+        expect_complete(&out, 3),
+        Record {
+            kind: FrameKind::Seal,
+            seq: 3,
+            synced_upto: 3,
+            payload: b"",
+            frame_len: 16
+        }
+    );
+    // The residue holds for seals as for records.
+    assert_eq!(reference_crc32(SEED, &out), 0x2144_df1c);
+    // Every single-bit flip of either marker is no marker at all.
+    for marker in [RECORD_MARKER, SEAL_MARKER] {
+        assert_eq!(RECORD_MARKER ^ SEAL_MARKER, 0xff);
+        for bit in 0..8 {
+            assert_eq!(FrameKind::from_marker(marker ^ (1 << bit)), None);
+        }
     }
 }
 
@@ -190,6 +229,7 @@ fn golden_empty_payload_decodes() {
     assert_eq!(
         expect_complete(&bytes, 2),
         Record {
+            kind: FrameKind::Record,
             seq: 2,
             synced_upto: 2,
             payload: b"",
@@ -204,6 +244,7 @@ fn golden_lagged_record_decodes() {
     assert_eq!(
         expect_complete(&bytes, 9),
         Record {
+            kind: FrameKind::Record,
             seq: 9,
             synced_upto: 6,
             payload: b"gamma",
@@ -220,6 +261,7 @@ fn golden_saturated_lag_declares_nothing_synced() {
     assert_eq!(
         expect_complete(&bytes, SATURATED_SEQ),
         Record {
+            kind: FrameKind::Record,
             seq: SATURATED_SEQ,
             synced_upto: 0,
             payload: b"x",

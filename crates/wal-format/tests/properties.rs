@@ -7,12 +7,14 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::Index;
 use wal_format::checksum::checksum;
-use wal_format::frame::{LAG_OFFSET, LEN_OFFSET, MAX_LAG, RECORD_MARKER, SEQ_OFFSET, seq_lo};
+use wal_format::frame::{
+    FrameKind, LAG_OFFSET, LEN_OFFSET, MAX_LAG, RECORD_MARKER, SEQ_OFFSET, seq_lo,
+};
 use wal_format::header::{APP_TAG_LEN, APP_TAG_OFFSET, FORMAT_VERSION, MAGIC, VERSION_OFFSET};
 use wal_format::{
     CRC_LEN, DEFAULT_MAX_RECORD_LEN, Decoded, FRAME_HEADER_LEN, FRAME_OVERHEAD, FileHeader,
     FormatError, FrameHeader, HEADER_LEN, Record, begin_record, decode_record, decode_run,
-    encode_record, finish_record,
+    encode_frame, encode_record, finish_record,
 };
 
 const MAX: u32 = DEFAULT_MAX_RECORD_LEN;
@@ -159,7 +161,7 @@ proptest! {
         let mut bytes = frame(seq, synced_upto, &payload);
         let frame_len = FRAME_OVERHEAD + payload.len();
         prop_assert_eq!(bytes.len(), frame_len);
-        let want = Record { seq, synced_upto, payload: &payload, frame_len };
+        let want = Record { kind: FrameKind::Record, seq, synced_upto, payload: &payload, frame_len };
         prop_assert_eq!(decode_record(&bytes, seq, MAX), Ok(Decoded::Complete(want)));
 
         // The in-place path writes the same bytes.
@@ -270,6 +272,7 @@ proptest! {
             );
         } else {
             let want = Record {
+                kind: FrameKind::Record,
                 seq,
                 synced_upto: seq - lag,
                 payload: &payload,
@@ -287,21 +290,27 @@ proptest! {
         marked in any::<bool>(),
     ) {
         if marked && !bytes.is_empty() {
-            bytes[0] = RECORD_MARKER;
+            bytes[0] = if bytes.len() % 2 == 0 { RECORD_MARKER } else { wal_format::frame::SEAL_MARKER };
         }
         match decode_record(&bytes, seq, max_len) {
             Ok(Decoded::Complete(record)) => {
                 // Anything accepted is exactly what the encoder would write.
                 prop_assert_eq!(record.seq, seq);
-                let again = frame(seq, record.synced_upto, record.payload);
+                let mut again = Vec::new();
+                encode_frame(&mut again, record.kind, seq, record.synced_upto, record.payload, MAX)
+                    .unwrap();
                 prop_assert_eq!(&again[..], &bytes[..record.frame_len]);
             }
             Ok(Decoded::Incomplete { needed }) => {
                 prop_assert!(needed > 0);
-                prop_assert_eq!(bytes.first().copied().unwrap_or(RECORD_MARKER), RECORD_MARKER);
+                let first = bytes.first().copied().unwrap_or(RECORD_MARKER);
+                prop_assert!(FrameKind::from_marker(first).is_some());
             }
-            Err(FormatError::BadMarker { found }) => prop_assert_eq!(Some(found), bytes.first().copied()),
-            Err(_) => prop_assert_eq!(bytes[0], RECORD_MARKER),
+            Err(FormatError::BadMarker { found }) => {
+                prop_assert_eq!(Some(found), bytes.first().copied());
+                prop_assert!(FrameKind::from_marker(found).is_none());
+            }
+            Err(_) => prop_assert!(FrameKind::from_marker(bytes[0]).is_some()),
         }
         if let Some(header) = FrameHeader::peek(&bytes) {
             let _ = header.seq_after(seq);
@@ -604,7 +613,12 @@ proptest! {
         let mut buf = Vec::new();
         for (i, p) in payloads.iter().enumerate() {
             let seq = first_seq.wrapping_add(i as u64);
-            encode_record(&mut buf, seq, seq.saturating_sub(i as u64 % 3), p, MAX).unwrap();
+            if i % 7 == 6 {
+                // Seals decode like records, in runs too.
+                wal_format::encode_seal(&mut buf, seq);
+            } else {
+                encode_record(&mut buf, seq, seq.saturating_sub(i as u64 % 3), p, MAX).unwrap();
+            }
         }
         if !buf.is_empty() {
             for (at, xor) in &damage {

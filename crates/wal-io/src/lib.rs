@@ -59,13 +59,33 @@
 //!
 //! If the replay callback fails, the open fails and no byte changes.
 //!
+//! ## Seals: protecting the last records
+//!
+//! The last records of a log have no later record to vouch for them, and a
+//! damaged last record looks exactly like an interrupted write. So closing
+//! the log ([`Wal::close`], or dropping it) *seals* it when records were
+//! appended since the last seal: it syncs every record, then appends and
+//! syncs a seal, a frame with no application data that vouches for all of
+//! them. A rewrite ends its new file with one too. Damage to the last
+//! records of a sealed log is corruption, refused as above. A log that was
+//! not closed (its process was killed, or the machine lost power) has no
+//! seal after its last records, and damage there is treated as a torn tail:
+//! nothing can tell the two apart. Seals take a sequence number each (so
+//! sequence numbers increase but are not always consecutive), are never
+//! replayed, and are not counted in [`WalStats::records`] or
+//! [`RecoveryReport::records`].
+//!
 //! # Failures while running
 //!
 //! After any failed write, sync or rewrite the log is *poisoned*: every
 //! later write fails with [`WalError::Poisoned`], which names the first
 //! failure. A failed `fsync` is never retried and trusted (after one, Linux
 //! may drop the unsynced pages and report the next `fsync` as a success).
-//! Reads are unaffected; reopening re-validates from disk.
+//! It also cuts the file back to its last synced length (best effort), so
+//! that the records the failed sync covered, which may never reach the disk
+//! although the page cache still shows them, cannot be read back by a later
+//! open and then vouched for as durable: they are lost, as a power loss
+//! would lose them. Reads are unaffected; reopening re-validates from disk.
 //!
 //! # Testing with `SimStorage`
 //!

@@ -133,7 +133,7 @@ impl<'f> Reader<'f> {
             while i < scan_end {
                 let Some(pos) = window[i..scan_end]
                     .iter()
-                    .position(|&b| b == wal_format::frame::RECORD_MARKER)
+                    .position(|&b| wal_format::FrameKind::from_marker(b).is_some())
                 else {
                     i = scan_end;
                     break;

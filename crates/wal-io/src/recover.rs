@@ -5,7 +5,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use wal_format::{Decoded, FileHeader, FormatError, HEADER_LEN};
+use wal_format::{Decoded, FileHeader, FormatError, FrameKind, HEADER_LEN};
 
 use crate::error::{BoxError, WalError};
 use crate::options::{RecoveryMode, WalOptions};
@@ -32,7 +32,8 @@ pub struct RecoveryReport {
     /// The file was empty or held only part of a header (a creation cut
     /// short) and was initialised as a new log.
     pub initialized: bool,
-    /// Records replayed.
+    /// Records replayed (seals, which hold no application data, are not
+    /// counted).
     pub records: u64,
     /// Bytes of valid log after recovery, header included.
     pub bytes: u64,
@@ -133,11 +134,22 @@ impl Wal {
         let mut offset = HEADER_LEN as u64;
         let mut seq = header.base_seq;
         let mut stop = None;
+        // Application records replayed, and whether the last frame is one
+        // (rather than a seal).
+        let mut records = 0u64;
+        let mut needs_seal = false;
         while offset < file_len {
             let read = reader.run(offset, seq, opts.max_record_len);
             match read.map_err(|e| WalError::io("reading", &path, e))? {
                 Ok(run) => {
                     for record in &run {
+                        needs_seal = record.kind == FrameKind::Record;
+                        if !needs_seal {
+                            offset += record.frame_len as u64;
+                            seq += 1;
+                            continue;
+                        }
+                        records += 1;
                         replay(ReplayRecord {
                             seq,
                             offset,
@@ -159,7 +171,6 @@ impl Wal {
                 }
             }
         }
-        let records = seq - header.base_seq;
 
         if let Some(stop) = stop {
             let voucher = reader
@@ -210,6 +221,8 @@ impl Wal {
             records,
             next_seq: seq,
             synced_upto: seq,
+            synced_len: offset,
+            needs_seal,
             buf: Vec::with_capacity(opts.buf_capacity.min(1 << 20)),
             opts,
             poison: None,

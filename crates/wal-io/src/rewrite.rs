@@ -1,6 +1,6 @@
 //! Atomic rewrite: replace the whole log with a new sequence of records.
 
-use wal_format::FileHeader;
+use wal_format::{FileHeader, encode_seal};
 
 use crate::error::{BoxError, WalError};
 use crate::recover::{clear_temp, sibling};
@@ -125,31 +125,44 @@ impl Wal {
         writer.buf.extend_from_slice(&header.encode());
         let filled = fill(&mut writer).and_then(|()| match writer.failed.take() {
             Some(e) => Err(WalError::io("writing to", &tmp, e)),
-            None => writer.write_out(),
+            None => Ok(writer.records()),
+        });
+        let filled = filled.and_then(|records| {
+            // End with a seal, so that the last record is vouched for too:
+            // the file is synced before it becomes the log.
+            if records > 0 {
+                encode_seal(&mut writer.buf, writer.next_seq);
+                writer.next_seq += 1;
+            }
+            writer.write_out().map(|()| records)
         });
         let (written, next_seq) = (writer.written, writer.next_seq);
         let io_failed = writer.failed.is_some();
         drop(writer);
-        let synced = filled.and_then(|()| {
+        let synced = filled.and_then(|records| {
             file.sync_data()
                 .map_err(|e| WalError::io("syncing", &tmp, e))
+                .map(|()| records)
         });
-        if let Err(err) = synced {
-            drop(file);
-            // Best effort: the open after a crash removes it otherwise.
-            if self.storage.remove(&tmp).is_ok() {
-                let _ = self.storage.sync_dir(&dir);
+        let records = match synced {
+            Ok(records) => records,
+            Err(err) => {
+                drop(file);
+                // Best effort: the open after a crash removes it otherwise.
+                if self.storage.remove(&tmp).is_ok() {
+                    let _ = self.storage.sync_dir(&dir);
+                }
+                let encode_only = matches!(
+                    err,
+                    WalError::Encode { .. } | WalError::RecordTooLarge { .. }
+                );
+                return Err(if encode_only && !io_failed {
+                    err
+                } else {
+                    self.poison_with(err)
+                });
             }
-            let encode_only = matches!(
-                err,
-                WalError::Encode { .. } | WalError::RecordTooLarge { .. }
-            );
-            return Err(if encode_only && !io_failed {
-                err
-            } else {
-                self.poison_with(err)
-            });
-        }
+        };
         if let Err(e) = self.storage.rename(&tmp, &self.path) {
             return Err(self.poison_with(WalError::io("renaming over", &self.path, e)));
         }
@@ -157,13 +170,16 @@ impl Wal {
         self.file = file;
         self.header = header;
         self.len = written;
-        self.records = next_seq - base_seq;
+        self.records = records;
         self.next_seq = next_seq;
         self.synced_upto = base_seq;
+        self.synced_len = 0;
+        self.needs_seal = false;
         if let Err(e) = self.storage.sync_dir(&dir) {
             return Err(self.poison_with(WalError::io("syncing directory of", &self.path, e)));
         }
         self.synced_upto = next_seq;
+        self.synced_len = written;
         Ok(self.records)
     }
 }

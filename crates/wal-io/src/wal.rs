@@ -4,7 +4,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use wal_format::{FileHeader, FormatError, begin_record, finish_record};
+use wal_format::{FileHeader, FormatError, begin_record, encode_seal, finish_record};
 
 use crate::error::{BoxError, WalError};
 use crate::options::WalOptions;
@@ -16,6 +16,12 @@ use crate::storage::{Storage, StorageFile, StorageLock};
 /// (one positioned write per call), so a killed process loses nothing an
 /// append acknowledged; [`sync`](Wal::sync) makes them survive power loss.
 /// See the [crate docs](crate) for recovery.
+///
+/// Closing the log ([`close`](Wal::close), or dropping it) *seals* it when
+/// records were appended since the last seal: every record is synced, then a
+/// seal frame is appended and synced, which vouches for the last records so
+/// that damage to them is later reported as corruption rather than cut off
+/// as a torn tail. Dropping ignores errors; `close` reports them.
 #[derive(Debug)]
 pub struct Wal {
     pub(crate) storage: Arc<dyn Storage>,
@@ -31,6 +37,12 @@ pub struct Wal {
     pub(crate) next_seq: u64,
     /// Records below this sequence number are durable.
     pub(crate) synced_upto: u64,
+    /// File length when `synced_upto` was last established: the bytes known
+    /// durable. A failed sync cuts the file back to it.
+    pub(crate) synced_len: u64,
+    /// The last frame is a record, which no later frame vouches for: closing
+    /// should seal the log.
+    pub(crate) needs_seal: bool,
     pub(crate) buf: Vec<u8>,
     pub(crate) poison: Option<String>,
     // Declared last so the lock is released after the file is closed.
@@ -42,7 +54,8 @@ pub struct Wal {
 pub struct WalStats {
     /// Bytes in the file, header included.
     pub bytes: u64,
-    /// Records in the file.
+    /// Records in the file (seals, which hold no application data, are
+    /// not counted).
     pub records: u64,
     /// Records appended since the last successful sync.
     pub unsynced_records: u64,
@@ -136,16 +149,49 @@ impl Wal {
 
     /// Makes every appended record durable (`fdatasync`). On failure the
     /// log is poisoned: the sync is never retried and trusted.
+    ///
+    /// A failed sync also cuts the file back to its last synced length (best
+    /// effort). The operating system may have dropped the unsynced bytes
+    /// while still showing them to readers (Linux does); cut, they cannot
+    /// be read back by a later open, made durable by its sync and vouched
+    /// for by later records. The records appended since the last successful
+    /// sync are lost with them, as a power loss would lose them.
     pub fn sync(&mut self) -> Result<(), WalError> {
         self.check_poison()?;
         if self.synced_upto == self.next_seq {
             return Ok(());
         }
         if let Err(e) = self.file.sync_data() {
-            return Err(self.poison_with(WalError::io("syncing", &self.path, e)));
+            let err = self.poison_with(WalError::io("syncing", &self.path, e));
+            let _ = self.file.set_len(self.synced_len);
+            return Err(err);
         }
         self.synced_upto = self.next_seq;
+        self.synced_len = self.len;
         Ok(())
+    }
+
+    /// Seals the log if records were appended since it was last sealed
+    /// (see [`Wal`]), then closes it. A poisoned log is closed unsealed
+    /// and the poisoning reported.
+    pub fn close(mut self) -> Result<(), WalError> {
+        self.seal()
+    }
+
+    /// Syncs every record, then appends a seal frame and syncs it. Nothing
+    /// to do when the last frame is already a seal (or there is none).
+    pub(crate) fn seal(&mut self) -> Result<(), WalError> {
+        self.check_poison()?;
+        if !self.needs_seal {
+            return Ok(());
+        }
+        self.sync()?;
+        self.buf.clear();
+        encode_seal(&mut self.buf, self.next_seq);
+        self.write_buf(1)?;
+        self.records -= 1;
+        self.needs_seal = false;
+        self.sync()
     }
 
     pub(crate) fn check_poison(&self) -> Result<(), WalError> {
@@ -181,6 +227,7 @@ impl Wal {
         let first = self.next_seq;
         self.next_seq += count;
         self.records += count;
+        self.needs_seal = true;
         // Keep a large buffer while batches keep filling it (reallocating
         // and faulting in megabytes per call would cost more than the
         // write); give it back once a batch uses under a quarter of it.
@@ -191,6 +238,14 @@ impl Wal {
             self.buf.clear();
         }
         Ok(first..self.next_seq)
+    }
+}
+
+impl Drop for Wal {
+    /// Seals the log (see [`Wal`]); errors are ignored: use
+    /// [`Wal::close`] to see them.
+    fn drop(&mut self) {
+        let _ = self.seal();
     }
 }
 

@@ -9,7 +9,9 @@ use std::time::Instant;
 
 use support::{LOG, SplitMix64, check_open, open_log};
 use wal_format::header::MAGIC;
-use wal_format::{DEFAULT_MAX_RECORD_LEN, Decoded, FileHeader, HEADER_LEN, decode_record};
+use wal_format::{
+    DEFAULT_MAX_RECORD_LEN, Decoded, FileHeader, FrameKind, HEADER_LEN, decode_record,
+};
 use wal_io::sim::SimStorage;
 use wal_io::{RecoveryMode, Storage, Truncation, TruncationReason, WalError, WalOptions};
 
@@ -21,6 +23,8 @@ struct Rec {
     seq: u64,
     synced_upto: u64,
     payload: Vec<u8>,
+    /// A seal: a frame the log writes for itself, never replayed.
+    seal: bool,
 }
 
 /// A closed, valid log and its records.
@@ -28,6 +32,18 @@ struct Log {
     name: &'static str,
     bytes: Vec<u8>,
     records: Vec<Rec>,
+}
+
+impl Log {
+    /// The application records (seals left out), as replay yields them.
+    fn payloads(&self) -> impl Iterator<Item = &Vec<u8>> {
+        self.records.iter().filter(|r| !r.seal).map(|r| &r.payload)
+    }
+
+    /// How many application records precede frame `i`.
+    fn replayed_before(&self, i: usize) -> usize {
+        self.records[..i].iter().filter(|r| !r.seal).count()
+    }
 }
 
 /// Decodes every record of a valid log.
@@ -49,6 +65,7 @@ fn decode_all(bytes: &[u8]) -> Vec<Rec> {
             seq,
             synced_upto: r.synced_upto,
             payload: r.payload.to_vec(),
+            seal: r.kind == FrameKind::Seal,
         });
         at += r.frame_len;
         seq += 1;
@@ -208,10 +225,10 @@ fn check(
         let wrong = replayed
             .payloads
             .iter()
-            .zip(&log.records)
-            .filter(|(got, want)| **got != want.payload)
+            .zip(log.payloads())
+            .filter(|(got, want)| got != want)
             .count();
-        if wrong > 0 || replayed.payloads.len() > log.records.len() {
+        if wrong > 0 || replayed.payloads.len() > log.payloads().count() {
             t.wrong_records += wrong as u64 + 1;
             problems.push(format!("{wrong} wrong records replayed"));
         }
@@ -244,7 +261,7 @@ fn check(
             let r = &log.records[*i];
             if offset != r.offset as u64
                 || seq != r.seq
-                || valid_records != *i as u64
+                || valid_records != log.replayed_before(*i) as u64
                 || Some(vouched_by) != vouchers.first().map(|&v| v as u64)
                 || !unchanged
             {
@@ -280,7 +297,7 @@ fn check(
             };
             t.truncated += 1;
             let offset_ok = report.truncated.as_ref().map(|t| t.offset) == Some(at as u64);
-            let prefix = replayed.payloads.len() == *i;
+            let prefix = replayed.payloads.len() == log.replayed_before(*i);
             let file_ok = sim.read_file(LOG).as_deref() == Some(&damaged[..at])
                 && sim.durable_file(LOG).as_deref() == Some(&damaged[..at]);
             if let Err(e) = check_open(&wal, &replayed, &report) {

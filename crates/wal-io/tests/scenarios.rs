@@ -184,3 +184,78 @@ fn replay_reads_the_log_in_chunks_not_per_record() {
         "{ops} storage operations to replay {chunks} chunks"
     );
 }
+
+/// Closing seals the log: the last records, which no later record vouches
+/// for, are vouched for by the seal, so damage to them is corruption, not a
+/// torn tail. A log killed before it is closed has no seal, and the same
+/// damage is cut off as a torn tail.
+#[test]
+fn a_closed_log_is_sealed_so_damage_to_its_last_record_is_corruption() {
+    let dir = tempfile::tempdir().unwrap();
+    for close in [true, false] {
+        let path = dir.path().join(format!("sealed-{close}.log"));
+        let (mut wal, _) = open(&path).unwrap();
+        wal.append(b"first").unwrap();
+        wal.append(b"last record").unwrap();
+        let before = std::fs::metadata(&path).unwrap().len();
+        if close {
+            wal.close().unwrap();
+            // The seal: one empty frame.
+            assert_eq!(std::fs::metadata(&path).unwrap().len(), before + 16);
+        } else {
+            // What a kill leaves: no drop, no seal.
+            std::mem::forget(wal);
+        }
+        let mut bytes = std::fs::read(&path).unwrap();
+        let last_payload = before as usize - 4 - b"last record".len();
+        bytes[last_payload] ^= 0x01;
+        std::fs::write(&path, &bytes).unwrap();
+        // The forgotten log's lock file descriptor is still open in this
+        // process; a new lock on the same path needs a fresh lock file.
+        let _ = std::fs::remove_file(format!("{}.lock", path.display()));
+        match open(&path) {
+            Err(WalError::Corrupt { offset, .. }) if close => {
+                assert_eq!(offset, last_payload as u64 - 12, "the last record's frame");
+                assert_eq!(std::fs::read(&path).unwrap(), bytes, "refused untouched");
+            }
+            Ok((wal, records)) if !close => {
+                assert_eq!(records, vec![b"first".to_vec()]);
+                let cut = wal.stats().bytes;
+                assert_eq!(cut, last_payload as u64 - 12, "cut as a torn tail");
+            }
+            other => panic!("close: {close}: {:?}", other.map(|(_, r)| r)),
+        }
+    }
+}
+
+/// A seal holds no application data: it is not replayed nor counted, and
+/// reopening and closing without appending adds no second seal.
+#[test]
+fn seals_are_invisible_and_added_only_after_new_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("seals.log");
+    let (mut wal, _) = open(&path).unwrap();
+    wal.append(b"a").unwrap();
+    wal.close().unwrap();
+    let sealed = std::fs::metadata(&path).unwrap().len();
+    let (wal, records) = open(&path).unwrap();
+    assert_eq!(records, vec![b"a".to_vec()]);
+    assert_eq!(wal.stats().records, 1);
+    wal.close().unwrap();
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().len(),
+        sealed,
+        "nothing new to seal"
+    );
+    let (mut wal, _) = open(&path).unwrap();
+    assert_eq!(
+        wal.append(b"b").unwrap(),
+        2,
+        "the seal took sequence number 1"
+    );
+    drop(wal);
+    let (wal, records) = open(&path).unwrap();
+    assert_eq!(records, vec![b"a".to_vec(), b"b".to_vec()]);
+    assert_eq!(wal.stats().records, 2);
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), sealed + 17 + 16);
+}

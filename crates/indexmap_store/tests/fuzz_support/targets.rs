@@ -15,7 +15,7 @@ use indexmap::IndexMap;
 use indexmap_store::{IndexMapStore, StoreConfig};
 use wal_format::{
     DEFAULT_MAX_RECORD_LEN, Decoded, FRAME_OVERHEAD, FileHeader, HEADER_LEN, decode_record,
-    encode_record,
+    encode_frame,
 };
 use wal_io::sim::{CrashVariant, SimStorage};
 use wal_io::{RecoveryMode, Wal, WalOptions};
@@ -52,8 +52,9 @@ pub fn frame_decode(data: &[u8]) {
         Ok(Decoded::Complete(record)) => {
             assert_eq!(record.seq, seq);
             let mut again = Vec::new();
-            encode_record(
+            encode_frame(
                 &mut again,
+                record.kind,
                 record.seq,
                 record.synced_upto,
                 record.payload,
@@ -136,11 +137,17 @@ pub fn recover(data: &[u8]) {
             return;
         }
     };
-    drop(wal);
     assert_eq!(first.len() as u64, report.records);
     let after = sim
         .read_file(LOG)
         .expect("the log exists after a successful open");
+    // Closing seals the log if its last frame is a record: one more frame.
+    drop(wal);
+    let sealed = sim.read_file(LOG).expect("the log exists after closing");
+    assert!(
+        sealed.starts_with(&after) && [0, FRAME_OVERHEAD].contains(&(sealed.len() - after.len())),
+        "closing did more than append a seal"
+    );
     if !report.initialized {
         assert!(
             file.starts_with(&after),
@@ -164,7 +171,7 @@ pub fn recover(data: &[u8]) {
     );
     assert_eq!(
         sim.read_file(LOG),
-        Some(after),
+        Some(sealed),
         "a second open changed the log"
     );
 }

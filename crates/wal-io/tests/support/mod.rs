@@ -315,12 +315,16 @@ pub fn open_log(
 /// consecutive sequence numbers from the header's base, counts, stats.
 pub fn check_open(wal: &Wal, replayed: &Replayed, report: &RecoveryReport) -> Result<(), String> {
     let base = wal.header().base_seq;
-    if let Some(i) = (0..replayed.seqs.len()).find(|&i| replayed.seqs[i] != base + i as u64) {
-        return Err(format!(
-            "record {i} replayed with seq {}, expected {}",
-            replayed.seqs[i],
-            base + i as u64
-        ));
+    // Sequence numbers follow the file's frames: consecutive, except that a
+    // seal (never two in a row, never first) takes one between records.
+    let mut expected = base;
+    for (i, &seq) in replayed.seqs.iter().enumerate() {
+        if !(seq == expected || (i > 0 && seq == expected + 1)) {
+            return Err(format!(
+                "record {i} replayed with seq {seq}, expected {expected} (or one more after a seal)"
+            ));
+        }
+        expected = seq + 1;
     }
     let n = replayed.payloads.len() as u64;
     let stats = wal.stats();
@@ -330,7 +334,8 @@ pub fn check_open(wal: &Wal, replayed: &Replayed, report: &RecoveryReport) -> Re
             report.records
         ));
     }
-    if stats.next_seq != base + n || report.bytes != stats.bytes {
+    let sealed_end = n > 0 && stats.next_seq == expected + 1;
+    if !(stats.next_seq == expected || sealed_end) || report.bytes != stats.bytes {
         return Err(format!(
             "after replaying {n} records from base {base}: stats {stats:?}, report {report:?}"
         ));
@@ -386,9 +391,12 @@ impl Driver {
         }
     }
 
-    /// Opens the log (a clean open: everything in the model must replay).
+    /// Closes the log if it is open (sealing it), then opens it again: a
+    /// clean reopen, so everything in the model must replay.
     pub fn open(&mut self) -> Result<(), StepError> {
-        self.wal = None;
+        if let Some(wal) = self.wal.take() {
+            wal.close().map_err(StepError::Wal)?;
+        }
         let (wal, replayed, report) =
             open_log(self.storage.clone(), &self.opts).map_err(StepError::Wal)?;
         check_open(&wal, &replayed, &report).map_err(StepError::Check)?;
