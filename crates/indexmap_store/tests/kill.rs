@@ -2,8 +2,9 @@
 //!
 //! The test binary re-executes itself as the child (`--exact kill_child`,
 //! with the `STORE_KILL_CHILD` environment variable naming the store's
-//! directory and `STORE_KILL_ROLE` what to do there). The child applies a
-//! deterministic sequence of operations ([`op`]: inserts, shift and swap
+//! directory and `STORE_KILL_ROLE` what to do there; the plumbing is
+//! [`test_support::child`]). The child applies a deterministic
+//! sequence of operations ([`op`]: inserts, shift and swap
 //! removals, in-place modifications, `insert_many`, and more rarely mixed
 //! batches, moves, pops and clears, over a small key space so that most
 //! records soon die) to a store configured to compact
@@ -21,11 +22,8 @@
 //! choices (the kill timing itself cannot be replayed).
 
 use std::fmt;
-use std::io::{self, BufRead};
-use std::os::unix::process::ExitStatusExt;
+use std::io;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -34,23 +32,20 @@ use indexmap_store::wal_io::WalError;
 use indexmap_store::{
     Batch, COMPACT_TMP_SUFFIX, IndexMapStore, StoreConfig, StoreError, TruncationReason,
 };
+use test_support::child::{Protocol, Running, env_u64, nth};
+use test_support::rng::{Rng, announced_seed, mix};
+use test_support::{chain, copy_aside};
 
-/// Set (to the store's directory) only in a child process.
-const CHILD_ENV: &str = "STORE_KILL_CHILD";
-/// What the child does: `writer` or `hold`.
-const ROLE_ENV: &str = "STORE_KILL_ROLE";
+/// The child is the `kill_child` test below; `STORE_KILL_CHILD`, set only
+/// in a child, names the store's directory, and `STORE_KILL_ROLE` what it
+/// does there: `writer` or `hold`.
+const PROTOCOL: Protocol = Protocol::new("kill_child", "STORE_KILL_CHILD", "STORE_KILL_ROLE");
 /// Operations the store holds when the child starts (verified by the parent).
 const START_ENV: &str = "STORE_KILL_START";
 /// The seed of the operation sequence; also the parent's override.
 const SEED_ENV: &str = "STORE_KILL_SEED";
 /// `1` for `sync_on_write`.
 const SYNC_ENV: &str = "STORE_KILL_SYNC";
-/// Prefix of every progress line, so the test harness's own output on the
-/// same stream is ignored.
-const MARK: &str = "@@";
-const SIGKILL: i32 = 9;
-/// How long the parent waits for a child's progress line before failing.
-const PATIENCE: Duration = Duration::from_secs(30);
 const STORE_NAME: &str = "kill.store";
 
 /// Stores per run of the main test, each a fresh file.
@@ -65,32 +60,6 @@ type Store = IndexMapStore<String, String>;
 
 // ---------------------------------------------------------------------------
 // Deterministic helpers shared by parent and child.
-
-/// SplitMix64: small, fast, good enough to pick operations and delays.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (`n > 0`).
-    fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n
-    }
-}
-
-fn mix(a: u64, b: u64) -> u64 {
-    Rng::new(a ^ b.wrapping_mul(0x2545_f491_4f6c_dd1d)).next_u64()
-}
 
 /// One operation of the sequence.
 #[derive(Debug, Clone)]
@@ -294,32 +263,8 @@ fn tmp_path(path: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// The error and every source below it, on one line.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}
-
 // ---------------------------------------------------------------------------
 // The child.
-
-fn report(tag: &str, n: u64) {
-    // `println!` on a pipe is line-buffered: the line is written (one
-    // `write(2)`) before this returns.
-    println!("{MARK}{tag} {n}");
-}
-
-fn env_u64(name: &str) -> u64 {
-    let text = std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set"));
-    text.parse()
-        .unwrap_or_else(|e| panic!("{name}={text:?}: {e}"))
-}
 
 /// Opens the store, which must hold the model after `start` operations.
 fn open_expecting(path: &Path, seed: u64, start: u64, sync: bool) -> (Store, Map) {
@@ -340,10 +285,10 @@ fn run_writer(path: &Path, seed: u64, start: u64, sync: bool, budget: u64) -> St
     let mut compactions = store.stats().compactions;
     for i in start..start + budget {
         let op = op(seed, i);
-        report("DO", i + 1);
+        PROTOCOL.report("DO", i + 1);
         apply_store(&mut store, &op)
             .unwrap_or_else(|e| panic!("operation {i} ({op:?}) failed: {}", chain(&e)));
-        report("ACK", i + 1);
+        PROTOCOL.report("ACK", i + 1);
         apply_model(&mut model, &op);
         assert!(
             same(&store, &model),
@@ -353,7 +298,7 @@ fn run_writer(path: &Path, seed: u64, start: u64, sync: bool, budget: u64) -> St
         let now = store.stats().compactions;
         if now != compactions {
             compactions = now;
-            report("COMPACTED", i + 1);
+            PROTOCOL.report("COMPACTED", i + 1);
         }
     }
     store
@@ -369,7 +314,7 @@ fn run_writer(path: &Path, seed: u64, start: u64, sync: bool, budget: u64) -> St
 /// the child's logic, just without a kill.
 #[test]
 fn kill_child() {
-    let Some(dir) = std::env::var_os(CHILD_ENV) else {
+    let Some((dir, role)) = PROTOCOL.task() else {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(STORE_NAME);
         let store = run_writer(&path, 42, 0, false, 300);
@@ -380,23 +325,20 @@ fn kill_child() {
         assert!(same(&store, &model), "{}", diff(&store, &model));
         return;
     };
-    let path = Path::new(&dir).join(STORE_NAME);
-    let role = std::env::var(ROLE_ENV).expect("STORE_KILL_ROLE");
+    let path = dir.join(STORE_NAME);
     let (seed, start) = (env_u64(SEED_ENV), env_u64(START_ENV));
     let sync = env_u64(SYNC_ENV) == 1;
     let store = match role.as_str() {
         "writer" => run_writer(&path, seed, start, sync, 20_000),
         "hold" => {
             let (store, _) = open_expecting(&path, seed, start, sync);
-            report("HELD", start);
+            PROTOCOL.report("HELD", start);
             store
         }
         other => panic!("unknown role {other:?}"),
     };
-    // Hold the store until killed; give up eventually so that a parent
-    // that died cannot leave this process behind forever.
-    report("IDLE", store.len() as u64);
-    thread::sleep(Duration::from_secs(120));
+    // Hold the store until killed.
+    PROTOCOL.idle(store.len() as u64);
 }
 
 // ---------------------------------------------------------------------------
@@ -421,177 +363,15 @@ impl fmt::Display for Ctx {
     }
 }
 
-fn seed() -> u64 {
-    match std::env::var(SEED_ENV) {
-        Ok(s) => s.parse().expect("STORE_KILL_SEED must be a u64"),
-        Err(_) => std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(1),
-    }
-}
-
-/// One progress line of a child.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Msg {
-    tag: String,
-    n: u64,
-}
-
-/// A running child; killed (if still running) when dropped, so a failing
-/// parent leaves no process behind.
-struct Running {
-    child: Child,
-    rx: Receiver<Msg>,
-    reader: Option<thread::JoinHandle<()>>,
-    seen: Vec<Msg>,
-    reaped: bool,
-}
-
+/// Starts a child playing `role` on the store in `dir`, which holds the
+/// model after operations `0..start` of the sequence of `seed`.
 fn spawn(dir: &Path, role: &str, seed: u64, start: u64, sync: bool) -> Running {
-    // The running binary itself, even if a concurrent build has replaced
-    // the file at its path since this process started.
-    let exe = match Path::new("/proc/self/exe") {
-        proc if proc.exists() => proc.to_path_buf(),
-        _ => std::env::current_exe().expect("current_exe"),
-    };
-    let mut child = Command::new(&exe)
-        .args(["--exact", "kill_child", "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, dir)
-        .env(ROLE_ENV, role)
-        .env(SEED_ENV, seed.to_string())
-        .env(START_ENV, start.to_string())
-        .env(SYNC_ENV, u8::from(sync).to_string())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap_or_else(|e| panic!("spawning the child {exe:?} failed: {e}"));
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    let reader = thread::spawn(move || {
-        let mut stdout = io::BufReader::new(stdout);
-        let mut line = Vec::new();
-        loop {
-            line.clear();
-            match stdout.read_until(b'\n', &mut line) {
-                Ok(0) | Err(_) => return,
-                // A line cut short by the kill was never reported.
-                Ok(_) if line.last() != Some(&b'\n') => return,
-                Ok(_) => {}
-            }
-            let text = String::from_utf8_lossy(&line);
-            // The harness may print "test kill_child ... " on the same line.
-            let Some(at) = text.find(MARK) else { continue };
-            let mut words = text[at + MARK.len()..].split_whitespace();
-            let (Some(tag), Some(n)) = (words.next(), words.next()) else {
-                continue;
-            };
-            let msg = Msg {
-                tag: tag.to_owned(),
-                n: n.parse().expect("progress count"),
-            };
-            if tx.send(msg).is_err() {
-                return;
-            }
-        }
-    });
-    Running {
-        child,
-        rx,
-        reader: Some(reader),
-        seen: Vec::new(),
-        reaped: false,
-    }
-}
-
-impl Running {
-    /// Reads progress lines until `pred` accepts one (`true`) or `timeout`
-    /// passes (`false`). Fails if the child exits on its own.
-    fn wait_for(
-        &mut self,
-        ctx: &dyn fmt::Display,
-        timeout: Duration,
-        mut pred: impl FnMut(&Msg) -> bool,
-    ) -> bool {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.rx.recv_timeout(left) {
-                Ok(msg) => {
-                    let hit = pred(&msg);
-                    self.seen.push(msg);
-                    if hit {
-                        return true;
-                    }
-                }
-                Err(RecvTimeoutError::Timeout) => return false,
-                Err(RecvTimeoutError::Disconnected) => {
-                    let status = self.child.wait();
-                    self.reaped = true;
-                    panic!(
-                        "{ctx}: the child exited on its own ({status:?}) before it was killed; \
-                         its standard error is above; last progress: {:?}",
-                        self.seen.last()
-                    );
-                }
-            }
-        }
-    }
-
-    /// Like [`wait_for`](Self::wait_for), failing on timeout.
-    fn expect(&mut self, ctx: &dyn fmt::Display, what: &str, pred: impl FnMut(&Msg) -> bool) {
-        assert!(
-            self.wait_for(ctx, PATIENCE, pred),
-            "{ctx}: no {what} from the child within {PATIENCE:?}; last progress: {:?}",
-            self.seen.last()
-        );
-    }
-
-    /// Whether the child has reported anything yet (so it holds the lock).
-    fn has_opened(&mut self) -> bool {
-        while let Ok(msg) = self.rx.try_recv() {
-            self.seen.push(msg);
-        }
-        !self.seen.is_empty()
-    }
-
-    /// Kills the child with `SIGKILL`, reaps it, checks that the kill is
-    /// what ended it, and collects every line it completed.
-    fn kill(&mut self, ctx: &dyn fmt::Display) {
-        self.child.kill().expect("kill");
-        let status = self.child.wait().expect("wait");
-        self.reaped = true;
-        assert_eq!(
-            status.signal(),
-            Some(SIGKILL),
-            "{ctx}: the child was not ended by the kill but {status}; its standard error is above"
-        );
-        if let Some(reader) = self.reader.take() {
-            reader.join().expect("reader thread");
-        }
-        while let Ok(msg) = self.rx.try_recv() {
-            self.seen.push(msg);
-        }
-    }
-
-    /// The count of the last line tagged `tag`.
-    fn last(&self, tag: &str) -> Option<u64> {
-        self.seen.iter().rev().find(|m| m.tag == tag).map(|m| m.n)
-    }
-
-    fn count(&self, tag: &str) -> u64 {
-        self.seen.iter().filter(|m| m.tag == tag).count() as u64
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if !self.reaped {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
+    PROTOCOL.spawn(dir, role, |child| {
+        child
+            .env(SEED_ENV, seed.to_string())
+            .env(START_ENV, start.to_string())
+            .env(SYNC_ENV, u8::from(sync).to_string());
+    })
 }
 
 /// Asserts that opening `path` now fails with `WouldBlock` (the log's
@@ -644,15 +424,7 @@ fn verify(
     let target = if in_place {
         path.to_path_buf()
     } else {
-        let dir = path.parent().unwrap().join("copy");
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir(&dir).unwrap();
-        let copy = dir.join(STORE_NAME);
-        // A child killed early enough has not created the file yet.
-        if path.exists() {
-            std::fs::copy(path, &copy).unwrap();
-        }
-        copy
+        copy_aside(path)
     };
     let store = open(&target, ctx.sync)
         .unwrap_or_else(|e| panic!("{ctx}: reopening after the kill failed: {}", chain(&e)));
@@ -707,8 +479,7 @@ struct Stats {
 
 #[test]
 fn sigkill_at_random_points_loses_no_acknowledged_operation() {
-    let seed = seed();
-    println!("indexmap_store kill test: seed {seed} ({SEED_ENV}={seed} reproduces the choices)");
+    let seed = announced_seed("indexmap_store kill test", SEED_ENV);
     let started = Instant::now();
     let mut stats = Stats::default();
     for round in 0..ROUNDS {
@@ -733,11 +504,7 @@ fn sigkill_at_random_points_loses_no_acknowledged_operation() {
             } else {
                 // After a number of acknowledged operations, maybe a bit later.
                 let target = 1 + rng.below(if sync { 60 } else { 250 });
-                let mut acks = 0;
-                child.expect(&ctx, "acknowledgement", |m| {
-                    acks += u64::from(m.tag == "ACK");
-                    acks >= target
-                });
+                child.expect(&ctx, "acknowledgement", nth("ACK", target));
                 if rng.below(2) == 0 {
                     thread::sleep(Duration::from_micros(rng.below(3_000)));
                 }
@@ -749,12 +516,12 @@ fn sigkill_at_random_points_loses_no_acknowledged_operation() {
             child.kill(&ctx);
             stats.kills += 1;
             stats.mid_compaction += u64::from(tmp_path(&path).exists());
-            let acked = child.last("ACK").unwrap_or(count);
+            let acked = child.last(&["ACK"]).unwrap_or(count);
             assert!(
                 acked >= count,
                 "{ctx}: acknowledged {acked} < {count} at start"
             );
-            let in_flight = child.last("DO").is_some_and(|d| d > acked);
+            let in_flight = child.last(&["DO"]).is_some_and(|d| d > acked);
             let found = verify(
                 &ctx,
                 &path,

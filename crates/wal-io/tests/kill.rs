@@ -2,13 +2,14 @@
 //!
 //! The test binary re-executes itself as the child (`--exact kill_child`,
 //! with the `WAL_KILL_CHILD` environment variable naming the log's
-//! directory and `WAL_KILL_ROLE` what to do there). The child reports
-//! progress on its standard output, which the parent reads through a pipe:
-//! the pipe keeps every line the child finished writing even after it is
-//! killed. Right before an operation's write the child prints `@@DO <n>`
-//! (or `@@BIG <n>` for a large batch, `@@RW <n>` for a rewrite: the record
-//! count if the operation completes) and after it returns `@@ACK <n>` (the
-//! record count now acknowledged). The parent kills the child at a random
+//! directory and `WAL_KILL_ROLE` what to do there; the plumbing is
+//! [`test_support::child`]). The child reports progress on its standard
+//! output, which the parent reads through a pipe: the pipe keeps every line
+//! the child finished writing even after it is killed. Right before an
+//! operation's write the child prints `@@DO <n>` (or `@@BIG <n>` for a
+//! large batch, `@@RW <n>` for a rewrite: the record count if the
+//! operation completes) and after it returns `@@ACK <n>` (the record
+//! count now acknowledged). The parent kills the child at a random
 //! point, reopens the log itself and checks that it holds exactly records
 //! `0..n` with `acked <= n <= in_flight`, each with the payload that
 //! [`payload`] derives from its index, and then lets the next child continue
@@ -20,30 +21,25 @@
 
 use std::fmt;
 use std::io::BufRead;
-use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use test_support::child::{Protocol, Running, env_u64, nth};
+use test_support::rng::{Rng, announced_seed, mix, seed_from_env};
+use test_support::{chain, copy_aside};
 use wal_io::{FsStorage, TruncationReason, Wal, WalError, WalOptions};
 
-/// Set (to the log's directory) only in a child process.
-const CHILD_ENV: &str = "WAL_KILL_CHILD";
-/// What the child does: `writer`, `hold`, `rewrite-gated` or `rewrite-loop`.
-const ROLE_ENV: &str = "WAL_KILL_ROLE";
+/// The child is the `kill_child` test below; `WAL_KILL_CHILD`, set only
+/// in a child, names the log's directory, and `WAL_KILL_ROLE` what it does
+/// there: `writer`, `hold`, `rewrite-gated` or `rewrite-loop`.
+const PROTOCOL: Protocol = Protocol::new("kill_child", "WAL_KILL_CHILD", "WAL_KILL_ROLE");
 /// Records the log holds when the child starts (verified by the parent).
 const START_ENV: &str = "WAL_KILL_START";
 /// The seed of the child's operation sequence; also the parent's override.
 const SEED_ENV: &str = "WAL_KILL_SEED";
-/// Prefix of every progress line, so the test harness's own output on the
-/// same stream is ignored.
-const MARK: &str = "@@";
-const SIGKILL: i32 = 9;
-/// How long the parent waits for a child's progress line before failing.
-const PATIENCE: Duration = Duration::from_secs(30);
 const LOG_NAME: &str = "kill.log";
 
 /// Logs per run of the main test, each a fresh file.
@@ -53,32 +49,6 @@ const ITERS: u64 = 20;
 
 // ---------------------------------------------------------------------------
 // Deterministic helpers shared by parent and child.
-
-/// SplitMix64: small, fast, good enough to pick operations and delays.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (`n > 0`).
-    fn below(&mut self, n: u64) -> u64 {
-        self.next_u64() % n
-    }
-}
-
-fn mix(a: u64, b: u64) -> u64 {
-    Rng::new(a ^ b.wrapping_mul(0x2545_f491_4f6c_dd1d)).next_u64()
-}
 
 /// The payload of record `i`: its index, then filler of a length that is
 /// usually short, sometimes a few hundred bytes and sometimes several KiB,
@@ -186,32 +156,8 @@ struct Recovered {
     removed_temp: bool,
 }
 
-/// The error and every source below it, on one line.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}
-
 // ---------------------------------------------------------------------------
 // The child.
-
-fn report(tag: &str, n: u64) {
-    // `println!` on a pipe is line-buffered: the line is written (one
-    // `write(2)`) before this returns.
-    println!("{MARK}{tag} {n}");
-}
-
-fn env_u64(name: &str) -> u64 {
-    let text = std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set"));
-    text.parse()
-        .unwrap_or_else(|e| panic!("{name}={text:?}: {e}"))
-}
 
 /// Rewrites the log with the same records `0..n` it holds.
 fn rewrite_all(wal: &mut Wal, n: u64) {
@@ -239,7 +185,7 @@ fn run_writer(path: &Path, start: u64, seed: u64, budget: u64) -> (Wal, u64) {
     for _ in 0..budget {
         match rng.below(100) {
             0..=54 => {
-                report("DO", n + 1);
+                PROTOCOL.report("DO", n + 1);
                 let seq = wal.append(&payload(n)).expect("append");
                 assert_eq!(seq, wal.stats().next_seq - 1);
                 n += 1;
@@ -252,7 +198,7 @@ fn run_writer(path: &Path, start: u64, seed: u64, budget: u64) -> (Wal, u64) {
                     _ => 1 + rng.below(8),
                 };
                 let batch: Vec<Vec<u8>> = (n..n + k).map(payload).collect();
-                report(if k > 100 { "BIG" } else { "DO" }, n + k);
+                PROTOCOL.report(if k > 100 { "BIG" } else { "DO" }, n + k);
                 let seqs = wal
                     .append_many(batch.iter().map(Vec::as_slice))
                     .expect("append_many");
@@ -260,15 +206,15 @@ fn run_writer(path: &Path, start: u64, seed: u64, budget: u64) -> (Wal, u64) {
                 n += k;
             }
             80..=96 => {
-                report("DO", n);
+                PROTOCOL.report("DO", n);
                 wal.sync().expect("sync");
             }
             _ => {
-                report("RW", n);
+                PROTOCOL.report("RW", n);
                 rewrite_all(&mut wal, n);
             }
         }
-        report("ACK", n);
+        PROTOCOL.report("ACK", n);
     }
     (wal, n)
 }
@@ -282,7 +228,7 @@ fn run_writer(path: &Path, start: u64, seed: u64, budget: u64) -> (Wal, u64) {
 /// logic, just without a kill.
 #[test]
 fn kill_child() {
-    let Some(dir) = std::env::var_os(CHILD_ENV) else {
+    let Some((dir, role)) = PROTOCOL.task() else {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(LOG_NAME);
         let (wal, n) = run_writer(&path, 0, 42, 300);
@@ -293,15 +239,14 @@ fn kill_child() {
         assert!(!recovered.torn && !recovered.removed_temp);
         return;
     };
-    let path = Path::new(&dir).join(LOG_NAME);
-    let role = std::env::var(ROLE_ENV).expect("WAL_KILL_ROLE");
+    let path = dir.join(LOG_NAME);
     let start = env_u64(START_ENV);
     let held = match role.as_str() {
         "writer" => run_writer(&path, start, env_u64(SEED_ENV), 20_000).0,
         "hold" => {
             let (wal, n, _) = open_checked(&path).expect("child open");
             assert_eq!(n, start);
-            report("HELD", n);
+            PROTOCOL.report("HELD", n);
             wal
         }
         "rewrite-gated" => {
@@ -314,7 +259,7 @@ fn kill_child() {
                         // Half the records are in the temporary file (the
                         // buffer is far smaller): wait here, mid-rewrite,
                         // until killed (or told to go on).
-                        report("REWRITING", n);
+                        PROTOCOL.report("REWRITING", n);
                         let mut line = String::new();
                         std::io::stdin().lock().read_line(&mut line).expect("stdin");
                     }
@@ -322,25 +267,23 @@ fn kill_child() {
                 Ok(())
             })
             .expect("rewrite");
-            report("ACK", n);
+            PROTOCOL.report("ACK", n);
             wal
         }
         "rewrite-loop" => {
             let (mut wal, n, _) = open_checked(&path).expect("child open");
             assert_eq!(n, start);
-            report("HELD", n);
+            PROTOCOL.report("HELD", n);
             loop {
-                report("RW", n);
+                PROTOCOL.report("RW", n);
                 rewrite_all(&mut wal, n);
-                report("ACK", n);
+                PROTOCOL.report("ACK", n);
             }
         }
         other => panic!("unknown role {other:?}"),
     };
-    // Hold the log until killed; give up eventually so that a parent that
-    // died cannot leave this process behind forever.
-    report("IDLE", held.stats().records);
-    thread::sleep(Duration::from_secs(120));
+    // Hold the log until killed.
+    PROTOCOL.idle(held.stats().records);
 }
 
 // ---------------------------------------------------------------------------
@@ -364,180 +307,16 @@ impl fmt::Display for Ctx {
     }
 }
 
-fn seed() -> u64 {
-    match std::env::var(SEED_ENV) {
-        Ok(s) => s.parse().expect("WAL_KILL_SEED must be a u64"),
-        Err(_) => std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(1),
-    }
-}
-
-/// One progress line of a child.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Msg {
-    tag: String,
-    n: u64,
-}
-
-/// A running child; killed (if still running) when dropped, so a failing
-/// parent leaves no process behind.
-struct Running {
-    child: Child,
-    rx: Receiver<Msg>,
-    reader: Option<thread::JoinHandle<()>>,
-    /// Kept open so a child reading its standard input blocks.
-    _stdin: Option<ChildStdin>,
-    seen: Vec<Msg>,
-    reaped: bool,
-}
-
+/// Starts a child playing `role` on the log in `dir`, which holds `start`
+/// records; its standard input is a pipe, held open so that the
+/// `rewrite-gated` child blocks reading it.
 fn spawn(dir: &Path, role: &str, start: u64, seed: u64) -> Running {
-    // The running binary itself, even if a concurrent build has replaced
-    // the file at its path since this process started.
-    let exe = match Path::new("/proc/self/exe") {
-        proc if proc.exists() => proc.to_path_buf(),
-        _ => std::env::current_exe().expect("current_exe"),
-    };
-    let mut child = Command::new(&exe)
-        .args(["--exact", "kill_child", "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, dir)
-        .env(ROLE_ENV, role)
-        .env(START_ENV, start.to_string())
-        .env(SEED_ENV, seed.to_string())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap_or_else(|e| panic!("spawning the child {exe:?} failed: {e}"));
-    let stdout = child.stdout.take().expect("stdout");
-    let stdin = child.stdin.take();
-    let (tx, rx) = mpsc::channel();
-    let reader = thread::spawn(move || {
-        let mut stdout = std::io::BufReader::new(stdout);
-        let mut line = Vec::new();
-        loop {
-            line.clear();
-            match stdout.read_until(b'\n', &mut line) {
-                Ok(0) | Err(_) => return,
-                // A line cut short by the kill was never reported.
-                Ok(_) if line.last() != Some(&b'\n') => return,
-                Ok(_) => {}
-            }
-            let text = String::from_utf8_lossy(&line);
-            // The harness may print "test kill_child ... " on the same line.
-            let Some(at) = text.find(MARK) else { continue };
-            let mut words = text[at + MARK.len()..].split_whitespace();
-            let (Some(tag), Some(n)) = (words.next(), words.next()) else {
-                continue;
-            };
-            let msg = Msg {
-                tag: tag.to_owned(),
-                n: n.parse().expect("progress count"),
-            };
-            if tx.send(msg).is_err() {
-                return;
-            }
-        }
-    });
-    Running {
-        child,
-        rx,
-        reader: Some(reader),
-        _stdin: stdin,
-        seen: Vec::new(),
-        reaped: false,
-    }
-}
-
-impl Running {
-    /// Reads progress lines until `pred` accepts one (`true`) or `timeout`
-    /// passes (`false`). Fails if the child exits on its own.
-    fn wait_for(
-        &mut self,
-        ctx: &dyn fmt::Display,
-        timeout: Duration,
-        mut pred: impl FnMut(&Msg) -> bool,
-    ) -> bool {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.rx.recv_timeout(left) {
-                Ok(msg) => {
-                    let hit = pred(&msg);
-                    self.seen.push(msg);
-                    if hit {
-                        return true;
-                    }
-                }
-                Err(RecvTimeoutError::Timeout) => return false,
-                Err(RecvTimeoutError::Disconnected) => {
-                    let status = self.child.wait();
-                    self.reaped = true;
-                    panic!(
-                        "{ctx}: the child exited on its own ({status:?}) before it was killed; \
-                         its standard error is above; last progress: {:?}",
-                        self.seen.last()
-                    );
-                }
-            }
-        }
-    }
-
-    /// Like [`wait_for`](Self::wait_for), failing on timeout.
-    fn expect(&mut self, ctx: &dyn fmt::Display, what: &str, pred: impl FnMut(&Msg) -> bool) {
-        assert!(
-            self.wait_for(ctx, PATIENCE, pred),
-            "{ctx}: no {what} from the child within {PATIENCE:?}; last progress: {:?}",
-            self.seen.last()
-        );
-    }
-
-    /// Whether the child has reported anything yet (so it holds the lock).
-    fn has_opened(&mut self) -> bool {
-        while let Ok(msg) = self.rx.try_recv() {
-            self.seen.push(msg);
-        }
-        !self.seen.is_empty()
-    }
-
-    /// Kills the child with `SIGKILL`, reaps it, checks that the kill is
-    /// what ended it, and collects every line it completed.
-    fn kill(&mut self, ctx: &dyn fmt::Display) {
-        self.child.kill().expect("kill");
-        let status = self.child.wait().expect("wait");
-        self.reaped = true;
-        assert_eq!(
-            status.signal(),
-            Some(SIGKILL),
-            "{ctx}: the child was not ended by the kill but {status}; its standard error is above"
-        );
-        if let Some(reader) = self.reader.take() {
-            reader.join().expect("reader thread");
-        }
-        while let Ok(msg) = self.rx.try_recv() {
-            self.seen.push(msg);
-        }
-    }
-
-    /// The count of the last line tagged with one of `tags`.
-    fn last(&self, tags: &[&str]) -> Option<u64> {
-        self.seen
-            .iter()
-            .rev()
-            .find(|m| tags.contains(&m.tag.as_str()))
-            .map(|m| m.n)
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if !self.reaped {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
+    PROTOCOL.spawn(dir, role, |child| {
+        child
+            .env(START_ENV, start.to_string())
+            .env(SEED_ENV, seed.to_string())
+            .stdin(Stdio::piped());
+    })
 }
 
 /// Asserts that opening `path` now fails with `AlreadyOpen`.
@@ -572,15 +351,7 @@ fn verify(
     let target = if in_place {
         path.to_path_buf()
     } else {
-        let dir = path.parent().unwrap().join("copy");
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir(&dir).unwrap();
-        let copy = dir.join(LOG_NAME);
-        // A child killed early enough has not created the file yet.
-        if path.exists() {
-            std::fs::copy(path, &copy).unwrap();
-        }
-        copy
+        copy_aside(path)
     };
     let (wal, n, recovered) = open_checked(&target)
         .unwrap_or_else(|e| panic!("{ctx}: reopening after the kill failed: {}", chain(&e)));
@@ -621,8 +392,7 @@ struct Stats {
 
 #[test]
 fn sigkill_at_random_points_loses_no_acknowledged_record() {
-    let seed = seed();
-    println!("wal-io kill test: seed {seed} ({SEED_ENV}={seed} reproduces the choices)");
+    let seed = announced_seed("wal-io kill test", SEED_ENV);
     let started = Instant::now();
     let mut stats = Stats::default();
     for round in 0..ROUNDS {
@@ -639,28 +409,20 @@ fn sigkill_at_random_points_loses_no_acknowledged_record() {
                 // After a number of acknowledged operations, maybe a bit later.
                 2..=5 => {
                     let target = 1 + rng.below(200);
-                    let mut acks = 0;
-                    child.expect(&ctx, "acknowledgement", |m| {
-                        acks += u64::from(m.tag == "ACK");
-                        acks >= target
-                    });
+                    child.expect(&ctx, "acknowledgement", nth("ACK", target));
                     if rng.below(2) == 0 {
                         thread::sleep(Duration::from_micros(rng.below(1_000)));
                     }
                 }
                 // Right as the child starts writing a large batch.
                 6 => {
-                    let seen = child.wait_for(&ctx, PATIENCE, |m| m.tag == "BIG");
+                    let seen = child.wait_for(&ctx, PROTOCOL.patience, |m| m.tag == "BIG");
                     stats.big_kills += u64::from(seen);
                 }
                 // During (or just after) a rewrite.
                 _ => {
                     let skip = rng.below(3);
-                    let mut rewrites = 0;
-                    let seen = child.wait_for(&ctx, PATIENCE, |m| {
-                        rewrites += u64::from(m.tag == "RW");
-                        rewrites > skip
-                    });
+                    let seen = child.wait_for(&ctx, PROTOCOL.patience, nth("RW", skip + 1));
                     if seen {
                         thread::sleep(Duration::from_micros(rng.below(4_000)));
                     }
@@ -680,7 +442,7 @@ fn sigkill_at_random_points_loses_no_acknowledged_record() {
             );
             let hi = child.last(&["DO", "BIG", "RW"]).unwrap_or(count).max(acked);
             let (n, recovered) = verify(&ctx, &path, rng.below(2) == 0, acked, hi);
-            stats.acked_ops += child.seen.iter().filter(|m| m.tag == "ACK").count() as u64;
+            stats.acked_ops += child.count("ACK");
             stats.torn += u64::from(recovered.torn);
             stats.removed_temp += u64::from(recovered.removed_temp);
             stats.in_flight_kept += u64::from(n > acked);
@@ -769,7 +531,7 @@ fn second_process_is_refused_during_a_rewrite_and_admitted_after_its_kill() {
 
 #[test]
 fn kills_during_back_to_back_rewrites_of_a_large_log_keep_every_record() {
-    let seed = seed();
+    let seed = seed_from_env(SEED_ENV);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(LOG_NAME);
     let tmp = tmp_path(&path);
@@ -792,7 +554,7 @@ fn kills_during_back_to_back_rewrites_of_a_large_log_keep_every_record() {
         }
         child.kill(&ctx);
         mid_rewrite += u64::from(tmp.exists());
-        completed += child.seen.iter().filter(|m| m.tag == "ACK").count();
+        completed += child.count("ACK");
         let (n, _) = verify(&ctx, &path, true, RECORDS, RECORDS);
         assert_eq!(n, RECORDS);
     }

@@ -1,0 +1,103 @@
+//! Test plumbing shared by this workspace's own test suites; not published,
+//! not for users.
+//!
+//! It holds what the test suites of `wal-io` and `indexmap_store` would
+//! otherwise each carry a copy of, and nothing that is specific to what
+//! one of them tests:
+//!
+//! - [`child`]: re-executing the running test binary as a child process,
+//!   reading its progress lines, killing it with `SIGKILL` and checking
+//!   that the kill is what ended it;
+//! - [`rng`]: deterministic choices from a seed, and the seed of a run
+//!   (from an environment variable, so a failure can be replayed);
+//! - [`chain`] and [`copy_aside`], for failure messages and for recovering
+//!   a copy of a file rather than the file itself.
+//!
+//! Add it to a crate as a path `[dev-dependencies]` entry only.
+
+pub mod child;
+pub mod rng;
+
+use std::path::{Path, PathBuf};
+
+/// The error and every source below it, on one line.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// Copies the file at `path` into a fresh directory `copy` beside it, under
+/// the same name, and returns the copy's path: a test can then open (and so
+/// recover) the copy and leave the original as a killed process left it.
+///
+/// If there is no file at `path` (a child killed early enough has not
+/// created it yet), there is none at the returned path either.
+///
+/// # Panics
+///
+/// If `path` has no parent or file name, or on any I/O error.
+#[track_caller]
+pub fn copy_aside(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .expect("copy_aside: the path names no file");
+    let dir = path
+        .parent()
+        .expect("copy_aside: the path has no parent")
+        .join("copy");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir(&dir).unwrap();
+    let copy = dir.join(name);
+    if path.exists() {
+        std::fs::copy(path, &copy).unwrap();
+    }
+    copy
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Outer(std::io::Error);
+
+    impl std::fmt::Display for Outer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("opening the log")
+        }
+    }
+
+    impl std::error::Error for Outer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn chain_joins_every_source() {
+        let e = Outer(std::io::Error::other("disk on fire"));
+        assert_eq!(chain(&e), "opening the log: disk on fire");
+    }
+
+    #[test]
+    fn copy_aside_copies_the_file_or_nothing() {
+        let dir = std::env::temp_dir().join(format!("test-support-copy-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).unwrap();
+        let path = dir.join("x.log");
+        std::fs::write(&path, b"one").unwrap();
+        let copy = copy_aside(&path);
+        assert_eq!(copy, dir.join("copy").join("x.log"));
+        assert_eq!(std::fs::read(&copy).unwrap(), b"one");
+        // Each call starts afresh: with no file, the old copy is gone too.
+        std::fs::remove_file(&path).unwrap();
+        assert!(!copy_aside(&path).exists());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
