@@ -4,7 +4,9 @@
 //! `cargo xtask ci` runs exactly what CI runs: it executes `.ci/run`, the single
 //! list of CI steps, so the two can never drift apart. `cargo xtask fuzz` runs
 //! the libFuzzer targets under `fuzz/` (see [`mod@fuzz`]), `cargo xtask bench` the
-//! benchmarks with one summary of every ratio (see [`mod@bench`]).
+//! benchmarks with one summary of every ratio (see [`mod@bench`]), `cargo xtask
+//! compare` the same workloads on indexmap_store and on sled, redb, fjall and
+//! pickledb, writing `docs/compare/REPORT.md` (see [`mod@compare`]).
 //!
 //! This file is the command line: the tasks, their arguments, the help text,
 //! and the text table both `fuzz` and `bench` end with. [`cmd`] runs commands,
@@ -12,13 +14,14 @@
 
 mod bench;
 mod cmd;
+mod compare;
 mod fuzz;
 
 use std::env;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-/// Exit code for usage errors and for reserved, not yet implemented tasks.
+/// Exit code for usage errors.
 const USAGE_EXIT: u8 = 2;
 
 /// A subcommand of `cargo xtask`.
@@ -30,7 +33,7 @@ enum Task {
     Fuzz,
     /// Run the benchmarks.
     Bench,
-    /// Compare benchmark results (reserved).
+    /// Compare indexmap_store with other embedded stores.
     Compare,
     /// Print the help text.
     Help,
@@ -59,7 +62,9 @@ impl Task {
             }
             Task::Fuzz => "run the fuzz targets (nightly + cargo-fuzz); keep what they find",
             Task::Bench => "run the benchmarks, then print every ratio to its floor in one table",
-            Task::Compare => "compare benchmark results (not yet implemented)",
+            Task::Compare => {
+                "run our workloads on sled, redb, fjall, pickledb too; write docs/compare/"
+            }
             Task::Help => "print this help",
         }
     }
@@ -86,6 +91,8 @@ fn help_text() -> String {
     text.push_str(fuzz::USAGE);
     text.push('\n');
     text.push_str(bench::USAGE);
+    text.push('\n');
+    text.push_str(compare::USAGE);
     text
 }
 
@@ -106,18 +113,9 @@ impl FuzzArgs {
     /// Parses the arguments after `fuzz` (`--flag VALUE` or `--flag=VALUE`).
     fn parse(args: &[String]) -> Result<Self, String> {
         let mut parsed = FuzzArgs::default();
-        let mut args = args.iter();
-        while let Some(arg) = args.next() {
-            let (flag, inline) = match arg.split_once('=') {
-                Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_owned())),
-                _ => (arg.as_str(), None),
-            };
-            let mut value = || {
-                inline
-                    .clone()
-                    .or_else(|| args.next().cloned())
-                    .ok_or(format!("{flag} needs a value"))
-            };
+        let mut args = Args::new(args);
+        while let Some((arg, flag, inline)) = args.next_arg() {
+            let mut value = || args.value(flag, inline.clone());
             match flag {
                 "--smoke" if inline.is_none() => parsed.smoke = true,
                 "--time" => parsed.time = Some(positive(flag, &value()?)?),
@@ -139,6 +137,34 @@ impl FuzzArgs {
         } else {
             fuzz::DEFAULT_SECS
         })
+    }
+}
+
+/// The arguments of a task, read as `--flag VALUE` or `--flag=VALUE`.
+struct Args<'a> {
+    rest: std::slice::Iter<'a, String>,
+}
+
+impl<'a> Args<'a> {
+    fn new(args: &'a [String]) -> Self {
+        Self { rest: args.iter() }
+    }
+
+    /// The next argument, its flag (the part before a `=` for `--flag=…`,
+    /// else the whole argument) and its inline value (after the `=`).
+    fn next_arg(&mut self) -> Option<(&'a String, &'a str, Option<String>)> {
+        let arg = self.rest.next()?;
+        Some(match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => (arg, flag, Some(value.to_owned())),
+            _ => (arg, arg.as_str(), None),
+        })
+    }
+
+    /// The value of `flag`: its inline value, else the next argument.
+    fn value(&mut self, flag: &str, inline: Option<String>) -> Result<String, String> {
+        inline
+            .or_else(|| self.rest.next().cloned())
+            .ok_or(format!("{flag} needs a value"))
     }
 }
 
@@ -290,11 +316,10 @@ fn main() -> ExitCode {
             Ok(bench_args) => finish(task, bench::run(&workspace_root(), &bench_args)),
             Err(err) => usage_error(err),
         },
-        // A reserved name, so a later addition does not change the interface.
-        Task::Compare => {
-            eprintln!("xtask {}: not yet implemented", task.name());
-            ExitCode::from(USAGE_EXIT)
-        }
+        Task::Compare => match compare::CompareArgs::parse(rest) {
+            Ok(compare_args) => finish(task, compare::run(&workspace_root(), &compare_args)),
+            Err(err) => usage_error(err),
+        },
     }
 }
 
@@ -312,12 +337,19 @@ mod tests {
     }
 
     #[test]
-    fn help_lists_every_task_and_the_fuzz_and_bench_flags() {
+    fn help_lists_every_task_and_the_fuzz_bench_and_compare_flags() {
         let help = help_text();
         for task in Task::ALL {
             assert!(help.contains(task.name()), "{help}");
         }
-        for flag in ["--time SECS", "--jobs N", "--smoke", "--quick"] {
+        for flag in [
+            "--time SECS",
+            "--jobs N",
+            "--smoke",
+            "--quick",
+            "--stores",
+            "--out DIR",
+        ] {
             assert!(help.contains(flag), "{flag} missing from:\n{help}");
         }
     }

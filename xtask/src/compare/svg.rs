@@ -1,0 +1,180 @@
+//! The charts of `cargo xtask compare`: one hand-written SVG per workload,
+//! a horizontal bar per store for each of the workload's figures and its
+//! peak memory, each bar labelled with its value. No plotting dependency.
+
+use std::fmt::Write as _;
+
+use super::Job;
+use super::figures::{self, METRICS, Metric, PEAK_RSS, Unit, Value};
+use super::report;
+
+/// Chart width, in pixels.
+const WIDTH: f64 = 760.0;
+/// Where the bars start (the store names are left of it).
+const BARS_X: f64 = 150.0;
+/// The longest bar (room is left after it for the value).
+const BAR_MAX: f64 = 440.0;
+/// Height of a bar, and of the gap under it.
+const BAR_H: f64 = 20.0;
+const GAP: f64 = 6.0;
+/// Height of a panel's heading.
+const HEADING: f64 = 30.0;
+
+/// Escapes text for SVG.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// One panel: a heading, then a bar per store, from `y`; returns the
+/// panel's SVG and its height.
+fn panel(metric: &Metric, workload: &str, stores: &[&str], jobs: &[Job], y: f64) -> (String, f64) {
+    let values: Vec<Option<f64>> = stores
+        .iter()
+        .map(|store| {
+            let job = jobs
+                .iter()
+                .find(|j| j.store == *store && j.workload == workload)?;
+            figures::value(metric, job)
+        })
+        .collect();
+    let max = values.iter().flatten().fold(0.0_f64, |a, &b| a.max(b));
+    let better = if metric.higher_is_better {
+        "higher is better"
+    } else {
+        "lower is better"
+    };
+    let unit = match metric.unit {
+        Unit::PerSec => "operations per second",
+        Unit::Secs => "seconds",
+        Unit::Times => "bytes on disk / bytes of live keys and values",
+        Unit::Bytes => "MiB, the timed process",
+    };
+    let mut svg = String::new();
+    let _ = writeln!(
+        svg,
+        r##"<text x="20" y="{:.0}" font-size="14" font-weight="bold">{} <tspan font-weight="normal" fill="#555">({}; {})</tspan></text>"##,
+        y + 18.0,
+        escape(metric.label),
+        escape(unit),
+        better
+    );
+    for (i, (store, v)) in stores.iter().zip(&values).enumerate() {
+        let top = y + HEADING + i as f64 * (BAR_H + GAP);
+        let mid = top + BAR_H / 2.0 + 4.5;
+        let _ = writeln!(
+            svg,
+            r#"<text x="{:.0}" y="{mid:.1}" font-size="13" text-anchor="end">{store}</text>"#,
+            BARS_X - 8.0
+        );
+        let Some(x) = v else {
+            let _ = writeln!(
+                svg,
+                r##"<text x="{BARS_X:.0}" y="{mid:.1}" font-size="13" fill="#c53030">failed</text>"##
+            );
+            continue;
+        };
+        let len = if max > 0.0 {
+            (x / max * BAR_MAX).max(1.0)
+        } else {
+            1.0
+        };
+        let fill = if *store == "indexmap_store" {
+            "#2b6cb0"
+        } else {
+            "#a0aec0"
+        };
+        let _ = writeln!(
+            svg,
+            r#"<rect x="{BARS_X:.0}" y="{top:.1}" width="{len:.1}" height="{BAR_H:.0}" fill="{fill}"/>"#
+        );
+        let note = match metric.label == figures::headline(workload).label {
+            true => report::mark(store, workload),
+            false => String::new(),
+        };
+        let _ = writeln!(
+            svg,
+            r#"<text x="{:.1}" y="{mid:.1}" font-size="13">{}{note}</text>"#,
+            BARS_X + len + 6.0,
+            escape(&figures::format_value(&Value(*x, metric.unit)))
+        );
+    }
+    (svg, HEADING + stores.len() as f64 * (BAR_H + GAP) + 12.0)
+}
+
+/// The chart of `workload`: its figures and its peak memory, one panel
+/// each, under a title and the line `subtitle` (sizes, runs, date).
+pub fn workload_chart(workload: &str, subtitle: &str, stores: &[&str], jobs: &[Job]) -> String {
+    let metrics: Vec<&Metric> = METRICS
+        .iter()
+        .filter(|m| m.workload == workload)
+        .chain([&PEAK_RSS])
+        .collect();
+    let mut body = String::new();
+    let mut y = 62.0;
+    for metric in metrics {
+        let (svg, height) = panel(metric, workload, stores, jobs, y);
+        body.push_str(&svg);
+        y += height;
+    }
+    for (i, (store, w, short, _)) in super::text::NOTES.iter().enumerate() {
+        if *w == workload && stores.contains(store) {
+            let _ = writeln!(
+                body,
+                r##"<text x="20" y="{:.0}" font-size="12" fill="#555">[{}] {}</text>"##,
+                y + 6.0,
+                i + 1,
+                escape(short)
+            );
+            y += 18.0;
+        }
+    }
+    let height = y + 8.0;
+    format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH:.0}" height="{height:.0}" viewBox="0 0 {WIDTH:.0} {height:.0}" font-family="sans-serif">
+<rect width="100%" height="100%" fill="white"/>
+<text x="20" y="28" font-size="18" font-weight="bold">{}</text>
+<text x="20" y="50" font-size="13" fill="#555">{}</text>
+{body}</svg>
+"##,
+        escape(&format!(
+            "{workload}: indexmap_store vs sled, redb, fjall, pickledb"
+        )),
+        escape(subtitle)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::Measure;
+
+    #[test]
+    fn a_chart_has_a_bar_per_store_and_a_label_per_bar() {
+        let m = |f: &str| Measure::parse(&format!("RESULT\t{}", f.replace(' ', "\t"))).unwrap();
+        let jobs = [
+            Job {
+                store: "indexmap_store",
+                workload: "get",
+                runs: vec![vec![m("ops_per_sec=2000000 peak_rss_bytes=1048576")]],
+                error: None,
+            },
+            Job {
+                store: "sled",
+                workload: "get",
+                runs: vec![],
+                error: Some("boom".into()),
+            },
+        ];
+        let svg = workload_chart("get", "N <&> 1", &["indexmap_store", "sled"], &jobs);
+        assert!(svg.contains(">N &lt;&amp;&gt; 1<"));
+        assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+        assert!(svg.trim_end().ends_with("</svg>"));
+        // Two panels (gets/s, peak RSS), one bar each for the store that ran.
+        assert_eq!(svg.matches("<rect x=").count(), 2);
+        assert!(svg.contains(">2.00 M/s<") && svg.contains(">1.00 MiB<"));
+        assert_eq!(svg.matches(">failed<").count(), 2);
+        assert!(svg.contains("higher is better") && svg.contains("lower is better"));
+    }
+}
