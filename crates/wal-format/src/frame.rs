@@ -66,6 +66,7 @@ impl FrameKind {
 
     /// The kind of frame `marker` starts, if it is a marker.
     #[must_use]
+    #[inline]
     pub const fn from_marker(marker: u8) -> Option<Self> {
         match marker {
             RECORD_MARKER => Some(FrameKind::Record),
@@ -138,6 +139,7 @@ impl FrameHeader {
     /// Reads the framing at the start of `buf`: `None` when `buf` is shorter
     /// than [`FRAME_HEADER_LEN`] or does not start with a marker.
     #[must_use]
+    #[inline]
     pub fn peek(buf: &[u8]) -> Option<Self> {
         let head: &[u8; FRAME_HEADER_LEN] = buf.first_chunk()?;
         let kind = FrameKind::from_marker(head[MARKER_OFFSET])?;
@@ -160,6 +162,7 @@ impl FrameHeader {
     /// [`FRAME_OVERHEAD`] plus the payload length. A `u64`, so that no
     /// stored length can overflow it.
     #[must_use]
+    #[inline]
     pub fn frame_len(&self) -> u64 {
         FRAME_OVERHEAD as u64 + u64::from(self.len)
     }
@@ -181,6 +184,7 @@ impl FrameHeader {
     /// lag may be larger, so the frame vouches for nothing). `None` when the
     /// lag exceeds `seq`, which no writer produces.
     #[must_use]
+    #[inline]
     pub fn synced_upto(&self, seq: u64) -> Option<u64> {
         let synced_upto = seq.checked_sub(u64::from(self.lag))?;
         Some(if self.lag == MAX_LAG { 0 } else { synced_upto })

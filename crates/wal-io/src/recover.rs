@@ -134,33 +134,30 @@ impl Wal {
         let mut offset = HEADER_LEN as u64;
         let mut seq = header.base_seq;
         let mut stop = None;
-        // Application records replayed, and whether the last frame is one
-        // (rather than a seal).
-        let mut records = 0u64;
-        let mut needs_seal = false;
+        // Seals met, and the sequence number of the last one.
+        let mut seals = 0u64;
+        let mut last_seal = None;
         while offset < file_len {
             let read = reader.run(offset, seq, opts.max_record_len);
             match read.map_err(|e| WalError::io("reading", &path, e))? {
                 Ok(run) => {
                     for record in &run {
-                        needs_seal = record.kind == FrameKind::Record;
-                        if !needs_seal {
-                            offset += record.frame_len as u64;
-                            seq += 1;
-                            continue;
+                        if record.kind == FrameKind::Seal {
+                            seals += 1;
+                            last_seal = Some(seq);
+                        } else {
+                            replay(ReplayRecord {
+                                seq,
+                                offset,
+                                payload: record.payload,
+                            })
+                            .map_err(|source| WalError::Replay {
+                                path: path.clone(),
+                                seq,
+                                offset,
+                                source,
+                            })?;
                         }
-                        records += 1;
-                        replay(ReplayRecord {
-                            seq,
-                            offset,
-                            payload: record.payload,
-                        })
-                        .map_err(|source| WalError::Replay {
-                            path: path.clone(),
-                            seq,
-                            offset,
-                            source,
-                        })?;
                         offset += record.frame_len as u64;
                         seq += 1;
                     }
@@ -172,6 +169,10 @@ impl Wal {
             }
         }
 
+        // Application records replayed, and whether the last frame is one
+        // (rather than a seal): closing must seal the log then.
+        let records = seq - header.base_seq - seals;
+        let needs_seal = seq > header.base_seq && last_seal != Some(seq - 1);
         if let Some(stop) = stop {
             let voucher = reader
                 .find_voucher(&stop, opts.max_record_len)
