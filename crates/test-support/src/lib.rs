@@ -15,6 +15,7 @@
 //!
 //! Add it to a crate as a path `[dev-dependencies]` entry only.
 
+pub mod bench;
 pub mod child;
 pub mod rng;
 
