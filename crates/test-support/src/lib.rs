@@ -10,7 +10,7 @@
 //!   that the kill is what ended it;
 //! - [`rng`]: deterministic choices from a seed, and the seed of a run
 //!   (from an environment variable, so a failure can be replayed);
-//! - [`bench`]: the benches' criterion harness, which measures floors in
+//! - [`bench`](mod@bench): the benches' criterion harness, which measures floors in
 //!   the same run as their subjects and prints the ratios;
 //! - [`chain`] and [`copy_aside`], for failure messages and for recovering
 //!   a copy of a file rather than the file itself.
