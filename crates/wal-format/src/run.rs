@@ -14,8 +14,7 @@
 
 use crate::checksum::verify;
 use crate::frame::{
-    CRC_LEN, FRAME_HEADER_LEN, FRAME_OVERHEAD, FrameHeader, FrameKind, LAG_OFFSET, LEN_OFFSET,
-    MARKER_OFFSET, RECORD_MARKER, Record, decode_record, seq_lo,
+    CRC_LEN, FRAME_HEADER_LEN, FRAME_OVERHEAD, FrameHeader, Record, decode_record, seq_lo,
 };
 use crate::{Decoded, FormatError};
 
@@ -103,34 +102,13 @@ impl<'a> Iterator for RunIter<'a> {
             return None;
         }
         // Every frame was checked when the run was decoded: only the fields
-        // the record needs are read again, and its marker is one of the two.
-        let head: &[u8; FRAME_HEADER_LEN] = self.rest.first_chunk()?;
-        let kind = if head[MARKER_OFFSET] == RECORD_MARKER {
-            FrameKind::Record
-        } else {
-            FrameKind::Seal
-        };
-        let header = FrameHeader {
-            kind,
-            lag: u32::from_le_bytes([
-                head[LAG_OFFSET],
-                head[LAG_OFFSET + 1],
-                head[LAG_OFFSET + 2],
-                0,
-            ]),
-            len: u32::from_le_bytes([
-                head[LEN_OFFSET],
-                head[LEN_OFFSET + 1],
-                head[LEN_OFFSET + 2],
-                head[LEN_OFFSET + 3],
-            ]),
-            seq_lo: 0,
-        };
+        // the record needs are read again.
+        let header = FrameHeader::peek(self.rest)?;
         let crc_at = FRAME_HEADER_LEN + header.len as usize;
         let frame_len = crc_at + CRC_LEN;
         let (frame, rest) = self.rest.split_at_checked(frame_len)?;
         let record = Record {
-            kind,
+            kind: header.kind,
             seq: self.seq,
             synced_upto: header.synced_upto(self.seq)?,
             payload: &frame[FRAME_HEADER_LEN..crc_at],
