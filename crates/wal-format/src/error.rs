@@ -75,4 +75,14 @@ pub enum FormatError {
         /// The checksum computed over the frame's bytes.
         computed: u32,
     },
+    /// A batch frame whose checksum is valid but whose records do not fill
+    /// its payload exactly: written by a faulty writer, since damage would
+    /// have failed the checksum.
+    #[error(
+        "batch frame is malformed ({detail}) although its checksum matches: the log was written by a faulty writer; salvage the records before it"
+    )]
+    BadBatch {
+        /// What is wrong with it.
+        detail: &'static str,
+    },
 }

@@ -29,6 +29,7 @@
 //!   verifies with a single checksum pass (the CRC's residue property), the
 //!   same work as checksumming the frame's bytes and nothing more.
 
+use crate::batch::{Payloads, check_batch};
 use crate::checksum::{checksum, verify};
 use crate::header::read_u32;
 use crate::{Decoded, FormatError};
@@ -39,6 +40,7 @@ pub const RECORD_MARKER: u8 = 0xA5;
 /// [`RECORD_MARKER`]'s, so no damage short of all eight bits turns one kind
 /// into the other without the checksum noticing.
 pub const SEAL_MARKER: u8 = 0x5A;
+pub use crate::batch::BATCH_MARKER;
 
 /// What a frame holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -52,6 +54,10 @@ pub enum FrameKind {
     /// from a torn tail. Seals take a sequence number like records. Their
     /// payload is empty as written by this version, and ignored by readers.
     Seal,
+    /// Several application records, each a length and its bytes, behind
+    /// one header and one checksum (see [`crate::batch`]). The frame's
+    /// sequence number is its first record's.
+    Batch,
 }
 
 impl FrameKind {
@@ -61,6 +67,7 @@ impl FrameKind {
         match self {
             FrameKind::Record => RECORD_MARKER,
             FrameKind::Seal => SEAL_MARKER,
+            FrameKind::Batch => BATCH_MARKER,
         }
     }
 
@@ -71,6 +78,7 @@ impl FrameKind {
         match marker {
             RECORD_MARKER => Some(FrameKind::Record),
             SEAL_MARKER => Some(FrameKind::Seal),
+            BATCH_MARKER => Some(FrameKind::Batch),
             _ => None,
         }
     }
@@ -101,22 +109,44 @@ pub const FRAME_OVERHEAD: usize = FRAME_HEADER_LEN + CRC_LEN;
 /// The default bound on a payload's length: 1 GiB, inclusive.
 pub const DEFAULT_MAX_RECORD_LEN: u32 = 1 << 30;
 
-/// A decoded frame (a record or a seal), borrowing its payload from the
-/// input.
+/// A decoded frame (a record, a seal or a batch of records), borrowing its
+/// payload from the input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Record<'a> {
     /// A record or a seal.
     pub kind: FrameKind,
-    /// The record's sequence number.
+    /// The record's sequence number (a batch's first record's).
     pub seq: u64,
     /// Records with a sequence number below this one were durable when this
     /// record was written. Never more than the writer knew; 0 when the lag
     /// saturated.
     pub synced_upto: u64,
-    /// The payload bytes.
+    /// The payload bytes (a batch's records, with their count and
+    /// lengths: see [`payloads`](Record::payloads)).
     pub payload: &'a [u8],
     /// Bytes the frame occupies, framing included.
     pub frame_len: usize,
+}
+
+impl<'a> Record<'a> {
+    /// How many sequence numbers the frame takes: a batch's record count,
+    /// else 1 (a seal takes one too). The next frame's is `seq` plus this.
+    #[must_use]
+    #[inline]
+    pub fn seq_count(&self) -> u64 {
+        match self.kind {
+            FrameKind::Batch => u64::from(crate::batch::batch_count(self.payload)),
+            FrameKind::Record | FrameKind::Seal => 1,
+        }
+    }
+
+    /// The application payloads the frame holds, in sequence order: a
+    /// record's payload, every record of a batch, nothing for a seal.
+    #[must_use]
+    #[inline]
+    pub fn payloads(&self) -> Payloads<'a> {
+        Payloads::new(self.kind, self.payload)
+    }
 }
 
 /// The fixed-size part of a frame before its payload, read without
@@ -289,7 +319,12 @@ pub fn finish_record(
 }
 
 /// The framing bytes before a payload of `len` bytes.
-fn header_bytes(kind: FrameKind, seq: u64, synced_upto: u64, len: u32) -> [u8; FRAME_HEADER_LEN] {
+pub(crate) fn header_bytes(
+    kind: FrameKind,
+    seq: u64,
+    synced_upto: u64,
+    len: u32,
+) -> [u8; FRAME_HEADER_LEN] {
     let lag = seq.saturating_sub(synced_upto).min(u64::from(MAX_LAG));
     let lag_bytes = u32::try_from(lag).unwrap_or(MAX_LAG).to_le_bytes();
     let mut header = [0; FRAME_HEADER_LEN];
@@ -303,9 +338,15 @@ fn header_bytes(kind: FrameKind, seq: u64, synced_upto: u64, len: u32) -> [u8; F
 /// Appends the checksum of the frame that starts at `start` and runs to the
 /// end of `out`; returns the whole frame's length.
 fn append_checksum(out: &mut Vec<u8>, start: usize) -> usize {
-    let crc = checksum(&out[start..]);
-    out.extend_from_slice(&crc.to_le_bytes());
+    let crc = trailer(&out[start..]);
+    out.extend_from_slice(&crc);
     out.len() - start
+}
+
+/// The checksum trailer of a frame whose bytes before the trailer are
+/// `covered`.
+pub(crate) fn trailer(covered: &[u8]) -> [u8; CRC_LEN] {
+    checksum(covered).to_le_bytes()
 }
 
 /// Decodes the frame at the start of `buf`, which must hold record
@@ -370,6 +411,9 @@ pub fn decode_record(
         });
     }
     let payload = &frame[FRAME_HEADER_LEN..crc_at];
+    if header.kind == FrameKind::Batch {
+        check_batch(payload, max_len)?;
+    }
     Ok(Decoded::Complete(Record {
         kind: header.kind,
         seq: expected_seq,
@@ -385,7 +429,7 @@ pub const fn seq_lo(seq: u64) -> u32 {
     (seq & 0xFFFF_FFFF) as u32
 }
 
-fn check_len(len: usize, max_len: u32) -> Result<u32, FormatError> {
+pub(crate) fn check_len(len: usize, max_len: u32) -> Result<u32, FormatError> {
     match u32::try_from(len) {
         Ok(len) if len <= max_len => Ok(len),
         _ => Err(FormatError::TooLarge {

@@ -19,7 +19,12 @@ use crate::{Decoded, FormatError};
 /// 7-bit transfers, as PNG does.
 pub const MAGIC: [u8; 8] = [0x89, b'W', b'A', b'L', b'\r', b'\n', 0x1a, b'\n'];
 /// The format version this crate writes, and the newest it reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
+/// The first format version whose files may hold batch frames (see
+/// [`crate::batch`]). Version 1 files hold record and seal frames only,
+/// and a writer appending to one must keep it so: a version 1 reader would
+/// take a batch frame for damage.
+pub const FIRST_BATCH_VERSION: u32 = 2;
 /// Size of the application tag.
 pub const APP_TAG_LEN: usize = 16;
 
@@ -41,6 +46,9 @@ pub const HEADER_LEN: usize = HEADER_CRC_OFFSET + size_of::<u32>();
 /// The decoded file header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FileHeader {
+    /// The format version: [`FORMAT_VERSION`] for a new header, the stored
+    /// one for a decoded header.
+    pub version: u32,
     /// Identifies the application and its payload encoding (for example the
     /// codec), zero-padded. Readers compare it before trusting any payload.
     pub app_tag: [u8; APP_TAG_LEN],
@@ -59,6 +67,7 @@ impl FileHeader {
         let n = app_tag.len().min(APP_TAG_LEN);
         tag[..n].copy_from_slice(&app_tag[..n]);
         Self {
+            version: FORMAT_VERSION,
             app_tag: tag,
             app_version,
             base_seq,
@@ -70,7 +79,7 @@ impl FileHeader {
     pub fn encode(&self) -> [u8; HEADER_LEN] {
         let mut out = [0; HEADER_LEN];
         out[MAGIC_OFFSET..VERSION_OFFSET].copy_from_slice(&MAGIC);
-        out[VERSION_OFFSET..APP_TAG_OFFSET].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out[VERSION_OFFSET..APP_TAG_OFFSET].copy_from_slice(&self.version.to_le_bytes());
         out[APP_TAG_OFFSET..APP_VERSION_OFFSET].copy_from_slice(&self.app_tag);
         out[APP_VERSION_OFFSET..BASE_SEQ_OFFSET].copy_from_slice(&self.app_version.to_le_bytes());
         out[BASE_SEQ_OFFSET..HEADER_CRC_OFFSET].copy_from_slice(&self.base_seq.to_le_bytes());
@@ -114,11 +123,19 @@ impl FileHeader {
         let mut app_tag = [0; APP_TAG_LEN];
         app_tag.copy_from_slice(&buf[APP_TAG_OFFSET..APP_VERSION_OFFSET]);
         let header = Self {
+            version: read_u32(buf, VERSION_OFFSET).unwrap_or_default(),
             app_tag,
             app_version: read_u32(buf, APP_VERSION_OFFSET).unwrap_or_default(),
             base_seq: read_u64(buf, BASE_SEQ_OFFSET).unwrap_or_default(),
         };
         Ok(Decoded::Complete(header))
+    }
+
+    /// Whether frames appended to a file with this header may be batch
+    /// frames: its version is [`FIRST_BATCH_VERSION`] or later.
+    #[must_use]
+    pub fn allows_batches(&self) -> bool {
+        self.version >= FIRST_BATCH_VERSION
     }
 
     /// The application tag with its zero padding removed.
@@ -207,13 +224,26 @@ mod tests {
     #[test]
     fn newer_version_is_refused() {
         let mut bytes = sample().encode();
-        bytes[VERSION_OFFSET..APP_TAG_OFFSET].copy_from_slice(&2u32.to_le_bytes());
+        bytes[VERSION_OFFSET..APP_TAG_OFFSET].copy_from_slice(&3u32.to_le_bytes());
         assert_eq!(
             FileHeader::decode(&bytes),
             Err(FormatError::UnsupportedVersion {
-                found: 2,
-                supported: 1
+                found: 3,
+                supported: 2
             })
         );
+    }
+
+    #[test]
+    fn version_1_files_are_read_and_keep_their_version() {
+        let v1 = FileHeader {
+            version: 1,
+            ..sample()
+        };
+        let bytes = v1.encode();
+        assert_eq!(bytes[VERSION_OFFSET], 1);
+        assert_eq!(FileHeader::decode(&bytes), Ok(Decoded::Complete(v1)));
+        assert!(!v1.allows_batches());
+        assert!(sample().allows_batches());
     }
 }

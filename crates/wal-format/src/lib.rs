@@ -20,12 +20,14 @@
 //!
 #![doc = include_str!("../FORMAT.md")]
 
+pub mod batch;
 pub mod checksum;
 mod error;
 pub mod frame;
 pub mod header;
 mod run;
 
+pub use batch::{BATCH_TARGET, Packer, Payloads};
 pub use error::FormatError;
 pub use frame::{
     CRC_LEN, DEFAULT_MAX_RECORD_LEN, FRAME_HEADER_LEN, FRAME_OVERHEAD, FrameHeader, FrameKind,

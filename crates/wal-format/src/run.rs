@@ -12,9 +12,11 @@
 //! When the run's check fails, it falls back to checking each frame on its
 //! own and returns the valid ones before the first damaged frame.
 
+use crate::batch::{batch_count, check_batch};
 use crate::checksum::verify;
 use crate::frame::{
-    CRC_LEN, FRAME_HEADER_LEN, FRAME_OVERHEAD, FrameHeader, Record, decode_record, seq_lo,
+    CRC_LEN, FRAME_HEADER_LEN, FRAME_OVERHEAD, FrameHeader, FrameKind, Record, decode_record,
+    seq_lo,
 };
 use crate::{Decoded, FormatError};
 
@@ -24,23 +26,26 @@ use crate::{Decoded, FormatError};
 /// where the checksum reaches its full speed.
 pub const MAX_RUN_BYTES: usize = 64 * 1024;
 
-/// Consecutive valid records decoded together, borrowing their bytes.
+/// Consecutive valid frames decoded together, borrowing their bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Run<'a> {
     bytes: &'a [u8],
     first_seq: u64,
+    /// Frames in the run.
     count: u64,
+    /// Sequence numbers its frames take.
+    seqs: u64,
 }
 
 impl<'a> Run<'a> {
-    /// The number of records in the run (at least one).
+    /// The number of frames in the run (at least one).
     #[must_use]
     #[inline]
     pub fn len(&self) -> u64 {
         self.count
     }
 
-    /// Always `false`: a run holds at least one record.
+    /// Always `false`: a run holds at least one frame.
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.count == 0
@@ -53,14 +58,14 @@ impl<'a> Run<'a> {
         self.bytes.len()
     }
 
-    /// The sequence number of the record after the run.
+    /// The sequence number of the frame after the run.
     #[must_use]
     #[inline]
     pub fn next_seq(&self) -> u64 {
-        self.first_seq.wrapping_add(self.count)
+        self.first_seq.wrapping_add(self.seqs)
     }
 
-    /// The records, in order.
+    /// The frames, in order.
     #[must_use]
     #[inline]
     pub fn iter(&self) -> RunIter<'a> {
@@ -81,7 +86,7 @@ impl<'a> IntoIterator for &Run<'a> {
     }
 }
 
-/// The records of a [`Run`], in order.
+/// The frames of a [`Run`], in order.
 #[derive(Debug, Clone)]
 pub struct RunIter<'a> {
     rest: &'a [u8],
@@ -115,7 +120,7 @@ impl<'a> Iterator for RunIter<'a> {
             frame_len,
         };
         self.rest = rest;
-        self.seq = self.seq.wrapping_add(1);
+        self.seq = self.seq.wrapping_add(record.seq_count());
         self.left -= 1;
         Some(record)
     }
@@ -126,17 +131,24 @@ impl<'a> Iterator for RunIter<'a> {
     }
 }
 
-/// The length of the frame at the start of `buf` as record `seq`, if it is
-/// whole and its fields (everything but the checksum) are valid.
+/// The length of the frame at the start of `buf` as record `seq`, and the
+/// sequence numbers it takes, if it is whole and its fields (everything but
+/// the checksum, a batch's layout included) are valid.
 #[inline]
-fn whole_frame(buf: &[u8], seq: u64, max_len: u32) -> Option<usize> {
+fn whole_frame(buf: &[u8], seq: u64, max_len: u32) -> Option<(usize, u64)> {
     let header = FrameHeader::peek(buf)?;
     if header.len > max_len || header.seq_lo != seq_lo(seq) || header.synced_upto(seq).is_none() {
         return None;
     }
     // `len <= max_len <= u32::MAX`, which fits `usize` on every supported target.
     let frame_len = FRAME_OVERHEAD + header.len as usize;
-    (frame_len <= buf.len()).then_some(frame_len)
+    let frame = buf.get(..frame_len)?;
+    if header.kind == FrameKind::Batch {
+        let payload = &frame[FRAME_HEADER_LEN..frame_len - CRC_LEN];
+        check_batch(payload, max_len).ok()?;
+        return Some((frame_len, u64::from(batch_count(payload))));
+    }
+    Some((frame_len, 1))
 }
 
 /// Decodes the valid frames at the start of `buf`, the first of which must
@@ -158,27 +170,35 @@ pub fn decode_run(
     // cut short) and up to the size limit.
     let mut span = 0;
     let mut count = 0u64;
-    while let Some(frame_len) = whole_frame(&buf[span..], first_seq.wrapping_add(count), max_len) {
+    let mut seqs = 0u64;
+    while let Some((frame_len, n)) =
+        whole_frame(&buf[span..], first_seq.wrapping_add(seqs), max_len)
+    {
         if count > 0 && span + frame_len > MAX_RUN_BYTES {
             break;
         }
         span += frame_len;
         count += 1;
+        seqs += n;
     }
     if count > 1 && verify(&buf[..span]) {
         return Ok(Decoded::Complete(Run {
             bytes: &buf[..span],
             first_seq,
             count,
+            seqs,
         }));
     }
     // Damage somewhere in the run, or a single frame: check frame by frame.
     let mut valid_span = 0;
     let mut valid = 0u64;
+    let mut valid_seqs = 0u64;
     while valid < count {
-        let Some(frame_len) =
-            whole_frame(&buf[valid_span..], first_seq.wrapping_add(valid), max_len)
-        else {
+        let Some((frame_len, n)) = whole_frame(
+            &buf[valid_span..],
+            first_seq.wrapping_add(valid_seqs),
+            max_len,
+        ) else {
             break;
         };
         if !verify(&buf[valid_span..valid_span + frame_len]) {
@@ -186,6 +206,7 @@ pub fn decode_run(
         }
         valid_span += frame_len;
         valid += 1;
+        valid_seqs += n;
     }
     if valid == 0 {
         return decode_record(buf, first_seq, max_len).map(|decoded| match decoded {
@@ -195,6 +216,7 @@ pub fn decode_run(
                 bytes: &buf[..record.frame_len],
                 first_seq,
                 count: 1,
+                seqs: record.seq_count(),
             }),
             Decoded::Incomplete { needed } => Decoded::Incomplete { needed },
         });
@@ -203,6 +225,7 @@ pub fn decode_run(
         bytes: &buf[..valid_span],
         first_seq,
         count: valid,
+        seqs: valid_seqs,
     }))
 }
 

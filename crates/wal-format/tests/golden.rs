@@ -2,11 +2,12 @@
 //! committed here, so any change to the byte format fails loudly. The worked
 //! example in `FORMAT.md` is checked against the same bytes.
 
-use wal_format::frame::{FrameKind, MAX_LAG, RECORD_MARKER, SEAL_MARKER};
+use wal_format::frame::{BATCH_MARKER, FrameKind, MAX_LAG, RECORD_MARKER, SEAL_MARKER};
 use wal_format::header::{FORMAT_VERSION, MAGIC};
 use wal_format::{
     DEFAULT_MAX_RECORD_LEN, Decoded, FRAME_HEADER_LEN, FRAME_OVERHEAD, FileHeader, FrameHeader,
-    HEADER_LEN, Record, begin_record, decode_record, encode_record, encode_seal, finish_record,
+    HEADER_LEN, Packer, Record, begin_record, decode_record, encode_record, encode_seal,
+    finish_record,
 };
 
 const MAX: u32 = DEFAULT_MAX_RECORD_LEN;
@@ -14,11 +15,34 @@ const MAX: u32 = DEFAULT_MAX_RECORD_LEN;
 /// `FileHeader::new(b"example", 1, 0)`.
 const HEADER_HEX: &str = concat!(
     "8957414c0d0a1a0a",                 // magic
-    "01000000",                         // version 1
+    "02000000",                         // version 2
     "6578616d706c65000000000000000000", // app_tag "example"
     "01000000",                         // app_version 1
     "0000000000000000",                 // base_seq 0
-    "7dc30f8d",                         // crc
+    "c2cb1044",                         // crc
+);
+/// The same header as version 1 wrote it: still read.
+const HEADER_V1_HEX: &str = concat!(
+    "8957414c0d0a1a0a",
+    "01000000", // version 1
+    "6578616d706c65000000000000000000",
+    "01000000",
+    "0000000000000000",
+    "7dc30f8d",
+);
+/// Records 2 and 3 in one batch frame: synced_upto 2, payloads "gamma"
+/// and "delta".
+const BATCH_HEX: &str = concat!(
+    "c3",         // batch marker
+    "000000",     // lag 0
+    "16000000",   // len 22
+    "02000000",   // seq_lo 2
+    "02000000",   // count 2
+    "05000000",   // len of record 2
+    "67616d6d61", // "gamma"
+    "05000000",   // len of record 3
+    "64656c7461", // "delta"
+    "28e33380",   // crc
 );
 /// Record 0: synced_upto 0, payload "alpha".
 const ALPHA_HEX: &str = concat!(
@@ -69,7 +93,8 @@ fn record(seq: u64, synced_upto: u64, payload: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The worked example of `FORMAT.md`: the header and records 0 and 1.
+/// The worked example of `FORMAT.md`: the header, records 0 and 1, and
+/// records 2 and 3 in a batch frame.
 fn example_file() -> Vec<u8> {
     let mut out = FileHeader::new(b"example", 1, 0).encode().to_vec();
     encode_record(&mut out, 0, 0, b"alpha", MAX).unwrap();
@@ -77,6 +102,13 @@ fn example_file() -> Vec<u8> {
     let start = begin_record(&mut out);
     out.extend_from_slice(b"beta");
     finish_record(&mut out, start, 1, 1, MAX).unwrap();
+    let mut packer = Packer::new(2, 2, MAX);
+    for payload in [b"gamma", b"delta"] {
+        let entry = packer.begin(&mut out);
+        out.extend_from_slice(payload);
+        packer.end(&mut out, entry).unwrap();
+    }
+    packer.finish(&mut out);
     out
 }
 
@@ -123,13 +155,33 @@ fn record_bytes_are_pinned() {
 #[test]
 fn example_file_is_pinned() {
     let file = example_file();
-    assert_eq!(hex(&file), [HEADER_HEX, ALPHA_HEX, BETA_HEX].concat());
-    assert_eq!(file.len(), 44 + 21 + 20);
+    assert_eq!(
+        hex(&file),
+        [HEADER_HEX, ALPHA_HEX, BETA_HEX, BATCH_HEX].concat()
+    );
+    assert_eq!(file.len(), 44 + 21 + 20 + 38);
+}
+
+#[test]
+fn version_1_headers_are_still_read() {
+    let bytes = unhex(HEADER_V1_HEX);
+    let Ok(Decoded::Complete(header)) = FileHeader::decode(&bytes) else {
+        panic!("a version 1 header must decode");
+    };
+    assert_eq!(
+        header,
+        FileHeader {
+            version: 1,
+            ..FileHeader::new(b"example", 1, 0)
+        }
+    );
+    assert!(!header.allows_batches());
+    assert_eq!(hex(&header.encode()), HEADER_V1_HEX);
 }
 
 #[test]
 fn example_file_decodes_field_by_field() {
-    let file = unhex(&[HEADER_HEX, ALPHA_HEX, BETA_HEX].concat());
+    let file = unhex(&[HEADER_HEX, ALPHA_HEX, BETA_HEX, BATCH_HEX].concat());
     let Ok(Decoded::Complete(header)) = FileHeader::decode(&file) else {
         panic!("golden header must decode");
     };
@@ -160,9 +212,20 @@ fn example_file_decodes_field_by_field() {
         }
     );
     at += beta.frame_len;
+    let batch = expect_complete(&file[at..], header.base_seq + 2);
+    assert_eq!(
+        (batch.kind, batch.seq, batch.synced_upto, batch.frame_len),
+        (FrameKind::Batch, 2, 2, 38)
+    );
+    assert_eq!(batch.seq_count(), 2);
+    assert_eq!(
+        batch.payloads().collect::<Vec<_>>(),
+        [b"gamma" as &[u8], b"delta"]
+    );
+    at += batch.frame_len;
     assert_eq!(at, file.len());
     assert_eq!(
-        decode_record(&file[at..], 2, MAX),
+        decode_record(&file[at..], 4, MAX),
         Ok(Decoded::Incomplete {
             needed: FRAME_OVERHEAD
         })
@@ -214,8 +277,8 @@ fn seal_bytes_are_pinned_and_decode() {
     );
     // The residue holds for seals as for records.
     assert_eq!(reference_crc32(SEED, &out), 0x2144_df1c);
-    // Every single-bit flip of either marker is no marker at all.
-    for marker in [RECORD_MARKER, SEAL_MARKER] {
+    // Every single-bit flip of any marker is no marker at all.
+    for marker in [RECORD_MARKER, SEAL_MARKER, BATCH_MARKER] {
         assert_eq!(RECORD_MARKER ^ SEAL_MARKER, 0xff);
         for bit in 0..8 {
             assert_eq!(FrameKind::from_marker(marker ^ (1 << bit)), None);
@@ -360,7 +423,10 @@ fn format_md_checksum_walkthrough_is_right() {
     assert_eq!(reference_crc32(SEED, covered), 0x2a68_ad71);
     assert_eq!(wal_format::checksum::checksum(covered), 0x2a68_ad71);
     let header = unhex(HEADER_HEX);
-    assert_eq!(reference_crc32(SEED, &header[..40]), 0x8d0f_c37d);
+    assert_eq!(reference_crc32(SEED, &header[..40]), 0x4410_cbc2);
+    let batch = unhex(BATCH_HEX);
+    assert_eq!(reference_crc32(SEED, &batch[..34]), 0x8033_e328);
+    assert_eq!(reference_crc32(SEED, &batch), 0x2144_df1c);
     // Seeding is continuing: the seeded CRC of `x` is the plain CRC of some
     // prefix whose CRC is the seed, followed by `x`.
     let mut continued = crc32fast::Hasher::new_with_initial(SEED);

@@ -569,7 +569,7 @@ fn one_by_one(buf: &[u8], mut seq: u64) -> (Vec<Record<'_>>, Result<usize, Forma
         match decode_record(&buf[at..], seq, MAX) {
             Ok(Decoded::Complete(r)) => {
                 at += r.frame_len;
-                seq = seq.wrapping_add(1);
+                seq = seq.wrapping_add(r.seq_count());
                 records.push(r);
             }
             Ok(Decoded::Incomplete { needed }) => return (records, Ok(needed)),
@@ -611,13 +611,31 @@ proptest! {
         zeros in proptest::option::of((any::<Index>(), 1usize..64)),
     ) {
         let mut buf = Vec::new();
-        for (i, p) in payloads.iter().enumerate() {
-            let seq = first_seq.wrapping_add(i as u64);
+        let mut seq = first_seq;
+        let mut i = 0;
+        while i < payloads.len() {
             if i % 7 == 6 {
                 // Seals decode like records, in runs too.
                 wal_format::encode_seal(&mut buf, seq);
+                seq = seq.wrapping_add(1);
+                i += 1;
+            } else if i % 5 == 4 {
+                // Batch frames too: the next few payloads in one frame.
+                let n = (payloads[i].len() % 4 + 1).min(payloads.len() - i);
+                let mut packer = wal_format::Packer::new(seq, seq.saturating_sub(1), MAX);
+                for p in &payloads[i..i + n] {
+                    let entry = packer.begin(&mut buf);
+                    buf.extend_from_slice(p);
+                    packer.end(&mut buf, entry).unwrap();
+                }
+                packer.finish(&mut buf);
+                seq = packer.next_seq();
+                i += n;
             } else {
+                let p = &payloads[i];
                 encode_record(&mut buf, seq, seq.saturating_sub(i as u64 % 3), p, MAX).unwrap();
+                seq = seq.wrapping_add(1);
+                i += 1;
             }
         }
         if !buf.is_empty() {

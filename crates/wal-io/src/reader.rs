@@ -6,6 +6,7 @@
 
 use std::io;
 
+use wal_format::batch::ENTRY_OVERHEAD;
 use wal_format::{
     Decoded, FRAME_HEADER_LEN, FRAME_OVERHEAD, FormatError, FrameHeader, Run, decode_record,
     decode_run,
@@ -174,8 +175,9 @@ fn vouching_seq(h: &FrameHeader, stop: &Stop, at: u64, file_len: u64, max_len: u
         return None;
     }
     let seq = h.seq_after(stop.seq)?;
-    // At most one record per smallest frame's worth of bytes since the damage.
-    let max_records_between = (at - stop.offset) / FRAME_OVERHEAD as u64 + 1;
+    // At most one record per smallest record's worth of bytes since the
+    // damage (a batch frame's empty record: its length field).
+    let max_records_between = (at - stop.offset) / ENTRY_OVERHEAD as u64 + 1;
     if seq - stop.seq > max_records_between {
         return None;
     }

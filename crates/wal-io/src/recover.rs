@@ -141,25 +141,31 @@ impl Wal {
             let read = reader.run(offset, seq, opts.max_record_len);
             match read.map_err(|e| WalError::io("reading", &path, e))? {
                 Ok(run) => {
-                    for record in &run {
-                        if record.kind == FrameKind::Seal {
+                    for frame in &run {
+                        if frame.kind == FrameKind::Seal {
                             seals += 1;
                             last_seal = Some(seq);
+                            seq += 1;
                         } else {
-                            replay(ReplayRecord {
-                                seq,
-                                offset,
-                                payload: record.payload,
-                            })
-                            .map_err(|source| WalError::Replay {
-                                path: path.clone(),
-                                seq,
-                                offset,
-                                source,
-                            })?;
+                            // A batch frame's records all report its offset.
+                            for payload in frame.payloads() {
+                                replay(ReplayRecord {
+                                    seq,
+                                    offset,
+                                    payload,
+                                })
+                                .map_err(|source| {
+                                    WalError::Replay {
+                                        path: path.clone(),
+                                        seq,
+                                        offset,
+                                        source,
+                                    }
+                                })?;
+                                seq += 1;
+                            }
                         }
-                        offset += record.frame_len as u64;
-                        seq += 1;
+                        offset += frame.frame_len as u64;
                     }
                 }
                 Err(s) => {

@@ -1,12 +1,12 @@
 //! Atomic rewrite: replace the whole log with a new sequence of records.
 
-use wal_format::{FileHeader, encode_seal};
+use wal_format::{FileHeader, Packer, encode_seal};
 
 use crate::error::{BoxError, WalError};
 use crate::recover::{clear_temp, sibling};
 use crate::storage::{OpenMode, StorageFile, parent_dir};
 use crate::wal::Wal;
-use crate::wal::encode_frame;
+use crate::wal::pack_with;
 
 /// Receives the records of a rewrite; see [`Wal::rewrite`].
 #[derive(Debug)]
@@ -15,9 +15,8 @@ pub struct RewriteWriter<'w> {
     buf: Vec<u8>,
     /// Bytes written to the file so far.
     written: u64,
-    next_seq: u64,
+    packer: Packer,
     base_seq: u64,
-    max_record_len: u32,
     flush_at: usize,
     /// An I/O error that must fail the rewrite even if the caller ignores it.
     failed: Option<std::io::Error>,
@@ -45,13 +44,9 @@ impl RewriteWriter<'_> {
                 clone_io(e),
             ));
         }
-        // The file is synced before it replaces the log, so as part of the
-        // log every record before this one is durable: declaring so lets
-        // recovery tell damage to a compacted log from a torn tail.
-        let seq = self.next_seq;
-        encode_frame(&mut self.buf, seq, seq, self.max_record_len, encode)?;
-        self.next_seq += 1;
+        pack_with(&mut self.packer, &mut self.buf, encode)?;
         if self.buf.len() >= self.flush_at {
+            self.packer.finish(&mut self.buf);
             self.write_out()?;
         }
         Ok(())
@@ -60,7 +55,7 @@ impl RewriteWriter<'_> {
     /// Records pushed so far.
     #[must_use]
     pub fn records(&self) -> u64 {
-        self.next_seq - self.base_seq
+        self.packer.next_seq() - self.base_seq
     }
 
     fn write_out(&mut self) -> Result<(), WalError> {
@@ -112,13 +107,18 @@ impl Wal {
         };
         let base_seq = self.next_seq;
         let header = FileHeader::new(&self.opts.app_tag, self.header.app_version, base_seq);
+        // The file is synced before it replaces the log, so as part of the
+        // log every record before each one is durable: declaring so (a
+        // watermark at the record itself, lag 0) lets recovery tell damage
+        // to a compacted log from a torn tail. The new file has the current
+        // format version, so its records share batch frames.
+        let packer = Packer::new(base_seq, u64::MAX, self.opts.max_record_len);
         let mut writer = RewriteWriter {
             file: &mut *file,
             buf: Vec::with_capacity(self.opts.buf_capacity.max(4096)),
             written: 0,
-            next_seq: base_seq,
+            packer,
             base_seq,
-            max_record_len: self.opts.max_record_len,
             flush_at: self.opts.buf_capacity.max(4096),
             failed: None,
         };
@@ -130,13 +130,14 @@ impl Wal {
         let filled = filled.and_then(|records| {
             // End with a seal, so that the last record is vouched for too:
             // the file is synced before it becomes the log.
+            writer.packer.finish(&mut writer.buf);
             if records > 0 {
-                encode_seal(&mut writer.buf, writer.next_seq);
-                writer.next_seq += 1;
+                encode_seal(&mut writer.buf, writer.packer.next_seq());
             }
             writer.write_out().map(|()| records)
         });
-        let (written, next_seq) = (writer.written, writer.next_seq);
+        let seal = u64::from(matches!(filled, Ok(records) if records > 0));
+        let (written, next_seq) = (writer.written, writer.packer.next_seq() + seal);
         let io_failed = writer.failed.is_some();
         drop(writer);
         let synced = filled.and_then(|records| {

@@ -4,7 +4,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use wal_format::{FileHeader, FormatError, begin_record, encode_seal, finish_record};
+use wal_format::{FileHeader, FormatError, Packer, encode_seal};
 
 use crate::error::{BoxError, WalError};
 use crate::options::WalOptions;
@@ -68,7 +68,7 @@ pub struct WalStats {
 pub struct Batch<'w> {
     wal: &'w mut Wal,
     first_seq: u64,
-    count: u64,
+    packer: Packer,
 }
 
 impl Wal {
@@ -115,8 +115,12 @@ impl Wal {
     }
 
     /// Appends every payload in one write; returns their sequence numbers.
-    /// A crash may keep any prefix of them: for all-or-nothing, put them in
-    /// one record.
+    ///
+    /// The records share batch frames (one checksum per frame of about
+    /// [`BATCH_TARGET`](wal_format::BATCH_TARGET) bytes, four framing bytes
+    /// per record), so this costs little more than writing the payloads.
+    /// A crash may keep any prefix of the frames, so any prefix of the
+    /// records: for all-or-nothing, put them in one record.
     pub fn append_many<'p>(
         &mut self,
         payloads: impl IntoIterator<Item = &'p [u8]>,
@@ -134,10 +138,11 @@ impl Wal {
         self.check_poison()?;
         self.buf.clear();
         let first_seq = self.next_seq;
+        let packer = self.packer(first_seq, self.synced_upto);
         Ok(Batch {
             wal: self,
             first_seq,
-            count: 0,
+            packer,
         })
     }
 
@@ -218,6 +223,17 @@ impl Wal {
         err
     }
 
+    /// A packer for records from `first_seq` on that declare `synced_upto`,
+    /// writing batch frames only if the file's format version has them.
+    pub(crate) fn packer(&self, first_seq: u64, synced_upto: u64) -> Packer {
+        let packer = Packer::new(first_seq, synced_upto, self.opts.max_record_len);
+        if self.header.allows_batches() {
+            packer
+        } else {
+            packer.without_batches()
+        }
+    }
+
     /// Writes `self.buf` at the end of the log as `count` records.
     fn write_buf(&mut self, count: u64) -> Result<Range<u64>, WalError> {
         if let Err(e) = self.file.write_at(self.len, &self.buf) {
@@ -249,21 +265,19 @@ impl Drop for Wal {
     }
 }
 
-/// Appends one frame to `buf` (record `seq`, watermark `synced_upto`)
-/// whose payload `encode` writes in place. On error `buf` is unchanged.
-pub(crate) fn encode_frame<E: Into<BoxError>>(
+/// Packs one record into `buf` whose payload `encode` writes in place. On
+/// error the record leaves no bytes behind.
+pub(crate) fn pack_with<E: Into<BoxError>>(
+    packer: &mut Packer,
     buf: &mut Vec<u8>,
-    seq: u64,
-    synced_upto: u64,
-    max_record_len: u32,
     encode: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
 ) -> Result<(), WalError> {
-    let start = begin_record(buf);
+    let entry = packer.begin(buf);
     if let Err(e) = encode(buf) {
-        buf.truncate(start);
+        packer.abandon(buf, entry);
         return Err(WalError::Encode { source: e.into() });
     }
-    match finish_record(buf, start, seq, synced_upto, max_record_len) {
+    match packer.end(buf, entry) {
         Ok(_) => Ok(()),
         Err(FormatError::TooLarge { len, max }) => Err(WalError::RecordTooLarge { len, max }),
         Err(e) => Err(WalError::Encode {
@@ -288,37 +302,29 @@ impl Batch<'_> {
         &mut self,
         encode: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
     ) -> Result<(), WalError> {
-        let wal = &mut *self.wal;
-        let seq = self.first_seq + self.count;
-        encode_frame(
-            &mut wal.buf,
-            seq,
-            wal.synced_upto,
-            wal.opts.max_record_len,
-            encode,
-        )?;
-        self.count += 1;
-        Ok(())
+        pack_with(&mut self.packer, &mut self.wal.buf, encode)
     }
 
     /// Records gathered so far.
     #[must_use]
     pub fn len(&self) -> u64 {
-        self.count
+        self.packer.next_seq().wrapping_sub(self.first_seq)
     }
 
     /// Whether no record has been gathered.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.count == 0
+        self.len() == 0
     }
 
     /// Writes the gathered records in one write; returns their sequence
     /// numbers. An empty batch writes nothing.
-    pub fn commit(self) -> Result<Range<u64>, WalError> {
-        if self.count == 0 {
+    pub fn commit(mut self) -> Result<Range<u64>, WalError> {
+        let count = self.len();
+        if count == 0 {
             return Ok(self.first_seq..self.first_seq);
         }
-        self.wal.write_buf(self.count)
+        self.packer.finish(&mut self.wal.buf);
+        self.wal.write_buf(count)
     }
 }

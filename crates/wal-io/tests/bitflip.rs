@@ -15,16 +15,17 @@ use wal_format::{
 use wal_io::sim::SimStorage;
 use wal_io::{RecoveryMode, Storage, Truncation, TruncationReason, WalError, WalOptions};
 
-/// One record of a test log, as decoded from its bytes.
+/// One frame of a test log, as decoded from its bytes.
 #[derive(Debug, Clone)]
 struct Rec {
     offset: usize,
     end: usize,
+    /// The sequence number of its (first) record.
     seq: u64,
     synced_upto: u64,
-    payload: Vec<u8>,
-    /// A seal: a frame the log writes for itself, never replayed.
-    seal: bool,
+    /// Its records' payloads: one for a record frame, several for a batch
+    /// frame, none for a seal (a frame the log writes for itself).
+    payloads: Vec<Vec<u8>>,
 }
 
 /// A closed, valid log and its records.
@@ -37,12 +38,12 @@ struct Log {
 impl Log {
     /// The application records (seals left out), as replay yields them.
     fn payloads(&self) -> impl Iterator<Item = &Vec<u8>> {
-        self.records.iter().filter(|r| !r.seal).map(|r| &r.payload)
+        self.records.iter().flat_map(|r| &r.payloads)
     }
 
     /// How many application records precede frame `i`.
     fn replayed_before(&self, i: usize) -> usize {
-        self.records[..i].iter().filter(|r| !r.seal).count()
+        self.records[..i].iter().map(|r| r.payloads.len()).sum()
     }
 }
 
@@ -64,11 +65,11 @@ fn decode_all(bytes: &[u8]) -> Vec<Rec> {
             end: at + r.frame_len,
             seq,
             synced_upto: r.synced_upto,
-            payload: r.payload.to_vec(),
-            seal: r.kind == FrameKind::Seal,
+            payloads: r.payloads().map(<[u8]>::to_vec).collect(),
         });
+        assert_eq!(r.kind == FrameKind::Seal, r.payloads().count() == 0);
         at += r.frame_len;
-        seq += 1;
+        seq += r.seq_count();
     }
     records
 }

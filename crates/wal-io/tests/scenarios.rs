@@ -259,3 +259,88 @@ fn seals_are_invisible_and_added_only_after_new_records() {
     assert_eq!(wal.stats().records, 2);
     assert_eq!(std::fs::metadata(&path).unwrap().len(), sealed + 17 + 16);
 }
+
+/// The markers of the frames after the header of the log at `path`.
+fn frame_markers(path: &Path) -> Vec<u8> {
+    let bytes = std::fs::read(path).unwrap();
+    let mut at = wal_format::HEADER_LEN;
+    let mut markers = Vec::new();
+    while let Some(h) = wal_format::FrameHeader::peek(&bytes[at..]) {
+        markers.push(h.kind.marker());
+        at += usize::try_from(h.frame_len()).unwrap();
+    }
+    assert_eq!(at, bytes.len(), "the log ends with a whole frame");
+    markers
+}
+
+#[test]
+fn records_appended_together_share_batch_frames() {
+    use wal_format::frame::{BATCH_MARKER, RECORD_MARKER, SEAL_MARKER};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("batches.log");
+    let (mut wal, _) = open(&path).unwrap();
+    wal.append(b"alone").unwrap();
+    let many: Vec<Vec<u8>> = (0..1000u32).map(|i| i.to_le_bytes().repeat(30)).collect();
+    assert_eq!(
+        wal.append_many(many.iter().map(Vec::as_slice)).unwrap(),
+        1..1001
+    );
+    wal.append_many([&b"lone batch"[..]]).unwrap();
+    wal.close().unwrap();
+    let markers = frame_markers(&path);
+    // 1000 records of 120 bytes: two frames of about 64 KiB.
+    assert_eq!(
+        markers,
+        [
+            RECORD_MARKER,
+            BATCH_MARKER,
+            BATCH_MARKER,
+            RECORD_MARKER,
+            SEAL_MARKER
+        ]
+    );
+    let (wal, records) = open(&path).unwrap();
+    assert_eq!(records.len(), 1002);
+    assert_eq!(records[1..1001], many[..]);
+    assert_eq!(records[1001], b"lone batch");
+    assert_eq!(wal.stats().records, 1002);
+}
+
+#[test]
+fn a_version_1_log_gets_no_batch_frames_until_it_is_rewritten() {
+    use wal_format::frame::{BATCH_MARKER, RECORD_MARKER, SEAL_MARKER};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.log");
+    let header = wal_format::FileHeader {
+        version: 1,
+        ..wal_format::FileHeader::new(&WalOptions::default().app_tag, 0, 0)
+    };
+    let mut bytes = header.encode().to_vec();
+    wal_format::encode_record(&mut bytes, 0, 0, b"v1", wal_format::DEFAULT_MAX_RECORD_LEN).unwrap();
+    std::fs::write(&path, &bytes).unwrap();
+
+    let (mut wal, records) = open(&path).unwrap();
+    assert_eq!(records, [b"v1".to_vec()]);
+    assert_eq!(wal.header().version, 1);
+    wal.append_many([&b"a"[..], b"b", b"c"]).unwrap();
+    wal.close().unwrap();
+    assert_eq!(
+        frame_markers(&path),
+        [RECORD_MARKER; 4]
+            .into_iter()
+            .chain([SEAL_MARKER])
+            .collect::<Vec<_>>(),
+        "a version 1 reader can still read every frame"
+    );
+    assert_eq!(std::fs::read(&path).unwrap()[8], 1, "still version 1");
+
+    let (mut wal, records) = open(&path).unwrap();
+    assert_eq!(records.len(), 4);
+    wal.rewrite(|w| records.iter().try_for_each(|r| w.push(r)))
+        .unwrap();
+    assert_eq!(wal.header().version, wal_format::header::FORMAT_VERSION);
+    wal.close().unwrap();
+    assert_eq!(frame_markers(&path), [BATCH_MARKER, SEAL_MARKER]);
+    let (_, again) = open(&path).unwrap();
+    assert_eq!(again, records);
+}

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use support::{LOG, SplitMix64, check_open, open_at, open_log};
+use wal_format::batch::{COUNT_LEN, ENTRY_OVERHEAD};
 use wal_format::{FRAME_OVERHEAD, FileHeader, HEADER_LEN};
 use wal_io::sim::SimStorage;
 use wal_io::{FsStorage, Storage, Truncation, TruncationReason, Wal, WalOptions};
@@ -38,7 +39,8 @@ struct Shape {
     rewritten: bool,
     /// The last record's payload length.
     last_len: usize,
-    /// Append the last record in a batch with one other record.
+    /// Append the last record in a batch with one other record: they share
+    /// a batch frame, which is torn (and lost) as a whole.
     batched: bool,
 }
 
@@ -135,18 +137,26 @@ fn build(shape: Shape, seed: u64) -> (Vec<u8>, Vec<Vec<u8>>, u64) {
         }
     }
     let last = payload(&mut rng, shape.last_len);
+    let start = wal.stats().bytes;
     if shape.batched {
         let other = payload(&mut rng, 200);
         wal.append_many([other.as_slice(), last.as_slice()])
             .unwrap();
-        prior.push(other);
     } else {
         wal.append(&last).unwrap();
     }
     let bytes = sim.read_file(LOG).unwrap();
     drop(wal);
-    let start = bytes.len() - FRAME_OVERHEAD - shape.last_len;
-    (bytes, prior, start as u64)
+    let framing = if shape.batched {
+        FRAME_OVERHEAD + COUNT_LEN + 2 * ENTRY_OVERHEAD + 200
+    } else {
+        FRAME_OVERHEAD
+    };
+    assert_eq!(
+        bytes.len() as u64,
+        start + (framing + shape.last_len) as u64
+    );
+    (bytes, prior, start)
 }
 
 /// Bytes of another log (watermark 0, unrelated sequence numbers) to play

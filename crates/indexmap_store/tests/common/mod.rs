@@ -586,8 +586,10 @@ pub const HEADER_LEN: usize = 44;
 /// The records of a valid log file's bytes, as `(offset, payload)`, parsed
 /// by the documented format (a 44-byte header, then frames of a 12-byte
 /// header whose bytes 4..8 are the payload length, the payload, and a
-/// 4-byte checksum; seals, marker `0x5A`, are skipped). Panics on anything
-/// else: only for logs the store wrote.
+/// 4-byte checksum; seals, marker `0x5A`, are skipped; a batch frame,
+/// marker `0xC3`, holds a `u32` count and that many `u32`-length-prefixed
+/// records, each reported at its frame's offset). Panics on anything else:
+/// only for logs the store wrote.
 pub fn log_records(bytes: &[u8]) -> Vec<(usize, Vec<u8>)> {
     assert!(
         bytes.len() >= HEADER_LEN,
@@ -597,17 +599,24 @@ pub fn log_records(bytes: &[u8]) -> Vec<(usize, Vec<u8>)> {
     let mut at = HEADER_LEN;
     let mut records = Vec::new();
     while at < bytes.len() {
-        let seal = match bytes[at] {
-            0xA5 => false,
-            0x5A => true,
-            other => panic!("frame marker {other:#04x} at {at}"),
-        };
-        let len = u32::from_le_bytes(bytes[at + 4..at + 8].try_into().expect("4 bytes"));
+        let u32_at = |i: usize| u32::from_le_bytes(bytes[i..i + 4].try_into().expect("4 bytes"));
+        let len = u32_at(at + 4);
         let start = at + 12;
         let end = start + len as usize;
         assert!(end + 4 <= bytes.len(), "frame at {at} runs past the end");
-        if !seal {
-            records.push((at, bytes[start..end].to_vec()));
+        match bytes[at] {
+            0xA5 => records.push((at, bytes[start..end].to_vec())),
+            0x5A => {}
+            0xC3 => {
+                let mut entry = start + 4;
+                for _ in 0..u32_at(start) {
+                    let len = u32_at(entry) as usize;
+                    records.push((at, bytes[entry + 4..entry + 4 + len].to_vec()));
+                    entry += 4 + len;
+                }
+                assert_eq!(entry, end, "batch frame at {at} is not filled exactly");
+            }
+            other => panic!("frame marker {other:#04x} at {at}"),
         }
         at = end + 4;
     }

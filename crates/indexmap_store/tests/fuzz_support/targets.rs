@@ -14,8 +14,8 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use indexmap_store::{IndexMapStore, StoreConfig};
 use wal_format::{
-    DEFAULT_MAX_RECORD_LEN, Decoded, FRAME_OVERHEAD, FileHeader, HEADER_LEN, decode_record,
-    encode_frame,
+    DEFAULT_MAX_RECORD_LEN, Decoded, FRAME_OVERHEAD, FileHeader, FrameKind, HEADER_LEN,
+    decode_record, encode_frame,
 };
 use wal_io::sim::{CrashVariant, SimStorage};
 use wal_io::{RecoveryMode, Wal, WalOptions};
@@ -51,6 +51,12 @@ pub fn frame_decode(data: &[u8]) {
     match decode_record(bytes, seq, max) {
         Ok(Decoded::Complete(record)) => {
             assert_eq!(record.seq, seq);
+            // A batch's payloads are exactly its count of records.
+            let payloads = record.payloads().count() as u64;
+            match record.kind {
+                FrameKind::Seal => assert_eq!((payloads, record.seq_count()), (0, 1)),
+                _ => assert_eq!(payloads, record.seq_count()),
+            }
             let mut again = Vec::new();
             encode_frame(
                 &mut again,
@@ -340,7 +346,7 @@ pub fn seed_inputs() -> io::Result<Vec<Seed>> {
         input.extend_from_slice(&log[offset..offset + r.frame_len]);
         put("frame_decode", format!("frame-{seq}"), input);
         offset += r.frame_len;
-        seq += 1;
+        seq += r.seq_count();
     }
 
     // A store's log, with compaction: for `recover` under the store's tag it
