@@ -208,6 +208,35 @@ impl Packer {
         self.next_seq
     }
 
+    /// Packs a record whose payload is `payload`; returns its sequence
+    /// number. The same as [`begin`](Packer::begin), appending `payload`
+    /// and [`end`](Packer::end), with a shortcut for the common case of a
+    /// record joining an open batch frame.
+    #[inline]
+    pub fn push(&mut self, out: &mut Vec<u8>, payload: &[u8]) -> Result<u64, FormatError> {
+        let len = check_len(payload.len(), self.max_len)?;
+        if let Some(open) = &mut self.open
+            && open.batch
+            && open.count < u32::MAX
+        {
+            let payload_len = out.len() - open.start - FRAME_HEADER_LEN;
+            if payload_len < BATCH_TARGET
+                && payload_len + ENTRY_OVERHEAD + payload.len() <= self.max_len as usize
+            {
+                out.reserve(ENTRY_OVERHEAD + payload.len());
+                out.extend_from_slice(&len.to_le_bytes());
+                out.extend_from_slice(payload);
+                open.count += 1;
+                let seq = self.next_seq;
+                self.next_seq = seq.wrapping_add(1);
+                return Ok(seq);
+            }
+        }
+        let entry = self.begin(out);
+        out.extend_from_slice(payload);
+        self.end(out, entry)
+    }
+
     /// Starts a record: the caller appends its payload to `out`, then calls
     /// [`end`](Packer::end) (or [`abandon`](Packer::abandon)) with the
     /// returned entry, before anything else touches `out`.
@@ -389,6 +418,26 @@ mod tests {
 
     fn all_payloads<'a>(frames: &[Record<'a>]) -> Vec<&'a [u8]> {
         frames.iter().flat_map(Record::payloads).collect()
+    }
+
+    #[test]
+    fn push_packs_exactly_as_begin_and_end_do() {
+        let big = vec![1; BATCH_TARGET];
+        let payloads: Vec<&[u8]> = vec![b"a", b"", &big, b"bb", &[9; 70], &big, b"c"];
+        for max_len in [MAX, 100, 70] {
+            let fits: Vec<&[u8]> = payloads
+                .iter()
+                .copied()
+                .filter(|p| p.len() <= max_len as usize)
+                .collect();
+            let mut out = Vec::new();
+            let mut packer = Packer::new(3, 3, max_len);
+            for (i, p) in fits.iter().enumerate() {
+                assert_eq!(packer.push(&mut out, p), Ok(3 + i as u64));
+            }
+            packer.finish(&mut out);
+            assert_eq!(out, pack(3, &fits, max_len), "bound {max_len}");
+        }
     }
 
     #[test]

@@ -279,20 +279,28 @@ pub(crate) fn pack_with<E: Into<BoxError>>(
     }
     match packer.end(buf, entry) {
         Ok(_) => Ok(()),
-        Err(FormatError::TooLarge { len, max }) => Err(WalError::RecordTooLarge { len, max }),
-        Err(e) => Err(WalError::Encode {
+        Err(e) => Err(pack_error(e)),
+    }
+}
+
+/// The error of a record the packer refused.
+pub(crate) fn pack_error(e: FormatError) -> WalError {
+    match e {
+        FormatError::TooLarge { len, max } => WalError::RecordTooLarge { len, max },
+        e => WalError::Encode {
             source: Box::new(e),
-        }),
+        },
     }
 }
 
 impl Batch<'_> {
     /// Adds a record with `payload`.
+    #[inline]
     pub fn push(&mut self, payload: &[u8]) -> Result<(), WalError> {
-        self.push_with(|buf| {
-            buf.extend_from_slice(payload);
-            Ok::<(), std::convert::Infallible>(())
-        })
+        match self.packer.push(&mut self.wal.buf, payload) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(pack_error(e)),
+        }
     }
 
     /// Adds a record whose payload `encode` appends to the buffer it is
