@@ -40,7 +40,7 @@ use indexmap_store::{IndexMapStore, StoreConfig};
 use serde::{Deserialize, Serialize};
 use test_support::bench::{Group, Recorder, Scale, Target, selected};
 use wal_format::{
-    DEFAULT_MAX_RECORD_LEN, Decoded, FileHeader, FrameKind, HEADER_LEN, decode_record,
+    DEFAULT_MAX_RECORD_LEN, Decoded, FileHeader, FrameKind, HEADER_LEN, Packer, decode_record,
 };
 
 const KEY_LEN: usize = 16;
@@ -551,7 +551,8 @@ fn get(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: Scale) {
 }
 
 /// Replays the loaded log by hand: 1 MiB reads, frame checks (checksum
-/// included) with `decode_record`, bincode decoding, `IndexMap::insert`.
+/// included) with `decode_record`, each record of a batch frame, bincode
+/// decoding, `IndexMap::insert`.
 fn reopen_by_hand(path: &Path) -> IndexMap<String, String> {
     let mut file = File::open(path).unwrap();
     let mut head = [0; HEADER_LEN];
@@ -572,15 +573,16 @@ fn reopen_by_hand(path: &Path) -> IndexMap<String, String> {
                     seq += 1;
                 }
                 Ok(Decoded::Complete(record)) => {
-                    let (Op::Insert(k, v), used) = bincode::serde::decode_from_slice(
-                        record.payload,
-                        bincode::config::standard(),
-                    )
-                    .unwrap();
-                    assert_eq!(used, record.payload.len());
-                    map.insert(k, v);
+                    // A batch frame's records, or a record frame's one.
+                    for payload in record.payloads() {
+                        let (Op::Insert(k, v), used) =
+                            bincode::serde::decode_from_slice(payload, bincode::config::standard())
+                                .unwrap();
+                        assert_eq!(used, payload.len());
+                        map.insert(k, v);
+                    }
                     pos += record.frame_len;
-                    seq += 1;
+                    seq += record.seq_count();
                 }
                 Ok(Decoded::Incomplete { .. }) => break,
                 Err(e) => panic!("bad frame: {e}"),
@@ -693,17 +695,28 @@ fn compact(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: Scale) {
     g.bench("ref_encode_crc_bufwriter_sync", |iters| {
         let data = fx.data();
         let mut total = Duration::ZERO;
-        let mut buf = Vec::with_capacity(4096);
+        let mut buf = Vec::with_capacity(2 << 20);
         for _ in 0..iters {
             let start = Instant::now();
             write_and_replace(&mut |w| {
                 w.write_all(&FileHeader::new(b"ims/bincode2-std", 1, 0).encode())
                     .unwrap();
-                for (seq, (k, v)) in data.iter().enumerate() {
-                    buf.clear();
-                    encode_frame(&mut buf, seq as u64, black_box(k), black_box(v));
-                    w.write_all(&buf).unwrap();
+                // Batch frames, encoded in place, written 1 MiB at a time,
+                // as a compaction writes them.
+                let mut packer = Packer::new(0, u64::MAX, DEFAULT_MAX_RECORD_LEN);
+                for (k, v) in data {
+                    let entry = packer.begin(&mut buf);
+                    encode_op(&mut buf, black_box(k), black_box(v));
+                    packer.end(&mut buf, entry).unwrap();
+                    if buf.len() >= 1 << 20 {
+                        packer.finish(&mut buf);
+                        w.write_all(&buf).unwrap();
+                        buf.clear();
+                    }
                 }
+                packer.finish(&mut buf);
+                w.write_all(&buf).unwrap();
+                buf.clear();
             });
             total += start.elapsed();
         }
