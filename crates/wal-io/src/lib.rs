@@ -42,7 +42,9 @@
 //! # Recovery
 //!
 //! [`Wal::open`] replays records front to back with memory bounded by the
-//! read buffer and the largest record. Every record carries a *synced
+//! read buffer and the largest frame: a record, or records appended
+//! together in one batch frame of about 64 KiB (plus its last record).
+//! Every record carries a *synced
 //! watermark*: the number of records that were durable when it was written.
 //! Where the valid records end before the end of the file, recovery looks
 //! past the damage for a valid record whose watermark covers the damaged one.

@@ -1,7 +1,7 @@
 //! Reading a log's records front to back, and looking past damage.
 //!
-//! Memory is bounded by the read buffer and the largest record, never by
-//! the file: a frame's length is checked against the bound and against the
+//! Memory is bounded by the read buffer and the largest frame (a record, or
+//! a batch of records), never by the file: a frame's length is checked against the bound and against the
 //! bytes left in the file before the buffer grows for it.
 
 use std::io;
