@@ -12,29 +12,13 @@ use std::sync::Arc;
 
 use indexmap::IndexMap;
 use indexmap_store::{Batch, IndexMapStore, StoreConfig};
+use test_support::rng::Rng;
 use wal_io::sim::{CrashVariant, SimStorage};
 
 type Map = IndexMap<u16, Vec<u8>>;
 type Store = IndexMapStore<u16, Vec<u8>>;
 
 const PATH: &str = "db.log";
-
-/// SplitMix64: a tiny deterministic generator.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -55,12 +39,12 @@ fn value(rng: &mut Rng) -> Vec<u8> {
         0 => 3000 + rng.below(3000),
         _ => rng.below(200),
     };
-    (0..len).map(|_| rng.next() as u8).collect()
+    (0..len).map(|_| rng.next_u64() as u8).collect()
 }
 
 /// The workload of `seed`; `Move` indices are taken modulo the length then.
 fn workload(seed: u64, n: usize) -> Vec<Op> {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     (0..n)
         .map(|_| {
             let key = rng.below(24) as u16;
@@ -68,7 +52,7 @@ fn workload(seed: u64, n: usize) -> Vec<Op> {
                 0..=39 => Op::Insert(key, value(&mut rng)),
                 40..=49 => Op::ShiftRemove(key),
                 50..=57 => Op::SwapRemove(key),
-                58..=67 => Op::Modify(key, rng.next() as u8),
+                58..=67 => Op::Modify(key, rng.next_u64() as u8),
                 68..=73 => Op::Batch(
                     (0..1 + rng.below(6))
                         .map(|_| (rng.below(3) != 0, rng.below(24) as u16, value(&mut rng)))
@@ -79,7 +63,7 @@ fn workload(seed: u64, n: usize) -> Vec<Op> {
                         .map(|_| (rng.below(24) as u16, value(&mut rng)))
                         .collect(),
                 ),
-                79..=84 => Op::Move(rng.next() as usize, rng.next() as usize),
+                79..=84 => Op::Move(rng.next_u64() as usize, rng.next_u64() as usize),
                 85..=86 => Op::Clear,
                 87..=95 => Op::Flush,
                 _ => Op::Compact,

@@ -24,9 +24,35 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    /// Uniform in `0..n` (`n > 0`).
+    /// Uniform in `0..n` (`n > 0`), by remainder: slightly biased, which
+    /// does not matter for choosing operations.
     pub fn below(&mut self, n: u64) -> u64 {
         self.next_u64() % n
+    }
+
+    /// Uniform in `0..n` (0 when `n` is 0), by multiply-high: an index into
+    /// a collection of `n` items.
+    pub fn index(&mut self, n: usize) -> usize {
+        let wide = (u128::from(self.next_u64()) * n as u128) >> 64;
+        usize::try_from(wide).unwrap_or(0)
+    }
+
+    /// Uniform in `lo..hi`.
+    pub fn range(&mut self, lo: usize, hi: usize) -> usize {
+        lo + self.index(hi - lo)
+    }
+
+    /// True with probability `percent`/100.
+    pub fn percent(&mut self, percent: usize) -> bool {
+        self.index(100) < percent
+    }
+
+    /// Fills `buf` with random bytes.
+    pub fn fill(&mut self, buf: &mut [u8]) {
+        for chunk in buf.chunks_mut(8) {
+            let bytes = self.next_u64().to_le_bytes();
+            chunk.copy_from_slice(&bytes[..chunk.len()]);
+        }
     }
 }
 
@@ -77,6 +103,16 @@ mod tests {
         assert_eq!(rng.next_u64(), 0xe220_a839_7b1d_cdaf);
         assert_eq!(rng.next_u64(), 0x6e78_9e6a_a1b9_65f4);
         assert!(Rng::new(7).below(10) < 10);
+        assert_eq!(Rng::new(7).index(0), 0);
+        let mut rng = Rng::new(3);
+        assert!(
+            (0..1000)
+                .map(|_| rng.range(5, 9))
+                .all(|x| (5..9).contains(&x))
+        );
+        let mut buf = [0u8; 13];
+        rng.fill(&mut buf);
+        assert_ne!(buf, [0u8; 13]);
         assert_ne!(mix(1, 2), mix(2, 1));
     }
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use support::{LOG, SplitMix64, check_open, open_log};
+use support::{LOG, Rng, check_open, open_log};
 use wal_format::header::MAGIC;
 use wal_format::{
     DEFAULT_MAX_RECORD_LEN, Decoded, FileHeader, FrameKind, HEADER_LEN, decode_record,
@@ -81,15 +81,15 @@ fn build(
     name: &'static str,
     seed: u64,
     n: usize,
-    size: fn(&mut SplitMix64) -> usize,
+    size: fn(&mut Rng) -> usize,
     sync_pct: usize,
     rewrite: bool,
 ) -> Log {
-    let mut rng = SplitMix64::new(seed);
+    let mut rng = Rng::new(seed);
     let sim = SimStorage::new(seed);
     let opts = WalOptions::default();
     let (mut wal, _, _) = open_log(Arc::new(sim.clone()), &opts).unwrap();
-    let payload = |rng: &mut SplitMix64| {
+    let payload = |rng: &mut Rng| {
         let mut p = vec![0; size(rng)];
         rng.fill(&mut p);
         p
@@ -127,16 +127,16 @@ fn build(
     }
 }
 
-fn mixed(rng: &mut SplitMix64) -> usize {
-    match rng.below(10) {
+fn mixed(rng: &mut Rng) -> usize {
+    match rng.index(10) {
         0 => 0,
         1 => rng.range(1000, 2500),
-        _ => rng.below(300),
+        _ => rng.index(300),
     }
 }
 
-fn tiny(rng: &mut SplitMix64) -> usize {
-    rng.below(6)
+fn tiny(rng: &mut Rng) -> usize {
+    rng.index(6)
 }
 
 /// What recovery must do with the bytes damaged in `lo..=hi`.
@@ -348,10 +348,10 @@ fn run(log: &Log, bursts: usize, seed: u64) {
         check(&sim, log, &damaged, byte, byte, salvage, &mut t);
         damaged[byte] = log.bytes[byte];
     }
-    let mut rng = SplitMix64::new(seed);
+    let mut rng = Rng::new(seed);
     for _ in 0..bursts {
         let len = rng.range(2, 33);
-        let first = rng.below(log.bytes.len() * 8 - len + 1);
+        let first = rng.index(log.bytes.len() * 8 - len + 1);
         let mut damaged = log.bytes.clone();
         for k in 0..len {
             // The first and last bits always flip; the rest at random.

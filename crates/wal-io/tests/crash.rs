@@ -566,8 +566,8 @@ fn reproduce_from_env() {
 fn crash_at_reproduces_the_snapshots() {
     let (seed, calls) = (3, 300);
     let total = run_seed(seed, calls, 0, &[]).total_ops;
-    let mut rng = support::SplitMix64::new(99);
-    let mut points: Vec<u64> = (0..40).map(|_| rng.below(total as usize) as u64).collect();
+    let mut rng = support::Rng::new(99);
+    let mut points: Vec<u64> = (0..40).map(|_| rng.index(total as usize) as u64).collect();
     points.extend([0, 1, 2, 3, 4, 5, total - 1]);
     let run = run_seed(seed, calls, 0, &points);
     assert_eq!(run.total_ops, total, "the workload is deterministic");

@@ -403,9 +403,9 @@ fn faults_during_recovery_of_crash_images() {
             steps.iter().for_each(|s| driver.step(s).unwrap());
             sim.ops()
         };
-        let mut rng = support::SplitMix64::new(seed);
+        let mut rng = support::Rng::new(seed);
         for _ in 0..12 {
-            let op = rng.below(usize::try_from(total).unwrap_or(0)) as u64;
+            let op = rng.index(usize::try_from(total).unwrap_or(0)) as u64;
             for v in CrashVariant::ALL {
                 let (image, model) = crashed(seed, &steps, op, v);
                 let probe = image.snapshot();

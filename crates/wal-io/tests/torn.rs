@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use support::{LOG, SplitMix64, check_open, open_at, open_log};
+use support::{LOG, Rng, check_open, open_at, open_log};
 use wal_format::batch::{COUNT_LEN, ENTRY_OVERHEAD};
 use wal_format::{FRAME_OVERHEAD, FileHeader, HEADER_LEN};
 use wal_io::sim::SimStorage;
@@ -106,11 +106,11 @@ const SHAPES: [Shape; 8] = [
 /// A closed log of `shape`: its bytes, the payloads before the last record,
 /// and the offset where the last record starts.
 fn build(shape: Shape, seed: u64) -> (Vec<u8>, Vec<Vec<u8>>, u64) {
-    let mut rng = SplitMix64::new(seed);
+    let mut rng = Rng::new(seed);
     let sim = SimStorage::new(seed);
     let opts = WalOptions::default();
     let (mut wal, _, _) = open_log(Arc::new(sim.clone()), &opts).unwrap();
-    let payload = |rng: &mut SplitMix64, len: usize| {
+    let payload = |rng: &mut Rng, len: usize| {
         let mut p = vec![0; len];
         rng.fill(&mut p);
         p
@@ -128,7 +128,7 @@ fn build(shape: Shape, seed: u64) -> (Vec<u8>, Vec<Vec<u8>>, u64) {
         shape.prior
     };
     for i in 0..n {
-        let len = rng.below(900);
+        let len = rng.index(900);
         let p = payload(&mut rng, len);
         wal.append(&p).unwrap();
         prior.push(p);
@@ -162,11 +162,11 @@ fn build(shape: Shape, seed: u64) -> (Vec<u8>, Vec<Vec<u8>>, u64) {
 /// Bytes of another log (watermark 0, unrelated sequence numbers) to play
 /// the old contents of the file, at least `len` long.
 fn old_bytes(len: usize, seed: u64) -> Vec<u8> {
-    let mut rng = SplitMix64::new(seed ^ 0x01D);
+    let mut rng = Rng::new(seed ^ 0x01D);
     let mut bytes = FileHeader::new(b"wal-io", 0, 1 << 40).encode().to_vec();
     let mut seq = 1 << 40;
     while bytes.len() < len {
-        let mut p = vec![0; rng.below(300)];
+        let mut p = vec![0; rng.index(300)];
         rng.fill(&mut p);
         wal_format::encode_record(&mut bytes, seq, 0, &p, 1 << 20).unwrap();
         seq += 1;
@@ -176,7 +176,7 @@ fn old_bytes(len: usize, seed: u64) -> Vec<u8> {
 
 /// The image of a write of the last record torn at `cut`, with the rest of
 /// the original length filled per `fill`.
-fn torn_image(bytes: &[u8], cut: usize, fill: Fill, old: &[u8], rng: &mut SplitMix64) -> Vec<u8> {
+fn torn_image(bytes: &[u8], cut: usize, fill: Fill, old: &[u8], rng: &mut Rng) -> Vec<u8> {
     let mut image = bytes[..cut].to_vec();
     match fill {
         Fill::Cut => {}
@@ -200,7 +200,7 @@ fn check(
     image: &[u8],
     prior: &[Vec<u8>],
     start: u64,
-    rng: &mut SplitMix64,
+    rng: &mut Rng,
     read: &dyn Fn() -> Vec<u8>,
 ) -> Result<(), String> {
     let opts = WalOptions::default();
@@ -242,7 +242,7 @@ fn check(
     }
     let mut expected = prior.to_vec();
     for i in 0..100 {
-        let mut p = vec![0; rng.below(if i % 10 == 0 { 5000 } else { 200 })];
+        let mut p = vec![0; rng.index(if i % 10 == 0 { 5000 } else { 200 })];
         rng.fill(&mut p);
         wal.append(&p)
             .map_err(|e| format!("append {i} failed: {e}"))?;
@@ -269,7 +269,7 @@ fn every_cut(index: usize, shape: Shape) -> usize {
     let seed = 1000 + index as u64;
     let (bytes, prior, start) = build(shape, seed);
     let old = old_bytes(bytes.len(), seed);
-    let mut rng = SplitMix64::new(seed);
+    let mut rng = Rng::new(seed);
     let mut failures = Vec::new();
     let mut cases = 0;
     let sim = SimStorage::new(seed);
@@ -348,7 +348,7 @@ fn every_tear_over_real_files() {
     let seed = 77;
     let (bytes, prior, start) = build(shape, seed);
     let old = old_bytes(bytes.len(), seed);
-    let mut rng = SplitMix64::new(seed);
+    let mut rng = Rng::new(seed);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("torn.log");
     let start_us = usize::try_from(start).unwrap_or(usize::MAX);

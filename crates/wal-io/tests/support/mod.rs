@@ -1,4 +1,4 @@
-//! Shared support of the crash and fault suites: a seeded SplitMix64, a deterministic workload generator, the one oracle, and a storage wrapper that observes every storage operation.
+//! Shared support of the crash and fault suites: the seeded generator (re-exported from `test-support`), a deterministic workload generator, the one oracle, and a storage wrapper that observes every storage operation.
 //!
 //! Every test binary that includes this module uses only part of it.
 #![allow(dead_code)]
@@ -22,50 +22,7 @@ pub const LOG: &str = "wal.log";
 /// The temporary file of its rewrites (default suffix).
 pub const TMP: &str = "wal.log.rewrite.tmp";
 
-/// SplitMix64: a tiny, seeded, deterministic PRNG.
-#[derive(Debug, Clone)]
-pub struct SplitMix64(u64);
-
-impl SplitMix64 {
-    /// A generator seeded with `seed`.
-    #[must_use]
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (0 when `n` is 0).
-    pub fn below(&mut self, n: usize) -> usize {
-        let wide = (u128::from(self.next_u64()) * n as u128) >> 64;
-        usize::try_from(wide).unwrap_or(0)
-    }
-
-    /// Uniform in `lo..hi`.
-    pub fn range(&mut self, lo: usize, hi: usize) -> usize {
-        lo + self.below(hi - lo)
-    }
-
-    /// True with probability `percent`/100.
-    pub fn percent(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-
-    /// Fills `buf` with random bytes.
-    pub fn fill(&mut self, buf: &mut [u8]) {
-        for chunk in buf.chunks_mut(8) {
-            let bytes = self.next_u64().to_le_bytes();
-            chunk.copy_from_slice(&bytes[..chunk.len()]);
-        }
-    }
-}
+pub use test_support::rng::Rng;
 
 /// One call of a workload.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,9 +89,9 @@ impl WorkloadShape {
 
 /// A payload of a random size (mostly 0..2000 bytes, one in ten 4..12 KiB,
 /// so that records straddle 4 KiB pages) starting with its unique `id`.
-pub fn payload(rng: &mut SplitMix64, id: u64) -> Vec<u8> {
-    let len = match rng.below(100) {
-        0..=4 => rng.below(8),
+pub fn payload(rng: &mut Rng, id: u64) -> Vec<u8> {
+    let len = match rng.index(100) {
+        0..=4 => rng.index(8),
         5..=59 => rng.range(8, 200),
         60..=89 => rng.range(200, 2000),
         _ => rng.range(4097, 12 << 10),
@@ -153,10 +110,10 @@ pub fn payload(rng: &mut SplitMix64, id: u64) -> Vec<u8> {
 /// past the shape's bounds. It depends on the seed only, never on results.
 #[must_use]
 pub fn workload(seed: u64, shape: WorkloadShape) -> Vec<Step> {
-    let mut rng = SplitMix64::new(seed ^ 0x5EED_0F3A_u64);
+    let mut rng = Rng::new(seed ^ 0x5EED_0F3A_u64);
     let mut sizes: Vec<usize> = Vec::new();
     let mut id = seed << 32;
-    let mut next = |rng: &mut SplitMix64| {
+    let mut next = |rng: &mut Rng| {
         id += 1;
         payload(rng, id)
     };
@@ -165,24 +122,24 @@ pub fn workload(seed: u64, shape: WorkloadShape) -> Vec<Step> {
         let bytes: usize = sizes.iter().map(|s| s + 16).sum();
         let step = if bytes > shape.max_bytes || sizes.len() > shape.max_records {
             let keep = rng.range(0, 10).min(sizes.len());
-            let extra = (0..rng.below(3)).map(|_| next(&mut rng)).collect();
+            let extra = (0..rng.index(3)).map(|_| next(&mut rng)).collect();
             Step::Rewrite {
                 keep_from: sizes.len() - keep,
                 extra,
             }
         } else {
-            match rng.below(100) {
+            match rng.index(100) {
                 0..=39 => Step::Append(next(&mut rng)),
                 40..=49 => Step::AppendMany((0..rng.range(1, 6)).map(|_| next(&mut rng)).collect()),
                 50..=57 => Step::Batch((0..rng.range(0, 5)).map(|_| next(&mut rng)).collect()),
                 58..=84 => Step::Sync,
                 85..=91 => {
-                    let keep_from = match rng.below(3) {
+                    let keep_from = match rng.index(3) {
                         0 => 0,
-                        1 => rng.below(sizes.len() + 1),
+                        1 => rng.index(sizes.len() + 1),
                         _ => sizes.len(),
                     };
-                    let extra = (0..rng.below(4)).map(|_| next(&mut rng)).collect();
+                    let extra = (0..rng.index(4)).map(|_| next(&mut rng)).collect();
                     Step::Rewrite { keep_from, extra }
                 }
                 _ => Step::Reopen,
