@@ -217,12 +217,10 @@ impl Packer {
         let len = check_len(payload.len(), self.max_len)?;
         if let Some(open) = &mut self.open
             && open.batch
-            && open.count < u32::MAX
         {
             let payload_len = out.len() - open.start - FRAME_HEADER_LEN;
-            if payload_len < BATCH_TARGET
-                && payload_len + ENTRY_OVERHEAD + payload.len() <= self.max_len as usize
-            {
+            let grown = payload_len + ENTRY_OVERHEAD + payload.len();
+            if may_join(open, payload_len, grown, self.max_len) {
                 out.reserve(ENTRY_OVERHEAD + payload.len());
                 out.extend_from_slice(&len.to_le_bytes());
                 out.extend_from_slice(payload);
@@ -252,11 +250,7 @@ impl Packer {
                 } else {
                     COUNT_LEN + ENTRY_OVERHEAD
                 };
-            if self.batches
-                && payload_len < BATCH_TARGET
-                && open.count < u32::MAX
-                && grown <= self.max_len as usize
-            {
+            if self.batches && may_join(&open, payload_len, grown, self.max_len) {
                 if !open.batch {
                     // The second record: lay the first out as a batch entry.
                     let mut prefix = [0; COUNT_LEN + ENTRY_OVERHEAD];
@@ -359,6 +353,14 @@ impl Packer {
             out.extend_from_slice(&trailer);
         }
     }
+}
+
+/// Whether a record may join the open frame `open`, whose payload holds
+/// `payload_len` bytes, growing it to `grown` bytes: the frame is below
+/// [`BATCH_TARGET`], its count can grow, and it stays within `max_len`.
+#[inline]
+fn may_join(open: &Open, payload_len: usize, grown: usize, max_len: u32) -> bool {
+    payload_len < BATCH_TARGET && open.count < u32::MAX && grown <= max_len as usize
 }
 
 /// Fills in the header of the frame `open` that ends at `end` and returns
