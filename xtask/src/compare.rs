@@ -17,6 +17,7 @@
 //! figure is the best of its runs.
 
 mod figures;
+mod machine;
 mod report;
 mod runner;
 mod svg;
@@ -212,7 +213,7 @@ pub fn run(root: &Path, args: &CompareArgs) -> Result<bool, String> {
     let runs_dir = compare.join("target").join("runs");
     std::fs::create_dir_all(&runs_dir)
         .map_err(|e| format!("create {}: {e}", runs_dir.display()))?;
-    let filesystem = report::filesystem(&runs_dir);
+    let filesystem = machine::filesystem(&runs_dir);
     if filesystem.starts_with("tmpfs") || filesystem.starts_with("ramfs") {
         eprintln!(
             "warning: {} is on {filesystem}: the durable-write figures mean nothing there",
