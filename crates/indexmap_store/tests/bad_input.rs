@@ -6,24 +6,19 @@ mod common;
 
 use std::fs;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
-use common::{HEADER_LEN, K, Op, Store, V, apply_model, log_records, sibling, store_error};
+use common::{
+    HEADER_LEN, K, Op, Store, V, apply_model, log_records, scratch, sibling, store_error,
+};
 use indexmap::IndexMap;
 use indexmap_store::wal_io::{FsStorage, Wal, WalError, WalOptions};
 use indexmap_store::{
     COMPACT_TMP_SUFFIX, IndexMapStore, OpenOptions, StoreConfig, StoreError, TruncationReason,
 };
-use tempfile::TempDir;
 
 type Users = IndexMapStore<String, u64>;
-
-fn scratch(name: &str) -> (TempDir, PathBuf) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join(name);
-    (dir, path)
-}
 
 fn entries(store: &Store) -> Vec<(K, V)> {
     common::entries(store)
@@ -707,13 +702,13 @@ fn salvage_never_overwrites_an_existing_file_at_the_copy_path() -> io::Result<()
     Ok(())
 }
 
-/// BUG (wal-io `rewrite.rs`, `RewriteWriter::push_with` passes
-/// `self.base_seq` as every record's synced watermark): a compacted log is
-/// synced, renamed and its directory synced before it becomes the log, yet
-/// none of its records vouches for an earlier one. So until the next
-/// append, damage to any compacted record is taken for a torn tail: a
-/// strict open cuts off that record and everything after it, with no
-/// salvage copy, instead of refusing.
+/// Regression (a fixed bug in wal-io's `rewrite.rs`, where every rewritten
+/// record declared the rewrite's first sequence number as its synced
+/// watermark): a compacted log is synced, renamed and its directory synced
+/// before it becomes the log, yet none of its records vouched for an
+/// earlier one. So until the next append, damage to any compacted record
+/// was taken for a torn tail: a strict open cut off that record and
+/// everything after it, with no salvage copy, instead of refusing.
 #[test]
 fn a_flipped_bit_in_a_compacted_log_is_refused_not_truncated() -> io::Result<()> {
     let (dir, path) = scratch("compacted.log");

@@ -630,6 +630,14 @@ pub fn store_error(err: &io::Error) -> &indexmap_store::StoreError {
         .unwrap_or_else(|| panic!("not a StoreError: {err:?}"))
 }
 
+/// A fresh temporary directory and the path `name` in it (the directory
+/// is removed when the returned guard drops).
+pub fn scratch(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join(name);
+    (dir, path)
+}
+
 /// `path` with `suffix` appended to its file name (`x.log` → `x.log.lock`).
 pub fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();

@@ -1,0 +1,368 @@
+//! Compaction as the specification states it, on real files: the
+//! automatic rule (`min_compact_bytes`, `compact_ratio`, an all-dead log),
+//! `compact()`, the `<path>.compact.tmp` it writes through, and the log it
+//! leaves (one `Insert` per live entry, in order).
+
+mod common;
+
+use std::fs;
+use std::io;
+use std::path::Path;
+
+use common::{Op, apply_store, log_records, scratch, sibling, spec_says_compact};
+use indexmap_store::{COMPACT_TMP_SUFFIX, IndexMapStore, StoreConfig};
+
+type Users = IndexMapStore<String, u64>;
+
+fn keys<V>(store: &IndexMapStore<String, V>) -> Vec<&str> {
+    store.keys().map(String::as_str).collect()
+}
+
+fn pairs(store: &Users) -> Vec<(String, u64)> {
+    store.iter().map(|(k, v)| (k.clone(), *v)).collect()
+}
+
+/// Checks that the log at `path` holds exactly one `Insert` record per entry
+/// of `expected`, in its order (variant 0 of the codec, then key and value).
+fn assert_compacted_log(path: &Path, expected: &[(String, u32)]) {
+    let bytes = fs::read(path).expect("read log");
+    let records = log_records(&bytes);
+    assert_eq!(records.len(), expected.len(), "one record per live entry");
+    for ((_, payload), (k, v)) in records.iter().zip(expected) {
+        let cfg = bincode::config::standard();
+        let ((tag, key, value), used): ((u32, String, u32), _) =
+            bincode::serde::decode_from_slice(payload, cfg).expect("an Insert record");
+        assert_eq!(used, payload.len());
+        assert_eq!(
+            (tag, &key, value),
+            (0, k, *v),
+            "Insert records in map order"
+        );
+    }
+}
+
+/// Runs `ops` on a store with `config` and on a reference that never
+/// compacts (to learn each record's size), and demands a compaction exactly
+/// when the spec's rule holds for the log the op would leave. Returns the
+/// number of automatic compactions, and how many of them found no live
+/// record.
+fn check_compaction_rule(config: StoreConfig, ops: &[Op]) -> (u64, u64) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("auto.log");
+    let never = StoreConfig {
+        min_compact_bytes: u64::MAX,
+        ..config
+    };
+    let mut store = IndexMapStore::open_with(&path, config).expect("open");
+    let mut reference = IndexMapStore::open_with(dir.path().join("ref.log"), never).expect("open");
+    let (mut compactions, mut empty) = (0, 0);
+    for op in ops {
+        let ref_before = reference.stats();
+        apply_store(&mut reference, op).expect("reference op");
+        let record_bytes = reference.stats().log_bytes - ref_before.log_bytes;
+        let records = reference.stats().total_records - ref_before.total_records;
+
+        let before = store.stats();
+        apply_store(&mut store, op).expect("op");
+        let after = store.stats();
+        let live = store.len() as u64;
+        let (bytes, total) = (
+            before.log_bytes + record_bytes,
+            before.total_records + records,
+        );
+        assert_eq!(common::entries(&store), common::entries(&reference));
+        if records > 0 && spec_says_compact(&config, bytes, total, live) {
+            assert_eq!(
+                after.compactions,
+                before.compactions + 1,
+                "{op:?} at {bytes} B, {total}/{live}"
+            );
+            assert_eq!(after.total_records, live);
+            assert_eq!(after.unsynced_records, 0);
+            assert_eq!(fs::metadata(&path).expect("log").len(), after.log_bytes);
+            let expected: Vec<(String, u32)> = common::entries(&store);
+            assert_compacted_log(&path, &expected);
+            assert!(
+                !sibling(&path, COMPACT_TMP_SUFFIX).exists(),
+                "temp file left behind"
+            );
+            compactions += 1;
+            empty += u64::from(live == 0);
+            if live == 0 {
+                assert_eq!(after.log_bytes, 44, "an empty log is just its header");
+            }
+        } else {
+            assert_eq!(
+                after.compactions, before.compactions,
+                "{op:?} at {bytes} B, {total}/{live}"
+            );
+            assert_eq!(
+                (after.log_bytes, after.total_records),
+                (bytes, total),
+                "after {op:?}"
+            );
+        }
+    }
+    assert_eq!(store.stats().compactions, compactions);
+    (compactions, empty)
+}
+
+#[test]
+fn automatic_compaction_follows_the_spec_rule() {
+    let k = |i: usize| common::KEYS[i % 6].to_owned();
+    let mut ops = Vec::new();
+    // Six live entries, then many overwrites (dead records pile up).
+    for i in 0..6 {
+        ops.push(Op::Insert(k(i), i as u32));
+    }
+    for round in 0..12u32 {
+        for i in 0..6 {
+            ops.push(Op::Insert(k(i), round * 1000 + i as u32));
+        }
+        ops.push(Op::MoveIndex(round as usize, 5 - round as usize % 6));
+        ops.push(Op::Modify(k(round as usize), 1));
+    }
+    // Remove everything, one way or another, then churn with no live entry.
+    ops.extend([
+        Op::Remove(k(0)),
+        Op::SwapRemove(k(1)),
+        Op::Pop,
+        Op::ShiftRemoveIndex(0),
+    ]);
+    ops.push(Op::Clear);
+    for i in 0..60 {
+        ops.push(Op::Insert(k(i), 1));
+        ops.push(Op::SwapRemove(k(i)));
+    }
+    // The last config never compacts for the ratio while anything is
+    // live: only the all-dead rule can fire.
+    let configs = [(300, 2.0), (100, 3.0), (0, 1.5), (1000, 2.5), (300, 1000.0)];
+    for (min_compact_bytes, compact_ratio) in configs {
+        let config = StoreConfig {
+            min_compact_bytes,
+            compact_ratio,
+            ..StoreConfig::default()
+        };
+        let (auto, empty) = check_compaction_rule(config, &ops);
+        assert!(
+            auto >= 2,
+            "only {auto} automatic compactions with {config:?}"
+        );
+        if compact_ratio > 100.0 || min_compact_bytes == 0 {
+            assert!(
+                empty >= 1,
+                "no compaction of an all-dead log with {config:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn an_all_dead_log_is_compacted_once_past_min_bytes() -> io::Result<()> {
+    let (_dir, path) = scratch("dead.log");
+    // A huge ratio: no compaction while anything is live.
+    let config = StoreConfig {
+        min_compact_bytes: 200,
+        compact_ratio: 1000.0,
+        ..StoreConfig::default()
+    };
+    let mut store: Users = IndexMapStore::open_with(&path, config)?;
+    let mut compactions = 0;
+    for i in 0..20 {
+        let before = store.stats();
+        store.insert("k".into(), i)?;
+        let inserted = store.stats();
+        assert_eq!(
+            inserted.compactions, before.compactions,
+            "compacted with a live entry"
+        );
+        assert_eq!(
+            inserted.log_bytes,
+            before.log_bytes + 20,
+            "Insert(\"k\", small) is 20 bytes"
+        );
+        store.remove("k")?;
+        let after = store.stats();
+        // ShiftRemove("k") is 19 bytes.
+        if inserted.log_bytes + 19 > 200 {
+            assert_eq!(
+                after.compactions,
+                inserted.compactions + 1,
+                "not compacted: {after:?}"
+            );
+            assert_eq!((after.total_records, after.log_bytes), (0, 44));
+            assert_eq!(fs::metadata(&path)?.len(), 44);
+            compactions += 1;
+        } else {
+            assert_eq!(
+                after.compactions, inserted.compactions,
+                "compacted early: {after:?}"
+            );
+            assert_eq!(after.log_bytes, inserted.log_bytes + 19);
+        }
+    }
+    assert!(compactions >= 2, "only {compactions} compactions");
+
+    // A clear of many entries (two records) is compacted at once if the
+    // log is past the floor.
+    let many: Vec<(String, u64)> = (0..20).map(|i| (format!("key-{i}"), i)).collect();
+    store.insert_many(many)?;
+    let before = store.stats();
+    assert!(
+        before.log_bytes > 200 && before.total_records < 3,
+        "{before:?}"
+    );
+    store.clear()?;
+    let after = store.stats();
+    assert_eq!(after.compactions, before.compactions + 1);
+    assert_eq!((after.total_records, after.log_bytes), (0, 44));
+    drop(store);
+    let store: Users = IndexMapStore::open(&path)?;
+    assert!(store.is_empty());
+    assert_eq!(store.recovery_report().records, 0);
+    Ok(())
+}
+
+#[test]
+fn manual_compaction_keeps_order_and_uses_the_temp_path() -> io::Result<()> {
+    let (dir, path) = scratch("mc.log");
+    let mut store: Users = IndexMapStore::open(&path)?;
+    for round in 0..3 {
+        for k in ["x", "y", "z", "w"] {
+            store.insert(k.into(), round)?;
+        }
+    }
+    store.move_index(3, 0)?;
+    store.swap_remove("y")?;
+    let order = pairs(&store);
+    assert_eq!(keys(&store), ["w", "x", "z"]);
+    let stats = store.stats();
+    assert_eq!(stats.total_records, 14);
+    assert!((stats.dead_ratio - 11.0 / 14.0).abs() < 1e-9, "{stats:?}");
+    store.compact()?;
+    let stats = store.stats();
+    assert_eq!(
+        (stats.total_records, stats.live_records, stats.compactions),
+        (3, 3, 1)
+    );
+    assert_eq!(stats.dead_ratio, 0.0);
+    assert_eq!(pairs(&store), order);
+    let payloads: Vec<_> = log_records(&fs::read(&path)?)
+        .into_iter()
+        .map(|(_, p)| p)
+        .collect();
+    assert_eq!(payloads.len(), 3);
+    assert_eq!(payloads[0], [0, 1, b'w', 2], "Insert(\"w\", 2) first");
+    let tmp = sibling(&path, COMPACT_TMP_SUFFIX);
+    assert_eq!(COMPACT_TMP_SUFFIX, ".compact.tmp");
+    assert!(!tmp.exists(), "{} left behind", tmp.display());
+    let mut names: Vec<_> = fs::read_dir(dir.path())?
+        .map(|e| e.map(|e| e.file_name()))
+        .collect::<Result<_, _>>()?;
+    names.sort();
+    assert_eq!(names, ["mc.log", "mc.log.lock"], "no stray files");
+
+    // Writes and reopen keep working after compaction.
+    store.insert("v".into(), 9)?;
+    drop(store);
+    let mut store: Users = IndexMapStore::open(&path)?;
+    assert_eq!(keys(&store), ["w", "x", "z", "v"]);
+    assert_eq!(store.recovery_report().records, 4);
+
+    // The temp path is the one compaction writes: a foreign file put there
+    // while the store is open is either refused (compaction fails, nothing
+    // written) or set aside beside it with its bytes intact.
+    let foreign = b"not yours\n";
+    fs::write(&tmp, foreign)?;
+    let log = fs::read(&path)?;
+    match store.compact() {
+        Err(err) => {
+            assert_eq!(err.kind(), io::ErrorKind::AlreadyExists, "{err}");
+            assert_eq!(fs::read(&tmp)?, foreign);
+            assert_eq!(
+                fs::read(&path)?,
+                log,
+                "a failed compaction wrote to the log"
+            );
+            assert_eq!(store.stats().compactions, 0);
+        }
+        Ok(()) => {
+            assert!(!tmp.exists(), "{} left behind", tmp.display());
+            assert_eq!(store.stats().compactions, 1);
+            assert_eq!(store.stats().total_records, 4);
+        }
+    }
+    common::assert_foreign_file_intact(dir.path(), &tmp, foreign);
+    assert_eq!(keys(&store), ["w", "x", "z", "v"]);
+    // Either way the store keeps working.
+    store.insert("u".into(), 1)?;
+    drop(store);
+    let store: Users = IndexMapStore::open(&path)?;
+    assert_eq!(keys(&store), ["w", "x", "z", "v", "u"]);
+    common::assert_foreign_file_intact(dir.path(), &tmp, foreign);
+    Ok(())
+}
+
+#[test]
+fn open_compacts_a_log_the_rule_says_to_compact() -> io::Result<()> {
+    let (_dir, path) = scratch("reopen.log");
+    let mut store: Users = IndexMapStore::open(&path)?;
+    for round in 0..10 {
+        for k in ["a", "b", "c"] {
+            store.insert(k.into(), round)?;
+        }
+    }
+    store.move_index(2, 0)?;
+    assert_eq!(store.stats().total_records, 31);
+    assert_eq!(store.stats().compactions, 0, "the default floor is 1 MiB");
+    drop(store);
+    let config = StoreConfig {
+        min_compact_bytes: 100,
+        ..StoreConfig::default()
+    };
+    let store: Users = IndexMapStore::open_with(&path, config)?;
+    assert_eq!(store.recovery_report().records, 31);
+    let stats = store.stats();
+    assert_eq!(
+        (stats.compactions, stats.total_records),
+        (1, 3),
+        "{stats:?}"
+    );
+    assert_eq!(keys(&store), ["c", "a", "b"]);
+    assert_eq!(log_records(&fs::read(&path)?).len(), 3);
+    Ok(())
+}
+
+/// Regression (a fixed bug in wal-io's `rewrite.rs`, which renamed the
+/// compacted file over the path as spelled): compacting a store opened
+/// through a symlink replaced the symlink with a regular file, so the real
+/// log was orphaned, stale, and missed every later write.
+#[test]
+fn compaction_through_a_symlink_keeps_the_link_and_updates_the_log() -> io::Result<()> {
+    let (dir, _) = scratch("unused");
+    let real_dir = dir.path().join("real");
+    fs::create_dir(&real_dir)?;
+    let target = real_dir.join("data.log");
+    let link = dir.path().join("data.log");
+    let mut store: Users = IndexMapStore::open(&target)?;
+    store.insert("a".into(), 1)?;
+    drop(store);
+    std::os::unix::fs::symlink(&target, &link)?;
+
+    let mut store: Users = IndexMapStore::open(&link)?;
+    store.insert("a".into(), 2)?;
+    store.compact()?;
+    store.insert("b".into(), 3)?;
+    drop(store);
+    assert!(
+        fs::symlink_metadata(&link)?.file_type().is_symlink(),
+        "compaction replaced the symlink with a regular file"
+    );
+    let store: Users = IndexMapStore::open(&target)?;
+    assert_eq!(
+        pairs(&store),
+        [("a".to_owned(), 2), ("b".to_owned(), 3)],
+        "the real log"
+    );
+    Ok(())
+}
