@@ -29,172 +29,23 @@
 use std::cell::OnceCell;
 use std::fs::File;
 use std::hint::black_box;
-use std::io::{BufWriter, Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::io::{BufWriter, Write};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
 use indexmap::IndexMap;
 use indexmap_store::{IndexMapStore, StoreConfig};
-use serde::{Deserialize, Serialize};
 use test_support::bench::{Group, Recorder, Scale, Target, selected};
-use wal_format::{
-    DEFAULT_MAX_RECORD_LEN, Decoded, FileHeader, FrameKind, HEADER_LEN, Packer, decode_record,
-};
+use wal_format::{DEFAULT_MAX_RECORD_LEN, FileHeader, HEADER_LEN, Packer};
 
-const KEY_LEN: usize = 16;
-const VALUE_LEN: usize = 100;
+use fixture::{Fixture, Pairs, Store, fresh_store, remove};
+use memory::{memory_child, memory_report};
+use mirror::{encode_batch, encode_frame, encode_op, reopen_by_hand};
 
-type Store = IndexMapStore<String, String>;
-type Pairs = Vec<(String, String)>;
-
-/// The operation records the store writes, mirrored so the floors encode
-/// and decode the very same bytes (bincode identifies variants by index).
-#[derive(Serialize)]
-enum OpRef<'a> {
-    Insert(&'a str, &'a str),
-}
-
-/// Decoding side of [`OpRef`]: only inserts occur in these logs.
-#[derive(Deserialize)]
-enum Op {
-    Insert(String, String),
-}
-
-/// A batch record's operation, mirrored: `Batch` is variant 5 of the
-/// store's operations; the others only hold the indices.
-#[derive(Serialize)]
-#[expect(dead_code, reason = "only the variant index of `Batch` matters")]
-enum BatchRef<'a> {
-    Insert(()),
-    ShiftRemove(()),
-    SwapRemove(()),
-    Clear,
-    Move(u64, u64),
-    Batch(InsertAll<'a>),
-}
-
-/// Every pair as a batch insert (variant 0, as [`OpRef::Insert`]).
-struct InsertAll<'a>(&'a Pairs);
-
-impl Serialize for InsertAll<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(|(k, v)| OpRef::Insert(k, v)))
-    }
-}
-
-/// The log's bytes after the header when `pairs` are logged as one batch
-/// (as `insert_many` does on a new store): one frame, checksum included.
-fn encode_batch(pairs: &Pairs) -> Vec<u8> {
-    let mut buf = Vec::new();
-    let frame = wal_format::begin_record(&mut buf);
-    let batch = BatchRef::Batch(InsertAll(pairs));
-    bincode::serde::encode_into_std_write(batch, &mut buf, bincode::config::standard()).unwrap();
-    wal_format::finish_record(&mut buf, frame, 0, 0, DEFAULT_MAX_RECORD_LEN).unwrap();
-    buf
-}
-
-fn encode_op(buf: &mut Vec<u8>, k: &str, v: &str) {
-    bincode::serde::encode_into_std_write(OpRef::Insert(k, v), buf, bincode::config::standard())
-        .unwrap();
-}
-
-/// A frame around `encode_op(k, v)`: bincode, then the frame header with
-/// its crc32fast checksum, as one would write it by hand.
-fn encode_frame(buf: &mut Vec<u8>, seq: u64, k: &str, v: &str) {
-    let start = wal_format::begin_record(buf);
-    encode_op(buf, k, v);
-    wal_format::finish_record(buf, start, seq, seq, DEFAULT_MAX_RECORD_LEN).unwrap();
-}
-
-/// Key `i`: 16 ASCII bytes, allocated at exactly their length (as a
-/// decoded one is).
-fn key(i: u64) -> String {
-    let mut s = String::with_capacity(KEY_LEN);
-    s.push_str("key-");
-    s.push_str(&format!("{i:012}"));
-    debug_assert_eq!((s.len(), s.capacity()), (KEY_LEN, KEY_LEN));
-    s
-}
-
-/// Value `i`: 100 pseudo-random lowercase letters, exactly allocated.
-fn value(i: u64) -> String {
-    let mut x = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut s = String::with_capacity(VALUE_LEN);
-    for _ in 0..VALUE_LEN {
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        s.push(char::from(
-            b'a' + (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 59) as u8 % 26,
-        ));
-    }
-    s
-}
-
-fn pairs(n: u64) -> Pairs {
-    (0..n).map(|i| (key(i), value(i))).collect()
-}
-
-/// Removes a store's file and its lock file, ignoring absence.
-fn remove(path: &Path) {
-    let _ = std::fs::remove_file(path);
-    let mut lock = path.as_os_str().to_owned();
-    lock.push(".lock");
-    let _ = std::fs::remove_file(PathBuf::from(lock));
-}
-
-fn fresh_store(path: &Path, config: StoreConfig) -> Store {
-    remove(path);
-    IndexMapStore::open_with(path, config).unwrap()
-}
-
-/// A field of `/proc/self/status` (`VmRSS`, `VmHWM`), in KiB.
-fn proc_status_kib(field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with(field))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// Everything the groups share, built on first use so a filtered run
-/// builds only what it needs.
-struct Fixture {
-    dir: tempfile::TempDir,
-    n: u64,
-    data: OnceCell<Pairs>,
-    /// A log of one insert record per entry (`insert_many`, then `compact`).
-    loaded: OnceCell<PathBuf>,
-}
-
-impl Fixture {
-    fn data(&self) -> &Pairs {
-        self.data.get_or_init(|| pairs(self.n))
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn loaded(&self) -> &Path {
-        self.loaded.get_or_init(|| {
-            let start = Instant::now();
-            let path = self.path("loaded.log");
-            let mut store = fresh_store(&path, StoreConfig::default());
-            store.insert_many(self.data().iter().cloned()).unwrap();
-            store.compact().unwrap();
-            let stats = store.stats();
-            assert_eq!(stats.total_records, self.n);
-            eprintln!(
-                "built a log of {} entries, {:.1} MiB, in {:.1?}",
-                self.n,
-                stats.log_bytes as f64 / f64::from(1 << 20),
-                start.elapsed()
-            );
-            path
-        })
-    }
-}
+mod fixture;
+mod memory;
+mod mirror;
 
 /// Single inserts: the store vs `IndexMap::insert` (A) and vs encoding,
 /// checksumming and writing each record by hand (B); for reference, A and
@@ -550,56 +401,6 @@ fn get(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: Scale) {
     );
 }
 
-/// Replays the loaded log by hand: 1 MiB reads, frame checks (checksum
-/// included) with `decode_record`, each record of a batch frame, bincode
-/// decoding, `IndexMap::insert`.
-fn reopen_by_hand(path: &Path) -> IndexMap<String, String> {
-    let mut file = File::open(path).unwrap();
-    let mut head = [0; HEADER_LEN];
-    file.read_exact(&mut head).unwrap();
-    let Ok(Decoded::Complete(header)) = FileHeader::decode(&head) else {
-        panic!("not a log");
-    };
-    let mut seq = header.base_seq;
-    let mut map = IndexMap::new();
-    let mut buf = vec![0; 1 << 20];
-    let (mut pos, mut end) = (0, 0);
-    loop {
-        loop {
-            match decode_record(&buf[pos..end], seq, DEFAULT_MAX_RECORD_LEN) {
-                Ok(Decoded::Complete(record)) if record.kind == FrameKind::Seal => {
-                    // The seal a rewrite ends with: no data.
-                    pos += record.frame_len;
-                    seq += 1;
-                }
-                Ok(Decoded::Complete(record)) => {
-                    // A batch frame's records, or a record frame's one.
-                    for payload in record.payloads() {
-                        let (Op::Insert(k, v), used) =
-                            bincode::serde::decode_from_slice(payload, bincode::config::standard())
-                                .unwrap();
-                        assert_eq!(used, payload.len());
-                        map.insert(k, v);
-                    }
-                    pos += record.frame_len;
-                    seq += record.seq_count();
-                }
-                Ok(Decoded::Incomplete { .. }) => break,
-                Err(e) => panic!("bad frame: {e}"),
-            }
-        }
-        buf.copy_within(pos..end, 0);
-        end -= pos;
-        pos = 0;
-        let n = file.read(&mut buf[end..]).unwrap();
-        if n == 0 {
-            assert_eq!(end, 0, "torn tail");
-            return map;
-        }
-        end += n;
-    }
-}
-
 /// `IndexMapStore::open` of the N-entry log vs [`reopen_by_hand`].
 fn reopen(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: Scale) {
     let mut g = Group::new(c, rec, "store/reopen");
@@ -751,93 +552,6 @@ fn compact(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: Scale) {
         &["store/compact/ref_encode_crc_bufwriter_sync"],
         Target::Reference,
     );
-}
-
-/// Resident memory of one process, in KiB: before the work, after it, and
-/// the peak (reset before the work where the kernel allows).
-struct Rss {
-    before: u64,
-    after: u64,
-    peak: u64,
-}
-
-/// In a child process: opens the store at `BENCH_MEMORY_LOG`
-/// (`BENCH_MEMORY_CHILD=store`) or builds an `IndexMap` of the same
-/// `BENCH_MEMORY_N` entries (`BENCH_MEMORY_CHILD=indexmap`), and prints
-/// "before after peak" in KiB.
-fn memory_child(role: &str) {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-    let before = proc_status_kib("VmRSS").unwrap();
-    let keep: Box<dyn std::any::Any> = match role {
-        "store" => {
-            let path = std::env::var("BENCH_MEMORY_LOG").unwrap();
-            let store: Store = IndexMapStore::open(path).unwrap();
-            Box::new(store)
-        }
-        "indexmap" => {
-            let n: u64 = std::env::var("BENCH_MEMORY_N").unwrap().parse().unwrap();
-            let mut map = IndexMap::new();
-            for i in 0..n {
-                map.insert(key(i), value(i));
-            }
-            Box::new(map)
-        }
-        other => panic!("BENCH_MEMORY_CHILD: unknown role {other}"),
-    };
-    let after = proc_status_kib("VmRSS").unwrap();
-    let peak = proc_status_kib("VmHWM").unwrap();
-    println!("{before} {after} {peak}");
-    drop(black_box(keep));
-}
-
-/// Measures, each in a fresh child process, an opened store and a plain
-/// `IndexMap` with the same entries, and prints the comparison.
-fn memory_report(fx: &Fixture, rec: &Recorder) {
-    let exe = std::env::current_exe().unwrap();
-    let child = |role: &str| -> Rss {
-        let out = Command::new(&exe)
-            .env("BENCH_MEMORY_CHILD", role)
-            .env("BENCH_MEMORY_LOG", fx.loaded())
-            .env("BENCH_MEMORY_N", fx.n.to_string())
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "memory child {role} failed: {out:?}");
-        let text = String::from_utf8(out.stdout).unwrap();
-        let v: Vec<u64> = text
-            .split_whitespace()
-            .map(|x| x.parse().unwrap())
-            .collect();
-        Rss {
-            before: v[0],
-            after: v[1],
-            peak: v[2],
-        }
-    };
-    let store = child("store");
-    let map = child("indexmap");
-    let mib = |kib: u64| kib as f64 / 1024.0;
-    let (store_mem, map_mem) = (store.after - store.before, map.after - map.before);
-    let (store_peak, map_peak) = (store.peak - store.before, map.peak - map.before);
-    let lines = [
-        format!(
-            "memory: store {:.1} MiB vs IndexMap {:.1} MiB, ratio {:.3} ({} entries; VmRSS growth, fresh processes)",
-            mib(store_mem),
-            mib(map_mem),
-            store_mem as f64 / map_mem as f64,
-            fx.n,
-        ),
-        format!(
-            "memory: peak during open {:.1} MiB = {:.3}x the store's steady state; \
-             IndexMap peak while building {:.1} MiB = {:.3}x its steady state (VmHWM growth)",
-            mib(store_peak),
-            store_peak as f64 / store_mem as f64,
-            mib(map_peak),
-            map_peak as f64 / map_mem as f64,
-        ),
-    ];
-    for line in lines {
-        rec.say(line);
-    }
 }
 
 fn main() {

@@ -1,0 +1,123 @@
+//! The store's log format, written and read by hand: the floors and
+//! references encode and decode the very bytes the store does, without it.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use wal_format::{
+    DEFAULT_MAX_RECORD_LEN, Decoded, FileHeader, FrameKind, HEADER_LEN, decode_record,
+};
+
+use crate::fixture::Pairs;
+
+/// The operation records the store writes, mirrored so the floors encode
+/// and decode the very same bytes (bincode identifies variants by index).
+#[derive(Serialize)]
+pub(crate) enum OpRef<'a> {
+    Insert(&'a str, &'a str),
+}
+
+/// Decoding side of [`OpRef`]: only inserts occur in these logs.
+#[derive(Deserialize)]
+pub(crate) enum Op {
+    Insert(String, String),
+}
+
+/// A batch record's operation, mirrored: `Batch` is variant 5 of the
+/// store's operations; the others only hold the indices.
+#[derive(Serialize)]
+#[expect(dead_code, reason = "only the variant index of `Batch` matters")]
+pub(crate) enum BatchRef<'a> {
+    Insert(()),
+    ShiftRemove(()),
+    SwapRemove(()),
+    Clear,
+    Move(u64, u64),
+    Batch(InsertAll<'a>),
+}
+
+/// Every pair as a batch insert (variant 0, as [`OpRef::Insert`]).
+pub(crate) struct InsertAll<'a>(&'a Pairs);
+
+impl Serialize for InsertAll<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|(k, v)| OpRef::Insert(k, v)))
+    }
+}
+
+/// The log's bytes after the header when `pairs` are logged as one batch
+/// (as `insert_many` does on a new store): one frame, checksum included.
+pub(crate) fn encode_batch(pairs: &Pairs) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let frame = wal_format::begin_record(&mut buf);
+    let batch = BatchRef::Batch(InsertAll(pairs));
+    bincode::serde::encode_into_std_write(batch, &mut buf, bincode::config::standard()).unwrap();
+    wal_format::finish_record(&mut buf, frame, 0, 0, DEFAULT_MAX_RECORD_LEN).unwrap();
+    buf
+}
+
+pub(crate) fn encode_op(buf: &mut Vec<u8>, k: &str, v: &str) {
+    bincode::serde::encode_into_std_write(OpRef::Insert(k, v), buf, bincode::config::standard())
+        .unwrap();
+}
+
+/// A frame around `encode_op(k, v)`: bincode, then the frame header with
+/// its crc32fast checksum, as one would write it by hand.
+pub(crate) fn encode_frame(buf: &mut Vec<u8>, seq: u64, k: &str, v: &str) {
+    let start = wal_format::begin_record(buf);
+    encode_op(buf, k, v);
+    wal_format::finish_record(buf, start, seq, seq, DEFAULT_MAX_RECORD_LEN).unwrap();
+}
+
+/// Replays the loaded log by hand: 1 MiB reads, frame checks (checksum
+/// included) with `decode_record`, each record of a batch frame, bincode
+/// decoding, `IndexMap::insert`.
+pub(crate) fn reopen_by_hand(path: &Path) -> IndexMap<String, String> {
+    let mut file = File::open(path).unwrap();
+    let mut head = [0; HEADER_LEN];
+    file.read_exact(&mut head).unwrap();
+    let Ok(Decoded::Complete(header)) = FileHeader::decode(&head) else {
+        panic!("not a log");
+    };
+    let mut seq = header.base_seq;
+    let mut map = IndexMap::new();
+    let mut buf = vec![0; 1 << 20];
+    let (mut pos, mut end) = (0, 0);
+    loop {
+        loop {
+            match decode_record(&buf[pos..end], seq, DEFAULT_MAX_RECORD_LEN) {
+                Ok(Decoded::Complete(record)) if record.kind == FrameKind::Seal => {
+                    // The seal a rewrite ends with: no data.
+                    pos += record.frame_len;
+                    seq += 1;
+                }
+                Ok(Decoded::Complete(record)) => {
+                    // A batch frame's records, or a record frame's one.
+                    for payload in record.payloads() {
+                        let (Op::Insert(k, v), used) =
+                            bincode::serde::decode_from_slice(payload, bincode::config::standard())
+                                .unwrap();
+                        assert_eq!(used, payload.len());
+                        map.insert(k, v);
+                    }
+                    pos += record.frame_len;
+                    seq += record.seq_count();
+                }
+                Ok(Decoded::Incomplete { .. }) => break,
+                Err(e) => panic!("bad frame: {e}"),
+            }
+        }
+        buf.copy_within(pos..end, 0);
+        end -= pos;
+        pos = 0;
+        let n = file.read(&mut buf[end..]).unwrap();
+        if n == 0 {
+            assert_eq!(end, 0, "torn tail");
+            return map;
+        }
+        end += n;
+    }
+}
