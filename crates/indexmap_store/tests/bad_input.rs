@@ -9,14 +9,13 @@ use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
-use common::{
-    HEADER_LEN, K, Op, Store, V, apply_model, log_records, scratch, sibling, store_error,
-};
+use common::{HEADER_LEN, K, Op, Store, V, apply_model, log_records, sibling, store_error};
 use indexmap::IndexMap;
 use indexmap_store::wal_io::{FsStorage, Wal, WalError, WalOptions};
 use indexmap_store::{
     COMPACT_TMP_SUFFIX, IndexMapStore, OpenOptions, StoreConfig, StoreError, TruncationReason,
 };
+use test_support::scratch;
 
 type Users = IndexMapStore<String, u64>;
 

@@ -9,8 +9,9 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
-use common::{Op, apply_store, log_records, scratch, sibling, spec_says_compact};
+use common::{Op, apply_store, log_records, sibling, spec_says_compact};
 use indexmap_store::{COMPACT_TMP_SUFFIX, IndexMapStore, StoreConfig};
+use test_support::scratch;
 
 type Users = IndexMapStore<String, u64>;
 

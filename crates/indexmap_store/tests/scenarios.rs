@@ -7,12 +7,13 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
-use common::{log_records, scratch, store_error};
+use common::{log_records, store_error};
 use indexmap::IndexMap;
 use indexmap_store::wal_io::WalError;
 use indexmap_store::{Batch, IndexMapStore, OpenOptions, StoreConfig, StoreError};
 use serde::ser::{Error as _, SerializeStruct};
 use serde::{Deserialize, Serialize, Serializer};
+use test_support::scratch;
 
 type Users = IndexMapStore<String, u64>;
 

@@ -13,7 +13,8 @@
 //! - [`bench`](mod@bench): the benches' criterion harness, which measures floors in
 //!   the same run as their subjects and prints the ratios;
 //! - [`chain`] and [`copy_aside`], for failure messages and for recovering
-//!   a copy of a file rather than the file itself.
+//!   a copy of a file rather than the file itself; [`scratch`], a
+//!   temporary directory per test.
 //!
 //! Add it to a crate as a path `[dev-dependencies]` entry only.
 
@@ -61,6 +62,18 @@ pub fn copy_aside(path: &Path) -> PathBuf {
         std::fs::copy(path, &copy).unwrap();
     }
     copy
+}
+
+/// A fresh temporary directory and the path `name` in it; the directory
+/// is removed when the returned guard drops.
+///
+/// # Panics
+///
+/// If the directory cannot be created.
+pub fn scratch(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("create a temporary directory");
+    let path = dir.path().join(name);
+    (dir, path)
 }
 
 #[cfg(test)]

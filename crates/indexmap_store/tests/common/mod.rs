@@ -6,7 +6,10 @@
 //! [`Outcome`] holding what the method returned, so a test can demand that
 //! they agree. [`ops_from_bytes`] turns arbitrary bytes into ops, for fuzzing.
 //!
-//! Every test binary compiles this module but uses only part of it.
+//! Every test binary compiles this module but uses only part of it. The
+//! fuzz crate (`fuzz/src/lib.rs`) compiles it too, so it may use only what
+//! that crate depends on: std, indexmap, wal-format, wal-io and
+//! indexmap_store (`cargo xtask fuzz` fails to build otherwise).
 #![allow(dead_code)]
 
 use std::io;
@@ -628,14 +631,6 @@ pub fn store_error(err: &io::Error) -> &indexmap_store::StoreError {
     err.get_ref()
         .and_then(|e| e.downcast_ref::<indexmap_store::StoreError>())
         .unwrap_or_else(|| panic!("not a StoreError: {err:?}"))
-}
-
-/// A fresh temporary directory and the path `name` in it (the directory
-/// is removed when the returned guard drops).
-pub fn scratch(name: &str) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join(name);
-    (dir, path)
 }
 
 /// `path` with `suffix` appended to its file name (`x.log` → `x.log.lock`).
