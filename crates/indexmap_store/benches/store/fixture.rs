@@ -70,6 +70,15 @@ impl Fixture {
         self.data.get_or_init(|| pairs(self.n))
     }
 
+    /// A copy of the data to insert, and a new store at `path` (default
+    /// configuration) to insert it into.
+    pub(crate) fn data_and_store(&self, path: &Path) -> (Pairs, Store) {
+        (
+            self.data().clone(),
+            fresh_store(path, StoreConfig::default()),
+        )
+    }
+
     pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }

@@ -58,74 +58,72 @@ fn insert(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: Scale) {
     let path = fx.path("insert.log");
 
     g.bench("floor_a_indexmap", |iters| {
-        let mut total = Duration::ZERO;
-        for _ in 0..iters {
-            let data = fx.data().clone();
-            let mut map = IndexMap::new();
-            let start = Instant::now();
-            for (k, v) in data {
-                black_box(map.insert(k, v));
-            }
-            total += start.elapsed();
-            drop(map);
-        }
-        total
+        timed(
+            iters,
+            || fx.data().clone(),
+            |data| {
+                let mut map = IndexMap::new();
+                for (k, v) in data {
+                    black_box(map.insert(k, v));
+                }
+                map
+            },
+            || {},
+        )
     });
 
+    // What writing records by hand starts from: the data, a new file and
+    // an encoding buffer.
+    let by_hand = || {
+        let file = File::create(&path).unwrap();
+        (fx.data().clone(), file, Vec::with_capacity(4096))
+    };
     g.bench("floor_b_encode_crc_write", |iters| {
-        let mut total = Duration::ZERO;
-        for _ in 0..iters {
-            let data = fx.data().clone();
-            let mut file = File::create(&path).unwrap();
-            let mut buf = Vec::with_capacity(4096);
-            let start = Instant::now();
-            for (seq, (k, v)) in data.iter().enumerate() {
-                buf.clear();
-                encode_frame(&mut buf, seq as u64, black_box(k), black_box(v));
-                file.write_all(&buf).unwrap();
-            }
-            total += start.elapsed();
-            drop((file, data));
-            remove(&path);
-        }
-        total
+        timed(
+            iters,
+            &by_hand,
+            |(data, mut file, mut buf)| {
+                for (seq, (k, v)) in data.iter().enumerate() {
+                    buf.clear();
+                    encode_frame(&mut buf, seq as u64, black_box(k), black_box(v));
+                    file.write_all(&buf).unwrap();
+                }
+                (file, data, buf)
+            },
+            || remove(&path),
+        )
     });
 
     g.bench("ref_encode_crc_write_indexmap", |iters| {
-        let mut total = Duration::ZERO;
-        for _ in 0..iters {
-            let data = fx.data().clone();
-            let mut file = File::create(&path).unwrap();
-            let mut buf = Vec::with_capacity(4096);
-            let mut map = IndexMap::new();
-            let start = Instant::now();
-            for (seq, (k, v)) in data.into_iter().enumerate() {
-                buf.clear();
-                encode_frame(&mut buf, seq as u64, black_box(&k), black_box(&v));
-                file.write_all(&buf).unwrap();
-                black_box(map.insert(k, v));
-            }
-            total += start.elapsed();
-            drop((file, map));
-            remove(&path);
-        }
-        total
+        timed(
+            iters,
+            &by_hand,
+            |(data, mut file, mut buf)| {
+                let mut map = IndexMap::new();
+                for (seq, (k, v)) in data.into_iter().enumerate() {
+                    buf.clear();
+                    encode_frame(&mut buf, seq as u64, black_box(&k), black_box(&v));
+                    file.write_all(&buf).unwrap();
+                    black_box(map.insert(k, v));
+                }
+                (file, map, buf)
+            },
+            || remove(&path),
+        )
     });
 
     g.bench("store_insert", |iters| {
-        let mut total = Duration::ZERO;
-        for _ in 0..iters {
-            let data = fx.data().clone();
-            let mut store = fresh_store(&path, StoreConfig::default());
-            let start = Instant::now();
-            for (k, v) in data {
-                black_box(store.insert(k, v).unwrap());
-            }
-            total += start.elapsed();
-            drop(store);
-            remove(&path);
-        }
-        total
+        timed(
+            iters,
+            || fx.data_and_store(&path),
+            |(data, mut store)| {
+                for (k, v) in data {
+                    black_box(store.insert(k, v).unwrap());
+                }
+                store
+            },
+            || remove(&path),
+        )
     });
     g.group.finish();
     let s = "store/insert/store_insert";
@@ -166,38 +164,37 @@ fn insert_many(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: Scale) {
 
     g.bench("floor_bufwriter", |iters| {
         let bytes = bytes();
-        let mut total = Duration::ZERO;
-        for _ in 0..iters {
-            let file = File::create(&path).unwrap();
-            let start = Instant::now();
-            let mut w = BufWriter::with_capacity(1 << 20, file);
-            for chunk in bytes.chunks(64 << 10) {
-                w.write_all(black_box(chunk)).unwrap();
-            }
-            w.flush().unwrap();
-            total += start.elapsed();
-            drop(w);
-            remove(&path);
-        }
-        total
+        timed(
+            iters,
+            || File::create(&path).unwrap(),
+            |file| {
+                let mut w = BufWriter::with_capacity(1 << 20, file);
+                for chunk in bytes.chunks(64 << 10) {
+                    w.write_all(black_box(chunk)).unwrap();
+                }
+                w.flush().unwrap();
+                w
+            },
+            || remove(&path),
+        )
     });
 
     // The other half of a bulk load's unavoidable work: filling the map.
     g.bench("floor_indexmap", |iters| {
-        let mut total = Duration::ZERO;
-        for _ in 0..iters {
-            let data = fx.data().clone();
-            let start = Instant::now();
-            // Sized up front, as `IndexMap::extend` would: the fastest
-            // way to fill a map with these pairs.
-            let mut map = IndexMap::with_capacity(data.len());
-            for (k, v) in data {
-                black_box(map.insert(k, v));
-            }
-            total += start.elapsed();
-            drop(map);
-        }
-        total
+        timed(
+            iters,
+            || fx.data().clone(),
+            |data| {
+                // Sized up front, as `IndexMap::extend` would: the fastest
+                // way to fill a map with these pairs.
+                let mut map = IndexMap::with_capacity(data.len());
+                for (k, v) in data {
+                    black_box(map.insert(k, v));
+                }
+                map
+            },
+            || {},
+        )
     });
 
     let mut checked = false;
@@ -210,37 +207,33 @@ fn insert_many(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: Scale) {
             );
             checked = true;
         }
-        let mut total = Duration::ZERO;
-        for _ in 0..iters {
-            let data = fx.data().clone();
-            let mut file = File::create(&path).unwrap();
-            let start = Instant::now();
-            let buf = encode_batch(black_box(&data));
-            file.write_all(&buf).unwrap();
-            drop(buf);
-            let mut map = IndexMap::new();
-            for (k, v) in data {
-                black_box(map.insert(k, v));
-            }
-            total += start.elapsed();
-            drop((file, map));
-            remove(&path);
-        }
-        total
+        timed(
+            iters,
+            || (fx.data().clone(), File::create(&path).unwrap()),
+            |(data, mut file)| {
+                let buf = encode_batch(black_box(&data));
+                file.write_all(&buf).unwrap();
+                drop(buf);
+                let mut map = IndexMap::new();
+                for (k, v) in data {
+                    black_box(map.insert(k, v));
+                }
+                (file, map)
+            },
+            || remove(&path),
+        )
     });
 
     g.bench("store_insert_many", |iters| {
-        let mut total = Duration::ZERO;
-        for _ in 0..iters {
-            let data = fx.data().clone();
-            let mut store = fresh_store(&path, StoreConfig::default());
-            let start = Instant::now();
-            store.insert_many(data).unwrap();
-            total += start.elapsed();
-            drop(store);
-            remove(&path);
-        }
-        total
+        timed(
+            iters,
+            || fx.data_and_store(&path),
+            |(data, mut store)| {
+                store.insert_many(data).unwrap();
+                store
+            },
+            || remove(&path),
+        )
     });
     g.group.finish();
     let s = "store/insert_many/store_insert_many";
@@ -552,6 +545,27 @@ fn compact(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: Scale) {
         &["store/compact/ref_encode_crc_bufwriter_sync"],
         Target::Reference,
     );
+}
+
+/// Runs `iters` rounds of `setup` (untimed), `run` on what it made
+/// (timed), then drops what `run` returned and calls `teardown` (both
+/// untimed); returns the timed total, for a [`Group::bench`] routine.
+fn timed<S, T>(
+    iters: u64,
+    mut setup: impl FnMut() -> S,
+    mut run: impl FnMut(S) -> T,
+    mut teardown: impl FnMut(),
+) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        let state = setup();
+        let start = Instant::now();
+        let out = run(state);
+        total += start.elapsed();
+        drop(out);
+        teardown();
+    }
+    total
 }
 
 fn main() {
