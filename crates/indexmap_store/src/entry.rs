@@ -49,20 +49,22 @@ where
     K: Hash + Eq + Serialize + DeserializeOwned,
     V: Serialize + DeserializeOwned,
 {
-    /// The entry's key.
+    /// The entry's key. Cost: O(1).
     #[must_use]
     pub fn key(&self) -> &K {
         &self.key
     }
 
-    /// The entry's index, if the key is present.
+    /// The entry's index, if the key is present. Cost: O(1).
     #[must_use]
     pub fn index(&self) -> Option<usize> {
         self.index
     }
 
     /// If the key is present, runs `f` on its value and logs the new value
-    /// (as [`IndexMapStore::modify`]); the entry keeps its position.
+    /// (as [`IndexMapStore::modify`]); the entry keeps its position. Cost:
+    /// O(1) plus one write (and one sync with `sync_on_write`) when the key
+    /// is present; nothing otherwise.
     pub fn and_modify(self, f: impl FnOnce(&mut V)) -> io::Result<Self> {
         if let Some(index) = self.index {
             self.store.modify_index(index, f)?;
@@ -70,12 +72,15 @@ where
         Ok(self)
     }
 
-    /// The value, inserting `default` last if the key is absent.
+    /// The value, inserting `default` last if the key is absent. Cost:
+    /// O(1); an insertion adds one write (and one sync with
+    /// `sync_on_write`).
     pub fn or_insert(self, default: V) -> io::Result<&'a V> {
         self.or_insert_with(|| default)
     }
 
-    /// The value, inserting `make()` last if the key is absent.
+    /// The value, inserting `make()` last if the key is absent (`make` runs
+    /// only then). Cost: as [`or_insert`](Self::or_insert).
     pub fn or_insert_with(self, make: impl FnOnce() -> V) -> io::Result<&'a V> {
         let index = match self.index {
             Some(index) => index,
@@ -93,6 +98,7 @@ where
     }
 
     /// The value, inserting `V::default()` last if the key is absent.
+    /// Cost: as [`or_insert`](Self::or_insert).
     pub fn or_default(self) -> io::Result<&'a V>
     where
         V: Default,

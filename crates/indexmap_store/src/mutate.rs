@@ -93,7 +93,8 @@ where
         self.insert_full(key, value).map(|(_, old)| old)
     }
 
-    /// Like [`insert`](Self::insert), also returning the entry's index.
+    /// Like [`insert`](Self::insert), also returning the entry's index;
+    /// the same effect on order and the same cost.
     pub fn insert_full(&mut self, key: K, value: V) -> io::Result<(usize, Option<V>)> {
         self.log(&OpRef::Insert(&key, &value))?;
         let result = self.map.insert_full(key, value);
@@ -123,7 +124,7 @@ where
     }
 
     /// Like [`shift_remove`](Self::shift_remove), returning the index the
-    /// entry had, and its key.
+    /// entry had, and its key; the same effect on order and the same cost.
     pub fn shift_remove_full<Q>(&mut self, key: &Q) -> io::Result<Option<(usize, K, V)>>
     where
         Q: ?Sized + Hash + Equivalent<K>,
@@ -145,7 +146,7 @@ where
     }
 
     /// Like [`swap_remove`](Self::swap_remove), returning the index the
-    /// entry had, and its key.
+    /// entry had, and its key; the same effect on order and the same cost.
     pub fn swap_remove_full<Q>(&mut self, key: &Q) -> io::Result<Option<(usize, K, V)>>
     where
         Q: ?Sized + Hash + Equivalent<K>,
@@ -298,14 +299,18 @@ where
         self.finish()
     }
 
-    /// The same as [`insert_many`](Self::insert_many).
+    /// The same as [`insert_many`](Self::insert_many): order, atomicity and
+    /// cost included.
     pub fn extend(&mut self, pairs: impl IntoIterator<Item = (K, V)>) -> io::Result<()> {
         self.insert_many(pairs)
     }
 
     /// Applies `batch` as one record: after a crash, all of its operations
     /// are there or none is. Each operation affects order as its single
-    /// counterpart does. Nothing is written for an empty batch.
+    /// counterpart does, in the batch's order. Cost: the sum of its
+    /// operations' (a shift removal is O(n)) plus one write (and one sync
+    /// with `sync_on_write`) for the whole batch; nothing is written for an
+    /// empty batch.
     pub fn apply(&mut self, batch: Batch<K, V>) -> io::Result<()> {
         if batch.is_empty() {
             return Ok(());
