@@ -1,14 +1,19 @@
 //! The file header: what makes a file a log, and which log it is.
 //!
+//! Version 3 (written by this crate):
+//!
 //! ```text
-//! offset  0        8          12                28            32          40       44
-//!         +--------+----------+-----------------+-------------+-----------+--------+
-//!         | magic  | version  | app_tag         | app_version | base_seq  | crc    |
-//!         | 8 B    | u32 LE   | 16 B            | u32 LE      | u64 LE    | u32 LE |
-//!         +--------+----------+-----------------+-------------+-----------+--------+
+//! offset  0        8          12                28            32          40         48            56       60
+//!         +--------+----------+-----------------+-------------+-----------+----------+-------------+--------+
+//!         | magic  | version  | app_tag         | app_version | base_seq  | file_id  | vouched_len | crc    |
+//!         | 8 B    | u32 LE   | 16 B            | u32 LE      | u64 LE    | u64 LE   | u64 LE      | u32 LE |
+//!         +--------+----------+-----------------+-------------+-----------+----------+-------------+--------+
 //! ```
 //!
-//! `crc` is the [checksum](crate::checksum) of bytes `0..HEADER_CRC_OFFSET`.
+//! Versions 1 and 2 (still read) end after `base_seq` with the `crc` at 40:
+//! a 44-byte header with no `file_id` or `vouched_len`.
+//!
+//! `crc` is the [checksum](crate::checksum) of every header byte before it.
 //! The offsets below are derived from the field sizes, never typed in.
 
 use crate::checksum::checksum;
@@ -19,12 +24,15 @@ use crate::{Decoded, FormatError};
 /// 7-bit transfers, as PNG does.
 pub const MAGIC: [u8; 8] = [0x89, b'W', b'A', b'L', b'\r', b'\n', 0x1a, b'\n'];
 /// The format version this crate writes, and the newest it reads.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 /// The first format version whose files may hold batch frames (see
 /// [`crate::batch`]). Version 1 files hold record and seal frames only,
 /// and a writer appending to one must keep it so: a version 1 reader would
 /// take a batch frame for damage.
 pub const FIRST_BATCH_VERSION: u32 = 2;
+/// The first format version whose header carries `file_id` and
+/// `vouched_len`.
+pub const FIRST_VOUCHED_VERSION: u32 = 3;
 /// Size of the application tag.
 pub const APP_TAG_LEN: usize = 16;
 
@@ -38,10 +46,28 @@ pub const APP_TAG_OFFSET: usize = VERSION_OFFSET + size_of::<u32>();
 pub const APP_VERSION_OFFSET: usize = APP_TAG_OFFSET + APP_TAG_LEN;
 /// Offset of the sequence number of the file's first record.
 pub const BASE_SEQ_OFFSET: usize = APP_VERSION_OFFSET + size_of::<u32>();
-/// Offset of the header checksum.
-pub const HEADER_CRC_OFFSET: usize = BASE_SEQ_OFFSET + size_of::<u64>();
-/// Total size of the header; the first record frame starts here.
+/// Offset of the file's identity (version 3 on).
+pub const FILE_ID_OFFSET: usize = BASE_SEQ_OFFSET + size_of::<u64>();
+/// Offset of the vouched length (version 3 on).
+pub const VOUCHED_LEN_OFFSET: usize = FILE_ID_OFFSET + size_of::<u64>();
+/// Offset of the header checksum (version 3 on).
+pub const HEADER_CRC_OFFSET: usize = VOUCHED_LEN_OFFSET + size_of::<u64>();
+/// Total size of a version 3 header; the first frame starts here.
 pub const HEADER_LEN: usize = HEADER_CRC_OFFSET + size_of::<u32>();
+/// Offset of the header checksum in a version 1 or 2 header.
+pub const V2_HEADER_CRC_OFFSET: usize = BASE_SEQ_OFFSET + size_of::<u64>();
+/// Total size of a version 1 or 2 header.
+pub const V2_HEADER_LEN: usize = V2_HEADER_CRC_OFFSET + size_of::<u32>();
+
+/// The size of the header of a file of format `version` (a known one).
+#[must_use]
+pub const fn header_len(version: u32) -> usize {
+    if version >= FIRST_VOUCHED_VERSION {
+        HEADER_LEN
+    } else {
+        V2_HEADER_LEN
+    }
+}
 
 /// The decoded file header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -56,11 +82,26 @@ pub struct FileHeader {
     pub app_version: u32,
     /// Sequence number of the first record in the file.
     pub base_seq: u64,
+    /// Identifies this file among all logs: chosen at random when the file
+    /// is written from scratch (created or rewritten), so that a record of
+    /// what was durable kept elsewhere (a sidecar file) can tell whether it
+    /// describes this file. `0` means none (version 1 and 2 files).
+    pub file_id: u64,
+    /// Where the last frame holding records ends, in bytes from the start
+    /// of the file, as its writer wrote and synced it from scratch (a
+    /// rewrite's output, before its closing seal; the header's length for
+    /// a new, empty log): a reader that finds the valid records ending
+    /// before it knows synced records were lost. `0` vouches for nothing
+    /// (version 1 and 2 files).
+    pub vouched_len: u64,
 }
 
 impl FileHeader {
-    /// A header for `app_tag` (at most [`APP_TAG_LEN`] bytes, zero-padded;
-    /// longer tags are cut), `app_version` and `base_seq`.
+    /// A header of the current version for `app_tag` (at most
+    /// [`APP_TAG_LEN`] bytes, zero-padded; longer tags are cut),
+    /// `app_version` and `base_seq`, with `file_id` and `vouched_len` 0
+    /// (set them with [`with_file_id`](Self::with_file_id) and
+    /// [`with_vouched_len`](Self::with_vouched_len)).
     #[must_use]
     pub fn new(app_tag: &[u8], app_version: u32, base_seq: u64) -> Self {
         let mut tag = [0; APP_TAG_LEN];
@@ -71,30 +112,63 @@ impl FileHeader {
             app_tag: tag,
             app_version,
             base_seq,
+            file_id: 0,
+            vouched_len: 0,
         }
     }
 
-    /// Encodes the header, checksum included.
+    /// The same header with `file_id`.
     #[must_use]
-    pub fn encode(&self) -> [u8; HEADER_LEN] {
-        let mut out = [0; HEADER_LEN];
-        out[MAGIC_OFFSET..VERSION_OFFSET].copy_from_slice(&MAGIC);
-        out[VERSION_OFFSET..APP_TAG_OFFSET].copy_from_slice(&self.version.to_le_bytes());
-        out[APP_TAG_OFFSET..APP_VERSION_OFFSET].copy_from_slice(&self.app_tag);
-        out[APP_VERSION_OFFSET..BASE_SEQ_OFFSET].copy_from_slice(&self.app_version.to_le_bytes());
-        out[BASE_SEQ_OFFSET..HEADER_CRC_OFFSET].copy_from_slice(&self.base_seq.to_le_bytes());
-        let crc = checksum(&out[..HEADER_CRC_OFFSET]);
-        out[HEADER_CRC_OFFSET..HEADER_LEN].copy_from_slice(&crc.to_le_bytes());
+    pub fn with_file_id(mut self, file_id: u64) -> Self {
+        self.file_id = file_id;
+        self
+    }
+
+    /// The same header with `vouched_len`.
+    #[must_use]
+    pub fn with_vouched_len(mut self, vouched_len: u64) -> Self {
+        self.vouched_len = vouched_len;
+        self
+    }
+
+    /// The size of this header's encoding: [`HEADER_LEN`] for version 3,
+    /// [`V2_HEADER_LEN`] for versions 1 and 2.
+    #[must_use]
+    pub const fn encoded_len(&self) -> usize {
+        header_len(self.version)
+    }
+
+    /// Encodes the header in the layout of its `version`, checksum
+    /// included. The fields a version 1 or 2 header lacks are not written.
+    #[must_use]
+    pub fn encode(&self) -> Vec<u8> {
+        let crc_at = self.encoded_len() - size_of::<u32>();
+        let mut out = Vec::with_capacity(self.encoded_len());
+        out.extend_from_slice(&MAGIC);
+        out.extend_from_slice(&self.version.to_le_bytes());
+        out.extend_from_slice(&self.app_tag);
+        out.extend_from_slice(&self.app_version.to_le_bytes());
+        out.extend_from_slice(&self.base_seq.to_le_bytes());
+        if self.version >= FIRST_VOUCHED_VERSION {
+            out.extend_from_slice(&self.file_id.to_le_bytes());
+            out.extend_from_slice(&self.vouched_len.to_le_bytes());
+        }
+        debug_assert_eq!(out.len(), crc_at);
+        let crc = checksum(&out);
+        out.extend_from_slice(&crc.to_le_bytes());
         out
     }
 
     /// Decodes a header from the start of `buf`.
     ///
-    /// - `Ok(Decoded::Complete(header))`: a valid header.
+    /// - `Ok(Decoded::Complete(header))`: a valid header; it is
+    ///   [`encoded_len`](Self::encoded_len) bytes long.
     /// - `Ok(Decoded::Incomplete { needed })`: `buf` is shorter than a header
     ///   and could be the beginning of one (it is empty, or it starts with the
     ///   magic or a prefix of it, and any version present is one this reader
-    ///   knows): a creation that was cut short.
+    ///   knows): a creation that was cut short. Until the version is
+    ///   present, `needed` counts up to the shortest header a known version
+    ///   has.
     /// - `Err(FormatError::NotALog)`: the bytes are not a log header at all.
     /// - `Err(..)`: a damaged header, or an unsupported version.
     pub fn decode(buf: &[u8]) -> Result<Decoded<Self>, FormatError> {
@@ -102,31 +176,47 @@ impl FileHeader {
         if buf[..magic_seen] != MAGIC[..magic_seen] {
             return Err(FormatError::NotALog);
         }
-        if let Some(version) = read_u32(buf, VERSION_OFFSET)
-            && (version == 0 || version > FORMAT_VERSION)
-        {
+        let Some(version) = read_u32(buf, VERSION_OFFSET) else {
+            return Ok(Decoded::Incomplete {
+                needed: V2_HEADER_LEN - buf.len(),
+            });
+        };
+        if version == 0 || version > FORMAT_VERSION {
             return Err(FormatError::UnsupportedVersion {
                 found: version,
                 supported: FORMAT_VERSION,
             });
         }
-        if buf.len() < HEADER_LEN {
+        let len = header_len(version);
+        let Some(head) = buf.get(..len) else {
             return Ok(Decoded::Incomplete {
-                needed: HEADER_LEN - buf.len(),
+                needed: len - buf.len(),
             });
-        }
-        let stored = read_u32(buf, HEADER_CRC_OFFSET).unwrap_or_default();
-        let computed = checksum(&buf[..HEADER_CRC_OFFSET]);
+        };
+        let crc_at = len - size_of::<u32>();
+        let stored = read_u32(head, crc_at).unwrap_or_default();
+        let computed = checksum(&head[..crc_at]);
         if stored != computed {
             return Err(FormatError::HeaderChecksum { stored, computed });
         }
         let mut app_tag = [0; APP_TAG_LEN];
-        app_tag.copy_from_slice(&buf[APP_TAG_OFFSET..APP_VERSION_OFFSET]);
+        app_tag.copy_from_slice(&head[APP_TAG_OFFSET..APP_VERSION_OFFSET]);
+        let vouched = version >= FIRST_VOUCHED_VERSION;
         let header = Self {
-            version: read_u32(buf, VERSION_OFFSET).unwrap_or_default(),
+            version,
             app_tag,
-            app_version: read_u32(buf, APP_VERSION_OFFSET).unwrap_or_default(),
-            base_seq: read_u64(buf, BASE_SEQ_OFFSET).unwrap_or_default(),
+            app_version: read_u32(head, APP_VERSION_OFFSET).unwrap_or_default(),
+            base_seq: read_u64(head, BASE_SEQ_OFFSET).unwrap_or_default(),
+            file_id: if vouched {
+                read_u64(head, FILE_ID_OFFSET).unwrap_or_default()
+            } else {
+                0
+            },
+            vouched_len: if vouched {
+                read_u64(head, VOUCHED_LEN_OFFSET).unwrap_or_default()
+            } else {
+                0
+            },
         };
         Ok(Decoded::Complete(header))
     }
@@ -168,26 +258,58 @@ mod tests {
 
     fn sample() -> FileHeader {
         FileHeader::new(b"test/app", 3, 42)
+            .with_file_id(0x0123_4567_89ab_cdef)
+            .with_vouched_len(4096)
     }
 
     #[test]
     fn round_trips() {
         let bytes = sample().encode();
+        assert_eq!(bytes.len(), HEADER_LEN);
         assert_eq!(FileHeader::decode(&bytes), Ok(Decoded::Complete(sample())));
         assert_eq!(sample().app_tag_trimmed(), b"test/app");
     }
 
     #[test]
-    fn every_strict_prefix_is_incomplete() {
+    fn layout_is_derived_and_little_endian() {
         let bytes = sample().encode();
-        for n in 0..HEADER_LEN {
-            assert_eq!(
-                FileHeader::decode(&bytes[..n]),
-                Ok(Decoded::Incomplete {
-                    needed: HEADER_LEN - n
-                }),
-                "prefix of {n} bytes"
-            );
+        assert_eq!(HEADER_LEN, 60);
+        assert_eq!(V2_HEADER_LEN, 44);
+        assert_eq!(
+            bytes[FILE_ID_OFFSET..VOUCHED_LEN_OFFSET],
+            0x0123_4567_89ab_cdef_u64.to_le_bytes()
+        );
+        assert_eq!(
+            bytes[VOUCHED_LEN_OFFSET..HEADER_CRC_OFFSET],
+            4096u64.to_le_bytes()
+        );
+    }
+
+    #[test]
+    fn every_strict_prefix_is_incomplete() {
+        for header in [
+            sample(),
+            FileHeader {
+                version: 2,
+                ..sample()
+            },
+        ] {
+            let bytes = header.encode();
+            for n in 0..bytes.len() {
+                // Before the version is present, the shortest known header
+                // is the bound.
+                let full = if n < APP_TAG_OFFSET {
+                    V2_HEADER_LEN
+                } else {
+                    bytes.len()
+                };
+                assert_eq!(
+                    FileHeader::decode(&bytes[..n]),
+                    Ok(Decoded::Incomplete { needed: full - n }),
+                    "prefix of {n} bytes of a version {} header",
+                    header.version
+                );
+            }
         }
     }
 
@@ -209,41 +331,72 @@ mod tests {
 
     #[test]
     fn every_bit_flip_is_an_error() {
-        let bytes = sample().encode();
-        for bit in 0..HEADER_LEN * 8 {
-            let mut damaged = bytes;
-            damaged[bit / 8] ^= 1 << (bit % 8);
-            let result = FileHeader::decode(&damaged);
-            assert!(
-                result.is_err(),
-                "flip of bit {bit} went unnoticed: {result:?}"
-            );
+        for header in [
+            sample(),
+            FileHeader {
+                version: 2,
+                ..sample()
+            },
+        ] {
+            let bytes = header.encode();
+            for bit in 0..bytes.len() * 8 {
+                let mut damaged = bytes.clone();
+                damaged[bit / 8] ^= 1 << (bit % 8);
+                let result = FileHeader::decode(&damaged);
+                // A flip in a version 2 header's version byte can make it
+                // claim version 3 and so a longer header: then it is only
+                // incomplete, and the bytes that follow decide.
+                let grew = matches!(result, Ok(Decoded::Incomplete { .. }));
+                assert!(
+                    result.is_err() || (grew && header.version == 2),
+                    "flip of bit {bit} went unnoticed: {result:?}"
+                );
+            }
         }
     }
 
     #[test]
     fn newer_version_is_refused() {
         let mut bytes = sample().encode();
-        bytes[VERSION_OFFSET..APP_TAG_OFFSET].copy_from_slice(&3u32.to_le_bytes());
+        bytes[VERSION_OFFSET..APP_TAG_OFFSET].copy_from_slice(&4u32.to_le_bytes());
         assert_eq!(
             FileHeader::decode(&bytes),
             Err(FormatError::UnsupportedVersion {
-                found: 3,
-                supported: 2
+                found: 4,
+                supported: 3
             })
         );
     }
 
     #[test]
-    fn version_1_files_are_read_and_keep_their_version() {
-        let v1 = FileHeader {
-            version: 1,
+    fn versions_1_and_2_are_read_and_keep_their_layout() {
+        for version in [1, 2] {
+            let old = FileHeader {
+                version,
+                file_id: 0,
+                vouched_len: 0,
+                ..sample()
+            };
+            let bytes = old.encode();
+            assert_eq!(bytes.len(), V2_HEADER_LEN);
+            assert_eq!(bytes[VERSION_OFFSET], version as u8);
+            assert_eq!(FileHeader::decode(&bytes), Ok(Decoded::Complete(old)));
+            // Bytes after a short header are the first frame's, not the
+            // header's.
+            let mut longer = bytes.clone();
+            longer.extend_from_slice(&[0xa5; 32]);
+            assert_eq!(FileHeader::decode(&longer), Ok(Decoded::Complete(old)));
+        }
+        // The fields a short header lacks are not written.
+        let v2 = FileHeader {
+            version: 2,
             ..sample()
         };
-        let bytes = v1.encode();
-        assert_eq!(bytes[VERSION_OFFSET], 1);
-        assert_eq!(FileHeader::decode(&bytes), Ok(Decoded::Complete(v1)));
-        assert!(!v1.allows_batches());
-        assert!(sample().allows_batches());
+        let Ok(Decoded::Complete(read)) = FileHeader::decode(&v2.encode()) else {
+            panic!("a version 2 header must decode");
+        };
+        assert_eq!((read.file_id, read.vouched_len), (0, 0));
+        assert!(!FileHeader { version: 1, ..v2 }.allows_batches());
+        assert!(v2.allows_batches() && sample().allows_batches());
     }
 }

@@ -33,7 +33,7 @@ pub use frame::{
     CRC_LEN, DEFAULT_MAX_RECORD_LEN, FRAME_HEADER_LEN, FRAME_OVERHEAD, FrameHeader, FrameKind,
     Record, begin_record, decode_record, encode_frame, encode_record, encode_seal, finish_record,
 };
-pub use header::{FileHeader, HEADER_LEN};
+pub use header::{FileHeader, HEADER_LEN, V2_HEADER_LEN};
 pub use run::{MAX_RUN_BYTES, Run, RunIter, decode_run};
 
 /// The outcome of decoding bytes that were not wrong.

@@ -1,25 +1,50 @@
 //! Golden bytes: the exact encoding of a header and of a few records is
 //! committed here, so any change to the byte format fails loudly. The worked
 //! example in `FORMAT.md` is checked against the same bytes.
+//!
+//! The headers of versions 1 and 2, which are still read, are pinned too:
+//! they are 44 bytes long, so their first frame starts at byte 44 rather
+//! than 60.
 
 use wal_format::frame::{BATCH_MARKER, FrameKind, MAX_LAG, RECORD_MARKER, SEAL_MARKER};
-use wal_format::header::{FORMAT_VERSION, MAGIC};
+use wal_format::header::{
+    FILE_ID_OFFSET, FIRST_VOUCHED_VERSION, FORMAT_VERSION, HEADER_CRC_OFFSET, MAGIC,
+    V2_HEADER_CRC_OFFSET, VOUCHED_LEN_OFFSET, header_len,
+};
 use wal_format::{
     DEFAULT_MAX_RECORD_LEN, Decoded, FRAME_HEADER_LEN, FRAME_OVERHEAD, FileHeader, FrameHeader,
-    HEADER_LEN, Packer, Record, begin_record, decode_record, encode_record, encode_seal,
-    finish_record,
+    HEADER_LEN, Packer, Record, V2_HEADER_LEN, begin_record, decode_record, encode_record,
+    encode_seal, finish_record,
 };
 
 const MAX: u32 = DEFAULT_MAX_RECORD_LEN;
 
-/// `FileHeader::new(b"example", 1, 0)`.
+/// The example's `file_id`: every byte different, so its byte order shows.
+const FILE_ID: u64 = 0x0123_4567_89ab_cdef;
+/// The example's `vouched_len`: the header alone, as for a newly created
+/// log.
+const VOUCHED_LEN: u64 = 60;
+
+/// The header of the worked example (see [`example_header`]).
 const HEADER_HEX: &str = concat!(
     "8957414c0d0a1a0a",                 // magic
-    "02000000",                         // version 2
+    "03000000",                         // version 3
     "6578616d706c65000000000000000000", // app_tag "example"
     "01000000",                         // app_version 1
     "0000000000000000",                 // base_seq 0
-    "c2cb1044",                         // crc
+    "efcdab8967452301",                 // file_id 0x0123456789abcdef
+    "3c00000000000000",                 // vouched_len 60
+    "aed4754a",                         // crc
+);
+/// The same header as version 2 wrote it (44 bytes, no `file_id` or
+/// `vouched_len`, the crc at 40): still read.
+const HEADER_V2_HEX: &str = concat!(
+    "8957414c0d0a1a0a",
+    "02000000", // version 2
+    "6578616d706c65000000000000000000",
+    "01000000",
+    "0000000000000000",
+    "c2cb1044",
 );
 /// The same header as version 1 wrote it: still read.
 const HEADER_V1_HEX: &str = concat!(
@@ -93,10 +118,27 @@ fn record(seq: u64, synced_upto: u64, payload: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The header of the worked example of `FORMAT.md`: both version 3 fields
+/// non-zero.
+fn example_header() -> FileHeader {
+    FileHeader::new(b"example", 1, 0)
+        .with_file_id(FILE_ID)
+        .with_vouched_len(VOUCHED_LEN)
+}
+
+/// The example's header as an older version wrote it: 44 bytes, without
+/// the fields that version lacks.
+fn old_header(version: u32) -> FileHeader {
+    FileHeader {
+        version,
+        ..FileHeader::new(b"example", 1, 0)
+    }
+}
+
 /// The worked example of `FORMAT.md`: the header, records 0 and 1, and
 /// records 2 and 3 in a batch frame.
 fn example_file() -> Vec<u8> {
-    let mut out = FileHeader::new(b"example", 1, 0).encode().to_vec();
+    let mut out = example_header().encode().to_vec();
     encode_record(&mut out, 0, 0, b"alpha", MAX).unwrap();
     // The in-place path must produce the very same bytes.
     let start = begin_record(&mut out);
@@ -121,10 +163,32 @@ fn expect_complete(buf: &[u8], seq: u64) -> Record<'_> {
 
 #[test]
 fn header_bytes_are_pinned() {
-    let bytes = FileHeader::new(b"example", 1, 0).encode();
+    let bytes = example_header().encode();
     assert_eq!(hex(&bytes), HEADER_HEX);
     assert_eq!(bytes.len(), HEADER_LEN);
-    assert_eq!(HEADER_LEN, 44);
+    assert_eq!(HEADER_LEN, 60);
+    assert_eq!(example_header().encoded_len(), HEADER_LEN);
+    assert_eq!(
+        (FILE_ID_OFFSET, VOUCHED_LEN_OFFSET, HEADER_CRC_OFFSET),
+        (40, 48, 56)
+    );
+    // Versions 1 and 2: 44 bytes, the crc at 40.
+    assert_eq!((V2_HEADER_CRC_OFFSET, V2_HEADER_LEN), (40, 44));
+    assert_eq!(hex(&old_header(2).encode()), HEADER_V2_HEX);
+    assert_eq!(hex(&old_header(1).encode()), HEADER_V1_HEX);
+    assert_eq!(
+        [1, 2, 3].map(header_len),
+        [V2_HEADER_LEN, V2_HEADER_LEN, HEADER_LEN]
+    );
+    assert_eq!(FIRST_VOUCHED_VERSION, 3);
+    // An older version's header drops the fields it lacks, whatever they
+    // hold.
+    let v2 = FileHeader {
+        version: 2,
+        ..example_header()
+    };
+    assert_eq!(v2.encoded_len(), V2_HEADER_LEN);
+    assert_eq!(hex(&v2.encode()), HEADER_V2_HEX);
 }
 
 #[test]
@@ -133,12 +197,23 @@ fn golden_header_decodes() {
     let Ok(Decoded::Complete(header)) = FileHeader::decode(&bytes) else {
         panic!("golden header must decode");
     };
+    assert_eq!(header.version, 3);
+    assert_eq!(header.version, FORMAT_VERSION);
     assert_eq!(header.app_tag_trimmed(), b"example");
     assert_eq!(&header.app_tag, b"example\0\0\0\0\0\0\0\0\0");
     assert_eq!(header.app_version, 1);
     assert_eq!(header.base_seq, 0);
+    assert_eq!(header.file_id, 0x0123_4567_89ab_cdef);
+    assert_eq!(header.vouched_len, 60);
+    assert_eq!(header, example_header());
     assert_eq!(&bytes[..8], &MAGIC);
     assert_eq!(bytes[8..12], FORMAT_VERSION.to_le_bytes());
+    // Little-endian: the least significant byte first.
+    assert_eq!(
+        bytes[40..48],
+        [0xef, 0xcd, 0xab, 0x89, 0x67, 0x45, 0x23, 0x01]
+    );
+    assert_eq!(bytes[48..56], [0x3c, 0, 0, 0, 0, 0, 0, 0]);
 }
 
 #[test]
@@ -159,24 +234,61 @@ fn example_file_is_pinned() {
         hex(&file),
         [HEADER_HEX, ALPHA_HEX, BETA_HEX, BATCH_HEX].concat()
     );
-    assert_eq!(file.len(), 44 + 21 + 20 + 38);
+    assert_eq!(file.len(), 60 + 21 + 20 + 38);
 }
 
 #[test]
 fn version_1_headers_are_still_read() {
     let bytes = unhex(HEADER_V1_HEX);
+    assert_eq!(bytes.len(), 44);
     let Ok(Decoded::Complete(header)) = FileHeader::decode(&bytes) else {
         panic!("a version 1 header must decode");
     };
-    assert_eq!(
-        header,
-        FileHeader {
-            version: 1,
-            ..FileHeader::new(b"example", 1, 0)
-        }
-    );
+    assert_eq!(header, old_header(1));
+    assert_eq!((header.file_id, header.vouched_len), (0, 0));
+    assert_eq!(header.encoded_len(), 44);
     assert!(!header.allows_batches());
     assert_eq!(hex(&header.encode()), HEADER_V1_HEX);
+}
+
+#[test]
+fn version_2_headers_are_still_read() {
+    let bytes = unhex(HEADER_V2_HEX);
+    assert_eq!(bytes.len(), 44);
+    let Ok(Decoded::Complete(header)) = FileHeader::decode(&bytes) else {
+        panic!("a version 2 header must decode");
+    };
+    assert_eq!(header, old_header(2));
+    // No `file_id`, nothing vouched: the fields a version 2 header lacks
+    // decode as 0.
+    assert_eq!((header.file_id, header.vouched_len), (0, 0));
+    assert_eq!(header.encoded_len(), V2_HEADER_LEN);
+    assert!(header.allows_batches());
+    assert_eq!(hex(&header.encode()), HEADER_V2_HEX);
+}
+
+#[test]
+fn version_2_file_has_its_first_frame_at_44() {
+    // The example's records behind a version 2 header: the same frames,
+    // 16 bytes earlier.
+    let file = unhex(&[HEADER_V2_HEX, ALPHA_HEX, BETA_HEX, BATCH_HEX].concat());
+    assert_eq!(file.len(), 44 + 21 + 20 + 38);
+    let Ok(Decoded::Complete(header)) = FileHeader::decode(&file) else {
+        panic!("a version 2 header must decode");
+    };
+    assert_eq!(header, old_header(2));
+    let mut at = header.encoded_len();
+    assert_eq!(at, 44);
+    // The first frame's marker is at byte 44, where a version 3 header
+    // would still be holding its `file_id`.
+    assert_eq!(file[44], RECORD_MARKER);
+    for (seq, frame_len) in [(0, 21), (1, 20), (2, 38)] {
+        let record = expect_complete(&file[at..], header.base_seq + seq);
+        assert_eq!(record.frame_len, frame_len, "record {seq}");
+        at += record.frame_len;
+    }
+    assert_eq!(at, file.len());
+    assert_eq!(file[44..], example_file()[60..]);
 }
 
 #[test]
@@ -185,9 +297,14 @@ fn example_file_decodes_field_by_field() {
     let Ok(Decoded::Complete(header)) = FileHeader::decode(&file) else {
         panic!("golden header must decode");
     };
-    assert_eq!(header, FileHeader::new(b"example", 1, 0));
+    assert_eq!(header, example_header());
+    assert_eq!(
+        (header.version, header.file_id, header.vouched_len),
+        (3, 0x0123_4567_89ab_cdef, 60)
+    );
 
-    let mut at = HEADER_LEN;
+    let mut at = header.encoded_len();
+    assert_eq!(at, 60);
     let alpha = expect_complete(&file[at..], header.base_seq);
     assert_eq!(
         alpha,
@@ -370,9 +487,19 @@ fn checksums_follow_the_documented_definition() {
     assert_eq!(wal_format::checksum::CRC_SEED, SEED);
     let header = unhex(HEADER_HEX);
     assert_eq!(
-        stored_u32(&header, 40),
-        reference_crc32(SEED, &header[..40])
+        stored_u32(&header, 56),
+        reference_crc32(SEED, &header[..56])
     );
+    // The residue holds for headers too.
+    assert_eq!(reference_crc32(SEED, &header), 0x2144_df1c);
+    for text in [HEADER_V2_HEX, HEADER_V1_HEX] {
+        let old = unhex(text);
+        assert_eq!(
+            stored_u32(&old, 40),
+            reference_crc32(SEED, &old[..40]),
+            "{text}"
+        );
+    }
     for text in [ALPHA_HEX, BETA_HEX, EMPTY_HEX, LAGGED_HEX, SATURATED_HEX] {
         let frame = unhex(text);
         let crc_at = frame.len() - 4;
@@ -413,6 +540,83 @@ fn format_md_shows_the_golden_bytes() {
     );
 }
 
+/// The bytes the field-by-field breakdown in `FORMAT.md` shows: every line
+/// `0xNN  bytes  field` must show the example's bytes at that offset, the
+/// lines must follow each other without gap or overlap, and the last one,
+/// with no bytes, must be the end of the file.
+#[test]
+fn format_md_breakdown_matches_the_example() {
+    let doc = include_str!("../FORMAT.md");
+    let file = example_file();
+    let start = doc
+        .find("Field by field")
+        .expect("FORMAT.md has a field-by-field breakdown");
+    let block = &doc[start..];
+    let block = &block[block.find("```text\n").unwrap() + 8..];
+    let block = &block[..block.find("```").unwrap()];
+    let mut at = 0;
+    let mut lines = 0;
+    for line in block.lines() {
+        let Some(rest) = line.strip_prefix("0x") else {
+            continue;
+        };
+        let (offset, rest) = rest.split_once(' ').unwrap();
+        let offset = usize::from_str_radix(offset, 16).unwrap();
+        assert_eq!(offset, at, "breakdown line {line:?}");
+        let bytes: Vec<u8> = rest
+            .split_whitespace()
+            .take_while(|t| t.len() == 2 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+            .map(|t| u8::from_str_radix(t, 16).unwrap())
+            .collect();
+        assert_eq!(
+            file.get(at..at + bytes.len()),
+            Some(&bytes[..]),
+            "breakdown line {line:?}"
+        );
+        at += bytes.len();
+        lines += 1;
+        if bytes.is_empty() {
+            break;
+        }
+    }
+    assert!(lines > 30, "only {lines} breakdown lines found");
+    assert_eq!(at, file.len(), "the breakdown must cover the whole file");
+}
+
+/// The sidecar claim `FORMAT.md` shows for the example: `\x89WALclm\n`,
+/// version 1, `file_id`, `durable_len` 139 (the example's length), crc.
+/// The encoder lives in `wal-io`, which this crate cannot depend on; this
+/// pins the documented layout and checks its checksum.
+const CLAIM_HEX: &str = concat!(
+    "8957414c636c6d0a", // magic
+    "01000000",         // version 1
+    "efcdab8967452301", // file_id 0x0123456789abcdef
+    "8b00000000000000", // durable_len 139
+    "f17a45ce",         // crc
+);
+
+#[test]
+fn format_md_shows_the_sidecar_claim() {
+    let claim = unhex(CLAIM_HEX);
+    assert_eq!(claim.len(), 32);
+    assert_eq!(&claim[..8], b"\x89WALclm\n");
+    assert_eq!(stored_u32(&claim, 8), 1);
+    assert_eq!(claim[12..20], FILE_ID.to_le_bytes());
+    assert_eq!(claim[20..28], (example_file().len() as u64).to_le_bytes());
+    assert_eq!(
+        stored_u32(&claim, 28),
+        wal_format::checksum::checksum(&claim[..28])
+    );
+    assert_eq!(stored_u32(&claim, 28), reference_crc32(SEED, &claim[..28]));
+    assert_eq!(stored_u32(&claim, 28), 0xce45_7af1);
+    let doc = include_str!("../FORMAT.md");
+    let dump = dump(&claim);
+    assert!(
+        doc.contains(&dump),
+        "FORMAT.md must contain this dump of the claim:\n{dump}"
+    );
+}
+
 #[test]
 fn format_md_checksum_walkthrough_is_right() {
     // The intermediate values quoted in FORMAT.md's worked example.
@@ -423,7 +627,11 @@ fn format_md_checksum_walkthrough_is_right() {
     assert_eq!(reference_crc32(SEED, covered), 0x2a68_ad71);
     assert_eq!(wal_format::checksum::checksum(covered), 0x2a68_ad71);
     let header = unhex(HEADER_HEX);
-    assert_eq!(reference_crc32(SEED, &header[..40]), 0x4410_cbc2);
+    assert_eq!(reference_crc32(SEED, &header[..56]), 0x4a75_d4ae);
+    let v2 = unhex(HEADER_V2_HEX);
+    assert_eq!(reference_crc32(SEED, &v2[..40]), 0x4410_cbc2);
+    let v1 = unhex(HEADER_V1_HEX);
+    assert_eq!(reference_crc32(SEED, &v1[..40]), 0x8d0f_c37d);
     let batch = unhex(BATCH_HEX);
     assert_eq!(reference_crc32(SEED, &batch[..34]), 0x8033_e328);
     assert_eq!(reference_crc32(SEED, &batch), 0x2144_df1c);

@@ -16,7 +16,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 #[non_exhaustive]
 pub enum WalError {
     /// A storage operation failed.
-    #[error("{op} {path} failed")]
+    #[error("{op} {path} failed: {source}")]
     Io {
         /// What was being done, e.g. "writing to".
         op: &'static str,
@@ -44,7 +44,7 @@ pub enum WalError {
     },
     /// The header is damaged or from a newer format version; the file was
     /// left untouched.
-    #[error("{path} has an unusable log header; it was left untouched")]
+    #[error("{path} has an unusable log header ({source}); it was left untouched")]
     BadHeader {
         /// The file's path.
         path: PathBuf,
@@ -99,8 +99,37 @@ pub enum WalError {
         #[source]
         source: Option<FormatError>,
     },
+    /// Synced data is missing or damaged at the end of the valid records:
+    /// the header or the sidecar vouched that the log was durable up to
+    /// `vouched_len`, but its valid frames end at `offset` (the file was
+    /// cut short, or its last synced records damaged, where no later record
+    /// could vouch for them). The file was left untouched.
+    #[error(
+        "{path} lost synced data: its valid records end at byte {offset} (the file has {file_len} bytes), but {by} vouches that {vouched_len} bytes had been synced, so this is not a torn write. The file was left untouched; restore it from a backup, or open it in salvage mode to keep the {valid_records} records before byte {offset}{hint}",
+        hint = by.hint()
+    )]
+    Truncated {
+        /// The log's path.
+        path: PathBuf,
+        /// End of the last valid frame.
+        offset: u64,
+        /// The file's length.
+        file_len: u64,
+        /// The length vouched durable.
+        vouched_len: u64,
+        /// What vouched for it.
+        by: VouchedBy,
+        /// Valid records before `offset`.
+        valid_records: u64,
+        /// What is wrong with the bytes at `offset`, if any follow it
+        /// (`None`: the file ends there, or inside a frame).
+        #[source]
+        source: Option<FormatError>,
+    },
     /// The replay callback rejected a record; the file was left untouched.
-    #[error("record {seq} at byte {offset} of {path} was rejected; the file was left untouched")]
+    #[error(
+        "record {seq} at byte {offset} of {path} was rejected: {source}; the file was left untouched"
+    )]
     Replay {
         /// The log's path.
         path: PathBuf,
@@ -140,6 +169,44 @@ pub enum WalError {
     },
 }
 
+/// What vouched that a log was durable up to some length; see
+/// [`WalError::Truncated`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum VouchedBy {
+    /// The log's header: a rewrite (compaction) wrote and synced the file
+    /// at that length.
+    Header,
+    /// The sidecar file beside the log (`<log>.lock`), written when the
+    /// log was last opened, closed or rewritten.
+    Sidecar {
+        /// The sidecar's path.
+        path: PathBuf,
+    },
+}
+
+impl VouchedBy {
+    /// What a user who replaced the log on purpose should do.
+    fn hint(&self) -> String {
+        match self {
+            Self::Header => String::new(),
+            Self::Sidecar { path } => format!(
+                ". If you replaced the log with an older copy on purpose, delete {} and open it again",
+                path.display()
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for VouchedBy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Header => f.write_str("its header"),
+            Self::Sidecar { path } => write!(f, "the sidecar file {}", path.display()),
+        }
+    }
+}
+
 impl WalError {
     pub(crate) fn io(op: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
         Self::Io {
@@ -160,6 +227,7 @@ impl WalError {
             | Self::WrongApp { .. }
             | Self::NewerAppVersion { .. }
             | Self::Corrupt { .. }
+            | Self::Truncated { .. }
             | Self::Replay { .. }
             | Self::Encode { .. }
             | Self::RecordTooLarge { .. } => io::ErrorKind::InvalidData,

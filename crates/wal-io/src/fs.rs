@@ -2,7 +2,7 @@
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io;
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use crate::storage::{OpenMode, Storage, StorageFile, StorageLock};
@@ -24,6 +24,10 @@ impl FsStorage {
         Self
     }
 }
+
+/// How often [`FsStorage::lock`] retries when the lock file was replaced
+/// under it.
+const LOCK_ATTEMPTS: usize = 16;
 
 #[derive(Debug)]
 struct FsFile(File);
@@ -64,6 +68,14 @@ impl Storage for FsStorage {
         match std::fs::canonicalize(path) {
             Ok(real) => Ok(real),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                // A symbolic link to nothing: creating the log would replace
+                // the link, not create its target.
+                if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+                    return Err(io::Error::new(
+                        io::ErrorKind::NotFound,
+                        "a symbolic link whose target does not exist; create the target or remove the link",
+                    ));
+                }
                 // A new file: resolve its directory. A missing directory is
                 // reported by the open that follows.
                 let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
@@ -87,7 +99,13 @@ impl Storage for FsStorage {
         match std::fs::metadata(path) {
             Ok(m) if m.is_dir() => Err(io::Error::new(
                 io::ErrorKind::IsADirectory,
-                "is a directory",
+                "Is a directory",
+            )),
+            // A FIFO, a socket or a device: opening or replacing it would
+            // block, or destroy something that is not ours.
+            Ok(m) if !m.is_file() => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file (a FIFO, socket or device); a log must be a regular file",
             )),
             Ok(_) => Ok(true),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
@@ -108,17 +126,33 @@ impl Storage for FsStorage {
     }
 
     fn lock(&self, path: &Path) -> io::Result<Box<dyn StorageLock>> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)?;
-        match file.try_lock() {
-            Ok(()) => Ok(Box::new(FsLock(file))),
-            Err(TryLockError::WouldBlock) => Err(io::ErrorKind::WouldBlock.into()),
-            Err(TryLockError::Error(e)) => Err(e),
+        // A lock file removed (by a refused open that had created it) or
+        // replaced between our open and our lock locks nothing anybody
+        // else will see: check that the name still leads to the file
+        // locked, and start again if not.
+        for _ in 0..LOCK_ATTEMPTS {
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(path)?;
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(TryLockError::WouldBlock) => return Err(io::ErrorKind::WouldBlock.into()),
+                Err(TryLockError::Error(e)) => return Err(e),
+            }
+            let held = file.metadata()?;
+            match std::fs::metadata(path) {
+                Ok(now) if now.dev() == held.dev() && now.ino() == held.ino() => {
+                    return Ok(Box::new(FsLock(file)));
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
         }
+        Err(io::ErrorKind::WouldBlock.into())
     }
 }
 

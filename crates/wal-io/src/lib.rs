@@ -54,6 +54,8 @@
 //! | No file, an empty file, or a strict prefix of a header | Creates a new log (syncing the directory) | Nothing |
 //! | A torn tail: damaged or missing bytes that no later valid record proves were synced | Truncates to the last good record boundary, syncs, reports it in [`RecoveryReport::truncated`] | Nothing: those appends had not been synced |
 //! | Corruption of synced data: a later valid record proves the damaged one was synced | Refuses with [`WalError::Corrupt`] naming the offset, touching no byte | Restore from a backup, or reopen with [`RecoveryMode::Salvage`]: every byte from the damage on is first copied to `<log>.corrupt-<offset>` (synced), then the valid prefix is kept |
+//! | Valid records that end before the length the header (of a rewritten log) or the sidecar `<log>.lock` vouched durable: the log was cut short, or its last synced records damaged | Refuses with [`WalError::Truncated`], touching no byte | Restore from a backup, or reopen with [`RecoveryMode::Salvage`] to keep the valid prefix; if you put an older copy of the log there on purpose, delete `<log>.lock` first |
+//! | A FIFO, socket, device, directory or dangling symbolic link at the path | Refuses, touching nothing and creating nothing | Check the path |
 //! | A file without a valid header (not a log, damaged header, newer version) | Refuses ([`WalError::NotALog`], [`WalError::BadHeader`]), touching no byte | Check the path; upgrade the library for a newer version |
 //! | A log of another application ([`WalOptions::app_tag`]) | Refuses ([`WalError::WrongApp`]), touching no byte | Open it with the right application |
 //! | A stale temporary file of an interrupted rewrite | Removes it if it is recognisably ours (empty, zeros, or starting with the log's magic byte); renames anything else to `<temp>.unrecognized`, bytes intact ([`RecoveryReport::set_aside_temp`]) | Nothing; inspect and delete a set-aside file |
@@ -77,11 +79,29 @@
 //! replayed, and are not counted in [`WalStats::records`] or
 //! [`RecoveryReport::records`].
 //!
+//! ## Vouched lengths: protecting a closed log against truncation
+//!
+//! A log cut short at a frame boundary, or cut inside its last frame after
+//! its seal was lost too, would look like a torn tail. So the lock file
+//! `<log>.lock` also holds a small *claim*, written (and synced) after each
+//! open, seal and rewrite, once the bytes it covers are synced: "the log
+//! with this `file_id` holds durable records up to byte N". A rewritten
+//! log's header carries the same for its own records. Recovery refuses a
+//! log whose valid records end before either ([`WalError::Truncated`]).
+//! Claims never overstate, a torn claim fails its checksum and is ignored,
+//! and a lock file holding anything but a claim is never written to. A log
+//! copied without its lock file keeps only its header's protection.
+//! `FORMAT.md` in `wal-format` says exactly what is detected where.
+//!
 //! # Failures while running
 //!
-//! After any failed write, sync or rewrite the log is *poisoned*: every
+//! After a failed write, sync or rewrite the log is *poisoned*: every
 //! later write fails with [`WalError::Poisoned`], which names the first
-//! failure. A failed `fsync` is never retried and trusted (after one, Linux
+//! failure. Two failures leave the log exactly as it was and usable
+//! instead: a write refused for lack of space (`ENOSPC`, quota, file size
+//! limit), once whatever part of it landed is cut off again; and a
+//! [`Wal::rewrite`] that fails before its rename (its temporary file is
+//! removed). A failed `fsync` is never retried and trusted (after one, Linux
 //! may drop the unsynced pages and report the next `fsync` as a success).
 //! It also cuts the file back to its last synced length (best effort), so
 //! that the records the failed sync covered, which may never reach the disk
@@ -100,16 +120,19 @@ mod fs;
 mod options;
 mod reader;
 mod recover;
+mod report;
 mod rewrite;
+mod sidecar;
 #[cfg(feature = "sim")]
 pub mod sim;
 pub mod storage;
+mod temp;
 mod wal;
 
-pub use error::{BoxError, WalError};
+pub use error::{BoxError, VouchedBy, WalError};
 pub use fs::FsStorage;
 pub use options::{RecoveryMode, WalOptions};
-pub use recover::{RecoveryReport, ReplayRecord, Truncation, TruncationReason};
+pub use report::{RecoveryReport, ReplayRecord, Truncation, TruncationReason};
 pub use rewrite::RewriteWriter;
 pub use storage::{OpenMode, Storage, StorageFile, StorageLock};
 pub use wal::{Batch, Wal, WalStats};

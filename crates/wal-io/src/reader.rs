@@ -45,6 +45,11 @@ impl<'f> Reader<'f> {
         }
     }
 
+    /// The length of the file being read.
+    pub(crate) fn file_len(&self) -> u64 {
+        self.file_len
+    }
+
     /// Up to `want` bytes at `offset` (fewer only at the end of the file).
     pub(crate) fn get(&mut self, offset: u64, want: usize) -> io::Result<&[u8]> {
         let avail = usize::try_from(self.file_len.saturating_sub(offset)).unwrap_or(usize::MAX);

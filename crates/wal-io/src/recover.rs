@@ -1,86 +1,25 @@
-//! Opening a log: locking, header checks, replay and recovery.
+//! Opening a log: path checks, locking, header checks, replay and the
+//! settling of whatever follows the last valid frame.
+//!
+//! [`Wal::open`] is a pipeline: refuse what is not ours ([`precheck`]), take
+//! the lock, open or create the file, [`replay`] it, [`settle`] the tail
+//! (torn, corrupt, or cut short), sync, and record the durable length in
+//! the sidecar.
 
-use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use wal_format::{Decoded, FileHeader, FormatError, FrameKind, HEADER_LEN};
 
-use crate::error::{BoxError, WalError};
+use crate::error::{BoxError, VouchedBy, WalError};
 use crate::options::{RecoveryMode, WalOptions};
 use crate::reader::{Reader, Stop};
-use crate::storage::{OpenMode, Storage, StorageFile, parent_dir, read_exact_at};
+use crate::report::{RecoveryReport, ReplayRecord, Truncation, TruncationReason};
+use crate::sidecar::{self, Claim, Sidecar};
+use crate::storage::{OpenMode, Storage, StorageFile, StorageLock, parent_dir, read_exact_at};
+use crate::temp::{clear_temp, note_temp, sibling};
 use crate::wal::Wal;
-
-/// One record handed to the replay callback of [`Wal::open`].
-#[derive(Debug, Clone, Copy)]
-pub struct ReplayRecord<'a> {
-    /// The record's sequence number.
-    pub seq: u64,
-    /// Byte offset of the record's frame in the file.
-    pub offset: u64,
-    /// The payload.
-    pub payload: &'a [u8],
-}
-
-/// What [`Wal::open`] found and did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RecoveryReport {
-    /// The file did not exist and was created.
-    pub created: bool,
-    /// The file was empty or held only part of a header (a creation cut
-    /// short) and was initialised as a new log.
-    pub initialized: bool,
-    /// Records replayed (seals, which hold no application data, are not
-    /// counted).
-    pub records: u64,
-    /// Bytes of valid log after recovery, header included.
-    pub bytes: u64,
-    /// A damaged or incomplete tail that was cut off.
-    pub truncated: Option<Truncation>,
-    /// A stale temporary file of an interrupted rewrite that was removed.
-    pub removed_temp: Option<PathBuf>,
-    /// A file at the temporary path that was not recognisably a leftover of
-    /// this log: renamed to this path, its bytes intact, so that it cannot
-    /// block rewrites. Inspect it, then delete it.
-    pub set_aside_temp: Option<PathBuf>,
-}
-
-/// A tail cut off by recovery.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Truncation {
-    /// Offset the file was truncated to: the end of the last valid record.
-    pub offset: u64,
-    /// Bytes removed.
-    pub bytes: u64,
-    /// What was wrong with the first removed bytes (`None`: they ended
-    /// inside a frame).
-    pub cause: Option<FormatError>,
-    /// Why it was safe to cut.
-    pub reason: TruncationReason,
-}
-
-/// Why recovery cut a tail off.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TruncationReason {
-    /// No later valid record proves the cut bytes were ever synced: they
-    /// are an interrupted write.
-    TornTail,
-    /// The bytes were synced and damaged; in salvage mode they were first
-    /// copied into this file.
-    Salvaged {
-        /// The sibling file holding every byte from the damage to the end.
-        copy: PathBuf,
-    },
-}
-
-/// `path` with `suffix` appended to its file name.
-pub(crate) fn sibling(path: &Path, suffix: &str) -> PathBuf {
-    let mut name: OsString = path.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
-}
 
 impl Wal {
     /// Opens the log at `path`, creating it if missing, and replays every
@@ -88,155 +27,382 @@ impl Wal {
     ///
     /// See the [crate docs](crate) for what recovery does with each kind
     /// of damage. If `replay` fails, or the file is not this application's
-    /// log, or it holds damaged synced data (in [`RecoveryMode::Strict`]),
-    /// the open fails and no byte of the file is changed.
+    /// log, or it holds damaged or missing synced data (in
+    /// [`RecoveryMode::Strict`]), the open fails and no byte of the file is
+    /// changed; a refused open leaves no new file behind either.
     pub fn open<F>(
         storage: Arc<dyn Storage>,
         path: impl AsRef<Path>,
         opts: WalOptions,
-        mut replay: F,
+        replay: F,
     ) -> Result<(Wal, RecoveryReport), WalError>
     where
         F: FnMut(ReplayRecord<'_>) -> Result<(), BoxError>,
     {
+        let given = path.as_ref();
         // Resolve symbolic links once, so that the lock, the temporary file
         // and rewrites' renames all act on the real file, whatever name it
         // was opened by.
         let path = storage
-            .resolve(path.as_ref())
-            .map_err(|e| WalError::io("resolving", path.as_ref(), e))?;
-        // Fail early on a directory, before a lock file is created beside it.
-        storage
+            .resolve(given)
+            .map_err(|e| WalError::io("opening", given, e))?;
+        // Refuse a directory, a special file or a stranger's file before
+        // a lock file is created beside it.
+        if storage
             .file_exists(&path)
-            .map_err(|e| WalError::io("opening", &path, e))?;
+            .map_err(|e| WalError::io("opening", given, e))?
+        {
+            precheck(&*storage, &path, &opts)?;
+        }
         let lock_path = sibling(&path, ".lock");
+        let lock_was_there = storage.file_exists(&lock_path).unwrap_or(true);
         let lock = match storage.lock(&lock_path) {
             Ok(lock) => lock,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 return Err(WalError::AlreadyOpen { path });
             }
+            // The directory is missing: say so about the path given.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(WalError::io("creating", given, e));
+            }
             Err(e) => return Err(WalError::io("locking", lock_path, e)),
         };
-        let mut report = RecoveryReport::default();
-        let exists = storage
-            .file_exists(&path)
-            .map_err(|e| WalError::io("opening", &path, e))?;
-        let (mut file, header) = if exists {
-            open_existing(&*storage, &path, &opts, &mut report)?
-        } else {
-            create(&*storage, &path, &opts, &mut report)?
-        };
-        report.created = !exists;
-
-        // Replay, and find where the valid records end.
-        let file_len = file.len().map_err(|e| WalError::io("reading", &path, e))?;
-        let mut reader = Reader::new(&*file, file_len, opts.buf_capacity);
-        let mut offset = HEADER_LEN as u64;
-        let mut seq = header.base_seq;
-        let mut stop = None;
-        // Seals met, and the sequence number of the last one.
-        let mut seals = 0u64;
-        let mut last_seal = None;
-        while offset < file_len {
-            let read = reader.run(offset, seq, opts.max_record_len);
-            match read.map_err(|e| WalError::io("reading", &path, e))? {
-                Ok(run) => {
-                    for frame in &run {
-                        if frame.kind == FrameKind::Seal {
-                            seals += 1;
-                            last_seal = Some(seq);
-                            seq += 1;
-                        } else {
-                            // A batch frame's records all report its offset.
-                            for payload in frame.payloads() {
-                                replay(ReplayRecord {
-                                    seq,
-                                    offset,
-                                    payload,
-                                })
-                                .map_err(|source| {
-                                    WalError::Replay {
-                                        path: path.clone(),
-                                        seq,
-                                        offset,
-                                        source,
-                                    }
-                                })?;
-                                seq += 1;
-                            }
-                        }
-                        offset += frame.frame_len as u64;
-                    }
+        match open_locked(&*storage, &path, &lock_path, &opts, replay) {
+            Ok(opened) => Ok(opened.into_wal(storage, path, lock_path, opts, lock)),
+            Err(e) => {
+                if !lock_was_there {
+                    // Removed while still held, so nobody can hold a lock
+                    // on the removed file without noticing.
+                    let _ = storage.remove(&lock_path);
                 }
-                Err(s) => {
-                    stop = Some(s);
-                    break;
-                }
+                drop(lock);
+                Err(e)
             }
         }
+    }
+}
 
-        // Application records replayed, and whether the last frame is one
-        // (rather than a seal): closing must seal the log then.
-        let records = seq - header.base_seq - seals;
-        let needs_seal = seq > header.base_seq && last_seal != Some(seq - 1);
-        if let Some(stop) = stop {
-            let voucher = reader
-                .find_voucher(&stop, opts.max_record_len)
-                .map_err(|e| WalError::io("reading", &path, e))?;
-            drop(reader);
-            let reason = match voucher {
-                None => TruncationReason::TornTail,
-                Some(vouched_by) if opts.recovery == RecoveryMode::Strict => {
-                    return Err(WalError::Corrupt {
-                        path,
-                        offset: stop.offset,
-                        seq: stop.seq,
-                        vouched_by,
-                        valid_records: records,
-                        source: stop.cause,
-                    });
-                }
-                Some(_) => TruncationReason::Salvaged {
-                    copy: salvage(&*storage, &path, &*file, &stop, file_len)?,
-                },
-            };
-            file.set_len(stop.offset)
-                .map_err(|e| WalError::io("truncating", &path, e))?;
-            report.truncated = Some(Truncation {
-                offset: stop.offset,
-                bytes: file_len - stop.offset,
-                cause: stop.cause,
-                reason,
-            });
-        } else {
-            drop(reader);
-        }
+/// What [`open_locked`] hands to the [`Wal`] it becomes.
+struct Opened {
+    file: Box<dyn StorageFile>,
+    header: FileHeader,
+    len: u64,
+    records: u64,
+    next_seq: u64,
+    needs_seal: bool,
+    sidecar_writable: bool,
+    report: RecoveryReport,
+}
 
-        // Every record now in the file is claimed durable by the records
-        // appended after this open, so make it so first.
-        file.sync_data()
-            .map_err(|e| WalError::io("syncing", &path, e))?;
-        note_temp(&mut report, clear_temp(&*storage, &path, &opts)?);
-        report.records = records;
-        report.bytes = offset;
+impl Opened {
+    fn into_wal(
+        self,
+        storage: Arc<dyn Storage>,
+        path: PathBuf,
+        lock_path: PathBuf,
+        opts: WalOptions,
+        lock: Box<dyn StorageLock>,
+    ) -> (Wal, RecoveryReport) {
         let wal = Wal {
             storage,
             path,
-            file,
-            header,
-            len: offset,
-            records,
-            next_seq: seq,
-            synced_upto: seq,
-            synced_len: offset,
-            needs_seal,
+            lock_path,
+            sidecar_writable: self.sidecar_writable,
+            file: self.file,
+            header: self.header,
+            len: self.len,
+            records: self.records,
+            next_seq: self.next_seq,
+            synced_upto: self.next_seq,
+            synced_len: self.len,
+            needs_seal: self.needs_seal,
             buf: Vec::with_capacity(opts.buf_capacity.min(1 << 20)),
             opts,
             poison: None,
             _lock: lock,
         };
-        Ok((wal, report))
+        (wal, self.report)
     }
+}
+
+/// The open's steps once the lock is held.
+fn open_locked<F>(
+    storage: &dyn Storage,
+    path: &Path,
+    lock_path: &Path,
+    opts: &WalOptions,
+    replay_fn: F,
+) -> Result<Opened, WalError>
+where
+    F: FnMut(ReplayRecord<'_>) -> Result<(), BoxError>,
+{
+    let mut report = RecoveryReport::default();
+    let exists = storage
+        .file_exists(path)
+        .map_err(|e| WalError::io("opening", path, e))?;
+    let (mut file, header) = if exists {
+        open_existing(storage, path, opts, &mut report)?
+    } else {
+        create(storage, path, opts, &mut report)?
+    };
+    report.created = !exists;
+    let side = sidecar::read(storage, lock_path);
+    let vouch = Vouch::of(&header, side, lock_path);
+
+    let file_len = file.len().map_err(|e| WalError::io("reading", path, e))?;
+    let mut reader = Reader::new(&*file, file_len, opts.buf_capacity);
+    let replayed = replay(&mut reader, path, &header, opts, replay_fn)?;
+    let end = replayed.end;
+    let verdict = judge(reader, path, &replayed, &vouch, opts)?;
+    report.truncated = settle(
+        storage, path, &mut *file, file_len, &replayed, &vouch, verdict,
+    )?;
+
+    // Every record now in the file is claimed durable by the records
+    // appended after this open, so make it so first.
+    file.sync_data()
+        .map_err(|e| WalError::io("syncing", path, e))?;
+    if header.file_id != 0
+        && side.writable()
+        && side.durable_len_of(header.file_id) != Some(replayed.records_end)
+    {
+        sidecar::write(
+            storage,
+            lock_path,
+            Claim {
+                file_id: header.file_id,
+                durable_len: replayed.records_end,
+            },
+        );
+    }
+    note_temp(&mut report, clear_temp(storage, path, opts)?);
+    report.records = replayed.records;
+    report.bytes = end;
+    Ok(Opened {
+        file,
+        header,
+        len: end,
+        records: replayed.records,
+        next_seq: replayed.next_seq,
+        needs_seal: replayed.needs_seal,
+        sidecar_writable: side.writable(),
+        report,
+    })
+}
+
+/// How much of the log was vouched durable before this open, and by what.
+struct Vouch {
+    len: u64,
+    by: VouchedBy,
+}
+
+impl Vouch {
+    /// The larger of the header's vouched length and the sidecar's claim
+    /// about this file.
+    fn of(header: &FileHeader, side: Sidecar, lock_path: &Path) -> Self {
+        match side.durable_len_of(header.file_id) {
+            Some(len) if len > header.vouched_len => Self {
+                len,
+                by: VouchedBy::Sidecar {
+                    path: lock_path.to_path_buf(),
+                },
+            },
+            _ => Self {
+                len: header.vouched_len,
+                by: VouchedBy::Header,
+            },
+        }
+    }
+}
+
+/// What [`replay`] found.
+struct Replayed {
+    /// End of the last valid frame.
+    end: u64,
+    /// End of the last valid frame that holds records (not a seal): what a
+    /// claim vouches for.
+    records_end: u64,
+    /// Sequence number after the last valid frame.
+    next_seq: u64,
+    /// Application records replayed.
+    records: u64,
+    /// Whether the last frame is a record rather than a seal: closing must
+    /// seal the log then.
+    needs_seal: bool,
+    /// Why reading stopped before the end of the file, if it did.
+    stop: Option<Stop>,
+}
+
+/// Replays every valid frame through `replay_fn`, front to back.
+fn replay<F>(
+    reader: &mut Reader<'_>,
+    path: &Path,
+    header: &FileHeader,
+    opts: &WalOptions,
+    mut replay_fn: F,
+) -> Result<Replayed, WalError>
+where
+    F: FnMut(ReplayRecord<'_>) -> Result<(), BoxError>,
+{
+    let file_len = reader.file_len();
+    let mut offset = header.encoded_len() as u64;
+    let mut seq = header.base_seq;
+    let mut stop = None;
+    // Seals met, and the sequence number of the last one.
+    let mut seals = 0u64;
+    let mut last_seal = None;
+    let mut records_end = offset;
+    while offset < file_len {
+        let read = reader.run(offset, seq, opts.max_record_len);
+        match read.map_err(|e| WalError::io("reading", path, e))? {
+            Ok(run) => {
+                for frame in &run {
+                    if frame.kind == FrameKind::Seal {
+                        seals += 1;
+                        last_seal = Some(seq);
+                        seq += 1;
+                    } else {
+                        // A batch frame's records all report its offset.
+                        for payload in frame.payloads() {
+                            replay_fn(ReplayRecord {
+                                seq,
+                                offset,
+                                payload,
+                            })
+                            .map_err(|source| WalError::Replay {
+                                path: path.to_path_buf(),
+                                seq,
+                                offset,
+                                source,
+                            })?;
+                            seq += 1;
+                        }
+                        records_end = offset + frame.frame_len as u64;
+                    }
+                    offset += frame.frame_len as u64;
+                }
+            }
+            Err(s) => {
+                stop = Some(s);
+                break;
+            }
+        }
+    }
+    Ok(Replayed {
+        end: offset,
+        records_end,
+        next_seq: seq,
+        records: seq - header.base_seq - seals,
+        needs_seal: seq > header.base_seq && last_seal != Some(seq - 1),
+        stop,
+    })
+}
+
+/// What to do with the bytes after the last valid frame.
+enum Verdict {
+    /// Nothing follows it, and nothing vouched is missing.
+    Clean,
+    /// The file ends at a frame boundary before the vouched length (salvage
+    /// mode only: strict mode refuses).
+    CutShort,
+    /// Cut the file back to the end of the last valid frame.
+    Cut(Cut),
+}
+
+/// Why a tail may be cut.
+enum Cut {
+    /// Nothing proves the bytes were ever durable: an interrupted write.
+    Torn,
+    /// Synced bytes are damaged (salvage mode only): copy them aside first.
+    Salvage,
+}
+
+/// Decides what the bytes after the last valid frame are: a torn tail, or
+/// damaged or missing synced data, refused in strict mode.
+fn judge(
+    mut reader: Reader<'_>,
+    path: &Path,
+    replayed: &Replayed,
+    vouch: &Vouch,
+    opts: &WalOptions,
+) -> Result<Verdict, WalError> {
+    let strict = opts.recovery == RecoveryMode::Strict;
+    let file_len = reader.file_len();
+    let end = replayed.end;
+    // The records before `vouch.len` were durable before this open: if the
+    // valid records end before it, synced records are damaged or missing
+    // (a seal after them is not a record: its loss loses nothing).
+    let lost_vouched = replayed.records_end < vouch.len;
+    let truncated = |cause| WalError::Truncated {
+        path: path.to_path_buf(),
+        offset: end,
+        file_len,
+        vouched_len: vouch.len,
+        by: vouch.by.clone(),
+        valid_records: replayed.records,
+        source: cause,
+    };
+    let Some(stop) = &replayed.stop else {
+        return match (lost_vouched, strict) {
+            (false, _) => Ok(Verdict::Clean),
+            (true, true) => Err(truncated(None)),
+            (true, false) => Ok(Verdict::CutShort),
+        };
+    };
+    let voucher = reader
+        .find_voucher(stop, opts.max_record_len)
+        .map_err(|e| WalError::io("reading", path, e))?;
+    match voucher {
+        None if !lost_vouched => Ok(Verdict::Cut(Cut::Torn)),
+        Some(vouched_by) if strict => Err(WalError::Corrupt {
+            path: path.to_path_buf(),
+            offset: stop.offset,
+            seq: stop.seq,
+            vouched_by,
+            valid_records: replayed.records,
+            source: stop.cause.clone(),
+        }),
+        None if strict => Err(truncated(stop.cause.clone())),
+        _ => Ok(Verdict::Cut(Cut::Salvage)),
+    }
+}
+
+/// Carries out `verdict`; returns what was cut.
+fn settle(
+    storage: &dyn Storage,
+    path: &Path,
+    file: &mut dyn StorageFile,
+    file_len: u64,
+    replayed: &Replayed,
+    vouch: &Vouch,
+    verdict: Verdict,
+) -> Result<Option<Truncation>, WalError> {
+    let end = replayed.end;
+    let reason = match verdict {
+        Verdict::Clean => return Ok(None),
+        Verdict::CutShort => {
+            return Ok(Some(Truncation {
+                offset: end,
+                bytes: 0,
+                cause: None,
+                reason: TruncationReason::CutShort {
+                    vouched_len: vouch.len,
+                },
+            }));
+        }
+        Verdict::Cut(Cut::Torn) => TruncationReason::TornTail,
+        Verdict::Cut(Cut::Salvage) => TruncationReason::Salvaged {
+            copy: salvage(storage, path, &*file, end, file_len)?,
+        },
+    };
+    file.set_len(end)
+        .map_err(|e| WalError::io("truncating", path, e))?;
+    Ok(Some(Truncation {
+        offset: end,
+        bytes: file_len - end,
+        cause: replayed.stop.as_ref().and_then(|s| s.cause.clone()),
+        reason,
+    }))
 }
 
 /// Creates a new log at `path` holding only its header, durably and
@@ -255,14 +421,27 @@ fn create(
     let mut file = storage
         .open(&tmp, OpenMode::CreateNew)
         .map_err(|e| WalError::io("creating", &tmp, e))?;
-    let header = FileHeader::new(&opts.app_tag, opts.app_version, 0);
-    file.write_at(0, &header.encode())
-        .map_err(|e| WalError::io("writing to", &tmp, e))?;
-    file.sync_data()
-        .map_err(|e| WalError::io("syncing", &tmp, e))?;
-    storage
-        .rename(&tmp, path)
-        .map_err(|e| WalError::io("renaming over", path, e))?;
+    let header = FileHeader::new(&opts.app_tag, opts.app_version, 0)
+        .with_file_id(storage.new_file_id())
+        .with_vouched_len(wal_format::HEADER_LEN as u64);
+    let written = file
+        .write_at(0, &header.encode())
+        .map_err(|e| WalError::io("writing to", &tmp, e))
+        .and_then(|()| {
+            file.sync_data()
+                .map_err(|e| WalError::io("syncing", &tmp, e))
+        })
+        .and_then(|()| {
+            storage
+                .rename(&tmp, path)
+                .map_err(|e| WalError::io("renaming over", path, e))
+        });
+    if let Err(e) = written {
+        // Best effort: leave nothing behind (a later open removes it else).
+        drop(file);
+        let _ = storage.remove(&tmp);
+        return Err(e);
+    }
     storage
         .sync_dir(parent_dir(path))
         .map_err(|e| WalError::io("syncing directory of", path, e))?;
@@ -279,9 +458,28 @@ fn open_existing(
     let file = storage
         .open(path, OpenMode::Existing)
         .map_err(|e| WalError::io("opening", path, e))?;
+    match read_header(&*file, path, opts)? {
+        Some(header) => Ok((file, header)),
+        None => {
+            // Empty, or a creation cut short: a new log.
+            drop(file);
+            report.initialized = true;
+            create(storage, path, opts, report)
+        }
+    }
+}
+
+/// Reads and checks the header of `file`: `None` for an empty file or a
+/// strict prefix of a header (a creation cut short); an error, touching
+/// nothing, for anything that is not this application's log.
+fn read_header(
+    file: &dyn StorageFile,
+    path: &Path,
+    opts: &WalOptions,
+) -> Result<Option<FileHeader>, WalError> {
     let len = file.len().map_err(|e| WalError::io("reading", path, e))?;
     let mut head = vec![0; usize::try_from(len).unwrap_or(HEADER_LEN).min(HEADER_LEN)];
-    read_exact_at(&*file, 0, &mut head).map_err(|e| WalError::io("reading", path, e))?;
+    read_exact_at(file, 0, &mut head).map_err(|e| WalError::io("reading", path, e))?;
     match FileHeader::decode(&head) {
         Ok(Decoded::Complete(header)) => {
             let expected = FileHeader::new(&opts.app_tag, 0, 0);
@@ -299,14 +497,9 @@ fn open_existing(
                     path: path.to_path_buf(),
                 });
             }
-            Ok((file, header))
+            Ok(Some(header))
         }
-        Ok(Decoded::Incomplete { .. }) => {
-            // Empty, or a creation cut short: a new log.
-            drop(file);
-            report.initialized = true;
-            create(storage, path, opts, report)
-        }
+        Ok(Decoded::Incomplete { .. }) => Ok(None),
         Err(FormatError::NotALog) => Err(WalError::NotALog {
             path: path.to_path_buf(),
         }),
@@ -317,27 +510,36 @@ fn open_existing(
     }
 }
 
+/// Refuses, before anything is created beside it, a file at `path` that is
+/// not this application's log. The check is repeated under the lock.
+fn precheck(storage: &dyn Storage, path: &Path, opts: &WalOptions) -> Result<(), WalError> {
+    let file = storage
+        .open(path, OpenMode::Existing)
+        .map_err(|e| WalError::io("opening", path, e))?;
+    read_header(&*file, path, opts).map(drop)
+}
+
 /// Copies every byte from the damage to the end of the log into
 /// `<log>.corrupt-<offset>`, durably, and returns that path.
 fn salvage(
     storage: &dyn Storage,
     path: &Path,
     file: &dyn StorageFile,
-    stop: &Stop,
+    from: u64,
     file_len: u64,
 ) -> Result<PathBuf, WalError> {
-    let copy_path = sibling(path, &format!(".corrupt-{}", stop.offset));
+    let copy_path = sibling(path, &format!(".corrupt-{from}"));
     let mut copy = storage
         .open(&copy_path, OpenMode::CreateNew)
         .map_err(|e| WalError::io("creating", &copy_path, e))?;
     let mut buf = vec![0; 1 << 20];
-    let mut at = stop.offset;
+    let mut at = from;
     while at < file_len {
         let n = usize::try_from(file_len - at)
             .unwrap_or(usize::MAX)
             .min(buf.len());
         read_exact_at(file, at, &mut buf[..n]).map_err(|e| WalError::io("reading", path, e))?;
-        copy.write_at(at - stop.offset, &buf[..n])
+        copy.write_at(at - from, &buf[..n])
             .map_err(|e| WalError::io("writing to", &copy_path, e))?;
         at += n as u64;
     }
@@ -347,91 +549,4 @@ fn salvage(
         .sync_dir(parent_dir(path))
         .map_err(|e| WalError::io("syncing directory of", &copy_path, e))?;
     Ok(copy_path)
-}
-
-/// Records in `report` what [`clear_temp`] did.
-fn note_temp(report: &mut RecoveryReport, cleared: TempCleared) {
-    match cleared {
-        TempCleared::Absent => {}
-        TempCleared::Removed(tmp) => report.removed_temp = Some(tmp),
-        TempCleared::SetAside(aside) => report.set_aside_temp = Some(aside),
-    }
-}
-
-/// What [`clear_temp`] did.
-#[derive(Debug)]
-pub(crate) enum TempCleared {
-    /// There was no temporary file.
-    Absent,
-    /// A leftover of an interrupted rewrite or creation was removed.
-    Removed(PathBuf),
-    /// A file not recognisably ours was renamed to this path, bytes intact.
-    SetAside(PathBuf),
-}
-
-/// Clears the temporary path of the log at `path` for a rewrite or
-/// creation: a leftover of ours (see [`temp_is_ours`]) is removed; any
-/// other file is renamed to `<tmp>.unrecognized[-N]`, keeping its bytes, so
-/// neither a crash artifact nor a stranger's file can block the log.
-pub(crate) fn clear_temp(
-    storage: &dyn Storage,
-    path: &Path,
-    opts: &WalOptions,
-) -> Result<TempCleared, WalError> {
-    let tmp = sibling(path, &opts.temp_suffix);
-    if !storage
-        .file_exists(&tmp)
-        .map_err(|e| WalError::io("checking for", &tmp, e))?
-    {
-        return Ok(TempCleared::Absent);
-    }
-    let dir = parent_dir(path);
-    let cleared = if temp_is_ours(storage, &tmp)? {
-        storage
-            .remove(&tmp)
-            .map_err(|e| WalError::io("removing", &tmp, e))?;
-        TempCleared::Removed(tmp)
-    } else {
-        let mut aside = sibling(&tmp, ".unrecognized");
-        let mut n = 0u64;
-        while storage
-            .file_exists(&aside)
-            .map_err(|e| WalError::io("opening", &aside, e))?
-        {
-            n += 1;
-            aside = sibling(&tmp, &format!(".unrecognized-{n}"));
-        }
-        storage
-            .rename(&tmp, &aside)
-            .map_err(|e| WalError::io("renaming", &tmp, e))?;
-        TempCleared::SetAside(aside)
-    };
-    storage
-        .sync_dir(dir)
-        .map_err(|e| WalError::io("syncing directory of", path, e))?;
-    Ok(cleared)
-}
-
-/// Bytes of a temporary file examined to decide whether it is ours.
-const TEMP_PROBE_LEN: usize = 512;
-
-/// Whether the file at `tmp` is what an interrupted rewrite can leave: empty,
-/// starting with the log's first magic byte (a header, or one torn after its
-/// first byte), or zeros (a crash that kept the length but not the data).
-fn temp_is_ours(storage: &dyn Storage, tmp: &Path) -> Result<bool, WalError> {
-    let file = storage
-        .open(tmp, OpenMode::Existing)
-        .map_err(|e| WalError::io("opening", tmp, e))?;
-    let len = file.len().map_err(|e| WalError::io("reading", tmp, e))?;
-    let mut head = vec![
-        0;
-        usize::try_from(len)
-            .unwrap_or(TEMP_PROBE_LEN)
-            .min(TEMP_PROBE_LEN)
-    ];
-    read_exact_at(&*file, 0, &mut head).map_err(|e| WalError::io("reading", tmp, e))?;
-    Ok(match head.first() {
-        None => true,
-        Some(&first) => first == wal_format::header::MAGIC[0] || head.iter().all(|&b| b == 0),
-    })
 }

@@ -3,8 +3,8 @@
 use wal_format::{FileHeader, Packer, encode_seal};
 
 use crate::error::{BoxError, WalError};
-use crate::recover::{clear_temp, sibling};
 use crate::storage::{OpenMode, StorageFile, parent_dir};
+use crate::temp::{clear_temp, sibling};
 use crate::wal::Wal;
 use crate::wal::pack_with;
 
@@ -85,11 +85,18 @@ impl Wal {
     /// The records go to `<log><temp_suffix>`, which is synced, renamed over
     /// the log, and made durable by syncing the directory. A crash at any
     /// point leaves either the old log or the new one. Sequence numbers go
-    /// on from where the old log ended.
+    /// on from where the old log ended. The new file has the current format
+    /// version, the opener's [`WalOptions::app_version`](crate::WalOptions::app_version),
+    /// a new `file_id`, and a header that vouches for its whole length, so
+    /// that a later open refuses it cut short.
     ///
-    /// If `fill` fails, the temporary file is removed and the log is
-    /// unchanged and still usable. If storage fails, the log is unchanged
-    /// (or replaced, if only the final directory sync failed) and poisoned.
+    /// If `fill` fails, or storage fails before the rename (a full disk
+    /// while writing or syncing the temporary file), the temporary file is
+    /// removed and the log is unchanged **and still usable**: the error is
+    /// returned and the rewrite may be tried again later. If the rename or
+    /// the directory sync after it fails, the log is poisoned, since which
+    /// file is the log (and whether that is durable) is then unknown until
+    /// it is reopened.
     pub fn rewrite<F>(&mut self, fill: F) -> Result<u64, WalError>
     where
         F: FnOnce(&mut RewriteWriter<'_>) -> Result<(), WalError>,
@@ -98,15 +105,14 @@ impl Wal {
         let tmp = sibling(&self.path, &self.opts.temp_suffix);
         let dir = parent_dir(&self.path).to_path_buf();
         // A leftover of an earlier rewrite is removed, anything else set aside.
-        if let Err(e) = clear_temp(&*self.storage, &self.path, &self.opts) {
-            return Err(self.poison_with(e));
-        }
-        let mut file = match self.storage.open(&tmp, OpenMode::CreateNew) {
-            Ok(f) => f,
-            Err(e) => return Err(self.poison_with(WalError::io("creating", &tmp, e))),
-        };
+        clear_temp(&*self.storage, &self.path, &self.opts)?;
+        let mut file = self
+            .storage
+            .open(&tmp, OpenMode::CreateNew)
+            .map_err(|e| WalError::io("creating", &tmp, e))?;
         let base_seq = self.next_seq;
-        let header = FileHeader::new(&self.opts.app_tag, self.header.app_version, base_seq);
+        let header = FileHeader::new(&self.opts.app_tag, self.opts.app_version, base_seq)
+            .with_file_id(self.storage.new_file_id());
         // The file is synced before it replaces the log, so as part of the
         // log every record before each one is durable: declaring so (a
         // watermark at the record itself, lag 0) lets recovery tell damage
@@ -127,10 +133,12 @@ impl Wal {
             Some(e) => Err(WalError::io("writing to", &tmp, e)),
             None => Ok(writer.records()),
         });
+        let mut records_end = 0;
         let filled = filled.and_then(|records| {
             // End with a seal, so that the last record is vouched for too:
             // the file is synced before it becomes the log.
             writer.packer.finish(&mut writer.buf);
+            records_end = writer.written + writer.buf.len() as u64;
             if records > 0 {
                 encode_seal(&mut writer.buf, writer.packer.next_seq());
             }
@@ -138,10 +146,13 @@ impl Wal {
         });
         let seal = u64::from(matches!(filled, Ok(records) if records > 0));
         let (written, next_seq) = (writer.written, writer.packer.next_seq() + seal);
-        let io_failed = writer.failed.is_some();
         drop(writer);
+        // The header now vouches for every record in the file: it is all
+        // synced before the rename makes it the log.
+        let header = header.with_vouched_len(records_end);
         let synced = filled.and_then(|records| {
-            file.sync_data()
+            file.write_at(0, &header.encode())
+                .and_then(|()| file.sync_data())
                 .map_err(|e| WalError::io("syncing", &tmp, e))
                 .map(|()| records)
         });
@@ -153,15 +164,7 @@ impl Wal {
                 if self.storage.remove(&tmp).is_ok() {
                     let _ = self.storage.sync_dir(&dir);
                 }
-                let encode_only = matches!(
-                    err,
-                    WalError::Encode { .. } | WalError::RecordTooLarge { .. }
-                );
-                return Err(if encode_only && !io_failed {
-                    err
-                } else {
-                    self.poison_with(err)
-                });
+                return Err(err);
             }
         };
         if let Err(e) = self.storage.rename(&tmp, &self.path) {
@@ -181,6 +184,7 @@ impl Wal {
         }
         self.synced_upto = next_seq;
         self.synced_len = written;
+        self.write_claim(records_end);
         Ok(self.records)
     }
 }

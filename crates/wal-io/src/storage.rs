@@ -58,6 +58,24 @@ pub trait Storage: Send + Sync + Debug {
     /// other, has it, fails with kind `WouldBlock`. The lock is held until
     /// the returned guard is dropped or the holding process dies.
     fn lock(&self, path: &Path) -> io::Result<Box<dyn StorageLock>>;
+
+    /// A new identity for a log file written from scratch (see
+    /// `FileHeader::file_id`): never 0, and unlikely ever to repeat. The
+    /// default mixes the standard library's per-process random keys with
+    /// the time and a counter.
+    fn new_file_id(&self) -> u64 {
+        use std::hash::{BuildHasher, Hasher};
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let mut hasher = std::hash::RandomState::new().build_hasher();
+        hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        hasher.write_u128(now.as_nanos());
+        hasher.write_u32(std::process::id());
+        hasher.finish().max(1)
+    }
 }
 
 /// An open file.

@@ -1,5 +1,6 @@
 //! [`Wal`]: an open log, its appends, syncs and statistics.
 
+use std::io;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -8,6 +9,7 @@ use wal_format::{FileHeader, FormatError, Packer, encode_seal};
 
 use crate::error::{BoxError, WalError};
 use crate::options::WalOptions;
+use crate::sidecar::{self, Claim};
 use crate::storage::{Storage, StorageFile, StorageLock};
 
 /// An open, exclusively locked log file.
@@ -26,6 +28,11 @@ use crate::storage::{Storage, StorageFile, StorageLock};
 pub struct Wal {
     pub(crate) storage: Arc<dyn Storage>,
     pub(crate) path: PathBuf,
+    /// The lock file, which also holds the sidecar's claim.
+    pub(crate) lock_path: PathBuf,
+    /// Whether claims may be written into the lock file (it is empty or
+    /// already holds one).
+    pub(crate) sidecar_writable: bool,
     pub(crate) file: Box<dyn StorageFile>,
     pub(crate) header: FileHeader,
     pub(crate) opts: WalOptions,
@@ -191,12 +198,31 @@ impl Wal {
             return Ok(());
         }
         self.sync()?;
+        let records_end = self.len;
         self.buf.clear();
         encode_seal(&mut self.buf, self.next_seq);
         self.write_buf(1)?;
         self.records -= 1;
         self.needs_seal = false;
-        self.sync()
+        self.sync()?;
+        self.write_claim(records_end);
+        Ok(())
+    }
+
+    /// Records in the sidecar that the log's records are durable up to
+    /// byte `records_end` (best effort; see [`crate::sidecar`]). The caller
+    /// has synced them.
+    pub(crate) fn write_claim(&self, records_end: u64) {
+        if self.sidecar_writable && self.header.file_id != 0 {
+            sidecar::write(
+                &*self.storage,
+                &self.lock_path,
+                Claim {
+                    file_id: self.header.file_id,
+                    durable_len: records_end,
+                },
+            );
+        }
     }
 
     pub(crate) fn check_poison(&self) -> Result<(), WalError> {
@@ -237,6 +263,19 @@ impl Wal {
     /// Writes `self.buf` at the end of the log as `count` records.
     fn write_buf(&mut self, count: u64) -> Result<Range<u64>, WalError> {
         if let Err(e) = self.file.write_at(self.len, &self.buf) {
+            let full = matches!(
+                e.kind(),
+                io::ErrorKind::StorageFull
+                    | io::ErrorKind::QuotaExceeded
+                    | io::ErrorKind::FileTooLarge
+            );
+            // A full disk is not damage: once whatever part of the write
+            // landed is cut off again, the log is exactly as it was, and
+            // the write can be retried when there is room.
+            if full && self.file.set_len(self.len).is_ok() {
+                self.buf.clear();
+                return Err(WalError::io("writing to", &self.path, e));
+            }
             return Err(self.poison_with(WalError::io("writing to", &self.path, e)));
         }
         self.len += self.buf.len() as u64;

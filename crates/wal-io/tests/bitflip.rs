@@ -33,6 +33,8 @@ struct Log {
     name: &'static str,
     bytes: Vec<u8>,
     records: Vec<Rec>,
+    /// Where the records that the header or the sidecar vouch durable end.
+    vouched: usize,
 }
 
 impl Log {
@@ -120,11 +122,29 @@ fn build(
     drop(wal);
     let bytes = sim.read_file(LOG).unwrap();
     let records = decode_all(&bytes);
+    let vouched = vouched_len(&bytes, &sim.read_file(format!("{LOG}.lock")).unwrap());
     Log {
         name,
         bytes,
         records,
+        vouched,
     }
+}
+
+/// The larger of the header's `vouched_len` and the sidecar claim's
+/// `durable_len` when the claim names the log's `file_id`, read by hand
+/// from the layouts in FORMAT.md.
+fn vouched_len(log: &[u8], sidecar: &[u8]) -> usize {
+    let u64_at = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
+    let (file_id, header_vouched) = (u64_at(log, 40), u64_at(log, 48));
+    assert_eq!(sidecar.len(), 32, "a closed log's sidecar holds a claim");
+    assert_eq!(&sidecar[..8], b"\x89WALclm\n");
+    let claim = if u64_at(sidecar, 12) == file_id {
+        u64_at(sidecar, 20)
+    } else {
+        0
+    };
+    usize::try_from(header_vouched.max(claim)).unwrap()
 }
 
 fn mixed(rng: &mut Rng) -> usize {
@@ -149,6 +169,9 @@ enum Expect {
     Corrupt { i: usize, vouchers: Vec<usize> },
     /// Record `i` is damaged and nothing vouches for it: truncate there.
     Truncate { i: usize },
+    /// Record `i` is damaged, no later record vouches for it, but it lies
+    /// before the length the header or the sidecar vouched: `Truncated`.
+    Lost { i: usize },
 }
 
 fn expect(log: &Log, lo: usize, hi: usize) -> Expect {
@@ -168,7 +191,9 @@ fn expect(log: &Log, lo: usize, hi: usize) -> Expect {
         .filter(|r| r.offset > hi && r.synced_upto > seq)
         .map(|r| r.offset)
         .collect();
-    if vouchers.is_empty() {
+    if vouchers.is_empty() && log.records[i].offset < log.vouched {
+        Expect::Lost { i }
+    } else if vouchers.is_empty() {
         Expect::Truncate { i }
     } else {
         Expect::Corrupt { i, vouchers }
@@ -271,7 +296,29 @@ fn check(
                 ));
             }
         }
-        (Expect::Corrupt { i, .. } | Expect::Truncate { i }, Ok((wal, replayed, report))) => {
+        (
+            Expect::Lost { i },
+            Err(WalError::Truncated {
+                offset,
+                valid_records,
+                ..
+            }),
+        ) if !salvage => {
+            t.corrupt += 1;
+            let r = &log.records[*i];
+            if offset != r.offset as u64
+                || valid_records != log.replayed_before(*i) as u64
+                || !unchanged
+            {
+                problems.push(format!(
+                    "Truncated at {offset} ({valid_records} valid), file unchanged: {unchanged}"
+                ));
+            }
+        }
+        (
+            Expect::Corrupt { i, .. } | Expect::Truncate { i } | Expect::Lost { i },
+            Ok((wal, replayed, report)),
+        ) => {
             let at = log.records[*i].offset;
             let reason_ok = match (&what, &report.truncated) {
                 (
@@ -282,7 +329,7 @@ fn check(
                     }),
                 ) => true,
                 (
-                    Expect::Corrupt { .. },
+                    Expect::Corrupt { .. } | Expect::Lost { .. },
                     Some(Truncation {
                         reason: TruncationReason::Salvaged { copy },
                         ..

@@ -74,8 +74,12 @@ fn rewrite_replaces_contents_and_appends_continue() {
     assert!(!dir.path().join("events.log.rewrite.tmp").exists());
 }
 
+/// A log cut inside its last record after a clean close: the sidecar's
+/// claim says that record was synced, so the cut is refused as lost synced
+/// data, untouched; the same log copied without its sidecar cannot tell
+/// the cut from a torn write, and cuts it back.
 #[test]
-fn torn_tail_is_truncated_and_reported() {
+fn a_cut_closed_log_is_refused_and_a_log_alone_is_cut_back() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("events.log");
     let (mut wal, _) = open(&path).unwrap();
@@ -86,6 +90,34 @@ fn torn_tail_is_truncated_and_reported() {
     let f = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
     f.set_len(full - 3).unwrap();
     drop(f);
+    let cut = std::fs::read(&path).unwrap();
+
+    let err = Wal::open(
+        Arc::new(FsStorage::new()),
+        &path,
+        WalOptions::default(),
+        |_| Ok(()),
+    )
+    .unwrap_err();
+    let WalError::Truncated {
+        offset,
+        valid_records,
+        by: wal_io::VouchedBy::Sidecar { .. },
+        ..
+    } = err
+    else {
+        panic!("expected Truncated, vouched by the sidecar: {err:?}");
+    };
+    assert_eq!(valid_records, 1);
+    assert!(offset < full - 3);
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        cut,
+        "the refused log is untouched"
+    );
+
+    // The log alone, as `cp` of the log file would leave it.
+    std::fs::remove_file(dir.path().join("events.log.lock")).unwrap();
     let mut records = Vec::new();
     let (_wal, report) = Wal::open(
         Arc::new(FsStorage::new()),
@@ -100,6 +132,7 @@ fn torn_tail_is_truncated_and_reported() {
     assert_eq!(records, vec![b"kept".to_vec()]);
     let t = report.truncated.expect("a torn tail is reported");
     assert_eq!(t.reason, TruncationReason::TornTail);
+    assert_eq!(t.offset, offset);
     assert_eq!(std::fs::metadata(&path).unwrap().len(), t.offset);
 }
 
@@ -179,8 +212,10 @@ fn replay_reads_the_log_in_chunks_not_per_record() {
     let chunks = bytes.div_ceil(64 * 1024);
     // One read per chunk (a record straddling a chunk boundary may cost one
     // more), plus a handful of operations to open, lock and sync.
+    // (The open also checks the file before locking it and reads and
+    // writes the sidecar's claim.)
     assert!(
-        ops <= 2 * chunks + 12,
+        ops <= 2 * chunks + 24,
         "{ops} storage operations to replay {chunks} chunks"
     );
 }
@@ -263,7 +298,10 @@ fn seals_are_invisible_and_added_only_after_new_records() {
 /// The markers of the frames after the header of the log at `path`.
 fn frame_markers(path: &Path) -> Vec<u8> {
     let bytes = std::fs::read(path).unwrap();
-    let mut at = wal_format::HEADER_LEN;
+    let Ok(wal_format::Decoded::Complete(header)) = wal_format::FileHeader::decode(&bytes) else {
+        panic!("not a log");
+    };
+    let mut at = header.encoded_len();
     let mut markers = Vec::new();
     while let Some(h) = wal_format::FrameHeader::peek(&bytes[at..]) {
         markers.push(h.kind.marker());

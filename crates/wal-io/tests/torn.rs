@@ -103,9 +103,10 @@ const SHAPES: [Shape; 8] = [
     },
 ];
 
-/// A closed log of `shape`: its bytes, the payloads before the last record,
-/// and the offset where the last record starts.
-fn build(shape: Shape, seed: u64) -> (Vec<u8>, Vec<Vec<u8>>, u64) {
+/// A log of `shape` as a killed writer leaves it after appending its last
+/// record: its bytes, the payloads before the last record, the offset where
+/// the last record starts, and the sidecar (lock file) as it was then.
+fn build(shape: Shape, seed: u64) -> (Vec<u8>, Vec<Vec<u8>>, u64, Vec<u8>) {
     let mut rng = Rng::new(seed);
     let sim = SimStorage::new(seed);
     let opts = WalOptions::default();
@@ -146,6 +147,7 @@ fn build(shape: Shape, seed: u64) -> (Vec<u8>, Vec<Vec<u8>>, u64) {
         wal.append(&last).unwrap();
     }
     let bytes = sim.read_file(LOG).unwrap();
+    let sidecar = sim.read_file(format!("{LOG}.lock")).unwrap();
     drop(wal);
     let framing = if shape.batched {
         FRAME_OVERHEAD + COUNT_LEN + 2 * ENTRY_OVERHEAD + 200
@@ -156,7 +158,7 @@ fn build(shape: Shape, seed: u64) -> (Vec<u8>, Vec<Vec<u8>>, u64) {
         bytes.len() as u64,
         start + (framing + shape.last_len) as u64
     );
-    (bytes, prior, start)
+    (bytes, prior, start, sidecar)
 }
 
 /// Bytes of another log (watermark 0, unrelated sequence numbers) to play
@@ -267,7 +269,7 @@ fn check(
 /// returns the cases checked.
 fn every_cut(index: usize, shape: Shape) -> usize {
     let seed = 1000 + index as u64;
-    let (bytes, prior, start) = build(shape, seed);
+    let (bytes, prior, start, sidecar) = build(shape, seed);
     let old = old_bytes(bytes.len(), seed);
     let mut rng = Rng::new(seed);
     let mut failures = Vec::new();
@@ -283,6 +285,10 @@ fn every_cut(index: usize, shape: Shape) -> usize {
                 continue;
             }
             sim.write_file(LOG, &image).unwrap();
+            // Each image is a fresh kill of the writer: the sidecar holds
+            // what that writer's open recorded, not what the previous
+            // check's appends and close did.
+            sim.write_file(format!("{LOG}.lock"), &sidecar).unwrap();
             cases += 1;
             let read = || sim.read_file(LOG).unwrap_or_default();
             if let Err(e) = check(
@@ -346,11 +352,12 @@ fn every_tear_of_a_large_batched_record_after_a_rewrite() {
 fn every_tear_over_real_files() {
     let shape = SHAPES[2];
     let seed = 77;
-    let (bytes, prior, start) = build(shape, seed);
+    let (bytes, prior, start, sidecar) = build(shape, seed);
     let old = old_bytes(bytes.len(), seed);
     let mut rng = Rng::new(seed);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("torn.log");
+    let lock = dir.path().join("torn.log.lock");
     let start_us = usize::try_from(start).unwrap_or(usize::MAX);
     let mut cases = 0;
     for cut in start_us..bytes.len() {
@@ -360,6 +367,7 @@ fn every_tear_over_real_files() {
                 continue;
             }
             std::fs::write(&path, &image).unwrap();
+            std::fs::write(&lock, &sidecar).unwrap();
             let read = || std::fs::read(&path).unwrap_or_default();
             let storage: Arc<dyn Storage> = Arc::new(FsStorage::new());
             if let Err(e) = check(storage, &path, &image, &prior, start, &mut rng, &read) {

@@ -271,6 +271,15 @@ impl Storage for SimStorage {
         self.with(|st| st.sync_dir(dir))
     }
 
+    /// Deterministic: the seed and a counter, mixed.
+    fn new_file_id(&self) -> u64 {
+        self.with(|st| {
+            st.file_ids += 1;
+            let mut rng = Rng::new(st.seed ^ st.file_ids.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            rng.next_u64().max(1)
+        })
+    }
+
     fn lock(&self, path: &Path) -> io::Result<Box<dyn StorageLock>> {
         let token = self.with(|st| st.lock(path))?;
         Ok(Box::new(SimLock {

@@ -134,6 +134,10 @@ pub(super) struct State {
     pub(super) next_ino: u64,
     /// The next lock token.
     pub(super) next_token: u64,
+    /// The seed the simulation was made with.
+    pub(super) seed: u64,
+    /// File identities handed out so far.
+    pub(super) file_ids: u64,
     /// Every live file.
     pub(super) inodes: BTreeMap<u64, Inode>,
     /// The names reads and opens see.
@@ -163,6 +167,8 @@ impl State {
             generation: 0,
             next_ino: 1,
             next_token: 1,
+            seed,
+            file_ids: 0,
             inodes: BTreeMap::new(),
             visible: BTreeMap::new(),
             durable: BTreeMap::new(),

@@ -21,6 +21,8 @@ use wal_io::{
 pub const LOG: &str = "wal.log";
 /// The temporary file of its rewrites (default suffix).
 pub const TMP: &str = "wal.log.rewrite.tmp";
+/// The lock file beside [`LOG`], which also holds the sidecar's claim.
+pub const LOCK: &str = "wal.log.lock";
 
 pub use test_support::rng::Rng;
 

@@ -1,0 +1,75 @@
+//! What [`Wal::open`](crate::Wal::open) found and did: the recovery report.
+
+use std::path::PathBuf;
+
+use wal_format::FormatError;
+
+/// One record handed to the replay callback of [`Wal::open`].
+#[derive(Debug, Clone, Copy)]
+pub struct ReplayRecord<'a> {
+    /// The record's sequence number.
+    pub seq: u64,
+    /// Byte offset of the record's frame in the file.
+    pub offset: u64,
+    /// The payload.
+    pub payload: &'a [u8],
+}
+
+/// What [`Wal::open`] found and did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecoveryReport {
+    /// The file did not exist and was created.
+    pub created: bool,
+    /// The file was empty or held only part of a header (a creation cut
+    /// short) and was initialised as a new log.
+    pub initialized: bool,
+    /// Records replayed (seals, which hold no application data, are not
+    /// counted).
+    pub records: u64,
+    /// Bytes of valid log after recovery, header included.
+    pub bytes: u64,
+    /// A damaged or incomplete tail that was cut off.
+    pub truncated: Option<Truncation>,
+    /// A stale temporary file of an interrupted rewrite that was removed.
+    pub removed_temp: Option<PathBuf>,
+    /// A file at the temporary path that was not recognisably a leftover of
+    /// this log: renamed to this path, its bytes intact, so that it cannot
+    /// block rewrites. Inspect it, then delete it.
+    pub set_aside_temp: Option<PathBuf>,
+}
+
+/// A tail cut off by recovery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Truncation {
+    /// Offset the file was truncated to: the end of the last valid record.
+    pub offset: u64,
+    /// Bytes removed.
+    pub bytes: u64,
+    /// What was wrong with the first removed bytes (`None`: they ended
+    /// inside a frame).
+    pub cause: Option<FormatError>,
+    /// Why it was safe to cut.
+    pub reason: TruncationReason,
+}
+
+/// Why recovery cut a tail off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TruncationReason {
+    /// No later valid record proves the cut bytes were ever synced: they
+    /// are an interrupted write.
+    TornTail,
+    /// The bytes were synced and damaged; in salvage mode they were first
+    /// copied into this file.
+    Salvaged {
+        /// The sibling file holding every byte from the damage to the end.
+        copy: PathBuf,
+    },
+    /// In salvage mode: the file already ended before the length its header
+    /// or its sidecar vouched durable (it was cut short while closed), so
+    /// synced records were missing and nothing was left to copy or cut.
+    /// `bytes` is then 0.
+    CutShort {
+        /// The length that had been vouched durable.
+        vouched_len: u64,
+    },
+}
