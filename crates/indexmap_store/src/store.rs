@@ -385,6 +385,14 @@ impl<K, V> IndexMapStore<K, V> {
         &self.report
     }
 
+    /// The first failure that made the store refuse writes, if one did
+    /// (see the crate docs on failures): drop the store and reopen it to
+    /// re-validate from disk. `None` while writes are accepted.
+    #[must_use]
+    pub fn poisoned(&self) -> Option<&str> {
+        self.poison.as_deref().or_else(|| self.wal.poisoned())
+    }
+
     /// The log file's path.
     #[must_use]
     pub fn path(&self) -> &Path {

@@ -67,10 +67,10 @@ fn wrong_types_are_refused_with_the_record_offset_and_the_file_untouched() -> io
         }
         other => panic!("expected a Decode error, got {other:?}"),
     }
-    assert_eq!(HEADER_LEN, 44);
+    assert_eq!(HEADER_LEN, 60);
     let text = err.to_string();
     assert!(
-        text.contains("44") && text.contains("untouched"),
+        text.contains("60") && text.contains("untouched"),
         "unhelpful message: {text}"
     );
 
@@ -80,7 +80,7 @@ fn wrong_types_are_refused_with_the_record_offset_and_the_file_untouched() -> io
         matches!(
             store_error(&err),
             StoreError::Decode {
-                offset: 44,
+                offset: 60,
                 seq: 0,
                 ..
             }
@@ -121,10 +121,12 @@ fn a_text_file_is_refused_untouched() -> io::Result<()> {
         assert!(err.to_string().contains("untouched"), "{err}");
     }
     assert!(!sibling(&path, COMPACT_TMP_SUFFIX).exists());
+    // A refused open creates nothing beside the file, not even a lock.
     assert_eq!(
         fs::read_dir(dir.path())?.count(),
-        2,
-        "only the file and its lock"
+        1,
+        "only the file: {:?}",
+        fs::read_dir(dir.path())?.collect::<Vec<_>>()
     );
     Ok(())
 }
@@ -318,6 +320,10 @@ fn junk_tails(log: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
 fn garbage_and_zero_tails_are_truncated() -> io::Result<()> {
     let (_dir, path) = scratch("tail.log");
     let log = write_users(&path)?;
+    // Each case starts from this store as it was closed: its log and the
+    // sidecar beside it (which a restored log alone would contradict).
+    let lock = sibling(&path, ".lock");
+    let sidecar = fs::read(&lock)?;
     for (what, tail) in junk_tails(&log) {
         let mut bytes = log.clone();
         bytes.extend_from_slice(&tail);
@@ -354,6 +360,7 @@ fn garbage_and_zero_tails_are_truncated() -> io::Result<()> {
         assert!(store.recovery_report().truncated.is_none(), "{what}");
         drop(store);
         fs::write(&path, &log)?;
+        fs::write(&lock, &sidecar)?;
     }
     Ok(())
 }
@@ -465,11 +472,15 @@ fn every_prefix_of_a_log_opens_as_a_prefix_of_its_history() -> io::Result<()> {
             );
             assert_eq!(cut.reason, TruncationReason::TornTail, "prefix {len}");
         }
-        assert_eq!(
-            fs::read(&prefix_path)?,
-            log[..end as usize],
-            "prefix {len}: file after open"
-        );
+        let after = fs::read(&prefix_path)?;
+        if len < HEADER_LEN {
+            // A new header: the same fields up to `base_seq`, a new
+            // `file_id`.
+            assert_eq!(after.len(), HEADER_LEN, "prefix {len}: a new header");
+            assert_eq!(after[..40], log[..40], "prefix {len}: file after open");
+        } else {
+            assert_eq!(after, log[..end as usize], "prefix {len}: file after open");
+        }
     }
     assert_eq!(last_k, states.len() - 1);
     Ok(())
@@ -525,9 +536,11 @@ fn a_flipped_bit_in_a_synced_record_is_refused_then_salvaged() -> io::Result<()>
             assert_eq!(fs::read(&probe)?, bad, "byte {at} bit {bit}: file changed");
         }
     }
+    // The store's log and lock, and the probe: its refused opens left no
+    // lock file, and no salvage copy.
     assert_eq!(
         fs::read_dir(dir.path())?.count(),
-        4,
+        3,
         "no salvage copy from strict opens"
     );
 

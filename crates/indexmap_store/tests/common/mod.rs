@@ -583,11 +583,13 @@ pub fn check_step(
     }
 }
 
-/// Length of the log's file header.
-pub const HEADER_LEN: usize = 44;
+/// Length of the file header of the logs the store writes (format version
+/// 3; versions 1 and 2 had 44 bytes).
+pub const HEADER_LEN: usize = 60;
 
 /// The records of a valid log file's bytes, as `(offset, payload)`, parsed
-/// by the documented format (a 44-byte header, then frames of a 12-byte
+/// by the documented format (a 60-byte header, 44 bytes before version 3,
+/// then frames of a 12-byte
 /// header whose bytes 4..8 are the payload length, the payload, and a
 /// 4-byte checksum; seals, marker `0x5A`, are skipped; a batch frame,
 /// marker `0xC3`, holds a `u32` count and that many `u32`-length-prefixed
@@ -599,7 +601,7 @@ pub fn log_records(bytes: &[u8]) -> Vec<(usize, Vec<u8>)> {
         "no header: {} bytes",
         bytes.len()
     );
-    let mut at = HEADER_LEN;
+    let mut at = if bytes[8] >= 3 { HEADER_LEN } else { 44 };
     let mut records = Vec::new();
     while at < bytes.len() {
         let u32_at = |i: usize| u32::from_le_bytes(bytes[i..i + 4].try_into().expect("4 bytes"));
