@@ -1,0 +1,219 @@
+//! A full disk, for real: a 1 MiB tmpfs (needs root; skipped with a
+//! message otherwise). README "What survives a crash": "When a write, sync
+//! or compaction fails (disk full, I/O error), the call returns the error
+//! ...: what reached the disk is unknown until a reopen re-reads it", and
+//! the summary: a torn tail "never bricks the store".
+
+use std::fs;
+use std::io;
+use std::path::Path;
+use std::process::Command;
+
+use indexmap::IndexMap;
+use indexmap_store::{IndexMapStore, StoreConfig};
+
+use crate::{chain, entries, model_entries};
+
+/// A tmpfs mounted on a fresh temporary directory, unmounted on drop.
+struct Tmpfs {
+    dir: Option<tempfile::TempDir>,
+}
+
+impl Tmpfs {
+    /// Mounts a tmpfs of `size` (as `mount -o size=`), or says why not.
+    fn mount(size: &str) -> Result<Self, String> {
+        let uid = Command::new("id")
+            .arg("-u")
+            .output()
+            .map_err(|e| format!("cannot run `id -u`: {e}"))?;
+        let uid = String::from_utf8_lossy(&uid.stdout).trim().to_owned();
+        if uid != "0" {
+            return Err(format!("not root (uid {uid}): cannot mount a tmpfs"));
+        }
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .output()
+            .map_err(|e| format!("cannot run mount: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "mount -t tmpfs failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        Ok(Self { dir: Some(dir) })
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.as_ref().unwrap().path()
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        if let Some(dir) = self.dir.take() {
+            let _ = Command::new("umount").arg(dir.path()).status();
+            drop(dir);
+        }
+    }
+}
+
+type Store = IndexMapStore<String, (u64, Vec<u8>)>;
+
+/// What the workload did last.
+#[derive(Debug)]
+enum Step {
+    Insert(String),
+    Overwrite(String),
+    Modify,
+}
+
+/// Fill the disk with new keys, then overwrites (so that an automatic
+/// compaction becomes due when the disk cannot hold its new log) and
+/// `modify(|v| v.0 += 1)` on a counter, until a call fails. Then:
+///
+/// - the failure is `StorageFull`, and every call that returned `Ok` is
+///   readable in memory;
+/// - after drop and reopen (the open must succeed on the full disk), every
+///   `Ok` mutation is there, in order, the counter's `modify`s applied
+///   exactly once each, and the failed call is not there: an `Err` is never
+///   returned for a mutation that was logged and applied (say, because the
+///   compaction after it failed);
+/// - once space is freed, the store accepts writes again (after a reopen
+///   if needed) and keeps them.
+#[test]
+fn a_full_disk_loses_nothing_and_does_not_brick_the_store() {
+    let fs_ = match Tmpfs::mount("1m") {
+        Ok(t) => t,
+        Err(why) => {
+            eprintln!("SKIPPED a_full_disk_loses_nothing_and_does_not_brick_the_store: {why}");
+            return;
+        }
+    };
+    let filler = fs_.path().join("filler");
+    fs::write(&filler, vec![0xEEu8; 192 * 1024]).unwrap();
+    let path = fs_.path().join("data.log");
+    let cfg = StoreConfig {
+        min_compact_bytes: 64 * 1024,
+        ..StoreConfig::default()
+    };
+    let mut store: Store = IndexMapStore::open_with(&path, cfg).unwrap();
+    let mut model: IndexMap<String, (u64, Vec<u8>)> = IndexMap::new();
+    store.insert("counter".into(), (0, Vec::new())).unwrap();
+    model.insert("counter".into(), (0, Vec::new()));
+
+    let mut failure = None;
+    for i in 0u64..200_000 {
+        let payload = vec![(i % 251) as u8; 100];
+        // First new keys, until the live data is about 300 KiB; then only
+        // overwrites and modifies: the log grows to twice the live data,
+        // and the compaction that is then due needs 300 KiB more than the
+        // disk has left, so it fails after a mutation was logged.
+        let loading = fs::metadata(&path).unwrap().len() < 300 * 1024;
+        let (step, result) = match i % 4 {
+            0 | 1 if loading => {
+                let k = format!("k{i:07}");
+                let r = store.insert(k.clone(), (i, payload.clone())).map(|_| ());
+                if r.is_ok() {
+                    model.insert(k.clone(), (i, payload));
+                }
+                (Step::Insert(k), r)
+            }
+            0..=2 => {
+                let (k, _) = model.get_index((i as usize * 7) % model.len()).unwrap();
+                let k = k.clone();
+                let r = store.insert(k.clone(), (i, payload.clone())).map(|_| ());
+                if r.is_ok() {
+                    model.insert(k.clone(), (i, payload));
+                }
+                (Step::Overwrite(k), r)
+            }
+            _ => {
+                let r = store.modify("counter", |v| v.0 += 1);
+                if let Ok(found) = &r {
+                    assert_eq!(*found, Some(()));
+                    model.get_mut("counter").unwrap().0 += 1;
+                }
+                (Step::Modify, r.map(|_| ()))
+            }
+        };
+        if let Err(e) = result {
+            failure = Some((i, step, e));
+            break;
+        }
+    }
+    let (at, step, err) = failure.expect("1 MiB never filled up");
+    assert_eq!(
+        err.kind(),
+        io::ErrorKind::StorageFull,
+        "call {at} ({step:?}) failed with {}",
+        chain(&err)
+    );
+    crate::store_error(&err);
+    let failed_key = match &step {
+        Step::Insert(k) | Step::Overwrite(k) => k.clone(),
+        Step::Modify => "counter".to_owned(),
+    };
+    for (k, v) in &model {
+        if *k != failed_key {
+            assert_eq!(
+                store.get(k),
+                Some(v),
+                "key {k}, Ok before the disk filled, in memory"
+            );
+        }
+    }
+    drop(store);
+
+    let store: Store = IndexMapStore::open_with(&path, cfg).unwrap_or_else(|e| {
+        panic!(
+            "the store is bricked: reopening on the full disk after call {at} ({step:?}) \
+             failed: {}",
+            chain(&e)
+        )
+    });
+    if let Step::Insert(k) = &step {
+        assert!(
+            !store.contains_key(k),
+            "call {at} returned Err, yet its insert of {k} is in the log"
+        );
+    }
+    assert_eq!(
+        store.get("counter").map(|v| v.0),
+        Some(model["counter"].0),
+        "each modify that returned Ok applied exactly once (failed call {at}: {step:?})"
+    );
+    let got = entries(&store);
+    let want = model_entries(&model);
+    assert_eq!(
+        got.len(),
+        want.len(),
+        "after the reopen (failed call {at}: {step:?})"
+    );
+    assert!(
+        got == want,
+        "after the reopen, the store differs from the Ok calls (failed call {at}: {step:?})"
+    );
+    drop(store);
+
+    fs::remove_file(&filler).unwrap();
+    let mut store: Store = IndexMapStore::open_with(&path, cfg).unwrap();
+    if store.insert("after-0".into(), (0, vec![1; 10])).is_err() {
+        drop(store);
+        store = IndexMapStore::open_with(&path, cfg).unwrap();
+    }
+    for i in 0..20u64 {
+        let k = format!("after-{i}");
+        store
+            .insert(k.clone(), (i, vec![1; 10]))
+            .unwrap_or_else(|e| panic!("space freed, yet {k} fails: {}", chain(&e)));
+        model.insert(k, (i, vec![1; 10]));
+    }
+    store.close().unwrap();
+    let store: Store = IndexMapStore::open_with(&path, cfg).unwrap();
+    assert!(
+        entries(&store) == model_entries(&model),
+        "after freeing space, the writes since are not all there"
+    );
+}
