@@ -255,7 +255,8 @@ fn no_flipped_bit_in_a_closed_store_goes_unnoticed() -> io::Result<()> {
 /// every compacted log) ... So damage to the last records of a store that
 /// was closed is refused as corruption". Eight entries, `compact()`,
 /// `close()`, then 20 bytes cut off the end: the open must fail with
-/// `InvalidData`, change no byte, and salvage must keep the intact records.
+/// `InvalidData`, change no byte, and salvage must keep the records of the
+/// frames before the damage and copy every byte from it on aside.
 #[test]
 fn a_truncated_closed_store_is_refused_not_emptied() -> io::Result<()> {
     let (dir, path) = scratch("cut.log");
@@ -291,10 +292,29 @@ fn a_truncated_closed_store_is_refused_not_emptied() -> io::Result<()> {
         .salvage(true)
         .open(&path)
         .unwrap_or_else(|e| panic!("salvage: {}", chain(&e)));
+    // The compaction wrote all eight records into one checksummed batch
+    // frame, which the cut damaged: no record of it can be trusted, so
+    // salvage keeps none, and copies the frame's bytes aside.
+    let got = entries(&store);
+    assert!(
+        got.is_empty() && want.len() == 8,
+        "salvage keeps only records of intact frames: {got:?}"
+    );
+    let Some(indexmap_store::Truncation {
+        offset,
+        reason: indexmap_store::TruncationReason::Salvaged { copy },
+        ..
+    }) = store.recovery_report().truncated.clone()
+    else {
+        panic!(
+            "salvage must report what it cut: {:?}",
+            store.recovery_report()
+        );
+    };
     assert_eq!(
-        entries(&store),
-        want[..7],
-        "salvage keeps the intact records"
+        fs::read(&copy)?,
+        cut[usize::try_from(offset).unwrap()..],
+        "the salvage copy holds every byte from the damage on"
     );
     Ok(())
 }
