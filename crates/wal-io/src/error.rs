@@ -126,6 +126,47 @@ pub enum WalError {
         #[source]
         source: Option<FormatError>,
     },
+    /// The log holds a complete, valid record longer than this reader's
+    /// [`WalOptions::max_record_len`](crate::WalOptions::max_record_len): it
+    /// is not damage, and the file was left untouched.
+    #[error(
+        "{path} holds a valid record of {len} bytes at byte {offset}, longer than this reader's max_record_len of {max}; it was left untouched: open it with max_record_len of at least {len} (the writer's bound)"
+    )]
+    RecordBeyondBound {
+        /// The log's path.
+        path: PathBuf,
+        /// Byte offset of the record's frame.
+        offset: u64,
+        /// The record's payload length.
+        len: u64,
+        /// This reader's bound.
+        max: u32,
+    },
+    /// The log file has more than one name (hard link): a second name would
+    /// let a second writer in, and a rewrite would split the names. The
+    /// file was left untouched.
+    #[error(
+        "{path} has {links} hard links; a log must have one name (a second name would let a second writer in, and a compaction would leave the other name on the old file): it was left untouched; remove the other names, or copy the file instead of linking it"
+    )]
+    HardLinked {
+        /// The log's path.
+        path: PathBuf,
+        /// Its number of names.
+        links: u64,
+    },
+    /// The log was opened by another process, which this one was forked
+    /// from: only the process that opened it may write to it or close it.
+    #[error(
+        "{path} was opened by process {owner}, not this one ({current}): a forked child cannot write to its parent's log; open the log in the child after the parent closed it"
+    )]
+    WrongProcess {
+        /// The log's path.
+        path: PathBuf,
+        /// The process that opened it.
+        owner: u32,
+        /// This process.
+        current: u32,
+    },
     /// The replay callback rejected a record; the file was left untouched.
     #[error(
         "record {seq} at byte {offset} of {path} was rejected: {source}; the file was left untouched"
@@ -222,6 +263,8 @@ impl WalError {
         match self {
             Self::Io { source, .. } => source.kind(),
             Self::AlreadyOpen { .. } => io::ErrorKind::WouldBlock,
+            Self::RecordBeyondBound { .. } | Self::HardLinked { .. } => io::ErrorKind::InvalidInput,
+            Self::WrongProcess { .. } => io::ErrorKind::PermissionDenied,
             Self::NotALog { .. }
             | Self::BadHeader { .. }
             | Self::WrongApp { .. }

@@ -32,16 +32,25 @@ const LOCK_ATTEMPTS: usize = 16;
 #[derive(Debug)]
 struct FsFile(File);
 
+/// A held lock, and the process that took it.
 #[derive(Debug)]
-struct FsLock(File);
+struct FsLock {
+    file: File,
+    pid: u32,
+}
 
 impl Drop for FsLock {
     fn drop(&mut self) {
         // Unlock explicitly rather than relying on close(2): a child forked
         // by another thread may still hold a copy of this descriptor, which
-        // would otherwise keep the lock alive. Nothing useful can be done
-        // with an unlock failure while dropping; closing follows anyway.
-        let _ = self.0.unlock();
+        // would otherwise keep the lock alive. But only in the process that
+        // locked: the lock belongs to the open file description, which a
+        // forked child shares, and a child dropping its copy must not free
+        // its parent's lock. Nothing useful can be done with an unlock
+        // failure while dropping; closing follows anyway.
+        if std::process::id() == self.pid {
+            let _ = self.file.unlock();
+        }
     }
 }
 
@@ -113,6 +122,10 @@ impl Storage for FsStorage {
         }
     }
 
+    fn link_count(&self, path: &Path) -> io::Result<u64> {
+        Ok(std::fs::metadata(path)?.nlink())
+    }
+
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
         std::fs::rename(from, to)
     }
@@ -145,7 +158,10 @@ impl Storage for FsStorage {
             let held = file.metadata()?;
             match std::fs::metadata(path) {
                 Ok(now) if now.dev() == held.dev() && now.ino() == held.ino() => {
-                    return Ok(Box::new(FsLock(file)));
+                    return Ok(Box::new(FsLock {
+                        file,
+                        pid: std::process::id(),
+                    }));
                 }
                 Ok(_) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}

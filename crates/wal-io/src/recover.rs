@@ -119,6 +119,7 @@ impl Opened {
             buf: Vec::with_capacity(opts.buf_capacity.min(1 << 20)),
             opts,
             poison: None,
+            owner: std::process::id(),
             _lock: lock,
         };
         (wal, self.report)
@@ -140,6 +141,17 @@ where
     let exists = storage
         .file_exists(path)
         .map_err(|e| WalError::io("opening", path, e))?;
+    if exists {
+        let links = storage
+            .link_count(path)
+            .map_err(|e| WalError::io("opening", path, e))?;
+        if links > 1 {
+            return Err(WalError::HardLinked {
+                path: path.to_path_buf(),
+                links,
+            });
+        }
+    }
     let (mut file, header) = if exists {
         open_existing(storage, path, opts, &mut report)?
     } else {
@@ -342,6 +354,21 @@ fn judge(
         valid_records: replayed.records,
         source: cause,
     };
+    if let Some(Stop {
+        offset,
+        seq,
+        cause: Some(FormatError::TooLarge { len, max }),
+    }) = replayed.stop
+        && whole_valid_frame(&mut reader, offset, seq, len, path)?
+    {
+        // Not damage: a record the writer's larger bound allowed.
+        return Err(WalError::RecordBeyondBound {
+            path: path.to_path_buf(),
+            offset,
+            len,
+            max,
+        });
+    }
     let Some(stop) = &replayed.stop else {
         return match (lost_vouched, strict) {
             (false, _) => Ok(Verdict::Clean),
@@ -365,6 +392,34 @@ fn judge(
         None if strict => Err(truncated(stop.cause.clone())),
         _ => Ok(Verdict::Cut(Cut::Salvage)),
     }
+}
+
+/// Whether a complete frame with a valid checksum, holding a record of
+/// `len` bytes, starts at `offset`.
+fn whole_valid_frame(
+    reader: &mut Reader<'_>,
+    offset: u64,
+    seq: u64,
+    len: u64,
+    path: &Path,
+) -> Result<bool, WalError> {
+    let (Ok(max), Some(frame_len)) = (
+        u32::try_from(len),
+        len.checked_add(wal_format::FRAME_OVERHEAD as u64),
+    ) else {
+        return Ok(false);
+    };
+    if offset.saturating_add(frame_len) > reader.file_len() {
+        return Ok(false);
+    }
+    let want = usize::try_from(frame_len).unwrap_or(usize::MAX);
+    let bytes = reader
+        .get(offset, want)
+        .map_err(|e| WalError::io("reading", path, e))?;
+    Ok(matches!(
+        wal_format::decode_record(bytes, seq, max),
+        Ok(Decoded::Complete(_))
+    ))
 }
 
 /// Carries out `verdict`; returns what was cut.

@@ -59,6 +59,15 @@ pub trait Storage: Send + Sync + Debug {
     /// the returned guard is dropped or the holding process dies.
     fn lock(&self, path: &Path) -> io::Result<Box<dyn StorageLock>>;
 
+    /// How many names (hard links) the file at `path` has. A log with more
+    /// than one is refused: a second name would let a second writer in
+    /// (the lock is named after the path), and a rewrite's rename would
+    /// leave the other name on the old file. The default reports 1.
+    fn link_count(&self, path: &Path) -> io::Result<u64> {
+        let _ = path;
+        Ok(1)
+    }
+
     /// A new identity for a log file written from scratch (see
     /// `FileHeader::file_id`): never 0, and unlikely ever to repeat. The
     /// default mixes the standard library's per-process random keys with

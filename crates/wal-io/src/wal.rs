@@ -52,6 +52,9 @@ pub struct Wal {
     pub(crate) needs_seal: bool,
     pub(crate) buf: Vec<u8>,
     pub(crate) poison: Option<String>,
+    /// The process that opened the log: the only one that may write to it
+    /// or seal it (a forked child shares the file, not the ownership).
+    pub(crate) owner: u32,
     // Declared last so the lock is released after the file is closed.
     pub(crate) _lock: Box<dyn StorageLock>,
 }
@@ -226,6 +229,14 @@ impl Wal {
     }
 
     pub(crate) fn check_poison(&self) -> Result<(), WalError> {
+        let current = std::process::id();
+        if current != self.owner {
+            return Err(WalError::WrongProcess {
+                path: self.path.clone(),
+                owner: self.owner,
+                current,
+            });
+        }
         match &self.poison {
             Some(first) => Err(WalError::Poisoned {
                 first: first.clone(),
