@@ -38,6 +38,16 @@ pub(crate) enum Op<K, V> {
     Batch(Vec<BatchOp<K, V>>),
 }
 
+impl<K, V> Op<K, V> {
+    /// Mutations this record holds: one, or a batch's operation count.
+    pub(crate) fn mutations(&self) -> u64 {
+        match self {
+            Op::Batch(ops) => ops.len() as u64,
+            _ => 1,
+        }
+    }
+}
+
 /// The same operations, borrowing their data, for encoding. Variant order
 /// must match [`Op`]: bincode identifies variants by index.
 #[derive(Debug, Serialize)]

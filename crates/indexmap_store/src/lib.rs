@@ -1,6 +1,7 @@
 #![doc = include_str!("../../../README.md")]
 
 mod codec;
+mod compaction;
 mod config;
 mod entry;
 mod error;
@@ -8,6 +9,7 @@ mod mutate;
 mod read;
 mod store;
 
+pub use compaction::CompactionFailure;
 pub use config::StoreConfig;
 pub use entry::Entry;
 pub use error::StoreError;

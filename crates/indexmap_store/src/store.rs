@@ -10,7 +10,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wal_io::{FsStorage, RecoveryMode, RecoveryReport, Storage, Wal, WalError, WalOptions};
 
-use crate::codec::{self, BatchOp, Op, OpRef};
+use crate::codec::{self, BatchOp, Op};
+use crate::compaction::{Compaction, CompactionFailure};
 use crate::config::StoreConfig;
 use crate::error::{StoreError, from_wal};
 
@@ -29,27 +30,36 @@ pub struct IndexMapStore<K, V> {
     pub(crate) wal: Wal,
     pub(crate) config: StoreConfig,
     pub(crate) report: RecoveryReport,
-    pub(crate) compactions: u64,
+    pub(crate) compaction: Compaction,
     /// Set when memory got ahead of the log; refuses every later write.
     pub(crate) poison: Option<String>,
 }
 
 /// Counters describing a store's log, from [`IndexMapStore::stats`].
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct StoreStats {
     /// Entries in the map (one record each after a compaction).
     pub live_records: u64,
-    /// Records in the log file.
+    /// Mutations in the log: every insert, removal, modification, clear
+    /// and move counts one, a batch counts its operations (it is one
+    /// record), the schema record none. A compaction resets it to the
+    /// number of live entries. The compaction policy uses this count.
     pub total_records: u64,
     /// Size of the log file in bytes.
     pub log_bytes: u64,
-    /// Share of the log's records that no longer describe a live entry:
+    /// Share of the log's mutations that no longer describe a live entry:
     /// `(total - live) / total`, 0 for an empty log.
     pub dead_ratio: f64,
     /// Compactions run by this handle, automatic and manual.
     pub compactions: u64,
     /// Records appended since the last sync (lost on power loss).
     pub unsynced_records: u64,
+    /// Compactions that failed in this handle, automatic and manual. A
+    /// failed automatic compaction does not fail the mutation that
+    /// triggered it; it is retried later (see the crate docs).
+    pub failed_compactions: u64,
+    /// The last compaction failure of this handle, if any.
+    pub last_compaction_error: Option<CompactionFailure>,
 }
 
 /// Options for opening a store beyond [`StoreConfig`]: the storage it runs
@@ -64,9 +74,18 @@ pub struct StoreStats {
 /// ```
 #[derive(Debug, Clone)]
 pub struct OpenOptions {
-    config: StoreConfig,
+    pub(crate) config: StoreConfig,
     storage: Arc<dyn Storage>,
     salvage: bool,
+}
+
+/// What replaying a log gave.
+pub(crate) struct Replayed<K, V> {
+    pub(crate) map: IndexMap<K, V>,
+    pub(crate) wal: Wal,
+    pub(crate) report: RecoveryReport,
+    /// Mutations replayed (see [`StoreStats::total_records`]).
+    pub(crate) mutations: u64,
 }
 
 impl Default for OpenOptions {
@@ -112,10 +131,25 @@ impl OpenOptions {
     }
 
     /// Opens (or creates) the store at `path`.
+    ///
+    /// Never fails because of a compaction: a due compaction that fails is
+    /// recorded in [`IndexMapStore::stats`] and retried later.
     pub fn open<K, V>(&self, path: impl AsRef<Path>) -> io::Result<IndexMapStore<K, V>>
     where
         K: Hash + Eq + Serialize + DeserializeOwned,
         V: Serialize + DeserializeOwned,
+    {
+        let replayed = self.replay::<K, V>(path.as_ref())?;
+        let mut store = IndexMapStore::from_replayed(replayed, self.config);
+        store.maybe_compact();
+        Ok(store)
+    }
+
+    /// Opens the log at `path` and replays it as `K` and `V`.
+    pub(crate) fn replay<K, V>(&self, path: &Path) -> io::Result<Replayed<K, V>>
+    where
+        K: Hash + Eq + DeserializeOwned,
+        V: DeserializeOwned,
     {
         let opts = WalOptions {
             app_tag: codec::APP_TAG.to_vec(),
@@ -130,20 +164,23 @@ impl OpenOptions {
             ..WalOptions::default()
         };
         let mut map = IndexMap::new();
+        let mut mutations = 0;
         let (wal, report) = Wal::open(Arc::clone(&self.storage), path, opts, |record| {
-            replay(&mut map, record.seq, record.offset, record.payload).map_err(Into::into)
+            let op = codec::decode(record.payload).map_err(|source| StoreError::Decode {
+                seq: record.seq,
+                offset: record.offset,
+                source,
+            })?;
+            mutations += op.mutations();
+            replay(&mut map, record.seq, record.offset, op).map_err(Into::into)
         })
         .map_err(from_wal)?;
-        let mut store = IndexMapStore {
+        Ok(Replayed {
             map,
             wal,
-            config: self.config,
             report,
-            compactions: 0,
-            poison: None,
-        };
-        store.maybe_compact()?;
-        Ok(store)
+            mutations,
+        })
     }
 }
 
@@ -174,22 +211,31 @@ pub(crate) fn log<T: Serialize + ?Sized>(
     Ok(())
 }
 
+/// Appends `op` as one record and, with `sync`, syncs it: the whole
+/// fallible part of a mutation, done before the map changes.
+pub(crate) fn log_durably<T: Serialize + ?Sized>(
+    wal: &mut Wal,
+    poison: Option<&str>,
+    sync: bool,
+    op: &T,
+) -> io::Result<()> {
+    log(wal, poison, op)?;
+    if sync {
+        wal.sync().map_err(from_wal)?;
+    }
+    Ok(())
+}
+
 /// Applies one logged operation to `map`.
 fn replay<K, V>(
     map: &mut IndexMap<K, V>,
     seq: u64,
     offset: u64,
-    payload: &[u8],
+    op: Op<K, V>,
 ) -> Result<(), StoreError>
 where
-    K: Hash + Eq + DeserializeOwned,
-    V: DeserializeOwned,
+    K: Hash + Eq,
 {
-    let op = codec::decode(payload).map_err(|source| StoreError::Decode {
-        seq,
-        offset,
-        source,
-    })?;
     match op {
         Op::Insert(k, v) => {
             map.insert(k, v);
@@ -292,37 +338,6 @@ where
         self.wal.close().map_err(from_wal)
     }
 
-    /// Rewrites the log to one record per live entry, in order, atomically
-    /// (temporary file `<path>.compact.tmp`, sync, rename, directory sync).
-    /// The map and its order are unchanged. Cost: O(n) encoding and one
-    /// sequential write of the live data.
-    pub fn compact(&mut self) -> io::Result<()> {
-        self.check_poison()?;
-        let map = &self.map;
-        self.wal
-            .rewrite(|w| {
-                for (k, v) in map {
-                    w.push_with(|buf| codec::encode_into(buf, &OpRef::Insert(k, v)))?;
-                }
-                Ok(())
-            })
-            .map_err(from_wal)?;
-        self.compactions += 1;
-        Ok(())
-    }
-
-    /// Compacts if the policy in [`StoreConfig`] says so.
-    pub(crate) fn maybe_compact(&mut self) -> io::Result<()> {
-        let stats = self.wal.stats();
-        if !self
-            .config
-            .should_compact(stats.bytes, stats.records, self.map.len() as u64)
-        {
-            return Ok(());
-        }
-        self.compact()
-    }
-
     pub(crate) fn check_poison(&self) -> io::Result<()> {
         match &self.poison {
             Some(first) => Err(StoreError::Poisoned {
@@ -333,19 +348,23 @@ where
         }
     }
 
-    /// Appends `op` as one record; on success the caller applies `op` to
-    /// the map, then calls [`finish`](Self::finish).
+    /// Appends `op` as one record and syncs it if configured; on success
+    /// the caller applies `op` to the map, then calls
+    /// [`applied`](Self::applied). On failure the map is unchanged.
     pub(crate) fn log<T: Serialize + ?Sized>(&mut self, op: &T) -> io::Result<()> {
-        log(&mut self.wal, self.poison.as_deref(), op)
+        log_durably(
+            &mut self.wal,
+            self.poison.as_deref(),
+            self.config.sync_on_write,
+            op,
+        )
     }
 
-    /// After a logged mutation is applied to the map: sync if configured,
-    /// then compact if due.
-    pub(crate) fn finish(&mut self) -> io::Result<()> {
-        if self.config.sync_on_write {
-            self.wal.sync().map_err(from_wal)?;
-        }
-        self.maybe_compact()
+    /// After a logged mutation of `mutations` operations is applied to the
+    /// map: count it, then compact if due (never failing).
+    pub(crate) fn applied(&mut self, mutations: u64) {
+        self.compaction.mutations += mutations;
+        self.maybe_compact();
     }
 
     /// Marks the store as refusing writes because memory is ahead of the log.
@@ -358,23 +377,41 @@ where
 }
 
 impl<K, V> IndexMapStore<K, V> {
+    /// A store over what [`OpenOptions::replay`] gave.
+    pub(crate) fn from_replayed(replayed: Replayed<K, V>, config: StoreConfig) -> Self {
+        IndexMapStore {
+            map: replayed.map,
+            wal: replayed.wal,
+            config,
+            report: replayed.report,
+            compaction: Compaction {
+                mutations: replayed.mutations,
+                ..Compaction::default()
+            },
+            poison: None,
+        }
+    }
+
     /// Counters describing the log. Cost: O(1).
     #[must_use]
     pub fn stats(&self) -> StoreStats {
         let wal = self.wal.stats();
         let live = self.map.len() as u64;
-        let dead = wal.records.saturating_sub(live);
+        let total = self.compaction.mutations;
+        let dead = total.saturating_sub(live);
         StoreStats {
             live_records: live,
-            total_records: wal.records,
+            total_records: total,
             log_bytes: wal.bytes,
-            dead_ratio: if wal.records == 0 {
+            dead_ratio: if total == 0 {
                 0.0
             } else {
-                dead as f64 / wal.records as f64
+                dead as f64 / total as f64
             },
-            compactions: self.compactions,
+            compactions: self.compaction.runs,
             unsynced_records: wal.unsynced_records,
+            failed_compactions: self.compaction.failed,
+            last_compaction_error: self.compaction.last_failure.clone(),
         }
     }
 
