@@ -95,7 +95,8 @@ where
     K: Hash + Eq + Serialize + DeserializeOwned,
     V: Serialize + DeserializeOwned,
 {
-    /// Rewrites the log to one record per live entry, in order, atomically (temporary file `<path>.compact.tmp`,
+    /// Rewrites the log to its schema record and one record per live
+    /// entry, in order, atomically (temporary file `<path>.compact.tmp`,
     /// sync, rename, directory sync). The map and its order are unchanged.
     /// Cost: O(n) encoding and one sequential write of the live data.
     ///
@@ -116,9 +117,10 @@ where
 
     /// The rewrite of [`compact`](Self::compact), without bookkeeping.
     fn rewrite_log(&mut self) -> io::Result<()> {
-        let map = &self.map;
+        let (map, schema) = (&self.map, &self.schema);
         self.wal
             .rewrite(|w| {
+                w.push_with(|buf| codec::encode_into(buf, &OpRef::<K, V>::Schema(schema)))?;
                 for (k, v) in map {
                     w.push_with(|buf| codec::encode_into(buf, &OpRef::Insert(k, v)))?;
                 }

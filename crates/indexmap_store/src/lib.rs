@@ -5,9 +5,12 @@ mod compaction;
 mod config;
 mod entry;
 mod error;
+mod migrate;
 mod mutate;
 mod read;
+mod schema;
 mod store;
+mod trace;
 
 pub use compaction::CompactionFailure;
 pub use config::StoreConfig;

@@ -10,10 +10,11 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wal_io::{FsStorage, RecoveryMode, RecoveryReport, Storage, Wal, WalError, WalOptions};
 
-use crate::codec::{self, BatchOp, Op};
+use crate::codec::{self, BatchOp, Op, OpRef, SchemaRecord};
 use crate::compaction::{Compaction, CompactionFailure};
 use crate::config::StoreConfig;
 use crate::error::{StoreError, from_wal};
+use crate::schema::{describe, schema_of};
 
 /// Suffix of the temporary file a compaction writes (`<path>.compact.tmp`).
 pub const COMPACT_TMP_SUFFIX: &str = ".compact.tmp";
@@ -31,6 +32,8 @@ pub struct IndexMapStore<K, V> {
     pub(crate) config: StoreConfig,
     pub(crate) report: RecoveryReport,
     pub(crate) compaction: Compaction,
+    /// The schema record of `K` and `V`, written first by every compaction.
+    pub(crate) schema: SchemaRecord,
     /// Set when memory got ahead of the log; refuses every later write.
     pub(crate) poison: Option<String>,
 }
@@ -77,6 +80,7 @@ pub struct OpenOptions {
     pub(crate) config: StoreConfig,
     storage: Arc<dyn Storage>,
     salvage: bool,
+    pub(crate) schema_version: u32,
 }
 
 /// What replaying a log gave.
@@ -86,6 +90,17 @@ pub(crate) struct Replayed<K, V> {
     pub(crate) report: RecoveryReport,
     /// Mutations replayed (see [`StoreStats::total_records`]).
     pub(crate) mutations: u64,
+    /// The log's schema record, if it has one.
+    pub(crate) found: Option<SchemaRecord>,
+}
+
+/// How a log's schema record is compared with the opener's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SchemaCheck {
+    /// Types and user schema version.
+    Exact,
+    /// Types only (a migration reads any user version).
+    TypesOnly,
 }
 
 impl Default for OpenOptions {
@@ -102,7 +117,19 @@ impl OpenOptions {
             config: StoreConfig::default(),
             storage: Arc::new(FsStorage::new()),
             salvage: false,
+            schema_version: 0,
         }
+    }
+
+    /// The application's own schema version (default 0), recorded in the
+    /// log with the shapes of the key and value types and compared on
+    /// open: bump it when the meaning of the stored data changes while the
+    /// types keep their shape. A store of another version is refused with
+    /// [`StoreError::TypeMismatch`]; [`OpenOptions::migrate`] converts it.
+    #[must_use]
+    pub fn schema_version(mut self, version: u32) -> Self {
+        self.schema_version = version;
+        self
     }
 
     /// Uses `config`.
@@ -132,21 +159,61 @@ impl OpenOptions {
 
     /// Opens (or creates) the store at `path`.
     ///
-    /// Never fails because of a compaction: a due compaction that fails is
-    /// recorded in [`IndexMapStore::stats`] and retried later.
+    /// Fails with [`StoreError::UnsupportedType`] (`InvalidInput`) before
+    /// touching the file if `K` or `V` needs a self-describing format, and
+    /// with [`StoreError::TypeMismatch`] (`InvalidData`), changing nothing,
+    /// if the log records other types or another
+    /// [`schema_version`](Self::schema_version). Never fails because of a
+    /// compaction: a due compaction that fails is recorded in
+    /// [`IndexMapStore::stats`] and retried later.
     pub fn open<K, V>(&self, path: impl AsRef<Path>) -> io::Result<IndexMapStore<K, V>>
     where
         K: Hash + Eq + Serialize + DeserializeOwned,
         V: Serialize + DeserializeOwned,
     {
-        let replayed = self.replay::<K, V>(path.as_ref())?;
-        let mut store = IndexMapStore::from_replayed(replayed, self.config);
+        let path = path.as_ref();
+        let schema = self.schema::<K, V>()?;
+        let mut replayed = self.replay::<K, V>(path, &schema, SchemaCheck::Exact)?;
+        if replayed.found.is_none() && replayed.wal.stats().records == 0 {
+            // A new (or empty) log starts with its schema record, synced. On
+            // a full disk the append fails and poisons the log: reopen it as
+            // it is and let the next compaction write the record.
+            let op = OpRef::<K, V>::Schema(&schema);
+            if log_durably(&mut replayed.wal, None, true, &op).is_err() {
+                let report = replayed.report;
+                drop(replayed.wal);
+                replayed = self.replay::<K, V>(path, &schema, SchemaCheck::Exact)?;
+                replayed.report = report;
+            }
+        }
+        let mut store = IndexMapStore::from_replayed(replayed, schema, self.config);
         store.maybe_compact();
         Ok(store)
     }
 
-    /// Opens the log at `path` and replays it as `K` and `V`.
-    pub(crate) fn replay<K, V>(&self, path: &Path) -> io::Result<Replayed<K, V>>
+    /// The schema record of `K` and `V` at this options' schema version.
+    pub(crate) fn schema<K, V>(&self) -> io::Result<SchemaRecord>
+    where
+        K: DeserializeOwned,
+        V: DeserializeOwned,
+    {
+        schema_of::<K, V>(self.schema_version).map_err(|u| {
+            StoreError::UnsupportedType {
+                which: u.which,
+                detail: u.detail,
+            }
+            .into()
+        })
+    }
+
+    /// Opens the log at `path` and replays it as `K` and `V`, checking its
+    /// schema record (if any) against `expected`.
+    pub(crate) fn replay<K, V>(
+        &self,
+        path: &Path,
+        expected: &SchemaRecord,
+        check: SchemaCheck,
+    ) -> io::Result<Replayed<K, V>>
     where
         K: Hash + Eq + DeserializeOwned,
         V: DeserializeOwned,
@@ -165,6 +232,7 @@ impl OpenOptions {
         };
         let mut map = IndexMap::new();
         let mut mutations = 0;
+        let mut found = None;
         let (wal, report) = Wal::open(Arc::clone(&self.storage), path, opts, |record| {
             let op = codec::decode(record.payload).map_err(|source| StoreError::Decode {
                 seq: record.seq,
@@ -172,6 +240,20 @@ impl OpenOptions {
                 source,
             })?;
             mutations += op.mutations();
+            if let Op::Schema(record) = &op {
+                let same = record.fingerprint == expected.fingerprint
+                    && (check == SchemaCheck::TypesOnly
+                        || record.user_version == expected.user_version);
+                found = Some(record.clone());
+                if !same {
+                    return Err(StoreError::TypeMismatch {
+                        path: path.to_path_buf(),
+                        expected: describe(expected),
+                        found: describe(record),
+                    }
+                    .into());
+                }
+            }
             replay(&mut map, record.seq, record.offset, op).map_err(Into::into)
         })
         .map_err(from_wal)?;
@@ -180,6 +262,7 @@ impl OpenOptions {
             wal,
             report,
             mutations,
+            found,
         })
     }
 }
@@ -262,6 +345,7 @@ where
             }
         }
         Op::Batch(ops) => apply_batch(map, ops),
+        Op::Schema(_) => {}
     }
     Ok(())
 }
@@ -378,7 +462,11 @@ where
 
 impl<K, V> IndexMapStore<K, V> {
     /// A store over what [`OpenOptions::replay`] gave.
-    pub(crate) fn from_replayed(replayed: Replayed<K, V>, config: StoreConfig) -> Self {
+    pub(crate) fn from_replayed(
+        replayed: Replayed<K, V>,
+        schema: SchemaRecord,
+        config: StoreConfig,
+    ) -> Self {
         IndexMapStore {
             map: replayed.map,
             wal: replayed.wal,
@@ -388,6 +476,7 @@ impl<K, V> IndexMapStore<K, V> {
                 mutations: replayed.mutations,
                 ..Compaction::default()
             },
+            schema,
             poison: None,
         }
     }

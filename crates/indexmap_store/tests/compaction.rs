@@ -23,7 +23,8 @@ fn pairs(store: &Users) -> Vec<(String, u64)> {
     store.iter().map(|(k, v)| (k.clone(), *v)).collect()
 }
 
-/// The size of a compacted log of `(K, V)` with no entries.
+/// The size of a compacted log of `(K, V)` with no entries: the header, the
+/// schema record and the seal.
 fn empty_log_len<K, V>() -> u64
 where
     K: std::hash::Hash + Eq + serde::Serialize + serde::de::DeserializeOwned,
@@ -35,11 +36,14 @@ where
     store.stats().log_bytes
 }
 
-/// Checks that the log at `path` holds exactly one `Insert` record per entry
-/// of `expected`, in its order (variant 0 of the codec, then key and value).
+/// Checks that the log at `path` holds its schema record (variant 6), then
+/// exactly one `Insert` record per entry of `expected`, in its order
+/// (variant 0 of the codec, then key and value).
 fn assert_compacted_log(path: &Path, expected: &[(String, u32)]) {
     let bytes = fs::read(path).expect("read log");
     let records = log_records(&bytes);
+    assert_eq!(records.first().map(|(_, p)| p[0]), Some(6), "schema first");
+    let records = &records[1..];
     assert_eq!(records.len(), expected.len(), "one record per live entry");
     for ((_, payload), (k, v)) in records.iter().zip(expected) {
         let cfg = bincode::config::standard();
@@ -105,7 +109,7 @@ fn check_compaction_rule(config: StoreConfig, ops: &[Op]) -> (u64, u64) {
                 assert_eq!(
                     after.log_bytes,
                     empty_log_len::<String, u32>(),
-                    "an empty log is just its header"
+                    "an empty log is just its header and schema record"
                 );
             }
         } else {
@@ -237,7 +241,7 @@ fn an_all_dead_log_is_compacted_once_past_min_bytes() -> io::Result<()> {
     drop(store);
     let store: Users = IndexMapStore::open(&path)?;
     assert!(store.is_empty());
-    assert_eq!(store.recovery_report().records, 0);
+    assert_eq!(store.recovery_report().records, 1, "the schema record");
     Ok(())
 }
 
@@ -269,8 +273,9 @@ fn manual_compaction_keeps_order_and_uses_the_temp_path() -> io::Result<()> {
         .into_iter()
         .map(|(_, p)| p)
         .collect();
-    assert_eq!(payloads.len(), 3);
-    assert_eq!(payloads[0], [0, 1, b'w', 2], "Insert(\"w\", 2) first");
+    assert_eq!(payloads.len(), 4);
+    assert_eq!(payloads[0][0], 6, "the schema record first");
+    assert_eq!(payloads[1], [0, 1, b'w', 2], "then Insert(\"w\", 2)");
     let tmp = sibling(&path, COMPACT_TMP_SUFFIX);
     assert_eq!(COMPACT_TMP_SUFFIX, ".compact.tmp");
     assert!(!tmp.exists(), "{} left behind", tmp.display());
@@ -285,7 +290,7 @@ fn manual_compaction_keeps_order_and_uses_the_temp_path() -> io::Result<()> {
     drop(store);
     let mut store: Users = IndexMapStore::open(&path)?;
     assert_eq!(keys(&store), ["w", "x", "z", "v"]);
-    assert_eq!(store.recovery_report().records, 4);
+    assert_eq!(store.recovery_report().records, 5, "schema and 4 inserts");
 
     // The temp path is the one compaction writes: a foreign file put there
     // while the store is open is either refused (compaction fails, nothing
@@ -339,7 +344,7 @@ fn open_compacts_a_log_the_rule_says_to_compact() -> io::Result<()> {
         ..StoreConfig::default()
     };
     let store: Users = IndexMapStore::open_with(&path, config)?;
-    assert_eq!(store.recovery_report().records, 31);
+    assert_eq!(store.recovery_report().records, 32, "schema and 31 more");
     let stats = store.stats();
     assert_eq!(
         (stats.compactions, stats.total_records),
@@ -347,7 +352,7 @@ fn open_compacts_a_log_the_rule_says_to_compact() -> io::Result<()> {
         "{stats:?}"
     );
     assert_eq!(keys(&store), ["c", "a", "b"]);
-    assert_eq!(log_records(&fs::read(&path)?).len(), 3);
+    assert_eq!(log_records(&fs::read(&path)?).len(), 4, "schema and 3");
     Ok(())
 }
 

@@ -323,7 +323,8 @@ fn clear_is_one_record() -> io::Result<()> {
     store.clear()?;
     assert!(store.is_empty());
     assert_eq!(store.stats().total_records, before + 1);
-    assert_eq!(log_records(&fs::read(&path)?).len() as u64, before + 1);
+    // The log: its schema record, the inserts and the clear.
+    assert_eq!(log_records(&fs::read(&path)?).len() as u64, before + 2);
     let bytes = fs::read(&path)?;
     store.clear()?;
     assert_eq!(
@@ -334,7 +335,7 @@ fn clear_is_one_record() -> io::Result<()> {
     drop(store);
     let store: Users = IndexMapStore::open(&path)?;
     assert!(store.is_empty());
-    assert_eq!(store.recovery_report().records, before + 1);
+    assert_eq!(store.recovery_report().records, before + 2);
     Ok(())
 }
 
@@ -363,8 +364,8 @@ fn a_batch_is_one_record() -> io::Result<()> {
     store.apply(Batch::new())?;
     store.insert_many([])?;
     assert_eq!(fs::read(&path)?, bytes, "empty batches write nothing");
-    // The four inserts and the two batches.
-    assert_eq!(log_records(&bytes).len() as u64, 6);
+    // The schema record, the four inserts and the two batches.
+    assert_eq!(log_records(&bytes).len() as u64, before + 3);
     drop(store);
     let store: Users = IndexMapStore::open(&path)?;
     assert_eq!(keys(&store), ["a", "e", "d", "f", "x", "y", "z"]);
@@ -522,7 +523,7 @@ fn recovery_report_counts_replayed_records() -> io::Result<()> {
     let store: Users = IndexMapStore::open(&path)?;
     let report = store.recovery_report();
     assert!(!report.created && !report.initialized);
-    assert_eq!(report.records, 6);
+    assert_eq!(report.records, 7, "the schema record and 6 mutations");
     assert_eq!(report.bytes, fs::metadata(&path)?.len());
     assert!(report.truncated.is_none());
     assert!(report.removed_temp.is_none());
