@@ -54,8 +54,8 @@ pub(crate) fn schema_of<K: DeserializeOwned, V: DeserializeOwned>(
 }
 
 /// The rendered shape of `T`. A type whose `Deserialize` refuses the
-/// tracer's sample values (a string that must parse as a date, a
-/// non-zero integer) is `opaque`: stored and read as usual, but not told
+/// tracer's sample values (a string that must parse as a date; integers
+/// are tried with 0, then 1) is `opaque`: stored and read as usual, but not told
 /// apart from other opaque types.
 fn shape_of<T: DeserializeOwned>() -> Result<String, String> {
     match trace::<T>() {

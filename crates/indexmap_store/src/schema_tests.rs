@@ -169,3 +169,33 @@ fn long_descriptions_are_cut() {
     assert_eq!(record.value.chars().count(), MAX_DESCRIPTION + 1);
     assert!(describe(&record).contains("schema version 3"));
 }
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Counted {
+    n: std::num::NonZeroU32,
+    label: String,
+}
+
+/// Refuses every value: its shape cannot be traced.
+#[allow(dead_code)]
+struct Picky;
+
+impl<'de> Deserialize<'de> for Picky {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Err(serde::de::Error::custom(format!("{s:?} is not picky")))
+    }
+}
+
+#[test]
+fn a_type_refusing_zero_is_traced_with_one() {
+    // NonZeroU32 asks for a u32 and refuses 0.
+    assert_eq!(shape::<Counted>(), "struct { n: u32, label: String }");
+}
+
+#[test]
+fn a_type_refusing_every_sample_is_opaque() {
+    assert_eq!(shape::<Picky>(), "opaque");
+    assert_eq!(shape::<(u8, Picky)>(), "opaque");
+}
