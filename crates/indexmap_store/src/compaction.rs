@@ -106,11 +106,15 @@ where
     /// that leaves the log in doubt refuses later writes.
     pub fn compact(&mut self) -> io::Result<()> {
         self.check_poison()?;
+        // A log poisoned earlier refuses the rewrite: that is no new
+        // compaction failure.
+        let was_poisoned = self.wal.poisoned().is_some();
         let result = self.rewrite_log();
         let live = self.map.len() as u64;
         match &result {
             Ok(()) => self.compaction.succeeded(live),
-            Err(e) => self.compaction.failed(e, live),
+            Err(e) if !was_poisoned => self.compaction.failed(e, live),
+            Err(_) => {}
         }
         result
     }

@@ -10,7 +10,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::StoreError;
-use crate::store::{IndexMapStore, OpenOptions, SchemaCheck};
+use crate::open::{OpenOptions, Replayed, SchemaCheck};
+use crate::store::IndexMapStore;
 
 impl OpenOptions {
     /// Opens the store at `path`, written with key and value types `K0`
@@ -82,7 +83,7 @@ impl OpenOptions {
             let (k, v) = f(k0, v0);
             map.insert(k, v);
         }
-        let replayed = crate::store::Replayed {
+        let replayed = Replayed {
             map,
             wal: old.wal,
             report: old.report,

@@ -18,7 +18,8 @@ use serde::de::DeserializeOwned;
 
 use crate::IndexMapStore;
 use crate::codec::{BatchOp, InsertMany, OpRef};
-use crate::store::{apply_batch, log_durably};
+use crate::open::apply_batch;
+use crate::store::log_durably;
 
 /// Inserts and removals applied as one record: after any crash, all of
 /// them are in the store or none is. Build it, then pass it to
