@@ -12,8 +12,10 @@ use serde::{Deserialize, Serialize};
 
 /// The log header's application tag: this crate, bincode 2, standard config.
 pub const APP_TAG: &[u8; 16] = b"ims/bincode2-std";
-/// Version of the [`Op`] schema.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the [`Op`] schema. Version 2 added [`Op::Schema`]: a build
+/// that knows version 1 refuses a version-2 log as newer instead of failing
+/// on its first record.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Decoding never claims more than this many bytes for one container, so a
 /// record read with the wrong types cannot make it allocate without bound.
@@ -36,6 +38,34 @@ pub(crate) enum Op<K, V> {
     Clear,
     Move(u64, u64),
     Batch(Vec<BatchOp<K, V>>),
+    /// The shapes of the log's key and value types: the first record of
+    /// every log the store creates or compacts. Not a mutation.
+    Schema(SchemaRecord),
+}
+
+/// What [`Op::Schema`] holds: see [`crate::schema`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct SchemaRecord {
+    /// FNV-1a of the full rendering of both shapes.
+    pub(crate) fingerprint: u64,
+    /// The user's schema version ([`crate::OpenOptions::schema_version`]).
+    pub(crate) user_version: u32,
+    /// The key type's shape, for messages (possibly cut).
+    pub(crate) key: String,
+    /// The value type's shape, for messages (possibly cut).
+    pub(crate) value: String,
+}
+
+impl<K, V> Op<K, V> {
+    /// Mutations this record holds: one, a batch's operation count, none
+    /// for a schema record.
+    pub(crate) fn mutations(&self) -> u64 {
+        match self {
+            Op::Batch(ops) => ops.len() as u64,
+            Op::Schema(_) => 0,
+            _ => 1,
+        }
+    }
 }
 
 /// The same operations, borrowing their data, for encoding. Variant order
@@ -48,6 +78,7 @@ pub(crate) enum OpRef<'a, K, V> {
     Clear,
     Move(u64, u64),
     Batch(&'a [BatchOp<K, V>]),
+    Schema(&'a SchemaRecord),
 }
 
 /// One operation of an atomic batch.

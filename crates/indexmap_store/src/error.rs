@@ -5,6 +5,7 @@
 //! [`io::Error::get_ref`] and [`io::Error::into_inner`].
 
 use std::io;
+use std::path::PathBuf;
 
 use wal_io::WalError;
 
@@ -27,13 +28,15 @@ pub enum StoreError {
     #[error(transparent)]
     Log(#[from] WalError),
     /// A key or value could not be serialised; nothing was written.
-    #[error("could not serialise a key or value with bincode; nothing was written")]
+    #[error(
+        "could not serialise a key or value with bincode ({0}); nothing was written: check the type's Serialize impl (a map or sequence must know its length)"
+    )]
     Encode(#[source] bincode::error::EncodeError),
     /// A record with a valid checksum does not decode as this store's key
     /// and value types: the file was written with other types or another
     /// codec. The file was left untouched.
     #[error(
-        "record {seq} at byte {offset} does not decode as this store's key and value types (written with other types or another codec?); the file was left untouched"
+        "record {seq} at byte {offset} does not decode as this store's key and value types ({source}); the log was written with other types or another codec: open it with the types it was written with, or migrate it with IndexMapStore::migrate. The file was left untouched"
     )]
     Decode {
         /// The record's sequence number.
@@ -47,13 +50,41 @@ pub enum StoreError {
     /// A record decodes but cannot apply (a move to an index that does not
     /// exist): the log was not written by a correct store. The file was
     /// left untouched.
-    #[error("record {seq} at byte {offset} cannot apply: {detail}; the file was left untouched")]
+    #[error(
+        "record {seq} at byte {offset} cannot apply: {detail}; the log was not written by a correct store. The file was left untouched: restore a backup"
+    )]
     Inconsistent {
         /// The record's sequence number.
         seq: u64,
         /// The record's byte offset in the log.
         offset: u64,
         /// What is wrong.
+        detail: String,
+    },
+    /// The log records other key and value types (or another user schema
+    /// version) than the store was opened with. Nothing in the file was
+    /// changed.
+    #[error(
+        "{path} was written with key and value types {found}, not {expected}; nothing was changed: open it with the types it was written with, or migrate it with IndexMapStore::migrate",
+        path = path.display()
+    )]
+    TypeMismatch {
+        /// The log's path.
+        path: PathBuf,
+        /// The types (and schema version) the store was opened with.
+        expected: String,
+        /// The types (and schema version) the log records.
+        found: String,
+    },
+    /// The key or value type's serde shape cannot be read back by the codec
+    /// (bincode is not self-describing). Nothing was opened or written.
+    #[error(
+        "the {which} type's serde shape is not supported by the codec (bincode): {detail}. Untagged, internally tagged or flattened serde types and self-describing values (such as serde_json::Value) cannot be stored; use a plain struct or an externally tagged enum"
+    )]
+    UnsupportedType {
+        /// `"key"` or `"value"`.
+        which: &'static str,
+        /// What the type's `Deserialize` asked for.
         detail: String,
     },
     /// An earlier failure left the in-memory map ahead of the log, so the
@@ -69,9 +100,11 @@ impl StoreError {
     fn kind(&self) -> io::ErrorKind {
         match self {
             Self::Log(e) => e.kind(),
-            Self::Encode(_) | Self::Decode { .. } | Self::Inconsistent { .. } => {
-                io::ErrorKind::InvalidData
-            }
+            Self::Encode(_)
+            | Self::Decode { .. }
+            | Self::Inconsistent { .. }
+            | Self::TypeMismatch { .. } => io::ErrorKind::InvalidData,
+            Self::UnsupportedType { .. } => io::ErrorKind::InvalidInput,
             Self::Poisoned { .. } => io::ErrorKind::Other,
         }
     }

@@ -1,18 +1,25 @@
 #![doc = include_str!("../../../README.md")]
 
 mod codec;
+mod compaction;
 mod config;
 mod entry;
 mod error;
+mod migrate;
 mod mutate;
+mod open;
 mod read;
+mod schema;
 mod store;
+mod trace;
 
+pub use compaction::CompactionFailure;
 pub use config::StoreConfig;
 pub use entry::Entry;
 pub use error::StoreError;
 pub use mutate::Batch;
-pub use store::{COMPACT_TMP_SUFFIX, IndexMapStore, OpenOptions, StoreStats};
+pub use open::OpenOptions;
+pub use store::{COMPACT_TMP_SUFFIX, IndexMapStore, StoreStats};
 pub use wal_io::{RecoveryReport, Truncation, TruncationReason};
 
 /// The storage layer, for [`OpenOptions::storage`] and tests.

@@ -1,9 +1,13 @@
 //! Mutations: each logs one record, then changes the map.
 //!
-//! The order is always: encode and append the record (nothing changes if
-//! that fails), apply it to the map, then sync if configured and compact if
-//! due. So after an error the map equals what reopening the log gives, or
-//! the store is poisoned and says so on every later write.
+//! The order is always: encode and append the record and, with
+//! `sync_on_write`, sync it (nothing in memory changes if that fails), then
+//! apply it to the map, then compact if due, which cannot fail the call
+//! (see [`crate::compaction`]). So a mutation that returns an error left no
+//! trace in the map. The exception is [`IndexMapStore::modify`] (and
+//! [`Entry::and_modify`](crate::Entry::and_modify)): its closure changes the
+//! value in place before it can be logged, so a failure to log it poisons
+//! the store, which then says so on every later write.
 
 use std::hash::Hash;
 use std::io;
@@ -14,7 +18,8 @@ use serde::de::DeserializeOwned;
 
 use crate::IndexMapStore;
 use crate::codec::{BatchOp, InsertMany, OpRef};
-use crate::store::{apply_batch, log};
+use crate::open::apply_batch;
+use crate::store::log_durably;
 
 /// Inserts and removals applied as one record: after any crash, all of
 /// them are in the store or none is. Build it, then pass it to
@@ -98,7 +103,7 @@ where
     pub fn insert_full(&mut self, key: K, value: V) -> io::Result<(usize, Option<V>)> {
         self.log(&OpRef::Insert(&key, &value))?;
         let result = self.map.insert_full(key, value);
-        self.finish()?;
+        self.applied(1);
         Ok(result)
     }
 
@@ -164,13 +169,14 @@ where
         let Some((key, _)) = self.map.get_index(index) else {
             return Ok(None);
         };
-        log(
+        log_durably(
             &mut self.wal,
             self.poison.as_deref(),
+            self.config.sync_on_write,
             &OpRef::<K, V>::ShiftRemove(key),
         )?;
         let removed = self.map.shift_remove_index(index);
-        self.finish()?;
+        self.applied(1);
         Ok(removed)
     }
 
@@ -181,13 +187,14 @@ where
         let Some((key, _)) = self.map.get_index(index) else {
             return Ok(None);
         };
-        log(
+        log_durably(
             &mut self.wal,
             self.poison.as_deref(),
+            self.config.sync_on_write,
             &OpRef::<K, V>::SwapRemove(key),
         )?;
         let removed = self.map.swap_remove_index(index);
-        self.finish()?;
+        self.applied(1);
         Ok(removed)
     }
 
@@ -208,7 +215,8 @@ where
         }
         self.log(&OpRef::<K, V>::Clear)?;
         self.map.clear();
-        self.finish()
+        self.applied(1);
+        Ok(())
     }
 
     /// Moves the entry at `from` to `to`, shifting the entries between
@@ -228,7 +236,8 @@ where
         );
         self.log(&OpRef::<K, V>::Move(from as u64, to as u64))?;
         self.map.move_index(from, to);
-        self.finish()
+        self.applied(1);
+        Ok(())
     }
 
     /// Runs `f` on the value of `key` in place and logs the new value; the
@@ -236,8 +245,13 @@ where
     /// the key is absent, else `Ok(Some(f's result))`. Cost: O(1) plus
     /// re-encoding the whole value.
     ///
-    /// If logging fails after `f` ran, the map is ahead of the log, so the
-    /// store is poisoned: every later write fails until it is reopened.
+    /// Unlike the other mutations, `modify` changes the value before it can
+    /// log it: if logging (or, with `sync_on_write`, syncing) fails after
+    /// `f` ran, or `f` or the value's `Serialize` panics, the map is ahead
+    /// of the log, so the store is poisoned: every later write fails until
+    /// it is reopened, and the reopened store has the value before `f`.
+    /// Do not retry a failed `modify` on the same handle expecting `f` to
+    /// run once: reopen, then check the value.
     pub fn modify<Q, R>(&mut self, key: &Q, f: impl FnOnce(&mut V) -> R) -> io::Result<Option<R>>
     where
         Q: ?Sized + Hash + Equivalent<K>,
@@ -262,15 +276,22 @@ where
                 "no entry at that index",
             ));
         };
-        // If `f` panics and the panic is caught, the map may be ahead of
-        // the log: stay poisoned unless `f` returns.
-        self.poison = Some("a modify closure panicked".to_owned());
+        // If `f` or the value's `Serialize` panics and the panic is caught,
+        // the map may be ahead of the log: stay poisoned until the new
+        // value is logged.
+        self.poison = Some("a modify closure or a value's Serialize panicked".to_owned());
         let result = f(value);
+        let logged = log_durably(
+            &mut self.wal,
+            None,
+            self.config.sync_on_write,
+            &OpRef::Insert(key, &*value),
+        );
         self.poison = None;
-        if let Err(e) = log(&mut self.wal, None, &OpRef::Insert(key, &*value)) {
+        if let Err(e) = logged {
             return Err(self.poison_with(e));
         }
-        self.finish()?;
+        self.applied(1);
         Ok(result)
     }
 
@@ -293,10 +314,12 @@ where
             pairs.len().div_ceil(2)
         };
         self.map.reserve(reserve);
+        let count = pairs.len() as u64;
         for (key, value) in pairs {
             self.map.insert(key, value);
         }
-        self.finish()
+        self.applied(count);
+        Ok(())
     }
 
     /// The same as [`insert_many`](Self::insert_many): order, atomicity and
@@ -316,7 +339,9 @@ where
             return Ok(());
         }
         self.log(&OpRef::Batch(&batch.ops))?;
+        let count = batch.ops.len() as u64;
         apply_batch(&mut self.map, batch.ops);
-        self.finish()
+        self.applied(count);
+        Ok(())
     }
 }

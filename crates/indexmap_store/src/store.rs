@@ -1,4 +1,4 @@
-//! [`IndexMapStore`]: opening, logging, compaction and statistics.
+//! [`IndexMapStore`]: the store, its logging step and statistics.
 
 use std::hash::Hash;
 use std::io;
@@ -8,11 +8,13 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use wal_io::{FsStorage, RecoveryMode, RecoveryReport, Storage, Wal, WalError, WalOptions};
+use wal_io::{RecoveryReport, Storage, Wal, WalError};
 
-use crate::codec::{self, BatchOp, Op, OpRef};
+use crate::codec::{self, SchemaRecord};
+use crate::compaction::{Compaction, CompactionFailure};
 use crate::config::StoreConfig;
 use crate::error::{StoreError, from_wal};
+use crate::open::{OpenOptions, Replayed};
 
 /// Suffix of the temporary file a compaction writes (`<path>.compact.tmp`).
 pub const COMPACT_TMP_SUFFIX: &str = ".compact.tmp";
@@ -29,122 +31,38 @@ pub struct IndexMapStore<K, V> {
     pub(crate) wal: Wal,
     pub(crate) config: StoreConfig,
     pub(crate) report: RecoveryReport,
-    pub(crate) compactions: u64,
+    pub(crate) compaction: Compaction,
+    /// The schema record of `K` and `V`, written first by every compaction.
+    pub(crate) schema: SchemaRecord,
     /// Set when memory got ahead of the log; refuses every later write.
     pub(crate) poison: Option<String>,
 }
 
 /// Counters describing a store's log, from [`IndexMapStore::stats`].
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct StoreStats {
     /// Entries in the map (one record each after a compaction).
     pub live_records: u64,
-    /// Records in the log file.
+    /// Mutations in the log: every insert, removal, modification, clear
+    /// and move counts one, a batch counts its operations (it is one
+    /// record), the schema record none. A compaction resets it to the
+    /// number of live entries. The compaction policy uses this count.
     pub total_records: u64,
     /// Size of the log file in bytes.
     pub log_bytes: u64,
-    /// Share of the log's records that no longer describe a live entry:
+    /// Share of the log's mutations that no longer describe a live entry:
     /// `(total - live) / total`, 0 for an empty log.
     pub dead_ratio: f64,
     /// Compactions run by this handle, automatic and manual.
     pub compactions: u64,
     /// Records appended since the last sync (lost on power loss).
     pub unsynced_records: u64,
-}
-
-/// Options for opening a store beyond [`StoreConfig`]: the storage it runs
-/// on, and what to do with damaged synced data.
-///
-/// ```no_run
-/// use indexmap_store::{IndexMapStore, OpenOptions};
-/// // Keep the valid records before a damaged one, after copying the rest of
-/// // the file to `data.log.corrupt-<offset>`.
-/// let store: IndexMapStore<String, u64> = OpenOptions::new().salvage(true).open("data.log")?;
-/// # Ok::<(), std::io::Error>(())
-/// ```
-#[derive(Debug, Clone)]
-pub struct OpenOptions {
-    config: StoreConfig,
-    storage: Arc<dyn Storage>,
-    salvage: bool,
-}
-
-impl Default for OpenOptions {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl OpenOptions {
-    /// Default configuration, real files, strict recovery.
-    #[must_use]
-    pub fn new() -> Self {
-        Self {
-            config: StoreConfig::default(),
-            storage: Arc::new(FsStorage::new()),
-            salvage: false,
-        }
-    }
-
-    /// Uses `config`.
-    #[must_use]
-    pub fn config(mut self, config: StoreConfig) -> Self {
-        self.config = config;
-        self
-    }
-
-    /// Runs the store on `storage` (for example `wal_io::sim::SimStorage`
-    /// in tests).
-    #[must_use]
-    pub fn storage(mut self, storage: Arc<dyn Storage>) -> Self {
-        self.storage = storage;
-        self
-    }
-
-    /// When synced data turns out damaged: with `false` (the default) the
-    /// open fails and changes nothing; with `true` every byte from the
-    /// damage on is copied to `<path>.corrupt-<offset>` (synced) and the
-    /// store opens with the valid records before it.
-    #[must_use]
-    pub fn salvage(mut self, salvage: bool) -> Self {
-        self.salvage = salvage;
-        self
-    }
-
-    /// Opens (or creates) the store at `path`.
-    pub fn open<K, V>(&self, path: impl AsRef<Path>) -> io::Result<IndexMapStore<K, V>>
-    where
-        K: Hash + Eq + Serialize + DeserializeOwned,
-        V: Serialize + DeserializeOwned,
-    {
-        let opts = WalOptions {
-            app_tag: codec::APP_TAG.to_vec(),
-            app_version: codec::SCHEMA_VERSION,
-            buf_capacity: self.config.buf_capacity,
-            recovery: if self.salvage {
-                RecoveryMode::Salvage
-            } else {
-                RecoveryMode::Strict
-            },
-            temp_suffix: COMPACT_TMP_SUFFIX.to_owned(),
-            ..WalOptions::default()
-        };
-        let mut map = IndexMap::new();
-        let (wal, report) = Wal::open(Arc::clone(&self.storage), path, opts, |record| {
-            replay(&mut map, record.seq, record.offset, record.payload).map_err(Into::into)
-        })
-        .map_err(from_wal)?;
-        let mut store = IndexMapStore {
-            map,
-            wal,
-            config: self.config,
-            report,
-            compactions: 0,
-            poison: None,
-        };
-        store.maybe_compact()?;
-        Ok(store)
-    }
+    /// Compactions that failed in this handle, automatic and manual. A
+    /// failed automatic compaction does not fail the mutation that
+    /// triggered it; it is retried later (see the crate docs).
+    pub failed_compactions: u64,
+    /// The last compaction failure of this handle, if any.
+    pub last_compaction_error: Option<CompactionFailure>,
 }
 
 /// Appends `op` to `wal` as one record, unless the store is poisoned.
@@ -174,67 +92,19 @@ pub(crate) fn log<T: Serialize + ?Sized>(
     Ok(())
 }
 
-/// Applies one logged operation to `map`.
-fn replay<K, V>(
-    map: &mut IndexMap<K, V>,
-    seq: u64,
-    offset: u64,
-    payload: &[u8],
-) -> Result<(), StoreError>
-where
-    K: Hash + Eq + DeserializeOwned,
-    V: DeserializeOwned,
-{
-    let op = codec::decode(payload).map_err(|source| StoreError::Decode {
-        seq,
-        offset,
-        source,
-    })?;
-    match op {
-        Op::Insert(k, v) => {
-            map.insert(k, v);
-        }
-        Op::ShiftRemove(k) => {
-            map.shift_remove(&k);
-        }
-        Op::SwapRemove(k) => {
-            map.swap_remove(&k);
-        }
-        Op::Clear => map.clear(),
-        Op::Move(from, to) => {
-            let len = map.len();
-            match (usize::try_from(from), usize::try_from(to)) {
-                (Ok(from), Ok(to)) if from < len && to < len => map.move_index(from, to),
-                _ => {
-                    let detail = format!("move from index {from} to {to} in a map of {len}");
-                    return Err(StoreError::Inconsistent {
-                        seq,
-                        offset,
-                        detail,
-                    });
-                }
-            }
-        }
-        Op::Batch(ops) => apply_batch(map, ops),
+/// Appends `op` as one record and, with `sync`, syncs it: the whole
+/// fallible part of a mutation, done before the map changes.
+pub(crate) fn log_durably<T: Serialize + ?Sized>(
+    wal: &mut Wal,
+    poison: Option<&str>,
+    sync: bool,
+    op: &T,
+) -> io::Result<()> {
+    log(wal, poison, op)?;
+    if sync {
+        wal.sync().map_err(from_wal)?;
     }
     Ok(())
-}
-
-/// Applies the operations of a batch, in order.
-pub(crate) fn apply_batch<K: Hash + Eq, V>(map: &mut IndexMap<K, V>, ops: Vec<BatchOp<K, V>>) {
-    for op in ops {
-        match op {
-            BatchOp::Insert(k, v) => {
-                map.insert(k, v);
-            }
-            BatchOp::ShiftRemove(k) => {
-                map.shift_remove(&k);
-            }
-            BatchOp::SwapRemove(k) => {
-                map.swap_remove(&k);
-            }
-        }
-    }
 }
 
 impl<K, V> IndexMapStore<K, V>
@@ -292,37 +162,6 @@ where
         self.wal.close().map_err(from_wal)
     }
 
-    /// Rewrites the log to one record per live entry, in order, atomically
-    /// (temporary file `<path>.compact.tmp`, sync, rename, directory sync).
-    /// The map and its order are unchanged. Cost: O(n) encoding and one
-    /// sequential write of the live data.
-    pub fn compact(&mut self) -> io::Result<()> {
-        self.check_poison()?;
-        let map = &self.map;
-        self.wal
-            .rewrite(|w| {
-                for (k, v) in map {
-                    w.push_with(|buf| codec::encode_into(buf, &OpRef::Insert(k, v)))?;
-                }
-                Ok(())
-            })
-            .map_err(from_wal)?;
-        self.compactions += 1;
-        Ok(())
-    }
-
-    /// Compacts if the policy in [`StoreConfig`] says so.
-    pub(crate) fn maybe_compact(&mut self) -> io::Result<()> {
-        let stats = self.wal.stats();
-        if !self
-            .config
-            .should_compact(stats.bytes, stats.records, self.map.len() as u64)
-        {
-            return Ok(());
-        }
-        self.compact()
-    }
-
     pub(crate) fn check_poison(&self) -> io::Result<()> {
         match &self.poison {
             Some(first) => Err(StoreError::Poisoned {
@@ -333,19 +172,23 @@ where
         }
     }
 
-    /// Appends `op` as one record; on success the caller applies `op` to
-    /// the map, then calls [`finish`](Self::finish).
+    /// Appends `op` as one record and syncs it if configured; on success
+    /// the caller applies `op` to the map, then calls
+    /// [`applied`](Self::applied). On failure the map is unchanged.
     pub(crate) fn log<T: Serialize + ?Sized>(&mut self, op: &T) -> io::Result<()> {
-        log(&mut self.wal, self.poison.as_deref(), op)
+        log_durably(
+            &mut self.wal,
+            self.poison.as_deref(),
+            self.config.sync_on_write,
+            op,
+        )
     }
 
-    /// After a logged mutation is applied to the map: sync if configured,
-    /// then compact if due.
-    pub(crate) fn finish(&mut self) -> io::Result<()> {
-        if self.config.sync_on_write {
-            self.wal.sync().map_err(from_wal)?;
-        }
-        self.maybe_compact()
+    /// After a logged mutation of `mutations` operations is applied to the
+    /// map: count it, then compact if due (never failing).
+    pub(crate) fn applied(&mut self, mutations: u64) {
+        self.compaction.mutations += mutations;
+        self.maybe_compact();
     }
 
     /// Marks the store as refusing writes because memory is ahead of the log.
@@ -358,23 +201,46 @@ where
 }
 
 impl<K, V> IndexMapStore<K, V> {
+    /// A store over what [`OpenOptions::replay`] gave.
+    pub(crate) fn from_replayed(
+        replayed: Replayed<K, V>,
+        schema: SchemaRecord,
+        config: StoreConfig,
+    ) -> Self {
+        IndexMapStore {
+            map: replayed.map,
+            wal: replayed.wal,
+            config,
+            report: replayed.report,
+            compaction: Compaction {
+                mutations: replayed.mutations,
+                ..Compaction::default()
+            },
+            schema,
+            poison: None,
+        }
+    }
+
     /// Counters describing the log. Cost: O(1).
     #[must_use]
     pub fn stats(&self) -> StoreStats {
         let wal = self.wal.stats();
         let live = self.map.len() as u64;
-        let dead = wal.records.saturating_sub(live);
+        let total = self.compaction.mutations;
+        let dead = total.saturating_sub(live);
         StoreStats {
             live_records: live,
-            total_records: wal.records,
+            total_records: total,
             log_bytes: wal.bytes,
-            dead_ratio: if wal.records == 0 {
+            dead_ratio: if total == 0 {
                 0.0
             } else {
-                dead as f64 / wal.records as f64
+                dead as f64 / total as f64
             },
-            compactions: self.compactions,
+            compactions: self.compaction.runs,
             unsynced_records: wal.unsynced_records,
+            failed_compactions: self.compaction.failed,
+            last_compaction_error: self.compaction.last_failure.clone(),
         }
     }
 

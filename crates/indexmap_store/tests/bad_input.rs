@@ -55,9 +55,39 @@ where
 }
 
 #[test]
-fn wrong_types_are_refused_with_the_record_offset_and_the_file_untouched() -> io::Result<()> {
+fn wrong_types_are_refused_by_the_schema_record_and_the_file_untouched() -> io::Result<()> {
     let (_dir, path) = scratch("users.log");
     let bytes = write_users(&path)?;
+    for err in [
+        refused::<u64, Vec<String>>(&path, &bytes),
+        refused::<String, String>(&path, &bytes),
+        refused::<String, u8>(&path, &bytes),
+    ] {
+        match store_error(&err) {
+            StoreError::TypeMismatch { found, .. } => {
+                assert!(found.contains("(String, u64)"), "{err}");
+            }
+            other => panic!("expected a TypeMismatch, got {other:?}"),
+        }
+        assert!(err.to_string().contains("migrate"), "{err}");
+    }
+    // The right types still open it, unchanged.
+    let store: Users = IndexMapStore::open(&path)?;
+    assert_eq!(store.get("bob"), Some(&300));
+    assert_eq!(store.len(), 3);
+    Ok(())
+}
+
+#[test]
+fn wrong_types_on_a_log_without_schema_are_refused_with_the_record_offset() -> io::Result<()> {
+    // A log written before schema records: only decoding can tell.
+    let (_dir, path) = scratch("legacy.log");
+    let insert = |k: &str, v: u64| {
+        bincode::serde::encode_to_vec((0u8, k, v), bincode::config::standard()).expect("encode")
+    };
+    let payloads = [insert("alice", 1), insert("bob", 300), insert("carol", 3)];
+    let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
+    let bytes = raw_log(&path, APP_TAG, &refs)?;
 
     // Insert(u64 = 5, Vec<String> of 97 ('a') strings...) runs out of bytes.
     let err = refused::<u64, Vec<String>>(&path, &bytes);
@@ -70,7 +100,7 @@ fn wrong_types_are_refused_with_the_record_offset_and_the_file_untouched() -> io
     assert_eq!(HEADER_LEN, 60);
     let text = err.to_string();
     assert!(
-        text.contains("60") && text.contains("untouched"),
+        text.contains("60") && text.contains("untouched") && text.contains("migrate"),
         "unhelpful message: {text}"
     );
 
@@ -143,7 +173,10 @@ fn an_empty_file_opens_as_a_new_empty_store() -> io::Result<()> {
         store.recovery_report()
     );
     assert_eq!(store.recovery_report().records, 0);
-    assert_eq!(fs::metadata(&path)?.len(), HEADER_LEN as u64);
+    // The new log holds its schema record (variant 6), nothing else.
+    let records = log_records(&fs::read(&path)?);
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].1[0], 6, "a schema record");
     store.insert("a".into(), 1)?;
     drop(store);
     let store: Users = IndexMapStore::open(&path)?;
@@ -335,7 +368,7 @@ fn garbage_and_zero_tails_are_truncated() -> io::Result<()> {
             "{what}"
         );
         let report = store.recovery_report().clone();
-        assert_eq!(report.records, 3, "{what}");
+        assert_eq!(report.records, 4, "{what}: the schema record and 3 inserts");
         let cut = report
             .truncated
             .unwrap_or_else(|| panic!("{what}: no truncation reported"));
@@ -366,12 +399,13 @@ fn garbage_and_zero_tails_are_truncated() -> io::Result<()> {
 }
 
 /// Writes a log through `ops` (each writing exactly one record) and returns
-/// its bytes, the end offset of each record and the model after each.
+/// its bytes, the end offset of each record (the first: the schema record
+/// a new log starts with) and the model after each.
 fn recorded_history(path: &Path, ops: &[Op]) -> (Vec<u8>, Vec<u64>, Vec<IndexMap<K, V>>) {
     let mut store = Store::open(path).expect("open");
     let mut model = IndexMap::new();
     let mut states = vec![model.clone()];
-    let mut ends = vec![HEADER_LEN as u64];
+    let mut ends = vec![store.stats().log_bytes];
     for op in ops {
         assert_eq!(
             op.records_written(&model),
@@ -436,7 +470,8 @@ fn every_prefix_of_a_log_opens_as_a_prefix_of_its_history() -> io::Result<()> {
         let store = Store::open(&prefix_path)
             .unwrap_or_else(|e| panic!("prefix of {len} bytes refused: {e}"));
         let report = store.recovery_report().clone();
-        let k = usize::try_from(report.records).expect("small");
+        // Records replayed: the schema record, then one per op.
+        let k = usize::try_from(report.records.saturating_sub(1)).expect("small");
         assert!(k >= last_k, "prefix {len}: {k} records after {last_k}");
         last_k = k;
         let complete = ends
@@ -458,6 +493,12 @@ fn every_prefix_of_a_log_opens_as_a_prefix_of_its_history() -> io::Result<()> {
         if len < HEADER_LEN {
             assert!(report.initialized, "prefix {len}: {report:?}");
             assert!(report.truncated.is_none(), "prefix {len}: {report:?}");
+        } else if report.records == 0 {
+            // No complete schema record: cut back to the header, then the
+            // open appends the schema record again.
+            let torn = (len > HEADER_LEN).then_some((HEADER_LEN as u64, (len - HEADER_LEN) as u64));
+            let cut = report.truncated.as_ref().map(|c| (c.offset, c.bytes));
+            assert_eq!(cut, torn, "prefix {len}");
         } else if len as u64 == end {
             assert!(
                 report.truncated.is_none(),
@@ -525,7 +566,8 @@ fn a_flipped_bit_in_a_synced_record_is_refused_then_salvaged() -> io::Result<()>
                     ..
                 }) => {
                     assert_eq!(*offset, start as u64, "byte {at} bit {bit}");
-                    assert_eq!(*valid_records, damaged_record as u64);
+                    // The schema record comes first.
+                    assert_eq!(*valid_records, damaged_record as u64 + 1);
                 }
                 other => panic!("byte {at} bit {bit}: expected Corrupt, got {other:?}"),
             }
@@ -553,7 +595,7 @@ fn a_flipped_bit_in_a_synced_record_is_refused_then_salvaged() -> io::Result<()>
         assert_eq!(entries(&store), expected, "byte {at}");
         let copy = sibling(&path, &format!(".corrupt-{start}"));
         let report = store.recovery_report();
-        assert_eq!(report.records, damaged_record as u64);
+        assert_eq!(report.records, damaged_record as u64 + 1);
         let cut = report.truncated.as_ref().expect("salvage cuts");
         assert_eq!(
             (cut.offset, cut.bytes),

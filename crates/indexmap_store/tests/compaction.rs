@@ -23,11 +23,27 @@ fn pairs(store: &Users) -> Vec<(String, u64)> {
     store.iter().map(|(k, v)| (k.clone(), *v)).collect()
 }
 
-/// Checks that the log at `path` holds exactly one `Insert` record per entry
-/// of `expected`, in its order (variant 0 of the codec, then key and value).
+/// The size of a compacted log of `(K, V)` with no entries: the header, the
+/// schema record and the seal.
+fn empty_log_len<K, V>() -> u64
+where
+    K: std::hash::Hash + Eq + serde::Serialize + serde::de::DeserializeOwned,
+    V: serde::Serialize + serde::de::DeserializeOwned,
+{
+    let (_dir, path) = scratch("empty.log");
+    let mut store: IndexMapStore<K, V> = IndexMapStore::open(&path).expect("open");
+    store.compact().expect("compact");
+    store.stats().log_bytes
+}
+
+/// Checks that the log at `path` holds its schema record (variant 6), then
+/// exactly one `Insert` record per entry of `expected`, in its order
+/// (variant 0 of the codec, then key and value).
 fn assert_compacted_log(path: &Path, expected: &[(String, u32)]) {
     let bytes = fs::read(path).expect("read log");
     let records = log_records(&bytes);
+    assert_eq!(records.first().map(|(_, p)| p[0]), Some(6), "schema first");
+    let records = &records[1..];
     assert_eq!(records.len(), expected.len(), "one record per live entry");
     for ((_, payload), (k, v)) in records.iter().zip(expected) {
         let cfg = bincode::config::standard();
@@ -90,7 +106,11 @@ fn check_compaction_rule(config: StoreConfig, ops: &[Op]) -> (u64, u64) {
             compactions += 1;
             empty += u64::from(live == 0);
             if live == 0 {
-                assert_eq!(after.log_bytes, 60, "an empty log is just its header");
+                assert_eq!(
+                    after.log_bytes,
+                    empty_log_len::<String, u32>(),
+                    "an empty log is just its header and schema record"
+                );
             }
         } else {
             assert_eq!(
@@ -168,6 +188,7 @@ fn an_all_dead_log_is_compacted_once_past_min_bytes() -> io::Result<()> {
         ..StoreConfig::default()
     };
     let mut store: Users = IndexMapStore::open_with(&path, config)?;
+    let empty = empty_log_len::<String, u64>();
     let mut compactions = 0;
     for i in 0..20 {
         let before = store.stats();
@@ -191,8 +212,8 @@ fn an_all_dead_log_is_compacted_once_past_min_bytes() -> io::Result<()> {
                 inserted.compactions + 1,
                 "not compacted: {after:?}"
             );
-            assert_eq!((after.total_records, after.log_bytes), (0, 60));
-            assert_eq!(fs::metadata(&path)?.len(), 60);
+            assert_eq!((after.total_records, after.log_bytes), (0, empty));
+            assert_eq!(fs::metadata(&path)?.len(), empty);
             compactions += 1;
         } else {
             assert_eq!(
@@ -204,23 +225,23 @@ fn an_all_dead_log_is_compacted_once_past_min_bytes() -> io::Result<()> {
     }
     assert!(compactions >= 2, "only {compactions} compactions");
 
-    // A clear of many entries (two records) is compacted at once if the
-    // log is past the floor.
+    // A clear of many entries (two records, 21 mutations) is compacted at
+    // once if the log is past the floor.
     let many: Vec<(String, u64)> = (0..20).map(|i| (format!("key-{i}"), i)).collect();
     store.insert_many(many)?;
     let before = store.stats();
     assert!(
-        before.log_bytes > 200 && before.total_records < 3,
+        before.log_bytes > 200 && before.live_records == 20,
         "{before:?}"
     );
     store.clear()?;
     let after = store.stats();
     assert_eq!(after.compactions, before.compactions + 1);
-    assert_eq!((after.total_records, after.log_bytes), (0, 60));
+    assert_eq!((after.total_records, after.log_bytes), (0, empty));
     drop(store);
     let store: Users = IndexMapStore::open(&path)?;
     assert!(store.is_empty());
-    assert_eq!(store.recovery_report().records, 0);
+    assert_eq!(store.recovery_report().records, 1, "the schema record");
     Ok(())
 }
 
@@ -252,8 +273,9 @@ fn manual_compaction_keeps_order_and_uses_the_temp_path() -> io::Result<()> {
         .into_iter()
         .map(|(_, p)| p)
         .collect();
-    assert_eq!(payloads.len(), 3);
-    assert_eq!(payloads[0], [0, 1, b'w', 2], "Insert(\"w\", 2) first");
+    assert_eq!(payloads.len(), 4);
+    assert_eq!(payloads[0][0], 6, "the schema record first");
+    assert_eq!(payloads[1], [0, 1, b'w', 2], "then Insert(\"w\", 2)");
     let tmp = sibling(&path, COMPACT_TMP_SUFFIX);
     assert_eq!(COMPACT_TMP_SUFFIX, ".compact.tmp");
     assert!(!tmp.exists(), "{} left behind", tmp.display());
@@ -268,7 +290,7 @@ fn manual_compaction_keeps_order_and_uses_the_temp_path() -> io::Result<()> {
     drop(store);
     let mut store: Users = IndexMapStore::open(&path)?;
     assert_eq!(keys(&store), ["w", "x", "z", "v"]);
-    assert_eq!(store.recovery_report().records, 4);
+    assert_eq!(store.recovery_report().records, 5, "schema and 4 inserts");
 
     // The temp path is the one compaction writes: a foreign file put there
     // while the store is open is either refused (compaction fails, nothing
@@ -322,7 +344,7 @@ fn open_compacts_a_log_the_rule_says_to_compact() -> io::Result<()> {
         ..StoreConfig::default()
     };
     let store: Users = IndexMapStore::open_with(&path, config)?;
-    assert_eq!(store.recovery_report().records, 31);
+    assert_eq!(store.recovery_report().records, 32, "schema and 31 more");
     let stats = store.stats();
     assert_eq!(
         (stats.compactions, stats.total_records),
@@ -330,7 +352,7 @@ fn open_compacts_a_log_the_rule_says_to_compact() -> io::Result<()> {
         "{stats:?}"
     );
     assert_eq!(keys(&store), ["c", "a", "b"]);
-    assert_eq!(log_records(&fs::read(&path)?).len(), 3);
+    assert_eq!(log_records(&fs::read(&path)?).len(), 4, "schema and 3");
     Ok(())
 }
 
@@ -365,5 +387,43 @@ fn compaction_through_a_symlink_keeps_the_link_and_updates_the_log() -> io::Resu
         [("a".to_owned(), 2), ("b".to_owned(), 3)],
         "the real log"
     );
+    Ok(())
+}
+
+#[test]
+fn batches_count_as_their_mutations_for_compaction() -> io::Result<()> {
+    // Rewriting the same 20,000 keys ten times with insert_many: each batch
+    // is one record but 20,000 mutations, so the log must be compacted as
+    // if each insert had been its own record.
+    let (_dir, path) = scratch("batches.log");
+    let mut store: Users = IndexMapStore::open(&path)?;
+    let keys: Vec<String> = (0..20_000).map(|i| format!("key-{i:05}")).collect();
+    for round in 0..10u64 {
+        store.insert_many(keys.iter().map(|k| (k.clone(), round * 1_000_003)))?;
+        let stats = store.stats();
+        assert_eq!(stats.live_records, 20_000);
+        assert!(
+            stats.total_records.is_multiple_of(20_000) && stats.total_records >= 20_000,
+            "{stats:?}"
+        );
+    }
+    let stats = store.stats();
+    assert!(stats.compactions >= 3, "{stats:?}");
+    assert!(
+        stats.total_records <= 2 * stats.live_records,
+        "the rule left {stats:?}"
+    );
+    let before = stats.log_bytes;
+    store.compact()?;
+    let live_bytes = store.stats().log_bytes;
+    assert!(
+        before <= 2 * live_bytes + 4096,
+        "the log ended at {before} bytes for {live_bytes} of live data"
+    );
+    assert_eq!(store.stats().dead_ratio, 0.0);
+    drop(store);
+    let store: Users = IndexMapStore::open(&path)?;
+    assert_eq!(store.len(), 20_000);
+    assert_eq!(store.get("key-00007"), Some(&9_000_027));
     Ok(())
 }

@@ -5,6 +5,8 @@
 //! error, every later write is refused (naming the first failure), reads
 //! keep working, and a reopen gives a store equal to the model after some
 //! number of operations between the last durable one and the last issued.
+//! A failed automatic compaction fails no call (see compaction_failures.rs);
+//! when it leaves the log poisoned, the next write is the failing call.
 
 use std::sync::Arc;
 

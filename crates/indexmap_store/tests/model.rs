@@ -90,7 +90,7 @@ fn run(config: StoreConfig, ops: &[Op]) {
     assert_eq!(sut.store().recovery_report().records, 0);
     for (step, op) in ops.iter().enumerate() {
         let before = sut.store().stats();
-        let written = op.records_written(&model);
+        let written = op.mutations(&model);
         let expected = apply_model(&mut model, op);
         let got = sut
             .apply(op)

@@ -113,6 +113,17 @@ pub enum Outcome {
 }
 
 impl Op {
+    /// Mutations this op adds to the store's count (`total_records`) when
+    /// applied to a store whose map equals `model` (before any automatic
+    /// compaction): one per record, a batch's operation count for a batch.
+    pub fn mutations(&self, model: &IndexMap<K, V>) -> u64 {
+        match self {
+            Op::InsertMany(pairs) | Op::Extend(pairs) => pairs.len() as u64,
+            Op::Apply(items) => items.len() as u64,
+            _ => self.records_written(model),
+        }
+    }
+
     /// Records this op appends to the log when applied to a store whose map
     /// equals `model` (before any automatic compaction).
     pub fn records_written(&self, model: &IndexMap<K, V>) -> u64 {
@@ -471,8 +482,8 @@ pub fn spec_says_compact(config: &StoreConfig, log_bytes: u64, total: u64, live:
 /// agree with the model, the log on disk has the size the stats claim, and
 /// the log was compacted exactly when the rule says so.
 ///
-/// `before` is the stats before the op, `written` the records the op
-/// appended (from [`Op::records_written`]).
+/// `before` is the stats before the op, `written` the mutations the op
+/// added (from [`Op::mutations`]).
 pub fn check_step(
     sut: &StoreUnderTest,
     model: &IndexMap<K, V>,
@@ -498,16 +509,18 @@ pub fn check_step(
             // log if records had been written since it was last sealed: one
             // 16-byte frame, not counted as a record. The open then compacts
             // if the policy says so for the file it found.
+            // Replay counts the mutations the records hold (a batch counts
+            // its operations, the schema record none).
             let report = store.recovery_report();
-            assert_eq!(report.records, before.total_records, "records replayed");
             let sealed = report.bytes - before.log_bytes;
             assert!(
-                sealed == 0 || (sealed == 16 && before.total_records > 0),
+                // (Every log holds a record: its schema record.)
+                sealed == 0 || sealed == 16,
                 "bytes across reopen: {} then {}",
                 before.log_bytes,
                 report.bytes
             );
-            let due = cfg.should_compact(report.bytes, report.records, live);
+            let due = cfg.should_compact(report.bytes, before.total_records, live);
             assert_eq!(
                 stats.compactions,
                 u64::from(due),
@@ -551,7 +564,7 @@ pub fn check_step(
                 "automatic compaction after {op:?}"
             );
             assert!(
-                written == 1,
+                written >= 1,
                 "{op:?} wrote nothing, yet the log was compacted"
             );
             let total = before.total_records + written;

@@ -1,0 +1,278 @@
+//! Opening a store: [`OpenOptions`], replaying the log, and checking its
+//! schema record.
+
+use std::hash::Hash;
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use wal_io::{FsStorage, RecoveryMode, RecoveryReport, Storage, Wal, WalOptions};
+
+use crate::codec::{self, BatchOp, Op, OpRef, SchemaRecord};
+use crate::config::StoreConfig;
+use crate::error::{StoreError, from_wal};
+use crate::schema::{describe, schema_of};
+use crate::store::{COMPACT_TMP_SUFFIX, IndexMapStore, log_durably};
+
+/// Options for opening a store beyond [`StoreConfig`]: the storage it runs
+/// on, and what to do with damaged synced data.
+///
+/// ```no_run
+/// use indexmap_store::{IndexMapStore, OpenOptions};
+/// // Keep the valid records before a damaged one, after copying the rest of
+/// // the file to `data.log.corrupt-<offset>`.
+/// let store: IndexMapStore<String, u64> = OpenOptions::new().salvage(true).open("data.log")?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    pub(crate) config: StoreConfig,
+    storage: Arc<dyn Storage>,
+    salvage: bool,
+    pub(crate) schema_version: u32,
+}
+
+/// What replaying a log gave.
+pub(crate) struct Replayed<K, V> {
+    pub(crate) map: IndexMap<K, V>,
+    pub(crate) wal: Wal,
+    pub(crate) report: RecoveryReport,
+    /// Mutations replayed (see [`StoreStats::total_records`]).
+    pub(crate) mutations: u64,
+    /// The log's schema record, if it has one.
+    pub(crate) found: Option<SchemaRecord>,
+}
+
+/// How a log's schema record is compared with the opener's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SchemaCheck {
+    /// Types and user schema version.
+    Exact,
+    /// Types only (a migration reads any user version).
+    TypesOnly,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl OpenOptions {
+    /// Default configuration, real files, strict recovery.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            config: StoreConfig::default(),
+            storage: Arc::new(FsStorage::new()),
+            salvage: false,
+            schema_version: 0,
+        }
+    }
+
+    /// The application's own schema version (default 0), recorded in the
+    /// log with the shapes of the key and value types and compared on
+    /// open: bump it when the meaning of the stored data changes while the
+    /// types keep their shape. A store of another version is refused with
+    /// [`StoreError::TypeMismatch`]; [`OpenOptions::migrate`] converts it.
+    #[must_use]
+    pub fn schema_version(mut self, version: u32) -> Self {
+        self.schema_version = version;
+        self
+    }
+
+    /// Uses `config`.
+    #[must_use]
+    pub fn config(mut self, config: StoreConfig) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// Runs the store on `storage` (for example `wal_io::sim::SimStorage`
+    /// in tests).
+    #[must_use]
+    pub fn storage(mut self, storage: Arc<dyn Storage>) -> Self {
+        self.storage = storage;
+        self
+    }
+
+    /// When synced data turns out damaged: with `false` (the default) the
+    /// open fails and changes nothing; with `true` every byte from the
+    /// damage on is copied to `<path>.corrupt-<offset>` (synced) and the
+    /// store opens with the valid records before it.
+    #[must_use]
+    pub fn salvage(mut self, salvage: bool) -> Self {
+        self.salvage = salvage;
+        self
+    }
+
+    /// Opens (or creates) the store at `path`.
+    ///
+    /// Fails with [`StoreError::UnsupportedType`] (`InvalidInput`) before
+    /// touching the file if `K` or `V` needs a self-describing format, and
+    /// with [`StoreError::TypeMismatch`] (`InvalidData`), changing nothing,
+    /// if the log records other types or another
+    /// [`schema_version`](Self::schema_version). Never fails because of a
+    /// compaction: a due compaction that fails is recorded in
+    /// [`IndexMapStore::stats`] and retried later.
+    pub fn open<K, V>(&self, path: impl AsRef<Path>) -> io::Result<IndexMapStore<K, V>>
+    where
+        K: Hash + Eq + Serialize + DeserializeOwned,
+        V: Serialize + DeserializeOwned,
+    {
+        let path = path.as_ref();
+        let schema = self.schema::<K, V>()?;
+        let mut replayed = self.replay::<K, V>(path, &schema, SchemaCheck::Exact)?;
+        if replayed.found.is_none() && replayed.wal.stats().records == 0 {
+            // A new (or empty) log starts with its schema record, synced. On
+            // a full disk the append fails and poisons the log: reopen it as
+            // it is and let the next compaction write the record.
+            let op = OpRef::<K, V>::Schema(&schema);
+            if log_durably(&mut replayed.wal, None, true, &op).is_err() {
+                let report = replayed.report;
+                drop(replayed.wal);
+                replayed = self.replay::<K, V>(path, &schema, SchemaCheck::Exact)?;
+                replayed.report = report;
+            }
+        }
+        let mut store = IndexMapStore::from_replayed(replayed, schema, self.config);
+        store.maybe_compact();
+        Ok(store)
+    }
+
+    /// The schema record of `K` and `V` at this options' schema version.
+    pub(crate) fn schema<K, V>(&self) -> io::Result<SchemaRecord>
+    where
+        K: DeserializeOwned,
+        V: DeserializeOwned,
+    {
+        schema_of::<K, V>(self.schema_version).map_err(|u| {
+            StoreError::UnsupportedType {
+                which: u.which,
+                detail: u.detail,
+            }
+            .into()
+        })
+    }
+
+    /// Opens the log at `path` and replays it as `K` and `V`, checking its
+    /// schema record (if any) against `expected`.
+    pub(crate) fn replay<K, V>(
+        &self,
+        path: &Path,
+        expected: &SchemaRecord,
+        check: SchemaCheck,
+    ) -> io::Result<Replayed<K, V>>
+    where
+        K: Hash + Eq + DeserializeOwned,
+        V: DeserializeOwned,
+    {
+        let opts = WalOptions {
+            app_tag: codec::APP_TAG.to_vec(),
+            app_version: codec::SCHEMA_VERSION,
+            buf_capacity: self.config.buf_capacity,
+            recovery: if self.salvage {
+                RecoveryMode::Salvage
+            } else {
+                RecoveryMode::Strict
+            },
+            temp_suffix: COMPACT_TMP_SUFFIX.to_owned(),
+            ..WalOptions::default()
+        };
+        let mut map = IndexMap::new();
+        let mut mutations = 0;
+        let mut found = None;
+        let (wal, report) = Wal::open(Arc::clone(&self.storage), path, opts, |record| {
+            let op = codec::decode(record.payload).map_err(|source| StoreError::Decode {
+                seq: record.seq,
+                offset: record.offset,
+                source,
+            })?;
+            mutations += op.mutations();
+            if let Op::Schema(record) = &op {
+                let same = record.fingerprint == expected.fingerprint
+                    && (check == SchemaCheck::TypesOnly
+                        || record.user_version == expected.user_version);
+                found = Some(record.clone());
+                if !same {
+                    return Err(StoreError::TypeMismatch {
+                        path: path.to_path_buf(),
+                        expected: describe(expected),
+                        found: describe(record),
+                    }
+                    .into());
+                }
+            }
+            replay(&mut map, record.seq, record.offset, op).map_err(Into::into)
+        })
+        .map_err(from_wal)?;
+        Ok(Replayed {
+            map,
+            wal,
+            report,
+            mutations,
+            found,
+        })
+    }
+}
+
+/// Applies one logged operation to `map`.
+fn replay<K, V>(
+    map: &mut IndexMap<K, V>,
+    seq: u64,
+    offset: u64,
+    op: Op<K, V>,
+) -> Result<(), StoreError>
+where
+    K: Hash + Eq,
+{
+    match op {
+        Op::Insert(k, v) => {
+            map.insert(k, v);
+        }
+        Op::ShiftRemove(k) => {
+            map.shift_remove(&k);
+        }
+        Op::SwapRemove(k) => {
+            map.swap_remove(&k);
+        }
+        Op::Clear => map.clear(),
+        Op::Move(from, to) => {
+            let len = map.len();
+            match (usize::try_from(from), usize::try_from(to)) {
+                (Ok(from), Ok(to)) if from < len && to < len => map.move_index(from, to),
+                _ => {
+                    let detail = format!("move from index {from} to {to} in a map of {len}");
+                    return Err(StoreError::Inconsistent {
+                        seq,
+                        offset,
+                        detail,
+                    });
+                }
+            }
+        }
+        Op::Batch(ops) => apply_batch(map, ops),
+        Op::Schema(_) => {}
+    }
+    Ok(())
+}
+
+/// Applies the operations of a batch, in order.
+pub(crate) fn apply_batch<K: Hash + Eq, V>(map: &mut IndexMap<K, V>, ops: Vec<BatchOp<K, V>>) {
+    for op in ops {
+        match op {
+            BatchOp::Insert(k, v) => {
+                map.insert(k, v);
+            }
+            BatchOp::ShiftRemove(k) => {
+                map.shift_remove(&k);
+            }
+            BatchOp::SwapRemove(k) => {
+                map.swap_remove(&k);
+            }
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! A mutation that returns an error leaves no trace in the map; `modify`,
+//! which changes the value before it can log it, poisons the store
+//! instead, including when the value's `Serialize` panics (issue 13).
+
+use std::io;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+use indexmap_store::{IndexMapStore, StoreConfig, StoreError};
+use serde::{Deserialize, Serialize, Serializer};
+use test_support::scratch;
+use wal_io::sim::{Fault, FaultKind, SimStorage};
+
+/// A value whose `Serialize` fails on 13 and panics on 666.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+struct Touchy(u32);
+
+impl Serialize for Touchy {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            13 => Err(serde::ser::Error::custom("13 is unlucky")),
+            666 => panic!("Serialize panicked"),
+            n => s.serialize_newtype_struct("Touchy", &n),
+        }
+    }
+}
+
+type Store = IndexMapStore<String, Touchy>;
+
+fn is_poisoned(err: &io::Error) -> bool {
+    matches!(
+        err.get_ref().and_then(|e| e.downcast_ref::<StoreError>()),
+        Some(StoreError::Poisoned { .. })
+    )
+}
+
+#[test]
+fn an_insert_that_cannot_be_encoded_changes_nothing() -> io::Result<()> {
+    let (_dir, path) = scratch("enc.log");
+    let mut store: Store = IndexMapStore::open(&path)?;
+    store.insert("a".into(), Touchy(1))?;
+    let err = store.insert("a".into(), Touchy(13)).expect_err("13 fails");
+    assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+    assert!(
+        err.to_string().contains("13 is unlucky"),
+        "the cause: {err}"
+    );
+    assert_eq!(store.get("a"), Some(&Touchy(1)), "the map is unchanged");
+    // Not poisoned: the store goes on.
+    store.insert("b".into(), Touchy(2))?;
+    assert_eq!(store.len(), 2);
+    Ok(())
+}
+
+#[test]
+fn a_modify_that_cannot_be_logged_poisons_the_store() -> io::Result<()> {
+    let (_dir, path) = scratch("modify.log");
+    let mut store: Store = IndexMapStore::open(&path)?;
+    store.insert("a".into(), Touchy(1))?;
+    let err = store.modify("a", |v| v.0 = 13).expect_err("13 fails");
+    assert!(err.to_string().contains("13 is unlucky"), "{err}");
+    let later = store.insert("b".into(), Touchy(2)).expect_err("poisoned");
+    assert!(is_poisoned(&later), "{later}");
+    assert!(later.to_string().contains("13 is unlucky"), "{later}");
+    drop(store);
+    let store: Store = IndexMapStore::open(&path)?;
+    assert_eq!(store.get("a"), Some(&Touchy(1)), "the value before f");
+    assert_eq!(store.len(), 1);
+    Ok(())
+}
+
+#[test]
+fn a_panicking_serialize_in_modify_leaves_the_store_poisoned() -> io::Result<()> {
+    let (_dir, path) = scratch("panic.log");
+    let mut store: Store = IndexMapStore::open(&path)?;
+    store.insert("a".into(), Touchy(1))?;
+    let caught = catch_unwind(AssertUnwindSafe(|| store.modify("a", |v| v.0 = 666)));
+    assert!(caught.is_err(), "Serialize panicked through modify");
+    // The map holds 666, the log does not: every write is refused.
+    let err = store.insert("b".into(), Touchy(2)).expect_err("poisoned");
+    assert!(is_poisoned(&err), "{err}");
+    assert!(store.flush().is_err());
+    drop(store);
+    let store: Store = IndexMapStore::open(&path)?;
+    assert_eq!(store.get("a"), Some(&Touchy(1)));
+    Ok(())
+}
+
+#[test]
+fn a_failed_sync_leaves_the_map_unchanged() -> io::Result<()> {
+    let sim = SimStorage::new(5);
+    let cfg = StoreConfig {
+        sync_on_write: true,
+        ..StoreConfig::default()
+    };
+    let open = || IndexMapStore::open_with_storage(Arc::new(sim.clone()), "s.log", cfg);
+    let mut store: IndexMapStore<u8, u8> = open()?;
+    store.insert(1, 1)?;
+    // The insert's write, then its sync, which fails.
+    sim.inject(Fault::once(sim.ops() + 1, FaultKind::FsyncEio));
+    store.insert(2, 2).expect_err("the sync fails");
+    assert_eq!(store.get(&2), None, "no trace in memory");
+    assert_eq!(store.len(), 1);
+    drop(store);
+    let store = open()?;
+    assert_eq!(store.iter().collect::<Vec<_>>(), [(&1, &1)]);
+    Ok(())
+}
