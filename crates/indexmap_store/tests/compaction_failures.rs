@@ -85,7 +85,6 @@ fn enospc_in_an_automatic_compaction_leaves_the_insert_ok() -> io::Result<()> {
 }
 
 #[test]
-#[ignore = "needs wal-io: a rewrite failing before its rename must not poison the log"]
 fn after_a_failed_automatic_compaction_the_store_accepts_writes() -> io::Result<()> {
     let cfg = config(false);
     let (start, last) = first_compaction(cfg);
