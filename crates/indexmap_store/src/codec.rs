@@ -6,7 +6,7 @@
 //! as [`SCHEMA_VERSION`]; a future codec gets a new tag, so old files are
 //! recognised rather than misread.
 
-use bincode::config::{self, Configuration, Limit, LittleEndian, Varint};
+use bincode::config::{self, Configuration, LittleEndian, Varint};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -17,16 +17,42 @@ pub const APP_TAG: &[u8; 16] = b"ims/bincode2-std";
 /// on its first record.
 pub const SCHEMA_VERSION: u32 = 2;
 
-/// Decoding never claims more than this many bytes for one container, so a
-/// record read with the wrong types cannot make it allocate without bound.
-const DECODE_LIMIT: usize = 1 << 30;
+/// How much memory decoding may claim per byte of the record: bincode's
+/// limit counts what it decodes at its in-memory size (8 bytes for every
+/// varint `u64`, 24 for every `Vec`), not the bytes it reads, so a record
+/// of zeros decoded as `Vec<u64>` claims 8 bytes per byte. The limit is
+/// derived from the record's length, so that a record cannot make the
+/// decoder allocate without bound, and the same limit is checked when the
+/// record is written (see [`encode_checked`]): a record the reader would
+/// refuse is never logged.
+const CLAIM_PER_BYTE: usize = 64;
 
 fn encode_config() -> Configuration<LittleEndian, Varint> {
     config::standard()
 }
 
-fn decode_config() -> Configuration<LittleEndian, Varint, Limit<DECODE_LIMIT>> {
-    config::standard().with_limit::<DECODE_LIMIT>()
+/// Decodes `payload` whole under the limit `LIMIT`.
+fn decode_limited<T: DeserializeOwned, const LIMIT: usize>(
+    payload: &[u8],
+) -> Result<(T, usize), bincode::error::DecodeError> {
+    bincode::serde::decode_from_slice(payload, config::standard().with_limit::<LIMIT>())
+}
+
+/// Decodes `payload` under the smallest limit tier that allows
+/// [`CLAIM_PER_BYTE`] claimed bytes per byte of it, at least 1 GiB.
+fn decode_tiered<T: DeserializeOwned>(
+    payload: &[u8],
+) -> Result<(T, usize), bincode::error::DecodeError> {
+    let need = payload.len().saturating_mul(CLAIM_PER_BYTE);
+    if need <= 1 << 30 {
+        decode_limited::<T, { 1 << 30 }>(payload)
+    } else if need <= 1 << 34 {
+        decode_limited::<T, { 1 << 34 }>(payload)
+    } else if need <= 1 << 38 {
+        decode_limited::<T, { 1 << 38 }>(payload)
+    } else {
+        decode_limited::<T, { 1 << 42 }>(payload)
+    }
 }
 
 /// One logged operation, as decoded on replay.
@@ -123,11 +149,131 @@ pub(crate) fn encode_into<T: Serialize + ?Sized>(
     bincode::serde::encode_into_std_write(op, buf, encode_config()).map(drop)
 }
 
+/// The shape of an operation as far as its record must show it: its kind,
+/// and for a batch the kind of each of its operations. A record that reads
+/// back with another shape was misread (see [`encode_checked`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// An insert, or a batch operation that inserts.
+    Insert,
+    /// A shift removal.
+    ShiftRemove,
+    /// A swap removal.
+    SwapRemove,
+    /// Any other whole operation, by its variant index.
+    Other(u32),
+}
+
+/// What an operation about to be written must read back as.
+pub(crate) trait Shape {
+    /// Its kind; for a batch, the kinds of its operations in order.
+    fn shape(&self) -> (Kind, Vec<Kind>);
+}
+
+impl<K, V> Shape for OpRef<'_, K, V> {
+    fn shape(&self) -> (Kind, Vec<Kind>) {
+        match self {
+            OpRef::Insert(..) => (Kind::Insert, Vec::new()),
+            OpRef::ShiftRemove(_) => (Kind::ShiftRemove, Vec::new()),
+            OpRef::SwapRemove(_) => (Kind::SwapRemove, Vec::new()),
+            OpRef::Clear => (Kind::Other(3), Vec::new()),
+            OpRef::Move(..) => (Kind::Other(4), Vec::new()),
+            OpRef::Batch(ops) => (
+                Kind::Other(BATCH_VARIANT),
+                ops.iter().map(BatchOp::kind).collect(),
+            ),
+            OpRef::Schema(_) => (Kind::Other(6), Vec::new()),
+        }
+    }
+}
+
+impl<K, V> Shape for InsertMany<'_, K, V> {
+    fn shape(&self) -> (Kind, Vec<Kind>) {
+        (Kind::Other(BATCH_VARIANT), vec![Kind::Insert; self.0.len()])
+    }
+}
+
+impl<K, V> Op<K, V> {
+    /// The shape it was decoded with.
+    fn shape(&self) -> (Kind, Vec<Kind>) {
+        match self {
+            Op::Insert(..) => (Kind::Insert, Vec::new()),
+            Op::ShiftRemove(_) => (Kind::ShiftRemove, Vec::new()),
+            Op::SwapRemove(_) => (Kind::SwapRemove, Vec::new()),
+            Op::Clear => (Kind::Other(3), Vec::new()),
+            Op::Move(..) => (Kind::Other(4), Vec::new()),
+            Op::Batch(ops) => (
+                Kind::Other(BATCH_VARIANT),
+                ops.iter().map(BatchOp::kind).collect(),
+            ),
+            Op::Schema(_) => (Kind::Other(6), Vec::new()),
+        }
+    }
+}
+
+impl<K, V> BatchOp<K, V> {
+    fn kind(&self) -> Kind {
+        match self {
+            BatchOp::Insert(..) => Kind::Insert,
+            BatchOp::ShiftRemove(_) => Kind::ShiftRemove,
+            BatchOp::SwapRemove(_) => Kind::SwapRemove,
+        }
+    }
+}
+
+/// Why a record was not written.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum WriteError {
+    /// Serialising failed.
+    #[error(transparent)]
+    Encode(#[from] bincode::error::EncodeError),
+    /// The encoded record would not read back as written.
+    #[error("{0}")]
+    Unreadable(String),
+}
+
+/// Appends the encoding of `op` to `buf`, and with `verify`, checks that it
+/// reads back: it decodes as `Op<K, V>` under the very limit a reader
+/// applies, whole, with the same operations in the same order. That refuses,
+/// before anything is logged, what an open could not read back: a record
+/// past the decode limit, or a type whose serde shape bincode cannot
+/// represent (`#[serde(skip_serializing_if)]` writes fewer fields than it
+/// reads). On error `buf` may hold a partial encoding; the caller drops it.
+pub(crate) fn encode_checked<K, V, T>(
+    buf: &mut Vec<u8>,
+    op: &T,
+    verify: bool,
+) -> Result<(), WriteError>
+where
+    K: DeserializeOwned,
+    V: DeserializeOwned,
+    T: Serialize + Shape + ?Sized,
+{
+    let start = buf.len();
+    encode_into(buf, op)?;
+    if !verify {
+        return Ok(());
+    }
+    let payload = &buf[start..];
+    let back = decode::<K, V>(payload).map_err(|e| {
+        WriteError::Unreadable(format!(
+            "the {}-byte record would not read back ({e}): the key or value type's serde shape is not one bincode can read back (is a field `#[serde(skip_serializing_if)]`?), or the record is past what a reader accepts ({CLAIM_PER_BYTE} decoded bytes per stored byte)",
+            payload.len()
+        ))
+    })?;
+    if back.shape() != op.shape() {
+        return Err(WriteError::Unreadable(
+            "the record would read back as other operations: the key or value type's serde shape is not one bincode can read back (is a field `#[serde(skip_serializing_if)]`?)".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
 /// Decodes a whole payload; leftover bytes are an error.
 pub(crate) fn decode<K: DeserializeOwned, V: DeserializeOwned>(
     payload: &[u8],
 ) -> Result<Op<K, V>, bincode::error::DecodeError> {
-    let (op, used) = bincode::serde::decode_from_slice(payload, decode_config())?;
+    let (op, used) = decode_tiered(payload)?;
     if used != payload.len() {
         return Err(bincode::error::DecodeError::OtherString(format!(
             "{} bytes left over after the record",

@@ -87,6 +87,15 @@ pub enum StoreError {
         /// What the type's `Deserialize` asked for.
         detail: String,
     },
+    /// A record would not read back as written, so it was not logged:
+    /// see [`OpenOptions::verify_writes`](crate::OpenOptions::verify_writes).
+    #[error(
+        "{reason}; nothing was written (check the key and value types' serde attributes, or split the value)"
+    )]
+    Unreadable {
+        /// Why the record would not read back.
+        reason: String,
+    },
     /// An earlier failure left the in-memory map ahead of the log, so the
     /// store refuses writes.
     #[error("the store refuses writes since an earlier failure ({first}); drop it and reopen")]
@@ -104,7 +113,7 @@ impl StoreError {
             | Self::Decode { .. }
             | Self::Inconsistent { .. }
             | Self::TypeMismatch { .. } => io::ErrorKind::InvalidData,
-            Self::UnsupportedType { .. } => io::ErrorKind::InvalidInput,
+            Self::UnsupportedType { .. } | Self::Unreadable { .. } => io::ErrorKind::InvalidInput,
             Self::Poisoned { .. } => io::ErrorKind::Other,
         }
     }

@@ -91,6 +91,7 @@ impl OpenOptions {
             found: old.found,
         };
         let mut store = IndexMapStore::from_replayed(replayed, new_schema, self.config);
+        store.verify_writes = self.verify_writes;
         store.compact()?;
         Ok(store)
     }

@@ -169,9 +169,10 @@ where
         let Some((key, _)) = self.map.get_index(index) else {
             return Ok(None);
         };
-        log_durably(
+        log_durably::<K, V, _>(
             &mut self.wal,
             self.poison.as_deref(),
+            self.verify_writes,
             self.config.sync_on_write,
             &OpRef::<K, V>::ShiftRemove(key),
         )?;
@@ -187,9 +188,10 @@ where
         let Some((key, _)) = self.map.get_index(index) else {
             return Ok(None);
         };
-        log_durably(
+        log_durably::<K, V, _>(
             &mut self.wal,
             self.poison.as_deref(),
+            self.verify_writes,
             self.config.sync_on_write,
             &OpRef::<K, V>::SwapRemove(key),
         )?;
@@ -281,9 +283,10 @@ where
         // value is logged.
         self.poison = Some("a modify closure or a value's Serialize panicked".to_owned());
         let result = f(value);
-        let logged = log_durably(
+        let logged = log_durably::<K, V, _>(
             &mut self.wal,
             None,
+            self.verify_writes,
             self.config.sync_on_write,
             &OpRef::Insert(key, &*value),
         );

@@ -33,6 +33,7 @@ pub struct OpenOptions {
     storage: Arc<dyn Storage>,
     salvage: bool,
     pub(crate) schema_version: u32,
+    pub(crate) verify_writes: bool,
 }
 
 /// What replaying a log gave.
@@ -70,6 +71,7 @@ impl OpenOptions {
             storage: Arc::new(FsStorage::new()),
             salvage: false,
             schema_version: 0,
+            verify_writes: true,
         }
     }
 
@@ -109,6 +111,23 @@ impl OpenOptions {
         self
     }
 
+    /// Whether every record is checked, before it is logged, to read back
+    /// as written (default `true`): it is decoded under the very limit an
+    /// open applies and must give the same operations. A write that would
+    /// not read back (a key or value type with
+    /// `#[serde(skip_serializing_if)]`, which bincode cannot represent, or
+    /// a value so large that decoding it would claim more memory than the
+    /// reader allows for a record of its size) fails with
+    /// [`StoreError::Unreadable`] and writes nothing; without the check it
+    /// would be acknowledged, and the next open would refuse the log.
+    /// `false` saves one decode per write (see the README for what that
+    /// costs) for types you know round-trip.
+    #[must_use]
+    pub fn verify_writes(mut self, verify: bool) -> Self {
+        self.verify_writes = verify;
+        self
+    }
+
     /// Opens (or creates) the store at `path`.
     ///
     /// Fails with [`StoreError::UnsupportedType`] (`InvalidInput`) before
@@ -131,7 +150,7 @@ impl OpenOptions {
             // a full disk the append fails and poisons the log: reopen it as
             // it is and let the next compaction write the record.
             let op = OpRef::<K, V>::Schema(&schema);
-            if log_durably(&mut replayed.wal, None, true, &op).is_err() {
+            if log_durably::<K, V, _>(&mut replayed.wal, None, false, true, &op).is_err() {
                 let report = replayed.report;
                 drop(replayed.wal);
                 replayed = self.replay::<K, V>(path, &schema, SchemaCheck::Exact)?;
@@ -139,6 +158,7 @@ impl OpenOptions {
             }
         }
         let mut store = IndexMapStore::from_replayed(replayed, schema, self.config);
+        store.verify_writes = self.verify_writes;
         store.maybe_compact();
         Ok(store)
     }

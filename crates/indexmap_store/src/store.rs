@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wal_io::{RecoveryReport, Storage, Wal, WalError};
 
-use crate::codec::{self, SchemaRecord};
+use crate::codec::{self, SchemaRecord, Shape, WriteError};
 use crate::compaction::{Compaction, CompactionFailure};
 use crate::config::StoreConfig;
 use crate::error::{StoreError, from_wal};
@@ -36,6 +36,9 @@ pub struct IndexMapStore<K, V> {
     pub(crate) schema: SchemaRecord,
     /// Set when memory got ahead of the log; refuses every later write.
     pub(crate) poison: Option<String>,
+    /// Whether every record is checked to read back before it is logged
+    /// ([`OpenOptions::verify_writes`]).
+    pub(crate) verify_writes: bool,
 }
 
 /// Counters describing a store's log, from [`IndexMapStore::stats`].
@@ -65,13 +68,21 @@ pub struct StoreStats {
     pub last_compaction_error: Option<CompactionFailure>,
 }
 
-/// Appends `op` to `wal` as one record, unless the store is poisoned.
-/// A free function so callers can log a key borrowed from the map.
-pub(crate) fn log<T: Serialize + ?Sized>(
+/// Appends `op` to `wal` as one record, unless the store is poisoned; with
+/// `verify`, first checks that it reads back as `Op<K, V>`
+/// ([`codec::encode_checked`]). A free function so callers can log a key
+/// borrowed from the map.
+pub(crate) fn log<K, V, T>(
     wal: &mut Wal,
     poison: Option<&str>,
+    verify: bool,
     op: &T,
-) -> io::Result<()> {
+) -> io::Result<()>
+where
+    K: DeserializeOwned,
+    V: DeserializeOwned,
+    T: Serialize + Shape + ?Sized,
+{
     if let Some(first) = poison {
         return Err(StoreError::Poisoned {
             first: first.to_owned(),
@@ -80,10 +91,13 @@ pub(crate) fn log<T: Serialize + ?Sized>(
     }
     let mut batch = wal.batch().map_err(from_wal)?;
     batch
-        .push_with(|buf| codec::encode_into(buf, op))
+        .push_with(|buf| codec::encode_checked::<K, V, T>(buf, op, verify))
         .map_err(|e| match e {
-            WalError::Encode { source } => match source.downcast::<bincode::error::EncodeError>() {
-                Ok(e) => StoreError::Encode(*e).into(),
+            WalError::Encode { source } => match source.downcast::<WriteError>() {
+                Ok(e) => match *e {
+                    WriteError::Encode(e) => StoreError::Encode(e).into(),
+                    WriteError::Unreadable(reason) => StoreError::Unreadable { reason }.into(),
+                },
                 Err(other) => io::Error::new(io::ErrorKind::InvalidData, other),
             },
             e => from_wal(e),
@@ -94,13 +108,19 @@ pub(crate) fn log<T: Serialize + ?Sized>(
 
 /// Appends `op` as one record and, with `sync`, syncs it: the whole
 /// fallible part of a mutation, done before the map changes.
-pub(crate) fn log_durably<T: Serialize + ?Sized>(
+pub(crate) fn log_durably<K, V, T>(
     wal: &mut Wal,
     poison: Option<&str>,
+    verify: bool,
     sync: bool,
     op: &T,
-) -> io::Result<()> {
-    log(wal, poison, op)?;
+) -> io::Result<()>
+where
+    K: DeserializeOwned,
+    V: DeserializeOwned,
+    T: Serialize + Shape + ?Sized,
+{
+    log::<K, V, T>(wal, poison, verify, op)?;
     if sync {
         wal.sync().map_err(from_wal)?;
     }
@@ -175,10 +195,11 @@ where
     /// Appends `op` as one record and syncs it if configured; on success
     /// the caller applies `op` to the map, then calls
     /// [`applied`](Self::applied). On failure the map is unchanged.
-    pub(crate) fn log<T: Serialize + ?Sized>(&mut self, op: &T) -> io::Result<()> {
-        log_durably(
+    pub(crate) fn log<T: Serialize + Shape + ?Sized>(&mut self, op: &T) -> io::Result<()> {
+        log_durably::<K, V, T>(
             &mut self.wal,
             self.poison.as_deref(),
+            self.verify_writes,
             self.config.sync_on_write,
             op,
         )
@@ -218,6 +239,7 @@ impl<K, V> IndexMapStore<K, V> {
             },
             schema,
             poison: None,
+            verify_writes: true,
         }
     }
 

@@ -125,7 +125,8 @@ fn a_bit_flip_in_synced_data_is_refused_then_salvaged() -> io::Result<()> {
     let (dir, path) = scratch("flip.log");
     let want = closed_store(&path, 50);
     let mut bytes = fs::read(&path)?;
-    let victim = frames(&bytes)[25];
+    // Frame 0 is the schema record; frame 26 holds the 26th entry.
+    let victim = frames(&bytes)[26];
     assert_eq!(victim.marker, 0xA5);
     bytes[victim.offset as usize + 13] ^= 0x10;
     fs::write(&path, &bytes)?;
