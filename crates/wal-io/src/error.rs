@@ -155,9 +155,10 @@ pub enum WalError {
         links: u64,
     },
     /// The log was opened by another process, which this one was forked
-    /// from: only the process that opened it may write to it or close it.
+    /// from: only the process that opened it may sync, seal, close or
+    /// rewrite it (and a forked child must not append to it either).
     #[error(
-        "{path} was opened by process {owner}, not this one ({current}): a forked child cannot write to its parent's log; open the log in the child after the parent closed it"
+        "{path} was opened by process {owner}, not this one ({current}): a forked child must not use its parent's log; open the log in the child after the parent closed it"
     )]
     WrongProcess {
         /// The log's path.

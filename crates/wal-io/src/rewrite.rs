@@ -101,6 +101,7 @@ impl Wal {
     where
         F: FnOnce(&mut RewriteWriter<'_>) -> Result<(), WalError>,
     {
+        self.check_owner()?;
         self.check_poison()?;
         let tmp = sibling(&self.path, &self.opts.temp_suffix);
         let dir = parent_dir(&self.path).to_path_buf();

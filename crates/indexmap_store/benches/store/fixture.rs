@@ -79,6 +79,19 @@ impl Fixture {
         )
     }
 
+    /// The same with [`OpenOptions::verify_writes`] off: what the
+    /// read-back check costs is the difference.
+    ///
+    /// [`OpenOptions::verify_writes`]: indexmap_store::OpenOptions::verify_writes
+    pub(crate) fn data_and_unverified_store(&self, path: &Path) -> (Pairs, Store) {
+        remove(path);
+        let store = indexmap_store::OpenOptions::new()
+            .verify_writes(false)
+            .open(path)
+            .unwrap();
+        (self.data().clone(), store)
+    }
+
     pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }

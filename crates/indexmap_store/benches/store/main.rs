@@ -125,8 +125,26 @@ fn insert(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: Scale) {
             || remove(&path),
         )
     });
+    g.bench("store_insert_unverified", |iters| {
+        timed(
+            iters,
+            || fx.data_and_unverified_store(&path),
+            |(data, mut store)| {
+                for (k, v) in data {
+                    black_box(store.insert(k, v).unwrap());
+                }
+                store
+            },
+            || remove(&path),
+        )
+    });
     g.group.finish();
     let s = "store/insert/store_insert";
+    rec.ratio(
+        s,
+        &["store/insert/store_insert_unverified"],
+        Target::Reference,
+    );
     let a = "store/insert/floor_a_indexmap";
     let b = "store/insert/floor_b_encode_crc_write";
     rec.ratio(s, &[b], Target::Throughput(0.8));
