@@ -115,6 +115,8 @@
 //! file system that can crash (losing, tearing or zeroing unsynced data in
 //! every way a power loss can) and inject I/O errors at any operation. This
 //! crate's own crash tests use it; so can yours.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 mod error;
 mod fs;
 mod options;
@@ -124,6 +126,7 @@ mod report;
 mod rewrite;
 mod sidecar;
 #[cfg(feature = "sim")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sim")))]
 pub mod sim;
 pub mod storage;
 mod temp;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use wal_format::FormatError;
 
-/// One record handed to the replay callback of [`Wal::open`].
+/// One record handed to the replay callback of [`Wal::open`](crate::Wal::open).
 #[derive(Debug, Clone, Copy)]
 pub struct ReplayRecord<'a> {
     /// The record's sequence number.
@@ -15,7 +15,7 @@ pub struct ReplayRecord<'a> {
     pub payload: &'a [u8],
 }
 
-/// What [`Wal::open`] found and did.
+/// What [`Wal::open`](crate::Wal::open) found and did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RecoveryReport {
     /// The file did not exist and was created.

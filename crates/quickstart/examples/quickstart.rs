@@ -3,21 +3,25 @@
 //! the first one left.
 //!
 //! ```sh
-//! cargo run --example quickstart            # uses the system temp directory
+//! cargo run --example quickstart            # target/quickstart/users.log in this checkout
 //! cargo run --example quickstart -- my.log  # or a path of your choice
 //! ```
 
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use indexmap_store::IndexMapStore;
 
 fn main() -> io::Result<()> {
     let path = match std::env::args_os().nth(1) {
         Some(p) => PathBuf::from(p),
-        None => std::env::temp_dir()
-            .join("indexmap_store-quickstart")
-            .join("users.log"),
+        // Inside this checkout's build directory: private to whoever
+        // cloned it, unlike a fixed name under the shared temp directory.
+        None => Path::new(env!("CARGO_MANIFEST_DIR"))
+            .ancestors()
+            .nth(2)
+            .unwrap_or(Path::new("."))
+            .join("target/quickstart/users.log"),
     };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
