@@ -87,6 +87,14 @@ pub enum StoreError {
         /// What the type's `Deserialize` asked for.
         detail: String,
     },
+    /// An index or range out of bounds, where `IndexMap` would panic
+    /// (`drain`, `split_off`, `swap_indices`, `shift_insert`,
+    /// `insert_before`, `replace_index`): nothing was written or changed.
+    #[error("index out of bounds: {detail}; nothing was written")]
+    InvalidIndex {
+        /// The call and the store's length.
+        detail: String,
+    },
     /// An earlier failure left the in-memory map ahead of the log, so the
     /// store refuses writes.
     #[error("the store refuses writes since an earlier failure ({first}); drop it and reopen")]
@@ -104,7 +112,7 @@ impl StoreError {
             | Self::Decode { .. }
             | Self::Inconsistent { .. }
             | Self::TypeMismatch { .. } => io::ErrorKind::InvalidData,
-            Self::UnsupportedType { .. } => io::ErrorKind::InvalidInput,
+            Self::UnsupportedType { .. } | Self::InvalidIndex { .. } => io::ErrorKind::InvalidInput,
             Self::Poisoned { .. } => io::ErrorKind::Other,
         }
     }
