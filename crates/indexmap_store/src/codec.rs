@@ -10,12 +10,16 @@ use bincode::config::{self, Configuration, LittleEndian, Varint};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+pub(crate) use crate::remove_many::IndexRuns;
+
 /// The log header's application tag: this crate, bincode 2, standard config.
 pub const APP_TAG: &[u8; 16] = b"ims/bincode2-std";
 /// Version of the [`Op`] schema. Version 2 added [`Op::Schema`]: a build
 /// that knows version 1 refuses a version-2 log as newer instead of failing
-/// on its first record.
-pub const SCHEMA_VERSION: u32 = 2;
+/// on its first record. Version 3 added the records after [`Op::Schema`]
+/// (removed index runs, permutations, reverse, swaps, positional inserts,
+/// key replacement: see `RECORDS.md`).
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// How much memory decoding may claim per byte of the record: bincode's
 /// limit counts what it decodes at its in-memory size (8 bytes for every
@@ -67,6 +71,21 @@ pub(crate) enum Op<K, V> {
     /// The shapes of the log's key and value types: the first record of
     /// every log the store creates or compacts. Not a mutation.
     Schema(SchemaRecord),
+    // Version 3 (see `RECORDS.md`); only ever appended to.
+    /// Shift-removes the entries at these indices, in one pass (`retain`,
+    /// `truncate`, `drain`, `split_off`).
+    RemoveRuns(IndexRuns),
+    /// Reorders the map: the new order, as old indices (the sorts).
+    Permute(Vec<u64>),
+    /// Reverses a map of this many entries.
+    Reverse(u64),
+    /// Swaps the entries at two indices.
+    SwapIndices(u64, u64),
+    /// Inserts or updates the key, then moves it to the index
+    /// (`shift_insert`, `insert_before`).
+    InsertAt(u64, K, V),
+    /// Replaces the key at the index (`replace_index`).
+    ReplaceKey(u64, K),
 }
 
 /// What [`Op::Schema`] holds: see [`crate::schema`].
@@ -89,6 +108,10 @@ impl<K, V> Op<K, V> {
         match self {
             Op::Batch(ops) => ops.len() as u64,
             Op::Schema(_) => 0,
+            Op::RemoveRuns(runs) => runs.count(),
+            Op::Permute(order) => crate::order::moved(order),
+            Op::Reverse(len) => len - len % 2,
+            Op::SwapIndices(..) => 2,
             _ => 1,
         }
     }
@@ -105,6 +128,12 @@ pub(crate) enum OpRef<'a, K, V> {
     Move(u64, u64),
     Batch(&'a [BatchOp<K, V>]),
     Schema(&'a SchemaRecord),
+    RemoveRuns(&'a IndexRuns),
+    Permute(&'a [u64]),
+    Reverse(u64),
+    SwapIndices(u64, u64),
+    InsertAt(u64, &'a K, &'a V),
+    ReplaceKey(u64, &'a K),
 }
 
 /// One operation of an atomic batch.
@@ -183,6 +212,12 @@ impl<K, V> Shape for OpRef<'_, K, V> {
                 ops.iter().map(BatchOp::kind).collect(),
             ),
             OpRef::Schema(_) => (Kind::Other(6), Vec::new()),
+            OpRef::RemoveRuns(_) => (Kind::Other(7), Vec::new()),
+            OpRef::Permute(_) => (Kind::Other(8), Vec::new()),
+            OpRef::Reverse(_) => (Kind::Other(9), Vec::new()),
+            OpRef::SwapIndices(..) => (Kind::Other(10), Vec::new()),
+            OpRef::InsertAt(..) => (Kind::Other(11), Vec::new()),
+            OpRef::ReplaceKey(..) => (Kind::Other(12), Vec::new()),
         }
     }
 }
@@ -207,6 +242,12 @@ impl<K, V> Op<K, V> {
                 ops.iter().map(BatchOp::kind).collect(),
             ),
             Op::Schema(_) => (Kind::Other(6), Vec::new()),
+            Op::RemoveRuns(_) => (Kind::Other(7), Vec::new()),
+            Op::Permute(_) => (Kind::Other(8), Vec::new()),
+            Op::Reverse(_) => (Kind::Other(9), Vec::new()),
+            Op::SwapIndices(..) => (Kind::Other(10), Vec::new()),
+            Op::InsertAt(..) => (Kind::Other(11), Vec::new()),
+            Op::ReplaceKey(..) => (Kind::Other(12), Vec::new()),
         }
     }
 }

@@ -96,6 +96,14 @@ pub enum StoreError {
         /// Why the record would not read back.
         reason: String,
     },
+    /// An index or range out of bounds, where `IndexMap` would panic
+    /// (`drain`, `split_off`, `swap_indices`, `shift_insert`,
+    /// `insert_before`, `replace_index`): nothing was written or changed.
+    #[error("index out of bounds: {detail}; nothing was written")]
+    InvalidIndex {
+        /// The call and the store's length.
+        detail: String,
+    },
     /// An earlier failure left the in-memory map ahead of the log, so the
     /// store refuses writes.
     #[error("the store refuses writes since an earlier failure ({first}); drop it and reopen")]
@@ -113,7 +121,9 @@ impl StoreError {
             | Self::Decode { .. }
             | Self::Inconsistent { .. }
             | Self::TypeMismatch { .. } => io::ErrorKind::InvalidData,
-            Self::UnsupportedType { .. } | Self::Unreadable { .. } => io::ErrorKind::InvalidInput,
+            Self::UnsupportedType { .. } | Self::Unreadable { .. } | Self::InvalidIndex { .. } => {
+                io::ErrorKind::InvalidInput
+            }
             Self::Poisoned { .. } => io::ErrorKind::Other,
         }
     }

@@ -333,10 +333,11 @@ where
 
     /// Applies `batch` as one record: after a crash, all of its operations
     /// are there or none is. Each operation affects order as its single
-    /// counterpart does, in the batch's order. Cost: the sum of its
-    /// operations' (a shift removal is O(n)) plus one write (and one sync
-    /// with `sync_on_write`) for the whole batch; nothing is written for an
-    /// empty batch.
+    /// counterpart does, in the batch's order. Cost: O(1) per insert and
+    /// swap-removal, and, with two or more shift-removals, one O(n) pass
+    /// for all of them (live and on replay: O(n + k) for `k` operations),
+    /// plus one write (and one sync with `sync_on_write`) for the whole
+    /// batch; nothing is written for an empty batch.
     pub fn apply(&mut self, batch: Batch<K, V>) -> io::Result<()> {
         if batch.is_empty() {
             return Ok(());

@@ -11,9 +11,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wal_io::{FsStorage, RecoveryMode, RecoveryReport, Storage, Wal, WalOptions};
 
-use crate::codec::{self, BatchOp, Op, OpRef, SchemaRecord};
+use crate::codec::{self, Op, OpRef, SchemaRecord};
 use crate::config::StoreConfig;
 use crate::error::{StoreError, from_wal};
+pub(crate) use crate::remove_many::apply_batch;
 use crate::schema::{describe, schema_of};
 use crate::store::{COMPACT_TMP_SUFFIX, IndexMapStore, log_durably};
 
@@ -276,23 +277,23 @@ where
         }
         Op::Batch(ops) => apply_batch(map, ops),
         Op::Schema(_) => {}
-    }
-    Ok(())
-}
-
-/// Applies the operations of a batch, in order.
-pub(crate) fn apply_batch<K: Hash + Eq, V>(map: &mut IndexMap<K, V>, ops: Vec<BatchOp<K, V>>) {
-    for op in ops {
-        match op {
-            BatchOp::Insert(k, v) => {
-                map.insert(k, v);
-            }
-            BatchOp::ShiftRemove(k) => {
-                map.shift_remove(&k);
-            }
-            BatchOp::SwapRemove(k) => {
-                map.swap_remove(&k);
-            }
+        // Version 3 records: each check says what is wrong, or applies.
+        op => {
+            let applied = match op {
+                Op::RemoveRuns(runs) => runs.apply(map),
+                Op::Permute(order) => crate::order::replay_permute(map, &order),
+                Op::Reverse(len) => crate::order::replay_reverse(map, len),
+                Op::SwapIndices(a, b) => crate::order::replay_swap(map, a, b),
+                Op::InsertAt(i, k, v) => crate::positional::replay_insert_at(map, i, k, v),
+                Op::ReplaceKey(i, k) => crate::positional::replay_replace_key(map, i, k),
+                _ => Ok(()),
+            };
+            applied.map_err(|detail| StoreError::Inconsistent {
+                seq,
+                offset,
+                detail,
+            })?;
         }
     }
+    Ok(())
 }

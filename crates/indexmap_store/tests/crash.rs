@@ -32,6 +32,32 @@ enum Op {
     Clear,
     Flush,
     Compact,
+    // Schema version 3: one record each, however many entries they touch.
+    Retain(u8),
+    SortKeys,
+    SortByLen,
+    Reverse,
+    SwapIndices(usize, usize),
+    Drain(usize, usize),
+    Truncate(usize),
+    ShiftInsert(usize, u16, Vec<u8>),
+    /// A batch of shift- and swap-removals and inserts (the deferred path).
+    MixedBatch(Vec<(u8, u16, Vec<u8>)>),
+}
+
+fn retain_keep(k: u16, v: &[u8], d: u8) -> bool {
+    (k as u8 ^ v.len() as u8) % 3 != d % 3
+}
+
+/// `(a, b)` taken modulo `len + 1` and ordered: a valid drain range.
+fn drain_range(a: usize, b: usize, len: usize) -> (usize, usize) {
+    let (a, b) = (a % (len + 1), b % (len + 1));
+    (a.min(b), a.max(b))
+}
+
+/// A valid `shift_insert` index for `key` in `map`.
+fn insert_index(i: usize, map_len: usize, present: bool) -> usize {
+    i % (map_len + usize::from(!present)).max(1)
 }
 
 fn value(rng: &mut Rng) -> Vec<u8> {
@@ -48,7 +74,7 @@ fn workload(seed: u64, n: usize) -> Vec<Op> {
     (0..n)
         .map(|_| {
             let key = rng.below(24) as u16;
-            match rng.below(100) {
+            match rng.below(125) {
                 0..=39 => Op::Insert(key, value(&mut rng)),
                 40..=49 => Op::ShiftRemove(key),
                 50..=57 => Op::SwapRemove(key),
@@ -66,7 +92,20 @@ fn workload(seed: u64, n: usize) -> Vec<Op> {
                 79..=84 => Op::Move(rng.next_u64() as usize, rng.next_u64() as usize),
                 85..=86 => Op::Clear,
                 87..=95 => Op::Flush,
-                _ => Op::Compact,
+                96..=99 => Op::Compact,
+                100..=103 => Op::Retain(rng.next_u64() as u8),
+                104..=105 => Op::SortKeys,
+                106..=107 => Op::SortByLen,
+                108..=109 => Op::Reverse,
+                110..=111 => Op::SwapIndices(rng.next_u64() as usize, rng.next_u64() as usize),
+                112..=113 => Op::Drain(rng.next_u64() as usize, rng.next_u64() as usize),
+                114 => Op::Truncate(rng.below(24) as usize),
+                115..=118 => Op::ShiftInsert(rng.next_u64() as usize, key, value(&mut rng)),
+                _ => Op::MixedBatch(
+                    (0..2 + rng.below(8))
+                        .map(|_| (rng.below(3) as u8, rng.below(24) as u16, value(&mut rng)))
+                        .collect(),
+                ),
             }
         })
         .collect()
@@ -105,6 +144,39 @@ fn apply_model(map: &mut Map, op: &Op) {
         }
         Op::Clear => map.clear(),
         Op::Flush | Op::Compact => {}
+        Op::Retain(d) => map.retain(|k, v| retain_keep(*k, v, *d)),
+        Op::SortKeys => map.sort_keys(),
+        Op::SortByLen => map.sort_by(|k1, v1, k2, v2| (v1.len(), k1).cmp(&(v2.len(), k2))),
+        Op::Reverse => map.reverse(),
+        Op::SwapIndices(a, b) => {
+            if !map.is_empty() {
+                map.swap_indices(a % map.len(), b % map.len());
+            }
+        }
+        Op::Drain(a, b) => {
+            let (a, b) = drain_range(*a, *b, map.len());
+            map.drain(a..b);
+        }
+        Op::Truncate(len) => map.truncate(*len),
+        Op::ShiftInsert(i, k, v) => {
+            let i = insert_index(*i, map.len(), map.contains_key(k));
+            map.shift_insert(i, *k, v.clone());
+        }
+        Op::MixedBatch(ops) => {
+            for (kind, k, v) in ops {
+                match kind {
+                    0 => {
+                        map.insert(*k, v.clone());
+                    }
+                    1 => {
+                        map.shift_remove(k);
+                    }
+                    _ => {
+                        map.swap_remove(k);
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -133,6 +205,34 @@ fn apply_store(store: &mut Store, op: &Op) -> std::io::Result<()> {
         Op::Clear => store.clear(),
         Op::Flush => store.flush(),
         Op::Compact => store.compact(),
+        Op::Retain(d) => store.retain(|k, v| retain_keep(*k, v, *d)),
+        Op::SortKeys => store.sort_keys(),
+        Op::SortByLen => store.sort_by(|k1, v1, k2, v2| (v1.len(), k1).cmp(&(v2.len(), k2))),
+        Op::Reverse => store.reverse(),
+        Op::SwapIndices(a, b) => match store.len() {
+            0 => Ok(()),
+            n => store.swap_indices(a % n, b % n),
+        },
+        Op::Drain(a, b) => {
+            let (a, b) = drain_range(*a, *b, store.len());
+            store.drain(a..b).map(drop)
+        }
+        Op::Truncate(len) => store.truncate(*len),
+        Op::ShiftInsert(i, k, v) => {
+            let i = insert_index(*i, store.len(), store.contains_key(k));
+            store.shift_insert(i, *k, v.clone()).map(drop)
+        }
+        Op::MixedBatch(ops) => {
+            let mut batch = Batch::new();
+            for (kind, k, v) in ops {
+                match kind {
+                    0 => batch.insert(*k, v.clone()),
+                    1 => batch.shift_remove(*k),
+                    _ => batch.swap_remove(*k),
+                };
+            }
+            store.apply(batch)
+        }
     }
 }
 
@@ -261,4 +361,17 @@ fn automatic_compaction_runs_in_these_workloads() {
         store.stats().compactions > manual,
         "the crash workloads must exercise automatic compaction"
     );
+}
+
+#[test]
+fn the_workloads_hold_every_new_record() {
+    let ops: Vec<Op> = (1..9).flat_map(|s| workload(s * 3, 200)).collect();
+    let has = |f: fn(&Op) -> bool| ops.iter().any(f);
+    assert!(has(|op| matches!(op, Op::Retain(_))));
+    assert!(has(|op| matches!(op, Op::SortKeys | Op::SortByLen)));
+    assert!(has(|op| matches!(op, Op::Reverse)));
+    assert!(has(|op| matches!(op, Op::SwapIndices(..))));
+    assert!(has(|op| matches!(op, Op::Drain(..) | Op::Truncate(_))));
+    assert!(has(|op| matches!(op, Op::ShiftInsert(..))));
+    assert!(has(|op| matches!(op, Op::MixedBatch(_))));
 }

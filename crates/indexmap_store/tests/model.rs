@@ -6,7 +6,8 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::{
-    BatchItem, K, KEYS, OP_VARIANTS, Op, StoreUnderTest, V, apply_model, check_step, ops_from_bytes,
+    BatchItem, K, KEYS, OP_VARIANTS, Op, Outcome, StoreUnderTest, V, apply_model, check_step,
+    ops_from_bytes,
 };
 use indexmap::IndexMap;
 use indexmap_store::StoreConfig;
@@ -38,6 +39,36 @@ fn batch_item() -> impl Strategy<Value = BatchItem> {
 }
 
 fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![5 => old_op(), 2 => new_op()]
+}
+
+/// The methods of schema version 3: removals of many, reorders,
+/// positional inserts.
+fn new_op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        2 => value().prop_map(Op::Retain),
+        1 => index().prop_map(Op::Truncate),
+        2 => (index(), index()).prop_map(|(a, b)| Op::Drain(a, b)),
+        1 => index().prop_map(Op::SplitOff),
+        1 => value().prop_map(Op::PopIf),
+        1 => key().prop_map(Op::ShiftRemoveEntry),
+        1 => key().prop_map(Op::SwapRemoveEntry),
+        1 => Just(Op::SortKeys),
+        1 => Just(Op::SortBy),
+        1 => Just(Op::SortByKey),
+        1 => Just(Op::SortUnstableKeys),
+        1 => Just(Op::SortUnstableBy),
+        1 => Just(Op::SortUnstableByKey),
+        1 => Just(Op::SortByCachedKey),
+        1 => Just(Op::Reverse),
+        2 => (index(), index()).prop_map(|(a, b)| Op::SwapIndices(a, b)),
+        2 => (index(), key(), value()).prop_map(|(i, k, v)| Op::ShiftInsert(i, k, v)),
+        2 => (index(), key(), value()).prop_map(|(i, k, v)| Op::InsertBefore(i, k, v)),
+        2 => (index(), key()).prop_map(|(i, k)| Op::ReplaceIndex(i, k)),
+    ]
+}
+
+fn old_op() -> impl Strategy<Value = Op> {
     prop_oneof![
         8 => (key(), value()).prop_map(|(k, v)| Op::Insert(k, v)),
         3 => (key(), value()).prop_map(|(k, v)| Op::InsertFull(k, v)),
@@ -91,11 +122,20 @@ fn run(config: StoreConfig, ops: &[Op]) {
     for (step, op) in ops.iter().enumerate() {
         let before = sut.store().stats();
         let written = op.mutations(&model);
+        let records = op.records_written(&model);
         let expected = apply_model(&mut model, op);
         let got = sut
             .apply(op)
             .unwrap_or_else(|e| panic!("step {step}: {op:?} failed: {e} ({e:?})"));
         assert_eq!(got, expected, "step {step}: result of {op:?}");
+        if got == Outcome::Invalid || records == 0 && !matches!(op, Op::Reopen | Op::Compact) {
+            // Refused, or nothing to do: nothing written.
+            assert_eq!(
+                sut.store().stats().log_bytes,
+                before.log_bytes,
+                "step {step}: {op:?} wrote nothing"
+            );
+        }
         check_step(&sut, &model, op, before, written);
     }
     // Whatever the history, a final reopen recovers the model.
@@ -123,9 +163,13 @@ proptest! {
 #[test]
 fn ops_from_bytes_covers_every_variant_and_runs() {
     // Every tag byte followed by argument bytes: all variants appear.
-    let bytes: Vec<u8> = (0..=255u8)
+    let mut bytes: Vec<u8> = (0..=255u8)
         .flat_map(|b| [b, b.wrapping_mul(7), 3, 1, 2])
         .collect();
+    // Then each tag once, padded with 30: as an argument it is a small key,
+    // value or index and an empty pair list or batch, as a tag an op
+    // without arguments (sort_unstable_by), so every tag is read as one.
+    bytes.extend((0..OP_VARIANTS as u8).flat_map(|t| [t, 30, 30, 30]));
     let ops = ops_from_bytes(&bytes);
     let names: BTreeSet<&str> = ops.iter().map(Op::name).collect();
     assert_eq!(names.len(), OP_VARIANTS, "variants produced: {names:?}");
@@ -187,6 +231,52 @@ fn fixed_history() -> Vec<Op> {
         Op::Clear,
         Op::Pop,
         Op::Clear,
+        Op::Reopen,
+        // Schema version 3: every new method, valid and out of bounds.
+        Op::InsertMany((0..8).map(|i| (k(KEYS[7 - i]), i as V)).collect()),
+        Op::SortKeys,
+        Op::Reopen,
+        Op::SortBy,
+        Op::SortByKey,
+        Op::Reverse,
+        Op::SortUnstableKeys,
+        Op::SortUnstableBy,
+        Op::SortUnstableByKey,
+        Op::SortByCachedKey,
+        Op::Reopen,
+        Op::SwapIndices(0, 7),
+        Op::SwapIndices(3, 3),
+        Op::SwapIndices(8, 0),
+        Op::ShiftInsert(2, k("zz"), 9),
+        Op::ShiftInsert(8, k("a"), 1),
+        Op::ShiftInsert(10, k("y"), 1),
+        Op::ShiftInsert(9, k("x"), 2),
+        Op::InsertBefore(10, k("a"), 3),
+        Op::InsertBefore(0, k("a"), 4),
+        Op::InsertBefore(12, k("w"), 4),
+        Op::ReplaceIndex(1, k("v")),
+        Op::ReplaceIndex(0, k("b")),
+        Op::ReplaceIndex(11, k("q")),
+        Op::Reopen,
+        Op::Retain(1),
+        Op::Retain(100),
+        Op::Compact,
+        Op::Drain(1, 3),
+        Op::Drain(2, 2),
+        Op::Drain(3, 1),
+        Op::Drain(0, 40),
+        Op::Reopen,
+        Op::SplitOff(40),
+        Op::PopIf(0),
+        Op::PopIf(u32::MAX),
+        Op::ShiftRemoveEntry(k("b")),
+        Op::SwapRemoveEntry(k("c")),
+        Op::SplitOff(2),
+        Op::Truncate(1),
+        Op::Truncate(5),
+        Op::Reopen,
+        Op::SplitOff(0),
+        Op::Reverse,
         Op::Reopen,
     ]
 }

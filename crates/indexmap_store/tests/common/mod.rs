@@ -91,6 +91,44 @@ pub enum Op {
     Flush,
     /// Drop the store and open it again.
     Reopen,
+    /// `retain(|k, v| (v + k.len()) % 3 != d % 3)`.
+    Retain(V),
+    /// `truncate(len)`.
+    Truncate(usize),
+    /// `drain(start..end)`; may be out of bounds or reversed.
+    Drain(usize, usize),
+    /// `split_off(at)`; may be out of bounds.
+    SplitOff(usize),
+    /// `pop_if(|_, v| *v >= d)`.
+    PopIf(V),
+    /// `shift_remove_entry(&k)`.
+    ShiftRemoveEntry(K),
+    /// `swap_remove_entry(&k)`.
+    SwapRemoveEntry(K),
+    /// `sort_keys()`.
+    SortKeys,
+    /// `sort_by` on the values, descending (stable: ties keep their order).
+    SortBy,
+    /// `sort_by_key(|_, v| v % 3)` (stable).
+    SortByKey,
+    /// `sort_unstable_keys()`.
+    SortUnstableKeys,
+    /// `sort_unstable_by` on `(value, key)` (a total order).
+    SortUnstableBy,
+    /// `sort_unstable_by_key(|k, _| (k.len(), k.clone()))` (a total order).
+    SortUnstableByKey,
+    /// `sort_by_cached_key(|k, _| k.len())` (stable).
+    SortByCachedKey,
+    /// `reverse()`.
+    Reverse,
+    /// `swap_indices(a, b)`; may be out of bounds.
+    SwapIndices(usize, usize),
+    /// `shift_insert(i, k, v)`; may be out of bounds.
+    ShiftInsert(usize, K, V),
+    /// `insert_before(i, k, v)`; may be out of bounds.
+    InsertBefore(usize, K, V),
+    /// `replace_index(i, k)`; may be out of bounds.
+    ReplaceIndex(usize, K),
 }
 
 /// What a method returned, comparable between store and model.
@@ -110,6 +148,13 @@ pub enum Outcome {
     Modified(Option<V>),
     /// The value the entry API returned.
     EntryValue(V),
+    /// Removed entries (`drain`, `split_off`).
+    Entries(Vec<(K, V)>),
+    /// `replace_index`'s result.
+    Replaced(Result<K, (usize, K)>),
+    /// An index or range out of bounds: `IndexMap` panics, the store
+    /// returns `StoreError::InvalidIndex` (`InvalidInput`).
+    Invalid,
 }
 
 impl Op {
@@ -120,8 +165,40 @@ impl Op {
         match self {
             Op::InsertMany(pairs) | Op::Extend(pairs) => pairs.len() as u64,
             Op::Apply(items) => items.len() as u64,
+            // Removals of many: the entries removed.
+            Op::Retain(_) | Op::Truncate(_) | Op::Drain(..) | Op::SplitOff(_) => {
+                let mut after = model.clone();
+                apply_model(&mut after, self);
+                (model.len() - after.len()) as u64
+            }
+            // Reorders: the entries whose index changes.
+            op if op.is_reorder() => {
+                let mut after = model.clone();
+                apply_model(&mut after, op);
+                model
+                    .keys()
+                    .zip(after.keys())
+                    .filter(|(a, b)| a != b)
+                    .count() as u64
+            }
             _ => self.records_written(model),
         }
+    }
+
+    /// Whether this op only reorders the entries.
+    pub fn is_reorder(&self) -> bool {
+        matches!(
+            self,
+            Op::SortKeys
+                | Op::SortBy
+                | Op::SortByKey
+                | Op::SortUnstableKeys
+                | Op::SortUnstableBy
+                | Op::SortUnstableByKey
+                | Op::SortByCachedKey
+                | Op::Reverse
+                | Op::SwapIndices(..)
+        )
     }
 
     /// Records this op appends to the log when applied to a store whose map
@@ -140,6 +217,17 @@ impl Op {
             Op::InsertMany(pairs) | Op::Extend(pairs) => !pairs.is_empty(),
             Op::Apply(items) => !items.is_empty(),
             Op::Compact | Op::Flush | Op::Reopen => false,
+            Op::Retain(_) | Op::Truncate(_) | Op::Drain(..) | Op::SplitOff(_) => {
+                self.mutations(model) > 0
+            }
+            Op::PopIf(d) => model.last().is_some_and(|(_, v)| v >= d),
+            Op::ShiftRemoveEntry(k) | Op::SwapRemoveEntry(k) => model.contains_key(k),
+            op if op.is_reorder() => op.mutations(model) > 0,
+            Op::ShiftInsert(..) | Op::InsertBefore(..) | Op::ReplaceIndex(..) => !matches!(
+                apply_model(&mut model.clone(), self),
+                Outcome::Invalid | Outcome::Replaced(Err(_))
+            ),
+            _ => unreachable!("every op is covered above"),
         };
         u64::from(wrote)
     }
@@ -167,12 +255,36 @@ impl Op {
             Op::Compact => "compact",
             Op::Flush => "flush",
             Op::Reopen => "reopen",
+            Op::Retain(_) => "retain",
+            Op::Truncate(_) => "truncate",
+            Op::Drain(..) => "drain",
+            Op::SplitOff(_) => "split_off",
+            Op::PopIf(_) => "pop_if",
+            Op::ShiftRemoveEntry(_) => "shift_remove_entry",
+            Op::SwapRemoveEntry(_) => "swap_remove_entry",
+            Op::SortKeys => "sort_keys",
+            Op::SortBy => "sort_by",
+            Op::SortByKey => "sort_by_key",
+            Op::SortUnstableKeys => "sort_unstable_keys",
+            Op::SortUnstableBy => "sort_unstable_by",
+            Op::SortUnstableByKey => "sort_unstable_by_key",
+            Op::SortByCachedKey => "sort_by_cached_key",
+            Op::Reverse => "reverse",
+            Op::SwapIndices(..) => "swap_indices",
+            Op::ShiftInsert(..) => "shift_insert",
+            Op::InsertBefore(..) => "insert_before",
+            Op::ReplaceIndex(..) => "replace_index",
         }
     }
 }
 
 /// Number of distinct [`Op`] variants.
-pub const OP_VARIANTS: usize = 20;
+pub const OP_VARIANTS: usize = 39;
+
+/// `retain`'s closure in [`Op::Retain`].
+fn retain_keep(k: &K, v: &V, d: V) -> bool {
+    v.wrapping_add(k.len() as V) % 3 != d % 3
+}
 
 fn add(v: &mut V, d: V) -> V {
     let old = *v;
@@ -242,6 +354,106 @@ pub fn apply_model(model: &mut IndexMap<K, V>, op: &Op) -> Outcome {
             Outcome::Unit
         }
         Op::Compact | Op::Flush | Op::Reopen => Outcome::Unit,
+        Op::Retain(d) => {
+            model.retain(|k, v| retain_keep(k, v, *d));
+            Outcome::Unit
+        }
+        Op::Truncate(len) => {
+            model.truncate(*len);
+            Outcome::Unit
+        }
+        // Where IndexMap panics, the model says Invalid and changes nothing.
+        Op::Drain(start, end) => {
+            if start > end || *end > model.len() {
+                return Outcome::Invalid;
+            }
+            Outcome::Entries(model.drain(start..end).collect())
+        }
+        Op::SplitOff(at) => {
+            if *at > model.len() {
+                return Outcome::Invalid;
+            }
+            Outcome::Entries(model.split_off(*at).into_iter().collect())
+        }
+        Op::PopIf(d) => Outcome::Removed(model.pop_if(|_, v| *v >= *d)),
+        Op::ShiftRemoveEntry(k) => Outcome::Removed(model.shift_remove_entry(k)),
+        Op::SwapRemoveEntry(k) => Outcome::Removed(model.swap_remove_entry(k)),
+        Op::SortKeys => {
+            model.sort_keys();
+            Outcome::Unit
+        }
+        Op::SortBy => {
+            model.sort_by(|_, v1, _, v2| v2.cmp(v1));
+            Outcome::Unit
+        }
+        Op::SortByKey => {
+            model.sort_by_key(|_, v| v % 3);
+            Outcome::Unit
+        }
+        Op::SortUnstableKeys => {
+            model.sort_unstable_keys();
+            Outcome::Unit
+        }
+        Op::SortUnstableBy => {
+            model.sort_unstable_by(|k1, v1, k2, v2| (v1, k1).cmp(&(v2, k2)));
+            Outcome::Unit
+        }
+        Op::SortUnstableByKey => {
+            model.sort_unstable_by_key(|k, _| (k.len(), k.clone()));
+            Outcome::Unit
+        }
+        Op::SortByCachedKey => {
+            model.sort_by_cached_key(|k, _| k.len());
+            Outcome::Unit
+        }
+        Op::Reverse => {
+            model.reverse();
+            Outcome::Unit
+        }
+        Op::SwapIndices(a, b) => {
+            if *a >= model.len() || *b >= model.len() {
+                return Outcome::Invalid;
+            }
+            model.swap_indices(*a, *b);
+            Outcome::Unit
+        }
+        Op::ShiftInsert(i, k, v) => {
+            let limit = model.len() + usize::from(!model.contains_key(k));
+            if *i >= limit {
+                return Outcome::Invalid;
+            }
+            Outcome::Value(model.shift_insert(*i, k.clone(), *v))
+        }
+        Op::InsertBefore(i, k, v) => {
+            if *i > model.len() {
+                return Outcome::Invalid;
+            }
+            let (at, old) = model.insert_before(*i, k.clone(), *v);
+            Outcome::Full(at, old)
+        }
+        Op::ReplaceIndex(i, k) => {
+            if *i >= model.len() {
+                return Outcome::Invalid;
+            }
+            Outcome::Replaced(model.replace_index(*i, k.clone()))
+        }
+    }
+}
+
+/// `result`, with the store's refusal of an index out of bounds
+/// (`StoreError::InvalidIndex`, `InvalidInput`) as [`Outcome::Invalid`].
+fn invalid_as_outcome(result: io::Result<Outcome>) -> io::Result<Outcome> {
+    match result {
+        Err(e)
+            if e.kind() == io::ErrorKind::InvalidInput
+                && matches!(
+                    store_error(&e),
+                    indexmap_store::StoreError::InvalidIndex { .. }
+                ) =>
+        {
+            Ok(Outcome::Invalid)
+        }
+        other => other,
     }
 }
 
@@ -316,6 +528,75 @@ pub fn apply_store(store: &mut Store, op: &Op) -> io::Result<Outcome> {
             return Err(io::Error::other(
                 "apply_store cannot reopen; use StoreUnderTest",
             ));
+        }
+        Op::Retain(d) => {
+            store.retain(|k, v| retain_keep(k, v, *d))?;
+            Outcome::Unit
+        }
+        Op::Truncate(len) => {
+            store.truncate(*len)?;
+            Outcome::Unit
+        }
+        Op::Drain(start, end) => {
+            return invalid_as_outcome(store.drain(*start..*end).map(Outcome::Entries));
+        }
+        Op::SplitOff(at) => {
+            return invalid_as_outcome(
+                store
+                    .split_off(*at)
+                    .map(|m| Outcome::Entries(m.into_iter().collect())),
+            );
+        }
+        Op::PopIf(d) => Outcome::Removed(store.pop_if(|_, v| *v >= *d)?),
+        Op::ShiftRemoveEntry(k) => Outcome::Removed(store.shift_remove_entry(k.as_str())?),
+        Op::SwapRemoveEntry(k) => Outcome::Removed(store.swap_remove_entry(k.as_str())?),
+        Op::SortKeys => {
+            store.sort_keys()?;
+            Outcome::Unit
+        }
+        Op::SortBy => {
+            store.sort_by(|_, v1, _, v2| v2.cmp(v1))?;
+            Outcome::Unit
+        }
+        Op::SortByKey => {
+            store.sort_by_key(|_, v| v % 3)?;
+            Outcome::Unit
+        }
+        Op::SortUnstableKeys => {
+            store.sort_unstable_keys()?;
+            Outcome::Unit
+        }
+        Op::SortUnstableBy => {
+            store.sort_unstable_by(|k1, v1, k2, v2| (v1, k1).cmp(&(v2, k2)))?;
+            Outcome::Unit
+        }
+        Op::SortUnstableByKey => {
+            store.sort_unstable_by_key(|k, _| (k.len(), k.clone()))?;
+            Outcome::Unit
+        }
+        Op::SortByCachedKey => {
+            store.sort_by_cached_key(|k, _| k.len())?;
+            Outcome::Unit
+        }
+        Op::Reverse => {
+            store.reverse()?;
+            Outcome::Unit
+        }
+        Op::SwapIndices(a, b) => {
+            return invalid_as_outcome(store.swap_indices(*a, *b).map(|()| Outcome::Unit));
+        }
+        Op::ShiftInsert(i, k, v) => {
+            return invalid_as_outcome(store.shift_insert(*i, k.clone(), *v).map(Outcome::Value));
+        }
+        Op::InsertBefore(i, k, v) => {
+            return invalid_as_outcome(
+                store
+                    .insert_before(*i, k.clone(), *v)
+                    .map(|(at, old)| Outcome::Full(at, old)),
+            );
+        }
+        Op::ReplaceIndex(i, k) => {
+            return invalid_as_outcome(store.replace_index(*i, k.clone()).map(Outcome::Replaced));
         }
     })
 }
@@ -459,6 +740,25 @@ pub fn ops_from_bytes(data: &[u8]) -> Vec<Op> {
             }
             17 => Op::Compact,
             18 => Op::Flush,
+            19 => Op::Retain(r.value()),
+            20 => Op::Truncate(r.index()),
+            21 => Op::Drain(r.index(), r.index()),
+            22 => Op::SplitOff(r.index()),
+            23 => Op::PopIf(r.value()),
+            24 => Op::ShiftRemoveEntry(r.key()),
+            25 => Op::SwapRemoveEntry(r.key()),
+            26 => Op::SortKeys,
+            27 => Op::SortBy,
+            28 => Op::SortByKey,
+            29 => Op::SortUnstableKeys,
+            30 => Op::SortUnstableBy,
+            31 => Op::SortUnstableByKey,
+            32 => Op::SortByCachedKey,
+            33 => Op::Reverse,
+            34 => Op::SwapIndices(r.index(), r.index()),
+            35 => Op::ShiftInsert(r.index(), r.key(), r.value()),
+            36 => Op::InsertBefore(r.index(), r.key(), r.value()),
+            37 => Op::ReplaceIndex(r.index(), r.key()),
             _ => Op::Reopen,
         };
         ops.push(op);

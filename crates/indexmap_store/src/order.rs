@@ -1,0 +1,284 @@
+//! Reordering: the sorts, `reverse` and `swap_indices`, each one record.
+//!
+//! A sort runs the user's comparison once, at write time, on the entries'
+//! indices; the record holds the resulting order as old indices
+//! ([`Op::Permute`](crate::codec::Op::Permute)), which a replay checks (a
+//! permutation of `0..len`) and applies in O(n) swaps, without the
+//! closure. `reverse` and `swap_indices` need no more than their
+//! arguments.
+
+use std::cmp::Ordering;
+use std::hash::Hash;
+use std::io;
+
+use indexmap::IndexMap;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::IndexMapStore;
+use crate::codec::OpRef;
+use crate::remove_many::invalid_index;
+
+/// Entries a permutation moves (`order[i] != i`).
+pub(crate) fn moved(order: &[u64]) -> u64 {
+    order
+        .iter()
+        .enumerate()
+        .filter(|&(new, &old)| new as u64 != old)
+        .count() as u64
+}
+
+/// `order` as indices if it is a permutation of `0..len`, else what is
+/// wrong with it.
+pub(crate) fn check_permutation(order: &[u64], len: usize) -> Result<Vec<usize>, String> {
+    if order.len() != len {
+        return Err(format!(
+            "a permutation of {} entries for a map of {len}",
+            order.len()
+        ));
+    }
+    let mut seen = vec![false; len];
+    let mut out = Vec::with_capacity(len);
+    for &old in order {
+        match usize::try_from(old) {
+            Ok(i) if i < len && !seen[i] => {
+                seen[i] = true;
+                out.push(i);
+            }
+            _ => {
+                return Err(format!(
+                    "a permutation naming index {old} twice or out of bounds in a map of {len}"
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Puts `map` in the order `order` (new position `i` gets the entry at old
+/// index `order[i]`), which must be a permutation of `0..map.len()`: one
+/// O(1) swap per moved entry, following the permutation's cycles.
+pub(crate) fn permute<K, V>(map: &mut IndexMap<K, V>, order: &[usize]) {
+    let mut done = vec![false; order.len()];
+    for start in 0..order.len() {
+        if done[start] {
+            continue;
+        }
+        done[start] = true;
+        let mut at = start;
+        while order[at] != start {
+            map.swap_indices(at, order[at]);
+            at = order[at];
+            done[at] = true;
+        }
+    }
+}
+
+impl<K, V> IndexMapStore<K, V>
+where
+    K: Hash + Eq + Serialize + DeserializeOwned,
+    V: Serialize + DeserializeOwned,
+{
+    /// Logs and applies the order `order` (old indices, a permutation):
+    /// one record; nothing written if no entry moves.
+    fn reorder(&mut self, order: Vec<usize>) -> io::Result<()> {
+        let wire: Vec<u64> = order.iter().map(|&i| i as u64).collect();
+        let moved = moved(&wire);
+        if moved == 0 {
+            return Ok(());
+        }
+        self.log(&OpRef::<K, V>::Permute(&wire))?;
+        permute(&mut self.map, &order);
+        self.applied(moved);
+        Ok(())
+    }
+
+    /// The order `sort` gives to the entries, as old indices.
+    fn sorted_order(&self, sort: impl FnOnce(&mut Vec<(usize, &K, &V)>)) -> Vec<usize> {
+        let mut entries: Vec<(usize, &K, &V)> = self
+            .map
+            .iter()
+            .enumerate()
+            .map(|(i, (k, v))| (i, k, v))
+            .collect();
+        sort(&mut entries);
+        entries.into_iter().map(|(i, _, _)| i).collect()
+    }
+
+    /// Sorts the entries by key, as [`IndexMap::sort_keys`] (stable).
+    /// One record holding the new order (old indices, one varint each);
+    /// nothing written if no entry moves. Cost: O(n log n) comparisons
+    /// plus one write of O(n) bytes; a reopen replays it in O(n).
+    pub fn sort_keys(&mut self) -> io::Result<()>
+    where
+        K: Ord,
+    {
+        self.sort_by(|k1, _, k2, _| k1.cmp(k2))
+    }
+
+    /// Sorts the entries with `cmp`, as [`IndexMap::sort_by`] (stable).
+    /// `cmp` runs now only: the record holds the resulting order. One
+    /// record; nothing written if no entry moves, nothing changed if `cmp`
+    /// panics. Cost as [`sort_keys`](Self::sort_keys).
+    pub fn sort_by<F>(&mut self, mut cmp: F) -> io::Result<()>
+    where
+        F: FnMut(&K, &V, &K, &V) -> Ordering,
+    {
+        let order = self.sorted_order(|e| e.sort_by(|a, b| cmp(a.1, a.2, b.1, b.2)));
+        self.reorder(order)
+    }
+
+    /// Sorts the entries by the key `sort_key` extracts, as
+    /// [`IndexMap::sort_by_key`] (stable). One record; cost as
+    /// [`sort_keys`](Self::sort_keys).
+    pub fn sort_by_key<T, F>(&mut self, mut sort_key: F) -> io::Result<()>
+    where
+        T: Ord,
+        F: FnMut(&K, &V) -> T,
+    {
+        let order = self.sorted_order(|e| e.sort_by_key(|a| sort_key(a.1, a.2)));
+        self.reorder(order)
+    }
+
+    /// Sorts the entries by key, as [`IndexMap::sort_unstable_keys`]. Keys
+    /// are unique, so the result is that of [`sort_keys`](Self::sort_keys).
+    /// One record; cost as `sort_keys`.
+    pub fn sort_unstable_keys(&mut self) -> io::Result<()>
+    where
+        K: Ord,
+    {
+        self.sort_unstable_by(|k1, _, k2, _| k1.cmp(k2))
+    }
+
+    /// Sorts the entries with `cmp`, as [`IndexMap::sort_unstable_by`]:
+    /// entries that compare equal may end in any order (not necessarily
+    /// the one `IndexMap` would give them), and that order is what the
+    /// record holds and a reopen restores. One record; cost as
+    /// [`sort_keys`](Self::sort_keys).
+    pub fn sort_unstable_by<F>(&mut self, mut cmp: F) -> io::Result<()>
+    where
+        F: FnMut(&K, &V, &K, &V) -> Ordering,
+    {
+        let order = self.sorted_order(|e| e.sort_unstable_by(|a, b| cmp(a.1, a.2, b.1, b.2)));
+        self.reorder(order)
+    }
+
+    /// Sorts the entries by the key `sort_key` extracts, as
+    /// [`IndexMap::sort_unstable_by_key`] (equal entries in any order, as
+    /// [`sort_unstable_by`](Self::sort_unstable_by)). One record.
+    pub fn sort_unstable_by_key<T, F>(&mut self, mut sort_key: F) -> io::Result<()>
+    where
+        T: Ord,
+        F: FnMut(&K, &V) -> T,
+    {
+        let order = self.sorted_order(|e| e.sort_unstable_by_key(|a| sort_key(a.1, a.2)));
+        self.reorder(order)
+    }
+
+    /// Sorts the entries by the key `sort_key` extracts, calling it once
+    /// per entry, as [`IndexMap::sort_by_cached_key`] (stable). One
+    /// record; cost O(n) calls plus as [`sort_keys`](Self::sort_keys).
+    pub fn sort_by_cached_key<T, F>(&mut self, mut sort_key: F) -> io::Result<()>
+    where
+        T: Ord,
+        F: FnMut(&K, &V) -> T,
+    {
+        let order = self.sorted_order(|e| e.sort_by_cached_key(|a| sort_key(a.1, a.2)));
+        self.reorder(order)
+    }
+
+    /// Reverses the order of the entries, as [`IndexMap::reverse`]. One
+    /// small record (the length); nothing written with fewer than two
+    /// entries. Cost: O(n) plus one write.
+    pub fn reverse(&mut self) -> io::Result<()> {
+        let n = self.map.len();
+        if n < 2 {
+            return Ok(());
+        }
+        self.log(&OpRef::<K, V>::Reverse(n as u64))?;
+        self.map.reverse();
+        self.applied((n - n % 2) as u64);
+        Ok(())
+    }
+
+    /// Swaps the entries at `a` and `b`, as [`IndexMap::swap_indices`];
+    /// the others keep their places. One record; nothing written if
+    /// `a == b`. Cost: O(1) plus one write.
+    ///
+    /// # Errors
+    ///
+    /// Where `IndexMap::swap_indices` panics (`a` or `b` out of bounds):
+    /// [`StoreError::InvalidIndex`](crate::StoreError::InvalidIndex)
+    /// (`InvalidInput`), nothing written.
+    pub fn swap_indices(&mut self, a: usize, b: usize) -> io::Result<()> {
+        let n = self.map.len();
+        if a >= n || b >= n {
+            return Err(invalid_index(format!(
+                "swap_indices({a}, {b}) in a store of {n} entries"
+            )));
+        }
+        if a == b {
+            return Ok(());
+        }
+        self.log(&OpRef::<K, V>::SwapIndices(a as u64, b as u64))?;
+        self.map.swap_indices(a, b);
+        self.applied(2);
+        Ok(())
+    }
+}
+
+/// Replays [`Op::Permute`](crate::codec::Op::Permute).
+pub(crate) fn replay_permute<K, V>(map: &mut IndexMap<K, V>, order: &[u64]) -> Result<(), String> {
+    let order = check_permutation(order, map.len())?;
+    permute(map, &order);
+    Ok(())
+}
+
+/// Replays [`Op::Reverse`](crate::codec::Op::Reverse).
+pub(crate) fn replay_reverse<K, V>(map: &mut IndexMap<K, V>, len: u64) -> Result<(), String> {
+    if len != map.len() as u64 {
+        return Err(format!(
+            "reverse of {len} entries in a map of {}",
+            map.len()
+        ));
+    }
+    map.reverse();
+    Ok(())
+}
+
+/// Replays [`Op::SwapIndices`](crate::codec::Op::SwapIndices).
+pub(crate) fn replay_swap<K, V>(map: &mut IndexMap<K, V>, a: u64, b: u64) -> Result<(), String> {
+    let len = map.len();
+    match (usize::try_from(a), usize::try_from(b)) {
+        (Ok(a), Ok(b)) if a < len && b < len => {
+            map.swap_indices(a, b);
+            Ok(())
+        }
+        _ => Err(format!("swap of indices {a} and {b} in a map of {len}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn permute_follows_cycles() {
+        let mut map: IndexMap<u32, ()> = (0..6).map(|i| (i, ())).collect();
+        permute(&mut map, &[2, 0, 1, 5, 4, 3]);
+        assert_eq!(map.keys().copied().collect::<Vec<_>>(), [2, 0, 1, 5, 4, 3]);
+        for (k, i) in [(2, 0), (0, 1), (5, 3), (3, 5)] {
+            assert_eq!(map.get_index_of(&k), Some(i));
+        }
+    }
+
+    #[test]
+    fn only_permutations_pass() {
+        assert_eq!(check_permutation(&[1, 0, 2], 3).unwrap(), [1, 0, 2]);
+        assert!(check_permutation(&[1, 0], 3).is_err());
+        assert!(check_permutation(&[1, 1, 2], 3).is_err());
+        assert!(check_permutation(&[0, 1, 3], 3).is_err());
+        assert!(check_permutation(&[0, 1, u64::MAX], 3).is_err());
+        assert_eq!(moved(&[1, 0, 2]), 2);
+    }
+}
