@@ -104,6 +104,42 @@ pub enum StoreError {
         /// The call and the store's length.
         detail: String,
     },
+    /// The file is a log written by indexmap_store 0.2.x, the crates.io
+    /// crate this one replaces; it was left untouched. Open it with
+    /// [`OpenOptions::import_legacy`](crate::OpenOptions::import_legacy) to
+    /// convert it.
+    #[error(
+        "{path} is a log written by indexmap_store 0.2.x (the crates.io crate this one replaces; {records} records); open it with OpenOptions::new().import_legacy(true) to convert it (the original is kept as {path}.v0-backup). The file was left untouched",
+        path = path.display()
+    )]
+    LegacyLog {
+        /// The log's path.
+        path: PathBuf,
+        /// Records of it that replay as the opener's key and value types.
+        records: u64,
+    },
+    /// Converting an indexmap_store 0.2.x log failed before anything was
+    /// changed: see the reason.
+    #[error(
+        "cannot import {path} as an indexmap_store 0.2.x log: {reason}. Nothing was changed",
+        path = path.display()
+    )]
+    LegacyImport {
+        /// The log's path.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// Converting an indexmap_store 0.2.x log would overwrite an existing
+    /// backup holding other bytes; nothing was changed.
+    #[error(
+        "{backup} already exists and holds other bytes than the log to import; it is never overwritten: move it away, then open again. Nothing was changed",
+        backup = backup.display()
+    )]
+    LegacyBackupExists {
+        /// The backup's path (`<path>.v0-backup`).
+        backup: PathBuf,
+    },
     /// An earlier failure left the in-memory map ahead of the log, so the
     /// store refuses writes.
     #[error("the store refuses writes since an earlier failure ({first}); drop it and reopen")]
@@ -120,7 +156,10 @@ impl StoreError {
             Self::Encode(_)
             | Self::Decode { .. }
             | Self::Inconsistent { .. }
-            | Self::TypeMismatch { .. } => io::ErrorKind::InvalidData,
+            | Self::TypeMismatch { .. }
+            | Self::LegacyLog { .. }
+            | Self::LegacyImport { .. } => io::ErrorKind::InvalidData,
+            Self::LegacyBackupExists { .. } => io::ErrorKind::AlreadyExists,
             Self::UnsupportedType { .. } | Self::Unreadable { .. } | Self::InvalidIndex { .. } => {
                 io::ErrorKind::InvalidInput
             }

@@ -31,8 +31,10 @@ use crate::store::{COMPACT_TMP_SUFFIX, IndexMapStore, log_durably};
 #[derive(Debug, Clone)]
 pub struct OpenOptions {
     pub(crate) config: StoreConfig,
-    storage: Arc<dyn Storage>,
+    pub(crate) storage: Arc<dyn Storage>,
     salvage: bool,
+    /// Convert an indexmap_store 0.2.x log ([`OpenOptions::import_legacy`]).
+    pub(crate) import_legacy: bool,
     pub(crate) schema_version: u32,
     pub(crate) verify_writes: bool,
 }
@@ -71,6 +73,7 @@ impl OpenOptions {
             config: StoreConfig::default(),
             storage: Arc::new(FsStorage::new()),
             salvage: false,
+            import_legacy: false,
             schema_version: 0,
             verify_writes: true,
         }
@@ -145,7 +148,15 @@ impl OpenOptions {
     {
         let path = path.as_ref();
         let schema = self.schema::<K, V>()?;
-        let mut replayed = self.replay::<K, V>(path, &schema, SchemaCheck::Exact)?;
+        let (mut replayed, legacy) = match self.replay::<K, V>(path, &schema, SchemaCheck::Exact) {
+            Ok(replayed) => (replayed, None),
+            Err(e) => {
+                // A log of indexmap_store 0.2.x: refused, or converted.
+                let legacy = self.legacy_fallback::<K, V>(e)?;
+                let replayed = self.replay::<K, V>(path, &schema, SchemaCheck::Exact)?;
+                (replayed, legacy)
+            }
+        };
         if replayed.found.is_none() && replayed.wal.stats().records == 0 {
             // A new (or empty) log starts with its schema record, synced. On
             // a full disk the append fails and poisons the log: reopen it as
@@ -160,6 +171,7 @@ impl OpenOptions {
         }
         let mut store = IndexMapStore::from_replayed(replayed, schema, self.config);
         store.verify_writes = self.verify_writes;
+        store.legacy = legacy;
         store.maybe_compact();
         Ok(store)
     }

@@ -39,6 +39,8 @@ pub struct IndexMapStore<K, V> {
     /// Whether every record is checked to read back before it is logged
     /// ([`OpenOptions::verify_writes`]).
     pub(crate) verify_writes: bool,
+    /// What the open imported from an indexmap_store 0.2.x log.
+    pub(crate) legacy: Option<crate::LegacyImport>,
 }
 
 /// Counters describing a store's log, from [`IndexMapStore::stats`].
@@ -240,6 +242,7 @@ impl<K, V> IndexMapStore<K, V> {
             schema,
             poison: None,
             verify_writes: true,
+            legacy: None,
         }
     }
 

@@ -1,0 +1,555 @@
+//! Logs written by indexmap_store 0.2.x, the crates.io crate this one
+//! replaces: recognising them on open, and converting them
+//! ([`OpenOptions::import_legacy`]).
+//!
+//! That crate's log (read from its 0.2.3 source) has no header and no
+//! checksum. It is a sequence of records, each a `u32` little-endian length
+//! of what follows, then that many bytes: a tag (0 insert, 1 remove) and
+//! the bincode 1 encoding (`bincode::serialize`: fixed-width little-endian
+//! integers, `u64` lengths) of `(K, V)` or `K`. Its open replays records
+//! front to back into an `IndexMap` (`insert`; a remove is `shift_remove`)
+//! and stops at the first record that is short, has length 0, an unknown
+//! tag, or does not decode, cutting the file there. Its compaction writes
+//! one insert per live entry in order, in the same format. Nothing else is
+//! ever logged (its `modify` logs an insert).
+//!
+//! The import replays with those rules, but stricter in two places, both
+//! about bytes that crate never wrote with the types given: a record must
+//! decode whole (bincode 1 allowed leftover bytes), and if the *first*
+//! record does not decode, the import fails (other types) instead of
+//! importing nothing.
+
+use std::hash::Hash;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use wal_format::header::MAGIC;
+use wal_io::storage::{parent_dir, read_exact_at};
+use wal_io::{OpenMode, Storage, WalError};
+
+use crate::IndexMapStore;
+use crate::error::StoreError;
+use crate::open::OpenOptions;
+
+/// Suffix of the copy of a 0.2.x log an import keeps (`<path>.v0-backup`).
+pub const LEGACY_BACKUP_SUFFIX: &str = ".v0-backup";
+
+/// Suffix of the new log an import writes before renaming it over the old
+/// one.
+const IMPORT_TMP_SUFFIX: &str = ".v0-import.tmp";
+
+/// Bytes of a 0.2.x record's length prefix.
+const LEN_BYTES: usize = 4;
+/// A 0.2.x insert record's tag.
+const TAG_INSERT: u8 = 0;
+/// A 0.2.x remove record's tag.
+const TAG_REMOVE: u8 = 1;
+
+/// What [`OpenOptions::import_legacy`] imported from an indexmap_store
+/// 0.2.x log, from [`IndexMapStore::legacy_import`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LegacyImport {
+    /// Records of the old log replayed.
+    pub records: u64,
+    /// Entries the store holds after the import.
+    pub entries: u64,
+    /// Bytes at the end of the old log that were not imported, because
+    /// indexmap_store 0.2.x would have cut them off too (see `tail`).
+    pub ignored_bytes: u64,
+    /// Why the replay stopped before the end of the old log, if it did.
+    pub tail: Option<LegacyTail>,
+    /// Where the old log's bytes were kept, unchanged.
+    pub backup: PathBuf,
+}
+
+/// Why the replay of a 0.2.x log stopped before its end: each ends the log
+/// for indexmap_store 0.2.x too, which cut the file there on its next open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LegacyTail {
+    /// A record cut short: an interrupted write.
+    Incomplete,
+    /// A record of length 0 (zeros left by a power loss).
+    ZeroLength,
+    /// A record whose tag is neither insert (0) nor remove (1).
+    UnknownTag(u8),
+    /// A complete record that does not decode as the key and value types.
+    Undecodable,
+}
+
+/// A 0.2.x log replayed.
+struct Parsed<K, V> {
+    map: IndexMap<K, V>,
+    records: u64,
+    /// Bytes of the records replayed.
+    valid_len: usize,
+    tail: Option<LegacyTail>,
+    /// Why the first undecodable record did not decode.
+    decode_error: Option<String>,
+}
+
+/// Decodes `bytes` whole with bincode 1's encoding, allowing 64 bytes of
+/// memory per byte decoded (at least 1 MiB): no length in the (unchecked)
+/// bytes can make it allocate more.
+fn decode_exact<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    fn limited<T: DeserializeOwned, const LIMIT: usize>(
+        bytes: &[u8],
+    ) -> Result<(T, usize), bincode::error::DecodeError> {
+        let config = bincode::config::legacy().with_limit::<LIMIT>();
+        bincode::serde::decode_from_slice(bytes, config)
+    }
+    let need = bytes.len().saturating_mul(64);
+    let decoded = if need <= 1 << 20 {
+        limited::<T, { 1 << 20 }>(bytes)
+    } else if need <= 1 << 26 {
+        limited::<T, { 1 << 26 }>(bytes)
+    } else if need <= 1 << 32 {
+        limited::<T, { 1 << 32 }>(bytes)
+    } else {
+        limited::<T, { 1 << 38 }>(bytes)
+    };
+    match decoded {
+        Ok((value, used)) if used == bytes.len() => Ok(value),
+        Ok((_, used)) => Err(format!(
+            "{} bytes left over after the record",
+            bytes.len() - used
+        )),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Replays `bytes` as a 0.2.x log of `K` and `V`, with that crate's rules.
+fn parse<K, V>(bytes: &[u8]) -> Parsed<K, V>
+where
+    K: Hash + Eq + DeserializeOwned,
+    V: DeserializeOwned,
+{
+    let mut parsed = Parsed {
+        map: IndexMap::new(),
+        records: 0,
+        valid_len: 0,
+        tail: None,
+        decode_error: None,
+    };
+    loop {
+        let rest = &bytes[parsed.valid_len..];
+        if rest.is_empty() {
+            break;
+        }
+        let Some((len, rest)) = rest.split_first_chunk::<LEN_BYTES>() else {
+            parsed.tail = Some(LegacyTail::Incomplete);
+            break;
+        };
+        let len = u32::from_le_bytes(*len) as usize;
+        let Some(record) = rest.get(..len) else {
+            parsed.tail = Some(LegacyTail::Incomplete);
+            break;
+        };
+        let Some((&tag, body)) = record.split_first() else {
+            parsed.tail = Some(LegacyTail::ZeroLength);
+            break;
+        };
+        let applied = match tag {
+            TAG_INSERT => decode_exact::<(K, V)>(body).map(|(k, v)| {
+                parsed.map.insert(k, v);
+            }),
+            TAG_REMOVE => decode_exact::<K>(body).map(|k| {
+                parsed.map.shift_remove(&k);
+            }),
+            other => {
+                parsed.tail = Some(LegacyTail::UnknownTag(other));
+                break;
+            }
+        };
+        if let Err(e) = applied {
+            parsed.tail = Some(LegacyTail::Undecodable);
+            parsed.decode_error = Some(e);
+            break;
+        }
+        parsed.records += 1;
+        parsed.valid_len += LEN_BYTES + len;
+    }
+    parsed
+}
+
+/// Reads the whole file at `path`.
+fn read_all(storage: &dyn Storage, path: &Path) -> io::Result<Vec<u8>> {
+    let file = storage.open(path, OpenMode::Existing)?;
+    let len = usize::try_from(file.len()?)
+        .map_err(|_| io::Error::new(io::ErrorKind::OutOfMemory, "file too large to read"))?;
+    let mut bytes = vec![0; len];
+    read_exact_at(&*file, 0, &mut bytes)?;
+    Ok(bytes)
+}
+
+/// `path` with `suffix` appended to its file name.
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Whether `bytes` could be (the start of) a log of this library.
+fn is_ours(bytes: &[u8]) -> bool {
+    bytes[..bytes.len().min(MAGIC.len())] == MAGIC[..bytes.len().min(MAGIC.len())]
+}
+
+/// Wraps an I/O error with what was being done to which file.
+fn io_err(op: &'static str, path: &Path, e: io::Error) -> io::Error {
+    StoreError::Log(WalError::Io {
+        op,
+        path: path.to_path_buf(),
+        source: e,
+    })
+    .into()
+}
+
+impl OpenOptions {
+    /// Whether to convert a log written by indexmap_store 0.2.x (the
+    /// crates.io crate this one replaces) when [`open`](Self::open) finds
+    /// one (default `false`: such a log is refused with
+    /// [`StoreError::LegacyLog`], untouched).
+    ///
+    /// With `true`, the old log is replayed with that crate's own rules (a
+    /// record cut short, or one that does not decode, ends it, as that
+    /// crate's open cut it there), then:
+    ///
+    /// 1. its bytes are copied to `<path>.v0-backup`, synced, and the
+    ///    directory synced (an existing backup that holds other bytes fails
+    ///    the import with [`StoreError::LegacyBackupExists`]: it is never
+    ///    overwritten);
+    /// 2. the new log, holding the schema record and one insert per entry
+    ///    in order, is written to `<path>.v0-import.tmp`, synced, checked to
+    ///    replay, renamed over `path`, and the directory synced.
+    ///
+    /// A crash at any point leaves the old log (and perhaps its backup) or
+    /// the new log; opening again finishes or skips the import. What was
+    /// imported is in [`IndexMapStore::legacy_import`]. A log of this
+    /// library opens as usual. If the old log's first record does not
+    /// decode as `(K, V)` (other types), the import fails with
+    /// [`StoreError::LegacyImport`] and changes nothing.
+    ///
+    /// Cost: one read of the old log, one write of the backup and one of
+    /// the new log, and one replay of the new log.
+    ///
+    /// ```no_run
+    /// use indexmap_store::{IndexMapStore, OpenOptions};
+    /// let store: IndexMapStore<String, u64> =
+    ///     OpenOptions::new().import_legacy(true).open("users.log")?;
+    /// if let Some(import) = store.legacy_import() {
+    ///     println!("imported {} entries; the old log is {}", import.entries, import.backup.display());
+    /// }
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[must_use]
+    pub fn import_legacy(mut self, import: bool) -> Self {
+        self.import_legacy = import;
+        self
+    }
+
+    /// After the log at the opener's path was refused with `err`: if it is
+    /// a 0.2.x log (a [`WalError::NotALog`] file that replays at least one
+    /// record as `K` and `V`), refuse it with [`StoreError::LegacyLog`], or
+    /// with [`import_legacy`](Self::import_legacy) convert it. Any other
+    /// error is returned as it is.
+    pub(crate) fn legacy_fallback<K, V>(&self, err: io::Error) -> io::Result<Option<LegacyImport>>
+    where
+        K: Hash + Eq + Serialize + DeserializeOwned,
+        V: Serialize + DeserializeOwned,
+    {
+        let path = match err.get_ref().and_then(|e| e.downcast_ref::<StoreError>()) {
+            Some(StoreError::Log(WalError::NotALog { path })) => path.clone(),
+            _ => return Err(err),
+        };
+        if self.import_legacy {
+            return self.import::<K, V>(&path, err);
+        }
+        let Ok(bytes) = read_all(&*self.storage, &path) else {
+            return Err(err);
+        };
+        let parsed = parse::<K, V>(&bytes);
+        if parsed.records == 0 {
+            return Err(err);
+        }
+        Err(StoreError::LegacyLog {
+            path,
+            records: parsed.records,
+        }
+        .into())
+    }
+
+    /// Converts the 0.2.x log at `path` (see
+    /// [`import_legacy`](Self::import_legacy)), holding its lock; `None`
+    /// if it turned out to be a log of ours meanwhile.
+    fn import<K, V>(&self, path: &Path, not_a_log: io::Error) -> io::Result<Option<LegacyImport>>
+    where
+        K: Hash + Eq + Serialize + DeserializeOwned,
+        V: Serialize + DeserializeOwned,
+    {
+        let storage = &*self.storage;
+        let lock_path = sibling(path, ".lock");
+        let lock_was_there = storage.file_exists(&lock_path).unwrap_or(true);
+        let lock = match storage.lock(&lock_path) {
+            Ok(lock) => lock,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                return Err(StoreError::Log(WalError::AlreadyOpen {
+                    path: path.to_path_buf(),
+                })
+                .into());
+            }
+            Err(e) => return Err(io_err("locking", &lock_path, e)),
+        };
+        let result = self.import_locked::<K, V>(path, not_a_log);
+        if result.is_err() && !lock_was_there {
+            let _ = storage.remove(&lock_path);
+        }
+        drop(lock);
+        result
+    }
+
+    fn import_locked<K, V>(
+        &self,
+        path: &Path,
+        not_a_log: io::Error,
+    ) -> io::Result<Option<LegacyImport>>
+    where
+        K: Hash + Eq + Serialize + DeserializeOwned,
+        V: Serialize + DeserializeOwned,
+    {
+        let storage = &*self.storage;
+        let dir = parent_dir(path);
+        let bytes = read_all(storage, path).map_err(|e| io_err("reading", path, e))?;
+        if is_ours(&bytes) {
+            // Converted by another handle since the refusal.
+            return Ok(None);
+        }
+        let parsed = parse::<K, V>(&bytes);
+        if parsed.records == 0 {
+            return match (parsed.tail, parsed.decode_error) {
+                (Some(LegacyTail::Undecodable), Some(detail)) => Err(StoreError::LegacyImport {
+                    path: path.to_path_buf(),
+                    reason: format!(
+                        "its first record does not decode as the key and value types ({detail}): it was written with other types, or is not a 0.2.x log"
+                    ),
+                }
+                .into()),
+                _ => Err(not_a_log),
+            };
+        }
+
+        // 1. The backup, durable before the log is replaced.
+        let backup = sibling(path, LEGACY_BACKUP_SUFFIX);
+        write_backup(storage, &backup, &bytes)?;
+
+        // 2. The new log beside it, then renamed over the old one.
+        let tmp = sibling(path, IMPORT_TMP_SUFFIX);
+        clear_import_tmp(storage, path, &tmp)?;
+        let entries = parsed.map.len() as u64;
+        let written = self.write_new_log::<K, V>(&tmp, parsed.map);
+        let written = written.and_then(|()| {
+            // The new log must replay before it replaces the old one.
+            let check: IndexMapStore<K, V> = self.plain().open(&tmp)?;
+            if check.len() as u64 != entries {
+                return Err(StoreError::LegacyImport {
+                    path: path.to_path_buf(),
+                    reason: format!(
+                        "the converted log reads back {} entries, not {entries}: the key or value type does not round-trip through bincode",
+                        check.len()
+                    ),
+                }
+                .into());
+            }
+            check.close()
+        });
+        if let Err(e) = written {
+            let _ = storage.remove(&tmp);
+            let _ = storage.remove(&sibling(&tmp, ".lock"));
+            let _ = storage.sync_dir(dir);
+            return Err(e);
+        }
+        storage
+            .rename(&tmp, path)
+            .map_err(|e| io_err("renaming over", path, e))?;
+        storage
+            .sync_dir(dir)
+            .map_err(|e| io_err("syncing directory of", path, e))?;
+        if storage.remove(&sibling(&tmp, ".lock")).is_ok() {
+            let _ = storage.sync_dir(dir);
+        }
+        Ok(Some(LegacyImport {
+            records: parsed.records,
+            entries,
+            ignored_bytes: (bytes.len() - parsed.valid_len) as u64,
+            tail: parsed.tail,
+            backup,
+        }))
+    }
+
+    /// These options without the import.
+    fn plain(&self) -> Self {
+        let mut plain = self.clone();
+        plain.import_legacy = false;
+        plain
+    }
+
+    /// Writes a new log at `tmp` holding the schema record and `map`'s
+    /// entries in order, synced and sealed.
+    fn write_new_log<K, V>(&self, tmp: &Path, map: IndexMap<K, V>) -> io::Result<()>
+    where
+        K: Hash + Eq + Serialize + DeserializeOwned,
+        V: Serialize + DeserializeOwned,
+    {
+        let mut store: IndexMapStore<K, V> = self.plain().open(tmp)?;
+        store.map = map;
+        store.compact()?;
+        store.close()
+    }
+}
+
+/// Copies `bytes` to `backup`, synced, its directory synced. An existing
+/// backup is kept if it holds exactly `bytes` (an import interrupted
+/// earlier), and refused otherwise.
+fn write_backup(storage: &dyn Storage, backup: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = parent_dir(backup);
+    match storage.open(backup, OpenMode::CreateNew) {
+        Ok(mut file) => {
+            let written = file.write_at(0, bytes).and_then(|()| file.sync_data());
+            if let Err(e) = written {
+                drop(file);
+                // A partial backup would block the next attempt.
+                let _ = storage.remove(backup);
+                return Err(io_err("writing", backup, e));
+            }
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            let existing = read_all(storage, backup).map_err(|e| io_err("reading", backup, e))?;
+            if existing != bytes {
+                return Err(StoreError::LegacyBackupExists {
+                    backup: backup.to_path_buf(),
+                }
+                .into());
+            }
+            // Left by an interrupted import, perhaps before its sync.
+            storage
+                .open(backup, OpenMode::Existing)
+                .and_then(|mut file| file.sync_data())
+                .map_err(|e| io_err("syncing", backup, e))?;
+        }
+        Err(e) => return Err(io_err("creating", backup, e)),
+    }
+    storage
+        .sync_dir(dir)
+        .map_err(|e| io_err("syncing directory of", backup, e))
+}
+
+/// Removes what an interrupted import left at `tmp` (a log of ours, or an
+/// empty file, and its lock file); refuses to remove anything else.
+fn clear_import_tmp(storage: &dyn Storage, path: &Path, tmp: &Path) -> io::Result<()> {
+    let exists = storage
+        .file_exists(tmp)
+        .map_err(|e| io_err("checking for", tmp, e))?;
+    if exists {
+        let bytes = read_all(storage, tmp).map_err(|e| io_err("reading", tmp, e))?;
+        if !is_ours(&bytes) {
+            return Err(StoreError::LegacyImport {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "{} is in the way and is not a log of this library; move it away",
+                    tmp.display()
+                ),
+            }
+            .into());
+        }
+        storage
+            .remove(tmp)
+            .map_err(|e| io_err("removing", tmp, e))?;
+    }
+    let tmp_lock = sibling(tmp, ".lock");
+    if storage.file_exists(&tmp_lock).unwrap_or(false) {
+        storage
+            .remove(&tmp_lock)
+            .map_err(|e| io_err("removing", &tmp_lock, e))?;
+    }
+    Ok(())
+}
+
+impl<K, V> IndexMapStore<K, V> {
+    /// What this open imported from an indexmap_store 0.2.x log (see
+    /// [`OpenOptions::import_legacy`]); `None` if it opened a log of this
+    /// library.
+    #[must_use]
+    pub fn legacy_import(&self) -> Option<&LegacyImport> {
+        self.legacy.as_ref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(tag: u8, body: &[u8]) -> Vec<u8> {
+        let mut out = ((body.len() + 1) as u32).to_le_bytes().to_vec();
+        out.push(tag);
+        out.extend_from_slice(body);
+        out
+    }
+
+    fn insert(k: u32, v: u64) -> Vec<u8> {
+        let mut body = k.to_le_bytes().to_vec();
+        body.extend_from_slice(&v.to_le_bytes());
+        record(TAG_INSERT, &body)
+    }
+
+    #[test]
+    fn replays_with_shift_remove_and_stops_at_a_short_record() {
+        let mut log = [insert(1, 10), insert(2, 20), insert(3, 30)].concat();
+        log.extend(record(TAG_REMOVE, &1u32.to_le_bytes()));
+        log.extend(insert(2, 21));
+        let full = log.len();
+        log.extend(&insert(4, 40)[..7]);
+        let parsed = parse::<u32, u64>(&log);
+        assert_eq!(parsed.records, 5);
+        assert_eq!(parsed.valid_len, full);
+        assert_eq!(parsed.tail, Some(LegacyTail::Incomplete));
+        let entries: Vec<_> = parsed.map.into_iter().collect();
+        assert_eq!(entries, [(2, 21), (3, 30)]);
+    }
+
+    #[test]
+    fn stop_reasons() {
+        let ok = insert(1, 1);
+        let zero = [ok.clone(), vec![0; 9]].concat();
+        assert_eq!(parse::<u32, u64>(&zero).tail, Some(LegacyTail::ZeroLength));
+        let tag = [ok.clone(), record(7, &[1])].concat();
+        assert_eq!(
+            parse::<u32, u64>(&tag).tail,
+            Some(LegacyTail::UnknownTag(7))
+        );
+        // Leftover bytes: bincode 1 allowed them, the import does not.
+        let long = [ok.clone(), record(TAG_REMOVE, &[1, 0, 0, 0, 9])].concat();
+        let parsed = parse::<u32, u64>(&long);
+        assert_eq!(parsed.tail, Some(LegacyTail::Undecodable));
+        assert_eq!(parsed.records, 1);
+    }
+
+    #[test]
+    fn a_garbage_length_allocates_nothing_large() {
+        // A string claiming 2^62 bytes in a 9-byte body.
+        let mut body = (1u64 << 62).to_le_bytes().to_vec();
+        body.push(b'x');
+        let log = record(TAG_REMOVE, &body);
+        let parsed = parse::<String, u64>(&log);
+        assert_eq!(parsed.records, 0);
+        assert_eq!(parsed.tail, Some(LegacyTail::Undecodable));
+        // A record length past the file is a short record, not a read.
+        let log = [u32::MAX.to_le_bytes().as_slice(), &[0, 1, 2]].concat();
+        assert_eq!(
+            parse::<String, u64>(&log).tail,
+            Some(LegacyTail::Incomplete)
+        );
+    }
+}
