@@ -86,6 +86,26 @@ fn a_panicking_serialize_in_modify_leaves_the_store_poisoned() -> io::Result<()>
     Ok(())
 }
 
+/// The entry API's `and_modify` goes through the same path: a panicking
+/// `Serialize` leaves the store poisoned, never ahead of its log, and
+/// `compact()` cannot write the unlogged value.
+#[test]
+fn a_panicking_serialize_in_and_modify_leaves_the_store_poisoned() -> io::Result<()> {
+    let (_dir, path) = scratch("entry-panic.log");
+    let mut store: Store = IndexMapStore::open(&path)?;
+    store.insert("a".into(), Touchy(1))?;
+    let caught = catch_unwind(AssertUnwindSafe(|| {
+        store.entry("a".into()).and_modify(|v| v.0 = 666).map(drop)
+    }));
+    assert!(caught.is_err(), "Serialize panicked through and_modify");
+    let err = store.compact().expect_err("poisoned");
+    assert!(is_poisoned(&err), "{err}");
+    drop(store);
+    let store: Store = IndexMapStore::open(&path)?;
+    assert_eq!(store.get("a"), Some(&Touchy(1)));
+    Ok(())
+}
+
 #[test]
 fn a_failed_sync_leaves_the_map_unchanged() -> io::Result<()> {
     let sim = SimStorage::new(5);

@@ -22,7 +22,11 @@ pub struct WalOptions {
     /// names a higher version is refused, untouched.
     pub app_version: u32,
     /// The largest payload accepted, in bytes; checked before anything is
-    /// allocated on replay.
+    /// allocated on replay. A reader must use a bound at least as large as
+    /// the writer's: a complete, valid record longer than the reader's
+    /// bound is not taken for damage but refused
+    /// ([`WalError::RecordBeyondBound`](crate::WalError::RecordBeyondBound),
+    /// nothing cut), naming the bound to open it with.
     pub max_record_len: u32,
     /// Size of the read buffer used by replay and of the write buffer used
     /// by rewrites; the append buffer shrinks back to it after a large record.
