@@ -5,7 +5,8 @@
 //! on its own: an audit log, a job queue's journal, a Raft log. For a
 //! persistent insertion-ordered map you probably want
 //! [`indexmap_store`](https://docs.rs/indexmap_store), which is built on it.
-//! The bytes on disk are specified by [`wal_format`].
+//! The bytes on disk are specified by
+//! [`wal-format`](https://docs.rs/wal-format).
 //!
 //! # The promise
 //!
@@ -19,9 +20,9 @@
 //! ```
 //! use std::sync::Arc;
 //! use wal_io::{FsStorage, Wal, WalOptions};
-//! # let dir = tempfile::tempdir()?;
-//! # let path = dir.path().join("events.log");
 //!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let path = std::env::temp_dir().join(format!("events-{}.log", std::process::id()));
 //! let (mut wal, _report) =
 //!     Wal::open(Arc::new(FsStorage::new()), &path, WalOptions::default(), |_| Ok(()))?;
 //! wal.append(b"user signed up")?;
@@ -36,7 +37,11 @@
 //! })?;
 //! assert_eq!(report.records, 3);
 //! assert_eq!(events[2], b"order paid");
-//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # drop(_wal);
+//! # std::fs::remove_file(&path)?;
+//! # std::fs::remove_file(format!("{}.lock", path.display()))?;
+//! # Ok(())
+//! # }
 //! ```
 //!
 //! # Recovery
