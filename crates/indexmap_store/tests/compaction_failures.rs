@@ -189,8 +189,9 @@ const STEPS: u16 = 80;
 /// A disk that fills up at any storage operation of a workload with
 /// frequent automatic compactions: the reopened store holds the mutations
 /// that returned Ok (all of them with `sync_on_write`; else at least those
-/// synced), in order, and none that returned an error; the reopen always
-/// succeeds.
+/// synced), in order, and none that returned an error; once space returns
+/// an unpoisoned store takes writes at once, the reopen always succeeds
+/// and the reopened store takes writes.
 #[test]
 fn a_persistent_full_disk_at_any_point_loses_no_acknowledged_mutation() {
     for sync_on_write in [false, true] {
@@ -242,9 +243,21 @@ fn a_persistent_full_disk_at_any_point_loses_no_acknowledged_mutation() {
                     durable = states.len() - 1;
                 }
             }
-            drop(store);
+            // Space returns: a store the failures did not poison takes
+            // writes again at once.
             sim.clear_faults();
-            let store = open(&sim, cfg).unwrap_or_else(|e| panic!("{ctx}: reopen: {e}"));
+            if store.poisoned().is_none() {
+                store
+                    .insert(999, vec![9])
+                    .unwrap_or_else(|e| panic!("{ctx}: a write once space returned: {e}"));
+                model.insert(999, vec![9]);
+                states.push(model.clone());
+                if sync_on_write || store.stats().unsynced_records == 0 {
+                    durable = states.len() - 1;
+                }
+            }
+            drop(store);
+            let mut store = open(&sim, cfg).unwrap_or_else(|e| panic!("{ctx}: reopen: {e}"));
             let got = entries(&store);
             assert!(
                 states[durable..]
@@ -255,6 +268,9 @@ fn a_persistent_full_disk_at_any_point_loses_no_acknowledged_mutation() {
                 got.len(),
                 states.len() - 1
             );
+            store
+                .insert(1000, vec![1])
+                .unwrap_or_else(|e| panic!("{ctx}: a write after the reopen: {e}"));
         }
     }
 }
