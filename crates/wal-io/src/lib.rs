@@ -122,6 +122,7 @@
 //! crate's own crash tests use it; so can yours.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod create;
 mod error;
 mod fs;
 mod options;
@@ -134,6 +135,7 @@ mod sidecar;
 #[cfg_attr(docsrs, doc(cfg(feature = "sim")))]
 pub mod sim;
 pub mod storage;
+mod tail;
 mod temp;
 mod wal;
 

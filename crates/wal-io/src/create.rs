@@ -1,0 +1,130 @@
+//! Opening the file: creating a new log atomically, or opening an existing
+//! one and checking that its header is this application's.
+
+use std::path::Path;
+
+use wal_format::{Decoded, FileHeader, FormatError, HEADER_LEN};
+
+use crate::error::WalError;
+use crate::options::WalOptions;
+use crate::report::RecoveryReport;
+use crate::storage::{OpenMode, Storage, StorageFile, parent_dir, read_exact_at};
+use crate::temp::{clear_temp, note_temp, sibling};
+
+/// Creates a new log at `path` holding only its header, durably and
+/// atomically: the header is written and synced in the temporary file,
+/// which is then renamed over `path` (missing, or empty / a header prefix)
+/// and the directory synced. A crash at any point leaves `path` as it was
+/// or a complete log, never a file a later open would refuse.
+pub(crate) fn create(
+    storage: &dyn Storage,
+    path: &Path,
+    opts: &WalOptions,
+    report: &mut RecoveryReport,
+) -> Result<(Box<dyn StorageFile>, FileHeader), WalError> {
+    let tmp = sibling(path, &opts.temp_suffix);
+    note_temp(report, clear_temp(storage, path, opts)?);
+    let mut file = storage
+        .open(&tmp, OpenMode::CreateNew)
+        .map_err(|e| WalError::io("creating", &tmp, e))?;
+    let header = FileHeader::new(&opts.app_tag, opts.app_version, 0)
+        .with_file_id(storage.new_file_id())
+        .with_vouched_len(wal_format::HEADER_LEN as u64);
+    let written = file
+        .write_at(0, &header.encode())
+        .map_err(|e| WalError::io("writing to", &tmp, e))
+        .and_then(|()| {
+            file.sync_data()
+                .map_err(|e| WalError::io("syncing", &tmp, e))
+        })
+        .and_then(|()| {
+            storage
+                .rename(&tmp, path)
+                .map_err(|e| WalError::io("renaming over", path, e))
+        });
+    if let Err(e) = written {
+        // Best effort: leave nothing behind (a later open removes it else).
+        drop(file);
+        let _ = storage.remove(&tmp);
+        return Err(e);
+    }
+    storage
+        .sync_dir(parent_dir(path))
+        .map_err(|e| WalError::io("syncing directory of", path, e))?;
+    Ok((file, header))
+}
+
+/// Opens an existing file and checks that it is this application's log.
+pub(crate) fn open_existing(
+    storage: &dyn Storage,
+    path: &Path,
+    opts: &WalOptions,
+    report: &mut RecoveryReport,
+) -> Result<(Box<dyn StorageFile>, FileHeader), WalError> {
+    let file = storage
+        .open(path, OpenMode::Existing)
+        .map_err(|e| WalError::io("opening", path, e))?;
+    match read_header(&*file, path, opts)? {
+        Some(header) => Ok((file, header)),
+        None => {
+            // Empty, or a creation cut short: a new log.
+            drop(file);
+            report.initialized = true;
+            create(storage, path, opts, report)
+        }
+    }
+}
+
+/// Reads and checks the header of `file`: `None` for an empty file or a
+/// strict prefix of a header (a creation cut short); an error, touching
+/// nothing, for anything that is not this application's log.
+fn read_header(
+    file: &dyn StorageFile,
+    path: &Path,
+    opts: &WalOptions,
+) -> Result<Option<FileHeader>, WalError> {
+    let len = file.len().map_err(|e| WalError::io("reading", path, e))?;
+    let mut head = vec![0; usize::try_from(len).unwrap_or(HEADER_LEN).min(HEADER_LEN)];
+    read_exact_at(file, 0, &mut head).map_err(|e| WalError::io("reading", path, e))?;
+    match FileHeader::decode(&head) {
+        Ok(Decoded::Complete(header)) => {
+            let expected = FileHeader::new(&opts.app_tag, 0, 0);
+            if header.app_tag != expected.app_tag {
+                return Err(WalError::WrongApp {
+                    expected: String::from_utf8_lossy(expected.app_tag_trimmed()).into_owned(),
+                    found: String::from_utf8_lossy(header.app_tag_trimmed()).into_owned(),
+                    path: path.to_path_buf(),
+                });
+            }
+            if header.app_version > opts.app_version {
+                return Err(WalError::NewerAppVersion {
+                    found: header.app_version,
+                    supported: opts.app_version,
+                    path: path.to_path_buf(),
+                });
+            }
+            Ok(Some(header))
+        }
+        Ok(Decoded::Incomplete { .. }) => Ok(None),
+        Err(FormatError::NotALog) => Err(WalError::NotALog {
+            path: path.to_path_buf(),
+        }),
+        Err(source) => Err(WalError::BadHeader {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// Refuses, before anything is created beside it, a file at `path` that is
+/// not this application's log. The check is repeated under the lock.
+pub(crate) fn precheck(
+    storage: &dyn Storage,
+    path: &Path,
+    opts: &WalOptions,
+) -> Result<(), WalError> {
+    let file = storage
+        .open(path, OpenMode::Existing)
+        .map_err(|e| WalError::io("opening", path, e))?;
+    read_header(&*file, path, opts).map(drop)
+}

@@ -1,0 +1,197 @@
+//! After replay: what the bytes after the last valid frame are (a torn
+//! tail, or damaged or missing synced data) and what to do with them (cut,
+//! refuse, or salvage after copying them aside).
+
+use std::path::{Path, PathBuf};
+
+use wal_format::{Decoded, FormatError};
+
+use crate::error::WalError;
+use crate::options::{RecoveryMode, WalOptions};
+use crate::reader::{Reader, Stop};
+use crate::recover::{Replayed, Vouch};
+use crate::report::{Truncation, TruncationReason};
+use crate::storage::{OpenMode, Storage, StorageFile, parent_dir, read_exact_at};
+use crate::temp::sibling;
+
+/// What to do with the bytes after the last valid frame.
+pub(crate) enum Verdict {
+    /// Nothing follows it, and nothing vouched is missing.
+    Clean,
+    /// The file ends at a frame boundary before the vouched length (salvage
+    /// mode only: strict mode refuses).
+    CutShort,
+    /// Cut the file back to the end of the last valid frame.
+    Cut(Cut),
+}
+
+/// Why a tail may be cut.
+pub(crate) enum Cut {
+    /// Nothing proves the bytes were ever durable: an interrupted write.
+    Torn,
+    /// Synced bytes are damaged (salvage mode only): copy them aside first.
+    Salvage,
+}
+
+/// Decides what the bytes after the last valid frame are: a torn tail, or
+/// damaged or missing synced data, refused in strict mode.
+pub(crate) fn judge(
+    mut reader: Reader<'_>,
+    path: &Path,
+    replayed: &Replayed,
+    vouch: &Vouch,
+    opts: &WalOptions,
+) -> Result<Verdict, WalError> {
+    let strict = opts.recovery == RecoveryMode::Strict;
+    let file_len = reader.file_len();
+    let end = replayed.end;
+    // The records before `vouch.len` were durable before this open: if the
+    // valid records end before it, synced records are damaged or missing
+    // (a seal after them is not a record: its loss loses nothing).
+    let lost_vouched = replayed.records_end < vouch.len;
+    let truncated = |cause| WalError::Truncated {
+        path: path.to_path_buf(),
+        offset: end,
+        file_len,
+        vouched_len: vouch.len,
+        by: vouch.by.clone(),
+        valid_records: replayed.records,
+        source: cause,
+    };
+    if let Some(Stop {
+        offset,
+        seq,
+        cause: Some(FormatError::TooLarge { len, max }),
+    }) = replayed.stop
+        && whole_valid_frame(&mut reader, offset, seq, len, path)?
+    {
+        // Not damage: a record the writer's larger bound allowed.
+        return Err(WalError::RecordBeyondBound {
+            path: path.to_path_buf(),
+            offset,
+            len,
+            max,
+        });
+    }
+    let Some(stop) = &replayed.stop else {
+        return match (lost_vouched, strict) {
+            (false, _) => Ok(Verdict::Clean),
+            (true, true) => Err(truncated(None)),
+            (true, false) => Ok(Verdict::CutShort),
+        };
+    };
+    let voucher = reader
+        .find_voucher(stop, opts.max_record_len)
+        .map_err(|e| WalError::io("reading", path, e))?;
+    match voucher {
+        None if !lost_vouched => Ok(Verdict::Cut(Cut::Torn)),
+        Some(vouched_by) if strict => Err(WalError::Corrupt {
+            path: path.to_path_buf(),
+            offset: stop.offset,
+            seq: stop.seq,
+            vouched_by,
+            valid_records: replayed.records,
+            source: stop.cause.clone(),
+        }),
+        None if strict => Err(truncated(stop.cause.clone())),
+        _ => Ok(Verdict::Cut(Cut::Salvage)),
+    }
+}
+
+/// Whether a complete frame with a valid checksum, holding a record of
+/// `len` bytes, starts at `offset`.
+fn whole_valid_frame(
+    reader: &mut Reader<'_>,
+    offset: u64,
+    seq: u64,
+    len: u64,
+    path: &Path,
+) -> Result<bool, WalError> {
+    let (Ok(max), Some(frame_len)) = (
+        u32::try_from(len),
+        len.checked_add(wal_format::FRAME_OVERHEAD as u64),
+    ) else {
+        return Ok(false);
+    };
+    if offset.saturating_add(frame_len) > reader.file_len() {
+        return Ok(false);
+    }
+    let want = usize::try_from(frame_len).unwrap_or(usize::MAX);
+    let bytes = reader
+        .get(offset, want)
+        .map_err(|e| WalError::io("reading", path, e))?;
+    Ok(matches!(
+        wal_format::decode_record(bytes, seq, max),
+        Ok(Decoded::Complete(_))
+    ))
+}
+
+/// Carries out `verdict`; returns what was cut.
+pub(crate) fn settle(
+    storage: &dyn Storage,
+    path: &Path,
+    file: &mut dyn StorageFile,
+    file_len: u64,
+    replayed: &Replayed,
+    vouch: &Vouch,
+    verdict: Verdict,
+) -> Result<Option<Truncation>, WalError> {
+    let end = replayed.end;
+    let reason = match verdict {
+        Verdict::Clean => return Ok(None),
+        Verdict::CutShort => {
+            return Ok(Some(Truncation {
+                offset: end,
+                bytes: 0,
+                cause: None,
+                reason: TruncationReason::CutShort {
+                    vouched_len: vouch.len,
+                },
+            }));
+        }
+        Verdict::Cut(Cut::Torn) => TruncationReason::TornTail,
+        Verdict::Cut(Cut::Salvage) => TruncationReason::Salvaged {
+            copy: salvage(storage, path, &*file, end, file_len)?,
+        },
+    };
+    file.set_len(end)
+        .map_err(|e| WalError::io("truncating", path, e))?;
+    Ok(Some(Truncation {
+        offset: end,
+        bytes: file_len - end,
+        cause: replayed.stop.as_ref().and_then(|s| s.cause.clone()),
+        reason,
+    }))
+}
+
+/// Copies every byte from the damage to the end of the log into
+/// `<log>.corrupt-<offset>`, durably, and returns that path.
+fn salvage(
+    storage: &dyn Storage,
+    path: &Path,
+    file: &dyn StorageFile,
+    from: u64,
+    file_len: u64,
+) -> Result<PathBuf, WalError> {
+    let copy_path = sibling(path, &format!(".corrupt-{from}"));
+    let mut copy = storage
+        .open(&copy_path, OpenMode::CreateNew)
+        .map_err(|e| WalError::io("creating", &copy_path, e))?;
+    let mut buf = vec![0; 1 << 20];
+    let mut at = from;
+    while at < file_len {
+        let n = usize::try_from(file_len - at)
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
+        read_exact_at(file, at, &mut buf[..n]).map_err(|e| WalError::io("reading", path, e))?;
+        copy.write_at(at - from, &buf[..n])
+            .map_err(|e| WalError::io("writing to", &copy_path, e))?;
+        at += n as u64;
+    }
+    copy.sync_data()
+        .map_err(|e| WalError::io("syncing", &copy_path, e))?;
+    storage
+        .sync_dir(parent_dir(path))
+        .map_err(|e| WalError::io("syncing directory of", &copy_path, e))?;
+    Ok(copy_path)
+}
