@@ -29,35 +29,50 @@ pub const SCHEMA_VERSION: u32 = 3;
 /// decoder allocate without bound, and the same limit is checked when the
 /// record is written (see [`encode_checked`]): a record the reader would
 /// refuse is never logged.
-const CLAIM_PER_BYTE: usize = 64;
+pub(crate) const CLAIM_PER_BYTE: usize = 64;
 
 fn encode_config() -> Configuration<LittleEndian, Varint> {
     config::standard()
 }
 
-/// Decodes `payload` whole under the limit `LIMIT`.
-fn decode_limited<T: DeserializeOwned, const LIMIT: usize>(
-    payload: &[u8],
-) -> Result<(T, usize), bincode::error::DecodeError> {
-    bincode::serde::decode_from_slice(payload, config::standard().with_limit::<LIMIT>())
+/// Decodes `$bytes` whole as the caller's type with the bincode
+/// configuration `$config`, under the smallest limit tier that allows
+/// [`CLAIM_PER_BYTE`] claimed bytes per byte of it, and at least `$floor`;
+/// leftover bytes are an error. A macro because bincode's configurations
+/// can only be named through sealed traits: the log's records and
+/// [`crate::legacy`]'s (bincode 1) records share the tiers this way.
+macro_rules! decode_whole {
+    ($bytes:expr, $config:expr, $floor:expr) => {{
+        let bytes: &[u8] = $bytes;
+        let config = $config;
+        let need = bytes
+            .len()
+            .saturating_mul($crate::codec::CLAIM_PER_BYTE)
+            .max($floor);
+        let decoded = if need <= 1 << 20 {
+            bincode::serde::decode_from_slice(bytes, config.with_limit::<{ 1 << 20 }>())
+        } else if need <= 1 << 26 {
+            bincode::serde::decode_from_slice(bytes, config.with_limit::<{ 1 << 26 }>())
+        } else if need <= 1 << 30 {
+            bincode::serde::decode_from_slice(bytes, config.with_limit::<{ 1 << 30 }>())
+        } else if need <= 1 << 34 {
+            bincode::serde::decode_from_slice(bytes, config.with_limit::<{ 1 << 34 }>())
+        } else if need <= 1 << 38 {
+            bincode::serde::decode_from_slice(bytes, config.with_limit::<{ 1 << 38 }>())
+        } else {
+            bincode::serde::decode_from_slice(bytes, config.with_limit::<{ 1 << 42 }>())
+        };
+        match decoded {
+            Ok((value, used)) if used == bytes.len() => Ok(value),
+            Ok((_, used)) => Err(bincode::error::DecodeError::OtherString(format!(
+                "{} bytes left over after the record",
+                bytes.len() - used
+            ))),
+            Err(e) => Err(e),
+        }
+    }};
 }
-
-/// Decodes `payload` under the smallest limit tier that allows
-/// [`CLAIM_PER_BYTE`] claimed bytes per byte of it, at least 1 GiB.
-fn decode_tiered<T: DeserializeOwned>(
-    payload: &[u8],
-) -> Result<(T, usize), bincode::error::DecodeError> {
-    let need = payload.len().saturating_mul(CLAIM_PER_BYTE);
-    if need <= 1 << 30 {
-        decode_limited::<T, { 1 << 30 }>(payload)
-    } else if need <= 1 << 34 {
-        decode_limited::<T, { 1 << 34 }>(payload)
-    } else if need <= 1 << 38 {
-        decode_limited::<T, { 1 << 38 }>(payload)
-    } else {
-        decode_limited::<T, { 1 << 42 }>(payload)
-    }
-}
+pub(crate) use decode_whole;
 
 /// One logged operation, as decoded on replay.
 #[derive(Debug, Deserialize)]
@@ -310,18 +325,12 @@ where
     Ok(())
 }
 
-/// Decodes a whole payload; leftover bytes are an error.
+/// Decodes a whole payload (at least 1 GiB of claims allowed, more for
+/// a larger record); leftover bytes are an error.
 pub(crate) fn decode<K: DeserializeOwned, V: DeserializeOwned>(
     payload: &[u8],
 ) -> Result<Op<K, V>, bincode::error::DecodeError> {
-    let (op, used) = decode_tiered(payload)?;
-    if used != payload.len() {
-        return Err(bincode::error::DecodeError::OtherString(format!(
-            "{} bytes left over after the record",
-            payload.len() - used
-        )));
-    }
-    Ok(op)
+    decode_whole!(payload, config::standard(), 1 << 30)
 }
 
 #[cfg(test)]

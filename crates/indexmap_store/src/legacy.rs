@@ -92,34 +92,13 @@ struct Parsed<K, V> {
     decode_error: Option<String>,
 }
 
-/// Decodes `bytes` whole with bincode 1's encoding, allowing 64 bytes of
-/// memory per byte decoded (at least 1 MiB): no length in the (unchecked)
-/// bytes can make it allocate more.
+/// Decodes `bytes` whole with bincode 1's encoding, under the same
+/// limit tiers as the log's records but from 1 MiB: the bytes are not
+/// checksummed, and no length in them can make it allocate more than
+/// [`CLAIM_PER_BYTE`](crate::codec::CLAIM_PER_BYTE) bytes per byte read.
 fn decode_exact<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
-    fn limited<T: DeserializeOwned, const LIMIT: usize>(
-        bytes: &[u8],
-    ) -> Result<(T, usize), bincode::error::DecodeError> {
-        let config = bincode::config::legacy().with_limit::<LIMIT>();
-        bincode::serde::decode_from_slice(bytes, config)
-    }
-    let need = bytes.len().saturating_mul(64);
-    let decoded = if need <= 1 << 20 {
-        limited::<T, { 1 << 20 }>(bytes)
-    } else if need <= 1 << 26 {
-        limited::<T, { 1 << 26 }>(bytes)
-    } else if need <= 1 << 32 {
-        limited::<T, { 1 << 32 }>(bytes)
-    } else {
-        limited::<T, { 1 << 38 }>(bytes)
-    };
-    match decoded {
-        Ok((value, used)) if used == bytes.len() => Ok(value),
-        Ok((_, used)) => Err(format!(
-            "{} bytes left over after the record",
-            bytes.len() - used
-        )),
-        Err(e) => Err(e.to_string()),
-    }
+    crate::codec::decode_whole!(bytes, bincode::config::legacy(), 1 << 20)
+        .map_err(|e| e.to_string())
 }
 
 /// Replays `bytes` as a 0.2.x log of `K` and `V`, with that crate's rules.

@@ -159,10 +159,13 @@ impl OpenOptions {
         };
         if replayed.found.is_none() && replayed.wal.stats().records == 0 {
             // A new (or empty) log starts with its schema record, synced. On
-            // a full disk the append fails and poisons the log: reopen it as
-            // it is and let the next compaction write the record.
+            // a full disk the append is refused and cut back, and the log
+            // stays as it was: the next compaction writes the record. A
+            // failed sync poisons the log: reopen it as the disk has it.
             let op = OpRef::<K, V>::Schema(&schema);
-            if log_durably::<K, V, _>(&mut replayed.wal, None, false, true, &op).is_err() {
+            if log_durably::<K, V, _>(&mut replayed.wal, None, false, true, &op).is_err()
+                && replayed.wal.poisoned().is_some()
+            {
                 let report = replayed.report;
                 drop(replayed.wal);
                 replayed = self.replay::<K, V>(path, &schema, SchemaCheck::Exact)?;

@@ -48,16 +48,21 @@ impl Serialize for InsertAll<'_> {
     }
 }
 
-/// The log's bytes after the header when `pairs` are logged as one batch
-/// (as `insert_many` does on a new store): one frame, checksum included.
+/// The frame `insert_many` appends on a new store when it logs `pairs` as
+/// one batch record: record 1 (after the synced schema record, record 0),
+/// checksum included.
 pub(crate) fn encode_batch(pairs: &Pairs) -> Vec<u8> {
     let mut buf = Vec::new();
     let frame = wal_format::begin_record(&mut buf);
     let batch = BatchRef::Batch(InsertAll(pairs));
     bincode::serde::encode_into_std_write(batch, &mut buf, bincode::config::standard()).unwrap();
-    wal_format::finish_record(&mut buf, frame, 0, 0, DEFAULT_MAX_RECORD_LEN).unwrap();
+    wal_format::finish_record(&mut buf, frame, 1, 1, DEFAULT_MAX_RECORD_LEN).unwrap();
     buf
 }
+
+/// The variant index of the store's schema record, which starts every log
+/// it writes and holds no entry: its payload's first byte (a varint).
+const SCHEMA_VARIANT: u8 = 6;
 
 pub(crate) fn encode_op(buf: &mut Vec<u8>, k: &str, v: &str) {
     bincode::serde::encode_into_std_write(OpRef::Insert(k, v), buf, bincode::config::standard())
@@ -77,6 +82,7 @@ pub(crate) fn encode_frame(buf: &mut Vec<u8>, seq: u64, k: &str, v: &str) {
 /// decoding, `IndexMap::insert`.
 pub(crate) fn reopen_by_hand(path: &Path) -> IndexMap<String, String> {
     let mut file = File::open(path).unwrap();
+    // A version 3 header: what the store writes.
     let mut head = [0; HEADER_LEN];
     file.read_exact(&mut head).unwrap();
     let Ok(Decoded::Complete(header)) = FileHeader::decode(&head) else {
@@ -97,6 +103,9 @@ pub(crate) fn reopen_by_hand(path: &Path) -> IndexMap<String, String> {
                 Ok(Decoded::Complete(record)) => {
                     // A batch frame's records, or a record frame's one.
                     for payload in record.payloads() {
+                        if payload.first() == Some(&SCHEMA_VARIANT) {
+                            continue;
+                        }
                         let (Op::Insert(k, v), used) =
                             bincode::serde::decode_from_slice(payload, bincode::config::standard())
                                 .unwrap();
