@@ -18,7 +18,7 @@
 //! [`StoreStats::failed_compactions`]: crate::StoreStats::failed_compactions
 //! [`StoreStats::last_compaction_error`]: crate::StoreStats::last_compaction_error
 
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash};
 use std::io;
 use std::time::SystemTime;
 
@@ -90,10 +90,11 @@ impl Compaction {
     }
 }
 
-impl<K, V> IndexMapStore<K, V>
+impl<K, V, S> IndexMapStore<K, V, S>
 where
     K: Hash + Eq + Serialize + DeserializeOwned,
     V: Serialize + DeserializeOwned,
+    S: BuildHasher,
 {
     /// Rewrites the log to its schema record and one record per live
     /// entry, in order, atomically (temporary file `<path>.compact.tmp`,

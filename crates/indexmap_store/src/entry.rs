@@ -1,6 +1,6 @@
 //! The entry API: insert-or-update without a second lookup by the caller.
 
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash, RandomState};
 use std::io;
 
 use serde::Serialize;
@@ -22,19 +22,20 @@ use crate::IndexMapStore;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Debug)]
-pub struct Entry<'a, K, V> {
-    store: &'a mut IndexMapStore<K, V>,
+pub struct Entry<'a, K, V, S = RandomState> {
+    store: &'a mut IndexMapStore<K, V, S>,
     key: K,
     index: Option<usize>,
 }
 
-impl<K, V> IndexMapStore<K, V>
+impl<K, V, S> IndexMapStore<K, V, S>
 where
     K: Hash + Eq + Serialize + DeserializeOwned,
     V: Serialize + DeserializeOwned,
+    S: BuildHasher,
 {
     /// The entry for `key`. Cost: O(1).
-    pub fn entry(&mut self, key: K) -> Entry<'_, K, V> {
+    pub fn entry(&mut self, key: K) -> Entry<'_, K, V, S> {
         let index = self.map.get_index_of(&key);
         Entry {
             store: self,
@@ -44,10 +45,11 @@ where
     }
 }
 
-impl<'a, K, V> Entry<'a, K, V>
+impl<'a, K, V, S> Entry<'a, K, V, S>
 where
     K: Hash + Eq + Serialize + DeserializeOwned,
     V: Serialize + DeserializeOwned,
+    S: BuildHasher,
 {
     /// The entry's key. Cost: O(1).
     #[must_use]

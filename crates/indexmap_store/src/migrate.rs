@@ -1,7 +1,7 @@
 //! Migration: rewrite a store's log from old key and value types to new
 //! ones, in one atomic rewrite.
 
-use std::hash::Hash;
+use std::hash::{Hash, RandomState};
 use std::io;
 use std::path::Path;
 
@@ -66,7 +66,12 @@ impl OpenOptions {
         let path = path.as_ref();
         let new_schema = self.schema::<K, V>()?;
         let old_schema = self.schema::<K0, V0>()?;
-        let old = match self.replay::<K0, V0>(path, &old_schema, SchemaCheck::TypesOnly) {
+        let old = match self.replay::<K0, V0, _>(
+            path,
+            &old_schema,
+            SchemaCheck::TypesOnly,
+            RandomState::new(),
+        ) {
             Ok(old) => old,
             Err(e) if is_type_mismatch(&e) => {
                 // Already migrated? Then this is an ordinary open, which

@@ -9,7 +9,7 @@
 //! value in place before it can be logged, so a failure to log it poisons
 //! the store, which then says so on every later write.
 
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash};
 use std::io;
 
 use indexmap::Equivalent;
@@ -84,10 +84,11 @@ impl<K, V> Batch<K, V> {
     }
 }
 
-impl<K, V> IndexMapStore<K, V>
+impl<K, V, S> IndexMapStore<K, V, S>
 where
     K: Hash + Eq + Serialize + DeserializeOwned,
     V: Serialize + DeserializeOwned,
+    S: BuildHasher,
 {
     /// Inserts a key-value pair and returns the previous value.
     ///

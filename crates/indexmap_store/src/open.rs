@@ -1,7 +1,7 @@
 //! Opening a store: [`OpenOptions`], replaying the log, and checking its
 //! schema record.
 
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash, RandomState};
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
@@ -40,8 +40,8 @@ pub struct OpenOptions {
 }
 
 /// What replaying a log gave.
-pub(crate) struct Replayed<K, V> {
-    pub(crate) map: IndexMap<K, V>,
+pub(crate) struct Replayed<K, V, S = RandomState> {
+    pub(crate) map: IndexMap<K, V, S>,
     pub(crate) wal: Wal,
     pub(crate) report: RecoveryReport,
     /// Mutations replayed (see [`StoreStats::total_records`]).
@@ -146,17 +146,58 @@ impl OpenOptions {
         K: Hash + Eq + Serialize + DeserializeOwned,
         V: Serialize + DeserializeOwned,
     {
+        self.open_with_hasher(path, RandomState::new())
+    }
+
+    /// Like [`open`](Self::open), with the map hashing keys by
+    /// `hash_builder`, as [`IndexMap::with_hasher`] does: for example
+    /// `foldhash::fast::RandomState` or `ahash::RandomState` for speed on
+    /// trusted keys. The hasher is not recorded in the log: a store written
+    /// under one hasher opens under any other, with the same entries in the
+    /// same order. `S: Clone` because a failed open may replay twice.
+    ///
+    /// ```
+    /// use std::hash::{BuildHasherDefault, DefaultHasher};
+    /// use indexmap_store::{IndexMapStore, OpenOptions};
+    /// # let dir = tempfile::tempdir()?;
+    /// # let path = dir.path().join("fast.log");
+    /// type Fixed = BuildHasherDefault<DefaultHasher>; // any `BuildHasher`
+    /// let mut store: IndexMapStore<String, u32, Fixed> =
+    ///     OpenOptions::new().open_with_hasher(&path, Fixed::default())?;
+    /// store.insert("a".into(), 1)?;
+    /// drop(store);
+    /// // The same log, under the default hasher.
+    /// let store: IndexMapStore<String, u32> = IndexMapStore::open(&path)?;
+    /// assert_eq!(store.get("a"), Some(&1));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn open_with_hasher<K, V, S>(
+        &self,
+        path: impl AsRef<Path>,
+        hash_builder: S,
+    ) -> io::Result<IndexMapStore<K, V, S>>
+    where
+        K: Hash + Eq + Serialize + DeserializeOwned,
+        V: Serialize + DeserializeOwned,
+        S: BuildHasher + Clone,
+    {
         let path = path.as_ref();
         let schema = self.schema::<K, V>()?;
-        let (mut replayed, legacy) = match self.replay::<K, V>(path, &schema, SchemaCheck::Exact) {
-            Ok(replayed) => (replayed, None),
-            Err(e) => {
-                // A log of indexmap_store 0.2.x: refused, or converted.
-                let legacy = self.legacy_fallback::<K, V>(e)?;
-                let replayed = self.replay::<K, V>(path, &schema, SchemaCheck::Exact)?;
-                (replayed, legacy)
-            }
-        };
+        let (mut replayed, legacy) =
+            match self.replay::<K, V, S>(path, &schema, SchemaCheck::Exact, hash_builder.clone()) {
+                Ok(replayed) => (replayed, None),
+                Err(e) => {
+                    // A log of indexmap_store 0.2.x: refused, or converted.
+                    let legacy = self.legacy_fallback::<K, V>(e)?;
+                    let replayed = self.replay::<K, V, S>(
+                        path,
+                        &schema,
+                        SchemaCheck::Exact,
+                        hash_builder.clone(),
+                    )?;
+                    (replayed, legacy)
+                }
+            };
         if replayed.found.is_none() && replayed.wal.stats().records == 0 {
             // A new (or empty) log starts with its schema record, synced. On
             // a full disk the append is refused and cut back, and the log
@@ -168,7 +209,12 @@ impl OpenOptions {
             {
                 let report = replayed.report;
                 drop(replayed.wal);
-                replayed = self.replay::<K, V>(path, &schema, SchemaCheck::Exact)?;
+                replayed = self.replay::<K, V, S>(
+                    path,
+                    &schema,
+                    SchemaCheck::Exact,
+                    hash_builder.clone(),
+                )?;
                 replayed.report = report;
             }
         }
@@ -196,15 +242,17 @@ impl OpenOptions {
 
     /// Opens the log at `path` and replays it as `K` and `V`, checking its
     /// schema record (if any) against `expected`.
-    pub(crate) fn replay<K, V>(
+    pub(crate) fn replay<K, V, S>(
         &self,
         path: &Path,
         expected: &SchemaRecord,
         check: SchemaCheck,
-    ) -> io::Result<Replayed<K, V>>
+        hash_builder: S,
+    ) -> io::Result<Replayed<K, V, S>>
     where
         K: Hash + Eq + DeserializeOwned,
         V: DeserializeOwned,
+        S: BuildHasher,
     {
         let opts = WalOptions {
             app_tag: codec::APP_TAG.to_vec(),
@@ -218,7 +266,7 @@ impl OpenOptions {
             temp_suffix: COMPACT_TMP_SUFFIX.to_owned(),
             ..WalOptions::default()
         };
-        let mut map = IndexMap::new();
+        let mut map = IndexMap::with_hasher(hash_builder);
         let mut mutations = 0;
         let mut found = None;
         let (wal, report) = Wal::open(Arc::clone(&self.storage), path, opts, |record| {
@@ -256,14 +304,15 @@ impl OpenOptions {
 }
 
 /// Applies one logged operation to `map`.
-fn replay<K, V>(
-    map: &mut IndexMap<K, V>,
+fn replay<K, V, S>(
+    map: &mut IndexMap<K, V, S>,
     seq: u64,
     offset: u64,
     op: Op<K, V>,
 ) -> Result<(), StoreError>
 where
     K: Hash + Eq,
+    S: BuildHasher,
 {
     match op {
         Op::Insert(k, v) => {

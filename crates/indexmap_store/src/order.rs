@@ -8,7 +8,7 @@
 //! arguments.
 
 use std::cmp::Ordering;
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash};
 use std::io;
 
 use indexmap::IndexMap;
@@ -58,7 +58,7 @@ pub(crate) fn check_permutation(order: &[u64], len: usize) -> Result<Vec<usize>,
 /// Puts `map` in the order `order` (new position `i` gets the entry at old
 /// index `order[i]`), which must be a permutation of `0..map.len()`: one
 /// O(1) swap per moved entry, following the permutation's cycles.
-pub(crate) fn permute<K, V>(map: &mut IndexMap<K, V>, order: &[usize]) {
+pub(crate) fn permute<K, V, S>(map: &mut IndexMap<K, V, S>, order: &[usize]) {
     let mut done = vec![false; order.len()];
     for start in 0..order.len() {
         if done[start] {
@@ -74,10 +74,11 @@ pub(crate) fn permute<K, V>(map: &mut IndexMap<K, V>, order: &[usize]) {
     }
 }
 
-impl<K, V> IndexMapStore<K, V>
+impl<K, V, S> IndexMapStore<K, V, S>
 where
     K: Hash + Eq + Serialize + DeserializeOwned,
     V: Serialize + DeserializeOwned,
+    S: BuildHasher,
 {
     /// Logs and applies the order `order` (old indices, a permutation):
     /// one record; nothing written if no entry moves.
@@ -228,14 +229,17 @@ where
 }
 
 /// Replays [`Op::Permute`](crate::codec::Op::Permute).
-pub(crate) fn replay_permute<K, V>(map: &mut IndexMap<K, V>, order: &[u64]) -> Result<(), String> {
+pub(crate) fn replay_permute<K, V, S>(
+    map: &mut IndexMap<K, V, S>,
+    order: &[u64],
+) -> Result<(), String> {
     let order = check_permutation(order, map.len())?;
     permute(map, &order);
     Ok(())
 }
 
 /// Replays [`Op::Reverse`](crate::codec::Op::Reverse).
-pub(crate) fn replay_reverse<K, V>(map: &mut IndexMap<K, V>, len: u64) -> Result<(), String> {
+pub(crate) fn replay_reverse<K, V, S>(map: &mut IndexMap<K, V, S>, len: u64) -> Result<(), String> {
     if len != map.len() as u64 {
         return Err(format!(
             "reverse of {len} entries in a map of {}",
@@ -247,7 +251,11 @@ pub(crate) fn replay_reverse<K, V>(map: &mut IndexMap<K, V>, len: u64) -> Result
 }
 
 /// Replays [`Op::SwapIndices`](crate::codec::Op::SwapIndices).
-pub(crate) fn replay_swap<K, V>(map: &mut IndexMap<K, V>, a: u64, b: u64) -> Result<(), String> {
+pub(crate) fn replay_swap<K, V, S>(
+    map: &mut IndexMap<K, V, S>,
+    a: u64,
+    b: u64,
+) -> Result<(), String> {
     let len = map.len();
     match (usize::try_from(a), usize::try_from(b)) {
         (Ok(a), Ok(b)) if a < len && b < len => {

@@ -4,7 +4,7 @@
 //!
 //! [`Op::InsertAt`]: crate::codec::Op::InsertAt
 
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash};
 use std::io;
 
 use indexmap::IndexMap;
@@ -15,10 +15,11 @@ use crate::IndexMapStore;
 use crate::codec::OpRef;
 use crate::remove_many::invalid_index;
 
-impl<K, V> IndexMapStore<K, V>
+impl<K, V, S> IndexMapStore<K, V, S>
 where
     K: Hash + Eq + Serialize + DeserializeOwned,
     V: Serialize + DeserializeOwned,
+    S: BuildHasher,
 {
     /// Inserts the pair at `index`, as [`IndexMap::shift_insert`]: a new
     /// key goes exactly there (valid indices `0..=len()`), the entries
@@ -114,8 +115,8 @@ where
 }
 
 /// Replays [`Op::InsertAt`](crate::codec::Op::InsertAt).
-pub(crate) fn replay_insert_at<K: Hash + Eq, V>(
-    map: &mut IndexMap<K, V>,
+pub(crate) fn replay_insert_at<K: Hash + Eq, V, S: BuildHasher>(
+    map: &mut IndexMap<K, V, S>,
     index: u64,
     key: K,
     value: V,
@@ -132,8 +133,8 @@ pub(crate) fn replay_insert_at<K: Hash + Eq, V>(
 }
 
 /// Replays [`Op::ReplaceKey`](crate::codec::Op::ReplaceKey).
-pub(crate) fn replay_replace_key<K: Hash + Eq, V>(
-    map: &mut IndexMap<K, V>,
+pub(crate) fn replay_replace_key<K: Hash + Eq, V, S: BuildHasher>(
+    map: &mut IndexMap<K, V, S>,
     index: u64,
     key: K,
 ) -> Result<(), String> {

@@ -1,17 +1,18 @@
 //! Read-only access: the map's own lookups and iteration, at its speed.
 
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash};
 
 use indexmap::{Equivalent, IndexMap};
 
 use crate::IndexMapStore;
 
-impl<K, V> IndexMapStore<K, V> {
+impl<K, V, S> IndexMapStore<K, V, S> {
     /// The value of `key`. Cost: O(1).
     #[must_use]
     pub fn get<Q>(&self, key: &Q) -> Option<&V>
     where
         Q: ?Sized + Hash + Equivalent<K>,
+        S: BuildHasher,
     {
         self.map.get(key)
     }
@@ -21,6 +22,7 @@ impl<K, V> IndexMapStore<K, V> {
     pub fn get_full<Q>(&self, key: &Q) -> Option<(usize, &K, &V)>
     where
         Q: ?Sized + Hash + Equivalent<K>,
+        S: BuildHasher,
     {
         self.map.get_full(key)
     }
@@ -30,6 +32,7 @@ impl<K, V> IndexMapStore<K, V> {
     pub fn get_key_value<Q>(&self, key: &Q) -> Option<(&K, &V)>
     where
         Q: ?Sized + Hash + Equivalent<K>,
+        S: BuildHasher,
     {
         self.map.get_key_value(key)
     }
@@ -39,6 +42,7 @@ impl<K, V> IndexMapStore<K, V> {
     pub fn get_index_of<Q>(&self, key: &Q) -> Option<usize>
     where
         Q: ?Sized + Hash + Equivalent<K>,
+        S: BuildHasher,
     {
         self.map.get_index_of(key)
     }
@@ -48,6 +52,7 @@ impl<K, V> IndexMapStore<K, V> {
     pub fn contains_key<Q>(&self, key: &Q) -> bool
     where
         Q: ?Sized + Hash + Equivalent<K>,
+        S: BuildHasher,
     {
         self.map.contains_key(key)
     }
@@ -101,12 +106,20 @@ impl<K, V> IndexMapStore<K, V> {
     /// (ranges, slices, binary search, ...). There is no mutable access:
     /// it would bypass the log. Cost: O(1).
     #[must_use]
-    pub fn as_map(&self) -> &IndexMap<K, V> {
+    pub fn as_map(&self) -> &IndexMap<K, V, S> {
         &self.map
+    }
+
+    /// The map's hasher (see [`OpenOptions::open_with_hasher`]). Cost: O(1).
+    ///
+    /// [`OpenOptions::open_with_hasher`]: crate::OpenOptions::open_with_hasher
+    #[must_use]
+    pub fn hasher(&self) -> &S {
+        self.map.hasher()
     }
 }
 
-impl<'a, K, V> IntoIterator for &'a IndexMapStore<K, V> {
+impl<'a, K, V, S> IntoIterator for &'a IndexMapStore<K, V, S> {
     type Item = (&'a K, &'a V);
     type IntoIter = indexmap::map::Iter<'a, K, V>;
 

@@ -6,7 +6,7 @@
 //! order of the rest (`IndexMap::retain` with a cursor), or by
 //! `IndexMap::truncate` when the removed entries are the last ones.
 
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash};
 use std::io;
 use std::ops::{Bound, RangeBounds};
 
@@ -94,7 +94,7 @@ impl IndexRuns {
     /// one O(n) pass (O(removed) when they are the last entries); an
     /// `Err` describing the problem, and `map` unchanged, if an index is
     /// out of bounds or a run is empty.
-    pub(crate) fn apply<K, V>(&self, map: &mut IndexMap<K, V>) -> Result<(), String> {
+    pub(crate) fn apply<K, V, S>(&self, map: &mut IndexMap<K, V, S>) -> Result<(), String> {
         let ranges = self.ranges(map.len())?;
         match ranges[..] {
             [] => {}
@@ -150,10 +150,11 @@ fn resolve_range(range: impl RangeBounds<usize>, len: usize) -> io::Result<(usiz
     }
 }
 
-impl<K, V> IndexMapStore<K, V>
+impl<K, V, S> IndexMapStore<K, V, S>
 where
     K: Hash + Eq + Serialize + DeserializeOwned,
     V: Serialize + DeserializeOwned,
+    S: BuildHasher,
 {
     /// Keeps the entries for which `keep` returns `true` and removes the
     /// others, as [`IndexMap::retain`]: the entries are visited in order,
@@ -236,7 +237,10 @@ where
     ///
     /// Where `IndexMap::split_off` panics (`at > len()`):
     /// [`StoreError::InvalidIndex`] (`InvalidInput`), nothing written.
-    pub fn split_off(&mut self, at: usize) -> io::Result<IndexMap<K, V>> {
+    pub fn split_off(&mut self, at: usize) -> io::Result<IndexMap<K, V, S>>
+    where
+        S: Clone,
+    {
         let n = self.map.len();
         if at > n {
             return Err(invalid_index(format!(
@@ -244,7 +248,7 @@ where
             )));
         }
         if at == n {
-            return Ok(IndexMap::new());
+            return Ok(IndexMap::with_hasher(self.map.hasher().clone()));
         }
         self.log(&OpRef::<K, V>::RemoveRuns(&IndexRuns::range(at, n)))?;
         let tail = self.map.split_off(at);
@@ -312,8 +316,8 @@ const NONE: usize = usize::MAX;
 /// had to move (a removed key inserted again goes last; a swap-removal
 /// moves the last entry), reorders the rest. O(n + k) for `k` operations
 /// on `n` entries, whatever the mix.
-struct Pending<'m, K, V> {
-    map: &'m mut IndexMap<K, V>,
+struct Pending<'m, K, V, S> {
+    map: &'m mut IndexMap<K, V, S>,
     /// Per index in `map`: the entry's order key, or [`NONE`] if removed.
     key_of: Vec<usize>,
     /// Per order key: the index in `map` holding it, or [`NONE`].
@@ -327,8 +331,8 @@ struct Pending<'m, K, V> {
     removed: usize,
 }
 
-impl<'m, K: Hash + Eq, V> Pending<'m, K, V> {
-    fn new(map: &'m mut IndexMap<K, V>, ops: usize) -> Self {
+impl<'m, K: Hash + Eq, V, S: BuildHasher> Pending<'m, K, V, S> {
+    fn new(map: &'m mut IndexMap<K, V, S>, ops: usize) -> Self {
         let n = map.len();
         let mut key_of = Vec::with_capacity(n + ops);
         key_of.extend(0..n);
@@ -455,7 +459,10 @@ impl<'m, K: Hash + Eq, V> Pending<'m, K, V> {
 /// by one in order (order of entries included), in O(n + k): with fewer
 /// than two shift-removals one by one, else with the shift-removals
 /// deferred to one pass (see [`Pending`]).
-pub(crate) fn apply_batch<K: Hash + Eq, V>(map: &mut IndexMap<K, V>, ops: Vec<BatchOp<K, V>>) {
+pub(crate) fn apply_batch<K: Hash + Eq, V, S: BuildHasher>(
+    map: &mut IndexMap<K, V, S>,
+    ops: Vec<BatchOp<K, V>>,
+) {
     let shift_removes = ops
         .iter()
         .filter(|op| matches!(op, BatchOp::ShiftRemove(_)))

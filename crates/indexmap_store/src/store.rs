@@ -1,6 +1,6 @@
 //! [`IndexMapStore`]: the store, its logging step and statistics.
 
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash, RandomState};
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
@@ -26,8 +26,14 @@ pub const COMPACT_TMP_SUFFIX: &str = ".compact.tmp";
 /// to the log and hands it to the operating system before it returns (with
 /// [`StoreConfig::sync_on_write`], it is also synced), then changes the map.
 /// Opening replays the log. See the [crate docs](crate).
-pub struct IndexMapStore<K, V> {
-    pub(crate) map: IndexMap<K, V>,
+///
+/// `S` is the map's hasher, as in [`IndexMap`]: the default is the standard
+/// library's [`RandomState`]; open with
+/// [`OpenOptions::open_with_hasher`] to use another (such as `foldhash` or
+/// `ahash`). The hasher never reaches the file: a log written under one
+/// hasher opens under any other.
+pub struct IndexMapStore<K, V, S = RandomState> {
+    pub(crate) map: IndexMap<K, V, S>,
     pub(crate) wal: Wal,
     pub(crate) config: StoreConfig,
     pub(crate) report: RecoveryReport,
@@ -162,7 +168,14 @@ where
             .storage(storage)
             .open(path)
     }
+}
 
+impl<K, V, S> IndexMapStore<K, V, S>
+where
+    K: Hash + Eq + Serialize + DeserializeOwned,
+    V: Serialize + DeserializeOwned,
+    S: BuildHasher,
+{
     /// Makes every mutation so far survive power loss (`fdatasync`).
     /// Mutations already reach the operating system when they return, so
     /// there is nothing else to flush. Cost: one sync, skipped when nothing
@@ -223,10 +236,10 @@ where
     }
 }
 
-impl<K, V> IndexMapStore<K, V> {
+impl<K, V, S> IndexMapStore<K, V, S> {
     /// A store over what [`OpenOptions::replay`] gave.
     pub(crate) fn from_replayed(
-        replayed: Replayed<K, V>,
+        replayed: Replayed<K, V, S>,
         schema: SchemaRecord,
         config: StoreConfig,
     ) -> Self {
@@ -297,7 +310,7 @@ impl<K, V> IndexMapStore<K, V> {
     }
 }
 
-impl<K: std::fmt::Debug, V: std::fmt::Debug> std::fmt::Debug for IndexMapStore<K, V> {
+impl<K: std::fmt::Debug, V: std::fmt::Debug, S> std::fmt::Debug for IndexMapStore<K, V, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IndexMapStore")
             .field("path", &self.wal.path())

@@ -38,6 +38,25 @@ pub(crate) fn value(i: u64) -> String {
     s
 }
 
+/// Shuffles `items` in place (Fisher-Yates driven by an xorshift sequence
+/// from `seed`): the same order in every run.
+pub(crate) fn shuffle<T>(items: &mut [T], seed: u64) {
+    let mut x = seed | 1;
+    for i in (1..items.len()).rev() {
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        items.swap(i, (x % (i as u64 + 1)) as usize);
+    }
+}
+
+/// The fixture's keys in a shuffled order, for lookups.
+pub(crate) fn shuffled_keys(data: &Pairs) -> Vec<String> {
+    let mut keys: Vec<String> = data.iter().map(|(k, _)| k.clone()).collect();
+    shuffle(&mut keys, 0x2545_F491_4F6C_DD1D);
+    keys
+}
+
 pub(crate) fn pairs(n: u64) -> Pairs {
     (0..n).map(|i| (key(i), value(i))).collect()
 }

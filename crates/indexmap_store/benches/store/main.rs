@@ -39,13 +39,14 @@ use indexmap_store::{IndexMapStore, StoreConfig};
 use test_support::bench::{Group, Recorder, Scale, Target, selected};
 use wal_format::{DEFAULT_MAX_RECORD_LEN, FileHeader, Packer};
 
-use fixture::{Fixture, Pairs, Store, fresh_store, remove};
+use fixture::{Fixture, Pairs, Store, fresh_store, remove, shuffled_keys};
 use memory::{memory_child, memory_report};
 use mirror::{encode_batch, encode_frame, encode_op, reopen_by_hand};
 
 mod fixture;
 mod memory;
 mod mirror;
+mod reorder;
 
 /// Single inserts: the store vs `IndexMap::insert` (A) and vs encoding,
 /// checksumming and writing each record by hand (B); for reference, A and
@@ -370,20 +371,7 @@ fn get(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: Scale) {
         Duration::from_secs(3),
     ));
     let lookups: OnceCell<Vec<String>> = OnceCell::new();
-    let lookups = || {
-        lookups.get_or_init(|| {
-            // Fisher-Yates with a fixed xorshift sequence.
-            let mut keys: Vec<String> = fx.data().iter().map(|(k, _)| k.clone()).collect();
-            let mut x = 0x2545_F491_4F6C_DD1Du64;
-            for i in (1..keys.len()).rev() {
-                x ^= x >> 12;
-                x ^= x << 25;
-                x ^= x >> 27;
-                keys.swap(i, (x % (i as u64 + 1)) as usize);
-            }
-            keys
-        })
-    };
+    let lookups = || lookups.get_or_init(|| shuffled_keys(fx.data()));
     let map: OnceCell<IndexMap<String, String>> = OnceCell::new();
     let store: OnceCell<Store> = OnceCell::new();
 
@@ -634,6 +622,8 @@ fn main() {
     get(&mut c, &rec, &fx, scale);
     reopen(&mut c, &rec, &fx, scale);
     compact(&mut c, &rec, &fx, scale);
+    reorder::mutations(&mut c, &rec, &fx, scale);
+    reorder::get_foldhash(&mut c, &rec, &fx, scale);
     if scale != Scale::Test {
         eprintln!("\nstore bench summary ({scale:?}, {} entries):", fx.n);
         for line in rec.summary() {

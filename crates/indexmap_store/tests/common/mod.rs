@@ -12,6 +12,7 @@
 //! indexmap_store (`cargo xtask fuzz` fails to build otherwise).
 #![allow(dead_code)]
 
+use std::hash::BuildHasher;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -298,7 +299,7 @@ fn move_indices(from: usize, to: usize, len: usize) -> Option<(usize, usize)> {
 }
 
 /// Applies `op` to the model.
-pub fn apply_model(model: &mut IndexMap<K, V>, op: &Op) -> Outcome {
+pub fn apply_model<S: BuildHasher + Clone>(model: &mut IndexMap<K, V, S>, op: &Op) -> Outcome {
     match op {
         Op::Insert(k, v) => Outcome::Value(model.insert(k.clone(), *v)),
         Op::InsertFull(k, v) => {
@@ -459,7 +460,10 @@ fn invalid_as_outcome(result: io::Result<Outcome>) -> io::Result<Outcome> {
 
 /// Applies `op` to `store`, which must not be asked to [`Op::Reopen`]
 /// (see [`StoreUnderTest`] for that).
-pub fn apply_store(store: &mut Store, op: &Op) -> io::Result<Outcome> {
+pub fn apply_store<S: BuildHasher + Clone>(
+    store: &mut IndexMapStore<K, V, S>,
+    op: &Op,
+) -> io::Result<Outcome> {
     Ok(match op {
         Op::Insert(k, v) => Outcome::Value(store.insert(k.clone(), *v)?),
         Op::InsertFull(k, v) => {

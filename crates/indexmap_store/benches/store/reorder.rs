@@ -1,0 +1,328 @@
+//! The `IndexMap` operations of schema version 3 and the hasher parameter,
+//! against `IndexMap` doing the same in the same run (issue 14's targets):
+//!
+//! - `retain` removing every other entry: ≤ 3× `IndexMap::retain` plus
+//!   one raw `write(2)` of the record's bytes; the reopen after it ≤ 1.2×
+//!   the reopen of the log without it;
+//! - `sort_keys` of entries inserted in a shuffled order: ≤ 1.5×
+//!   `IndexMap::sort_keys` plus the raw write of the record;
+//! - a `Batch` of N/2 shift-removes: applied in ≤ 2× `IndexMap::retain`
+//!   removing the same keys, and replayed in ≤ 2× the same (the reopen of
+//!   the log with the batch ≤ the reopen without it + 2× that retain);
+//! - `get` with `foldhash` as the hasher: ≤ 1.1× `IndexMap::get` with the
+//!   same hasher.
+//!
+//! Each mutation runs on a fresh copy of an N-entry log, opened untimed.
+
+use std::cell::OnceCell;
+use std::fs::{File, OpenOptions as FsOpen};
+use std::hint::black_box;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput};
+use indexmap::IndexMap;
+use indexmap_store::{Batch, IndexMapStore, OpenOptions, StoreConfig};
+use test_support::bench::{Group, Recorder, Scale, Target};
+
+use crate::fixture::{Fixture, Store, fresh_store, remove, shuffle, shuffled_keys};
+use crate::timed;
+
+type Fold = foldhash::fast::FixedState;
+
+/// Whether the entry with key `k` ("key-<12 digits>") is kept: the even
+/// ones, so the removals are N/2 runs of one (the worst case for runs).
+fn keep(k: &str) -> bool {
+    k.as_bytes().last().is_some_and(|d| d % 2 == 0)
+}
+
+/// A copy of the log at `from`, opened: the untimed setup of a mutation.
+fn open_copy(from: &Path, to: &Path) -> Store {
+    remove(to);
+    std::fs::copy(from, to).expect("copy the log");
+    IndexMapStore::open(to).expect("open the copy")
+}
+
+/// The time of one positioned `write(2)` of `len` bytes at the end of a
+/// file (created once), per call: the raw floor of logging a record.
+fn raw_write(path: &Path, len: u64, iters: u64) -> Duration {
+    let bytes = vec![0x5au8; usize::try_from(len).expect("a record fits in memory")];
+    let mut file: File = FsOpen::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .expect("open the floor file");
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        file.set_len(0).expect("truncate the floor file");
+        let start = Instant::now();
+        file.write_all(&bytes).expect("write");
+        total += start.elapsed();
+    }
+    total
+}
+
+/// The map of `path`'s entries, as `IndexMap` with the default hasher.
+fn map_of(path: &Path) -> IndexMap<String, String> {
+    let store: Store = IndexMapStore::open(path).expect("open");
+    store.as_map().clone()
+}
+
+/// A log of the fixture's entries inserted in a shuffled order, compacted.
+fn shuffled_log(fx: &Fixture) -> PathBuf {
+    let path = fx.path("shuffled.log");
+    let mut pairs = fx.data().clone();
+    shuffle(&mut pairs, 0x9E37_79B9_7F4A_7C15);
+    let mut store = fresh_store(&path, StoreConfig::default());
+    store.insert_many(pairs).expect("load");
+    store.compact().expect("compact");
+    path
+}
+
+/// `retain` and the reopen after it; `sort_keys`; a batch of shift-removes
+/// and its replay.
+pub(crate) fn mutations(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: Scale) {
+    let mut g = Group::new(c, rec, "store/reorder");
+    g.group.throughput(Throughput::Elements(fx.n));
+    g.slow(scale);
+    let work = fx.path("reorder.log");
+    let floor_file = fx.path("floor-record.bin");
+    // The byte length of each operation's record, learnt on its first run.
+    let retain_len = OnceCell::new();
+    let sort_len = OnceCell::new();
+    let shuffled = OnceCell::new();
+    let plain_map = OnceCell::new();
+    let shuffled_map = OnceCell::new();
+    let record_len = |store: &mut Store, op: &mut dyn FnMut(&mut Store)| -> u64 {
+        let before = store.stats().log_bytes;
+        op(store);
+        store.stats().log_bytes - before
+    };
+
+    g.bench("floor_indexmap_retain", |iters| {
+        let map = plain_map.get_or_init(|| map_of(fx.loaded()));
+        timed(
+            iters,
+            || map.clone(),
+            |mut m| {
+                m.retain(|k, _| keep(k));
+                m
+            },
+            || {},
+        )
+    });
+    g.bench("store_retain", |iters| {
+        timed(
+            iters,
+            || open_copy(fx.loaded(), &work),
+            |mut store| {
+                let len = record_len(&mut store, &mut |s| s.retain(|k, _| keep(k)).unwrap());
+                retain_len.get_or_init(|| len);
+                store
+            },
+            || {},
+        )
+    });
+    g.bench("floor_write_retain_record", |iters| {
+        let len = *retain_len.get_or_init(|| {
+            let mut store = open_copy(fx.loaded(), &work);
+            record_len(&mut store, &mut |s| s.retain(|k, _| keep(k)).unwrap())
+        });
+        raw_write(&floor_file, len, iters)
+    });
+
+    g.bench("floor_indexmap_sort_keys", |iters| {
+        let path = shuffled.get_or_init(|| shuffled_log(fx));
+        let map = shuffled_map.get_or_init(|| map_of(path));
+        timed(
+            iters,
+            || map.clone(),
+            |mut m| {
+                m.sort_keys();
+                m
+            },
+            || {},
+        )
+    });
+    g.bench("store_sort_keys", |iters| {
+        let path = shuffled.get_or_init(|| shuffled_log(fx));
+        timed(
+            iters,
+            || open_copy(path, &work),
+            |mut store| {
+                let len = record_len(&mut store, &mut |s| s.sort_keys().unwrap());
+                sort_len.get_or_init(|| len);
+                store
+            },
+            || {},
+        )
+    });
+    g.bench("floor_write_sort_record", |iters| {
+        let len = *sort_len.get_or_init(|| {
+            let path = shuffled.get_or_init(|| shuffled_log(fx));
+            let mut store = open_copy(path, &work);
+            record_len(&mut store, &mut |s| s.sort_keys().unwrap())
+        });
+        raw_write(&floor_file, len, iters)
+    });
+
+    g.bench("store_batch_shift_removes", |iters| {
+        timed(
+            iters,
+            || {
+                let mut batch = Batch::new();
+                for (k, _) in fx.data().iter().filter(|(k, _)| !keep(k)) {
+                    batch.shift_remove(k.clone());
+                }
+                (open_copy(fx.loaded(), &work), batch)
+            },
+            |(mut store, batch)| {
+                store.apply(batch).unwrap();
+                store
+            },
+            || {},
+        )
+    });
+
+    // The logs the reopens read: the loaded one, and copies of it ending
+    // in the retain record and in the batch record.
+    let after = |name: &str, op: &dyn Fn(&mut Store)| -> PathBuf {
+        let path = fx.path(name);
+        let mut store = open_copy(fx.loaded(), &path);
+        op(&mut store);
+        store.close().expect("close");
+        path
+    };
+    let retained = OnceCell::new();
+    let batched = OnceCell::new();
+    let reopen = |path: &Path, iters: u64| -> Duration {
+        (0..iters)
+            .map(|_| {
+                let start = Instant::now();
+                let store: Store = IndexMapStore::open(path).expect("reopen");
+                let elapsed = start.elapsed();
+                black_box(store.len());
+                elapsed
+            })
+            .sum()
+    };
+    g.bench("floor_reopen_without", |iters| reopen(fx.loaded(), iters));
+    g.bench("reopen_after_retain", |iters| {
+        let path = retained.get_or_init(|| {
+            after("retained.log", &|s: &mut Store| {
+                s.retain(|k, _| keep(k)).unwrap()
+            })
+        });
+        reopen(path, iters)
+    });
+    g.bench("reopen_after_batch", |iters| {
+        let path = batched.get_or_init(|| {
+            after("batched.log", &|s: &mut Store| {
+                let mut batch = Batch::new();
+                for (k, _) in fx.data().iter().filter(|(k, _)| !keep(k)) {
+                    batch.shift_remove(k.clone());
+                }
+                s.apply(batch).unwrap();
+            })
+        });
+        reopen(path, iters)
+    });
+    g.group.finish();
+
+    let id = |s: &str| format!("store/reorder/{s}");
+    rec.ratio(
+        &id("store_retain"),
+        &[
+            &id("floor_indexmap_retain"),
+            &id("floor_write_retain_record"),
+        ],
+        Target::Time(3.0),
+    );
+    rec.ratio(
+        &id("reopen_after_retain"),
+        &[&id("floor_reopen_without")],
+        Target::Time(1.2),
+    );
+    rec.ratio(
+        &id("store_sort_keys"),
+        &[
+            &id("floor_indexmap_sort_keys"),
+            &id("floor_write_sort_record"),
+        ],
+        Target::Time(1.5),
+    );
+    rec.ratio(
+        &id("store_batch_shift_removes"),
+        &[&id("floor_indexmap_retain")],
+        Target::Time(2.0),
+    );
+    // Replay ≤ 2× retain, as: reopen with the batch ≤ reopen without it
+    // plus twice the retain.
+    rec.ratio(
+        &id("reopen_after_batch"),
+        &[
+            &id("floor_reopen_without"),
+            &id("floor_indexmap_retain"),
+            &id("floor_indexmap_retain"),
+        ],
+        Target::Time(1.0),
+    );
+    for name in ["retained.log", "batched.log", "reorder.log", "shuffled.log"] {
+        remove(&fx.path(name));
+    }
+}
+
+/// Every key looked up once, in a shuffled order, with `foldhash`: the
+/// store opened with that hasher vs an `IndexMap` with it.
+pub(crate) fn get_foldhash(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: Scale) {
+    let mut g = Group::new(c, rec, "store/get_foldhash");
+    g.group.throughput(Throughput::Elements(fx.n));
+    g.group.warm_up_time(Duration::from_millis(500));
+    g.group.measurement_time(scale.pick(
+        Duration::from_millis(10),
+        Duration::from_secs(2),
+        Duration::from_secs(3),
+    ));
+    let hasher = Fold::with_seed(0x1234);
+    let store: OnceCell<IndexMapStore<String, String, Fold>> = OnceCell::new();
+    let map: OnceCell<IndexMap<String, String, Fold>> = OnceCell::new();
+    let lookups: OnceCell<Vec<String>> = OnceCell::new();
+    let lookups = || lookups.get_or_init(|| shuffled_keys(fx.data()));
+    g.bench("floor_indexmap_get", |iters| {
+        let map = map.get_or_init(|| {
+            let mut map = IndexMap::with_hasher(hasher.clone());
+            map.extend(fx.data().iter().cloned());
+            map
+        });
+        let keys = lookups();
+        let start = Instant::now();
+        for _ in 0..iters {
+            for k in keys {
+                black_box(map.get(black_box(k.as_str())));
+            }
+        }
+        start.elapsed()
+    });
+    g.bench("store_get", |iters| {
+        let store = store.get_or_init(|| {
+            OpenOptions::new()
+                .open_with_hasher(fx.loaded(), hasher.clone())
+                .expect("open with foldhash")
+        });
+        let keys = lookups();
+        let start = Instant::now();
+        for _ in 0..iters {
+            for k in keys {
+                black_box(store.get(black_box(k.as_str())));
+            }
+        }
+        start.elapsed()
+    });
+    g.group.finish();
+    rec.ratio(
+        "store/get_foldhash/store_get",
+        &["store/get_foldhash/floor_indexmap_get"],
+        Target::Time(1.1),
+    );
+}
