@@ -1,4 +1,5 @@
-//! The entry API: insert-or-update without a second lookup by the caller.
+//! The entry API, shaped as indexmap's: [`Entry::Occupied`] or
+//! [`Entry::Vacant`], each change logged before the map changes.
 
 use std::hash::{BuildHasher, Hash, RandomState};
 use std::io;
@@ -7,25 +8,49 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::IndexMapStore;
+use crate::codec::OpRef;
+use crate::store::log_durably;
 
 /// A key's place in the store, present or not; from
-/// [`IndexMapStore::entry`]. Every change it makes is logged.
+/// [`IndexMapStore::entry`]. As [`indexmap::map::Entry`], except that every
+/// change is logged (so each returns `io::Result`) and values are lent by
+/// shared reference: a `&mut V` would let a change bypass the log.
 ///
 /// ```
 /// # use indexmap_store::IndexMapStore;
+/// use indexmap_store::Entry;
 /// # let dir = tempfile::tempdir()?;
 /// # let mut store: IndexMapStore<String, u32> = IndexMapStore::open(dir.path().join("e.log"))?;
 /// for word in ["a", "b", "a"] {
 ///     store.entry(word.to_owned()).and_modify(|n| *n += 1)?.or_insert(1)?;
 /// }
 /// assert_eq!(store.get("a"), Some(&2));
+/// match store.entry("b".to_owned()) {
+///     Entry::Occupied(e) => assert_eq!(e.shift_remove()?, 1),
+///     Entry::Vacant(_) => unreachable!("b was inserted"),
+/// }
 /// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Debug)]
-pub struct Entry<'a, K, V, S = RandomState> {
+pub enum Entry<'a, K, V, S = RandomState> {
+    /// The key is in the store.
+    Occupied(OccupiedEntry<'a, K, V, S>),
+    /// The key is not in the store.
+    Vacant(VacantEntry<'a, K, V, S>),
+}
+
+/// A present key's entry: [`Entry::Occupied`].
+#[derive(Debug)]
+pub struct OccupiedEntry<'a, K, V, S = RandomState> {
+    store: &'a mut IndexMapStore<K, V, S>,
+    index: usize,
+}
+
+/// An absent key's entry: [`Entry::Vacant`].
+#[derive(Debug)]
+pub struct VacantEntry<'a, K, V, S = RandomState> {
     store: &'a mut IndexMapStore<K, V, S>,
     key: K,
-    index: Option<usize>,
 }
 
 impl<K, V, S> IndexMapStore<K, V, S>
@@ -34,13 +59,11 @@ where
     V: Serialize + DeserializeOwned,
     S: BuildHasher,
 {
-    /// The entry for `key`. Cost: O(1).
+    /// The entry for `key`, for in-place insert-or-update. Cost: O(1).
     pub fn entry(&mut self, key: K) -> Entry<'_, K, V, S> {
-        let index = self.map.get_index_of(&key);
-        Entry {
-            store: self,
-            key,
-            index,
+        match self.map.get_index_of(&key) {
+            Some(index) => Entry::Occupied(OccupiedEntry { store: self, index }),
+            None => Entry::Vacant(VacantEntry { store: self, key }),
         }
     }
 }
@@ -54,24 +77,34 @@ where
     /// The entry's key. Cost: O(1).
     #[must_use]
     pub fn key(&self) -> &K {
-        &self.key
+        match self {
+            Entry::Occupied(e) => e.key(),
+            Entry::Vacant(e) => e.key(),
+        }
     }
 
-    /// The entry's index, if the key is present. Cost: O(1).
+    /// Where the entry is, or would be inserted (`len()`), as
+    /// [`indexmap::map::Entry::index`]. Cost: O(1).
     #[must_use]
-    pub fn index(&self) -> Option<usize> {
-        self.index
+    pub fn index(&self) -> usize {
+        match self {
+            Entry::Occupied(e) => e.index(),
+            Entry::Vacant(e) => e.index(),
+        }
     }
 
     /// If the key is present, runs `f` on its value and logs the new value
-    /// (as [`IndexMapStore::modify`]); the entry keeps its position. Cost:
-    /// O(1) plus one write (and one sync with `sync_on_write`) when the key
-    /// is present; nothing otherwise.
+    /// (as [`IndexMapStore::modify`], whose failure poisons the store); the
+    /// entry keeps its position. Cost: O(1) plus one write (and one sync
+    /// with `sync_on_write`) when the key is present; nothing otherwise.
     pub fn and_modify(self, f: impl FnOnce(&mut V)) -> io::Result<Self> {
-        if let Some(index) = self.index {
-            self.store.modify_index(index, f)?;
-        }
-        Ok(self)
+        Ok(match self {
+            Entry::Occupied(e) => {
+                e.store.modify_index(e.index, f)?;
+                Entry::Occupied(e)
+            }
+            vacant => vacant,
+        })
     }
 
     /// The value, inserting `default` last if the key is absent. Cost:
@@ -84,19 +117,22 @@ where
     /// The value, inserting `make()` last if the key is absent (`make` runs
     /// only then). Cost: as [`or_insert`](Self::or_insert).
     pub fn or_insert_with(self, make: impl FnOnce() -> V) -> io::Result<&'a V> {
-        let index = match self.index {
-            Some(index) => index,
-            None => self.store.insert_full(self.key, make())?.0,
-        };
-        self.store
-            .map
-            .get_index(index)
-            .map(|(_, v)| v)
-            .ok_or_else(|| {
-                // Only possible if an automatic compaction reordered entries,
-                // which it never does.
-                io::Error::other("entry vanished after insert")
-            })
+        match self {
+            Entry::Occupied(e) => Ok(e.into_ref()),
+            Entry::Vacant(e) => e.insert(make()),
+        }
+    }
+
+    /// The value, inserting `make(&key)` last if the key is absent.
+    /// Cost: as [`or_insert`](Self::or_insert).
+    pub fn or_insert_with_key(self, make: impl FnOnce(&K) -> V) -> io::Result<&'a V> {
+        match self {
+            Entry::Occupied(e) => Ok(e.into_ref()),
+            Entry::Vacant(e) => {
+                let value = make(&e.key);
+                e.insert(value)
+            }
+        }
     }
 
     /// The value, inserting `V::default()` last if the key is absent.
@@ -106,5 +142,176 @@ where
         V: Default,
     {
         self.or_insert_with(V::default)
+    }
+}
+
+impl<'a, K, V, S> OccupiedEntry<'a, K, V, S>
+where
+    K: Hash + Eq + Serialize + DeserializeOwned,
+    V: Serialize + DeserializeOwned,
+    S: BuildHasher,
+{
+    fn pair(&self) -> (&K, &V) {
+        self.store
+            .map
+            .get_index(self.index)
+            .expect("an occupied entry's index is in bounds while it borrows the store")
+    }
+
+    /// The stored key. Cost: O(1).
+    #[must_use]
+    pub fn key(&self) -> &K {
+        self.pair().0
+    }
+
+    /// The entry's index. Cost: O(1).
+    #[must_use]
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// The value. Cost: O(1).
+    #[must_use]
+    pub fn get(&self) -> &V {
+        self.pair().1
+    }
+
+    /// The value, borrowed for the entry's whole lifetime. Cost: O(1).
+    #[must_use]
+    pub fn into_ref(self) -> &'a V {
+        let (_, value) = self
+            .store
+            .map
+            .get_index(self.index)
+            .expect("an occupied entry's index is in bounds while it borrows the store");
+        value
+    }
+
+    /// Logs `value` as the key's new value and stores it, returning the
+    /// old one; the entry keeps its position. On failure nothing changes.
+    /// Cost: O(1) plus one write (and one sync with `sync_on_write`).
+    pub fn insert(&mut self, value: V) -> io::Result<V> {
+        let store = &mut *self.store;
+        let (key, _) = store
+            .map
+            .get_index(self.index)
+            .expect("an occupied entry's index is in bounds while it borrows the store");
+        log_durably::<K, V, _>(
+            &mut store.wal,
+            store.poison.as_deref(),
+            store.verify_writes,
+            store.config.sync_on_write,
+            &OpRef::Insert(key, &value),
+        )?;
+        let (_, slot) = store
+            .map
+            .get_index_mut(self.index)
+            .expect("an occupied entry's index is in bounds while it borrows the store");
+        let old = std::mem::replace(slot, value);
+        store.applied(1);
+        Ok(old)
+    }
+
+    /// Runs `f` on the value in place and logs the new value, as
+    /// [`IndexMapStore::modify`] (whose failure poisons the store). Cost:
+    /// O(1) plus one write.
+    pub fn modify<R>(&mut self, f: impl FnOnce(&mut V) -> R) -> io::Result<R> {
+        self.store.modify_index(self.index, f)
+    }
+
+    /// Removes the entry, shifting the later ones down (order kept), as
+    /// [`IndexMapStore::shift_remove`]. Cost: O(n) plus one write.
+    pub fn shift_remove(self) -> io::Result<V> {
+        self.shift_remove_entry().map(|(_, v)| v)
+    }
+
+    /// Removes the entry, moving the last one into its place, as
+    /// [`IndexMapStore::swap_remove`]. Cost: O(1) plus one write.
+    pub fn swap_remove(self) -> io::Result<V> {
+        self.swap_remove_entry().map(|(_, v)| v)
+    }
+
+    /// As [`shift_remove`](Self::shift_remove), returning the stored key
+    /// too.
+    pub fn shift_remove_entry(self) -> io::Result<(K, V)> {
+        let removed = self.store.shift_remove_index(self.index)?;
+        Ok(removed.expect("an occupied entry's index is in bounds while it borrows the store"))
+    }
+
+    /// As [`swap_remove`](Self::swap_remove), returning the stored key too.
+    pub fn swap_remove_entry(self) -> io::Result<(K, V)> {
+        let removed = self.store.swap_remove_index(self.index)?;
+        Ok(removed.expect("an occupied entry's index is in bounds while it borrows the store"))
+    }
+
+    /// Moves the entry to index `to`, shifting the entries between, as
+    /// [`IndexMapStore::move_index`]. Cost: O(|index - to|) plus one write.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::InvalidIndex`](crate::StoreError::InvalidIndex) if `to`
+    /// is out of bounds (where `IndexMap` panics); nothing written.
+    pub fn move_index(self, to: usize) -> io::Result<()> {
+        self.store.move_index(self.index, to)
+    }
+
+    /// Swaps the entry with the one at `other`, as
+    /// [`IndexMapStore::swap_indices`]. Cost: O(1) plus one write.
+    ///
+    /// # Errors
+    ///
+    /// As [`move_index`](Self::move_index).
+    pub fn swap_indices(self, other: usize) -> io::Result<()> {
+        self.store.swap_indices(self.index, other)
+    }
+}
+
+impl<'a, K, V, S> VacantEntry<'a, K, V, S>
+where
+    K: Hash + Eq + Serialize + DeserializeOwned,
+    V: Serialize + DeserializeOwned,
+    S: BuildHasher,
+{
+    /// The key that would be inserted. Cost: O(1).
+    #[must_use]
+    pub fn key(&self) -> &K {
+        &self.key
+    }
+
+    /// The key, taken back; nothing is written. Cost: O(1).
+    #[must_use]
+    pub fn into_key(self) -> K {
+        self.key
+    }
+
+    /// Where an [`insert`](Self::insert) would put the entry: `len()`.
+    #[must_use]
+    pub fn index(&self) -> usize {
+        self.store.map.len()
+    }
+
+    /// Logs the pair and inserts it last; returns the stored value. On
+    /// failure nothing changes. Cost: O(1) plus one write (and one sync
+    /// with `sync_on_write`).
+    pub fn insert(self, value: V) -> io::Result<&'a V> {
+        let (index, _) = self.store.insert_full(self.key, value)?;
+        Ok(self.store.map.get_index(index).map(|(_, v)| v).expect(
+            "a compaction keeps every entry at its index, so the new entry is where insert put it",
+        ))
+    }
+
+    /// Logs the pair and inserts it at `index` (valid `0..=len()`), the
+    /// entries from there shifting up, as [`IndexMapStore::shift_insert`].
+    /// Cost: O(n) plus one write.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::InvalidIndex`](crate::StoreError::InvalidIndex) if
+    /// `index > len()` (where `IndexMap` panics); nothing written.
+    pub fn shift_insert(self, index: usize, value: V) -> io::Result<&'a V> {
+        self.store.shift_insert(index, self.key, value)?;
+        Ok(self.store.map.get_index(index).map(|(_, v)| v).expect(
+            "a compaction keeps every entry at its index, so the new entry is where it was put",
+        ))
     }
 }

@@ -19,7 +19,7 @@ mod trace;
 
 pub use compaction::CompactionFailure;
 pub use config::StoreConfig;
-pub use entry::Entry;
+pub use entry::{Entry, OccupiedEntry, VacantEntry};
 pub use error::StoreError;
 pub use legacy::{LEGACY_BACKUP_SUFFIX, LegacyImport, LegacyTail};
 pub use mutate::Batch;

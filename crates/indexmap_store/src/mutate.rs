@@ -108,10 +108,12 @@ where
         Ok(result)
     }
 
-    /// Removes `key` by shifting every later entry down one place: keeps
-    /// the order of the rest. The specification's `remove`; the same as
-    /// [`shift_remove`](Self::shift_remove). Cost: O(n); nothing is written
-    /// if the key is absent.
+    /// **`shift_remove`**, unlike indexmap's deprecated `remove`, which
+    /// was `swap_remove`: removes `key` by shifting every later entry down
+    /// one place, keeping the order of the rest. The specification's
+    /// `remove`. Code ported from `IndexMap::remove` that relied on its
+    /// O(1) swap should call [`swap_remove`](Self::swap_remove). Cost:
+    /// O(n); nothing is written if the key is absent.
     pub fn remove<Q>(&mut self, key: &Q) -> io::Result<Option<V>>
     where
         Q: ?Sized + Hash + Equivalent<K>,
@@ -225,18 +227,20 @@ where
     /// Moves the entry at `from` to `to`, shifting the entries between
     /// them: the order changes only there. Cost: O(|from - to|).
     ///
-    /// # Panics
+    /// # Errors
     ///
-    /// If `from` or `to` is out of bounds, as [`IndexMap::move_index`]
-    /// does; nothing is written then.
+    /// Where [`IndexMap::move_index`] panics (`from` or `to` out of
+    /// bounds): [`StoreError::InvalidIndex`](crate::StoreError::InvalidIndex)
+    /// (`InvalidInput`), nothing written.
     ///
     /// [`IndexMap::move_index`]: indexmap::IndexMap::move_index
     pub fn move_index(&mut self, from: usize, to: usize) -> io::Result<()> {
         let len = self.map.len();
-        assert!(
-            from < len && to < len,
-            "move_index: index out of bounds ({from}, {to}; len {len})"
-        );
+        if from >= len || to >= len {
+            return Err(crate::remove_many::invalid_index(format!(
+                "move_index from {from} to {to} in a store of {len} entries"
+            )));
+        }
         self.log(&OpRef::<K, V>::Move(from as u64, to as u64))?;
         self.map.move_index(from, to);
         self.applied(1);

@@ -575,7 +575,7 @@ fn entry_api_inserts_last_and_modifies_in_place() -> io::Result<()> {
     let (_dir, path) = scratch("entry.log");
     let mut store = abcd(&path)?;
     let entry = store.entry("b".into());
-    assert_eq!((entry.key().as_str(), entry.index()), ("b", Some(1)));
+    assert_eq!((entry.key().as_str(), entry.index()), ("b", 1));
     assert_eq!(*entry.and_modify(|v| *v += 10)?.or_insert(99)?, 11);
     assert_eq!(
         *store
@@ -584,7 +584,8 @@ fn entry_api_inserts_last_and_modifies_in_place() -> io::Result<()> {
             .or_insert(99)?,
         99
     );
-    assert_eq!(store.entry("z".into()).index(), None);
+    // A vacant entry's index is where it would go: the end.
+    assert_eq!(store.entry("z".into()).index(), 5);
     assert_eq!(*store.entry("f".into()).or_default()?, 0);
     assert_eq!(
         *store
@@ -605,15 +606,86 @@ fn entry_api_inserts_last_and_modifies_in_place() -> io::Result<()> {
 }
 
 #[test]
-fn move_index_out_of_bounds_panics_and_writes_nothing() -> io::Result<()> {
+fn entry_variants_log_every_change_and_survive_reopen() -> io::Result<()> {
+    use indexmap_store::Entry;
+    let (_dir, path) = scratch("entry-variants.log");
+    let mut store = abcd(&path)?;
+    // Occupied: replace the value in place, then read it back.
+    let Entry::Occupied(mut b) = store.entry("b".into()) else {
+        panic!("b is present");
+    };
+    assert_eq!((b.key().as_str(), b.index(), *b.get()), ("b", 1, 1));
+    assert_eq!(b.insert(20)?, 1);
+    assert_eq!(b.modify(|v| std::mem::replace(v, 21))?, 20);
+    assert_eq!(*b.into_ref(), 21);
+    // Occupied: remove by shifting, and by swapping.
+    let Entry::Occupied(a) = store.entry("a".into()) else {
+        panic!("a is present");
+    };
+    assert_eq!(a.shift_remove_entry()?, ("a".to_owned(), 0));
+    assert_eq!(keys(&store), ["b", "c", "d"]);
+    let Entry::Occupied(b) = store.entry("b".into()) else {
+        panic!("b is present");
+    };
+    assert_eq!(b.swap_remove()?, 21);
+    assert_eq!(keys(&store), ["d", "c"]);
+    // Vacant: the key comes back untouched, and nothing is written.
+    let bytes = fs::read(&path)?;
+    let Entry::Vacant(x) = store.entry("x".into()) else {
+        panic!("x is absent");
+    };
+    assert_eq!(x.index(), 2);
+    assert_eq!(x.into_key(), "x");
+    assert_eq!(fs::read(&path)?, bytes);
+    // Vacant: an out-of-bounds position is refused and writes nothing.
+    let Entry::Vacant(x) = store.entry("x".into()) else {
+        panic!("x is absent");
+    };
+    let err = x.shift_insert(3, 9).expect_err("index 3 > len 2");
+    assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+    assert_eq!(fs::read(&path)?, bytes);
+    // Vacant: insert at a position, and last.
+    let Entry::Vacant(x) = store.entry("x".into()) else {
+        panic!("x is absent");
+    };
+    assert_eq!(*x.shift_insert(0, 9)?, 9);
+    let Entry::Vacant(y) = store.entry("y".into()) else {
+        panic!("y is absent");
+    };
+    assert_eq!(*y.insert(8)?, 8);
+    // Occupied: move and swap by index.
+    let Entry::Occupied(y) = store.entry("y".into()) else {
+        panic!("y is present");
+    };
+    y.move_index(0)?;
+    let Entry::Occupied(c) = store.entry("c".into()) else {
+        panic!("c is present");
+    };
+    c.swap_indices(0)?;
+    let want = ["c", "x", "d", "y"];
+    assert_eq!(keys(&store), want);
+    drop(store);
+    let store: Users = IndexMapStore::open(&path)?;
+    assert_eq!(keys(&store), want);
+    assert_eq!(pairs(&store)[3], ("y".to_owned(), 8));
+    Ok(())
+}
+
+#[test]
+fn move_index_out_of_bounds_is_an_error_and_writes_nothing() -> io::Result<()> {
     let (_dir, path) = scratch("mv.log");
     let mut store = abcd(&path)?;
     let bytes = fs::read(&path)?;
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| store.move_index(1, 4)));
-    assert!(
-        result.is_err(),
-        "an out-of-bounds move must panic, as IndexMap's does"
-    );
+    for (from, to) in [(1, 4), (4, 1), (usize::MAX, 0)] {
+        let err = store
+            .move_index(from, to)
+            .expect_err("an out-of-bounds move is refused (IndexMap panics)");
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        assert!(
+            matches!(store_error(&err), StoreError::InvalidIndex { .. }),
+            "{err}"
+        );
+    }
     assert_eq!(fs::read(&path)?, bytes);
     assert_eq!(keys(&store), ["a", "b", "c", "d"]);
     store.move_index(1, 3)?;
