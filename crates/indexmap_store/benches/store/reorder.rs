@@ -12,7 +12,9 @@
 //! - `get` with `foldhash` as the hasher: ≤ 1.1× `IndexMap::get` with the
 //!   same hasher.
 //!
-//! Each mutation runs on a fresh copy of an N-entry log, opened untimed.
+//! Each mutation runs on a fresh copy of an N-entry log, opened untimed,
+//! with automatic compaction off in every open: removing half of the
+//! entries would otherwise trigger one (its cost is `store/compact`'s).
 
 use std::cell::OnceCell;
 use std::fs::{File, OpenOptions as FsOpen};
@@ -37,11 +39,19 @@ fn keep(k: &str) -> bool {
     k.as_bytes().last().is_some_and(|d| d % 2 == 0)
 }
 
+/// No automatic compaction (see the module docs).
+const NO_COMPACTION: StoreConfig = StoreConfig {
+    min_compact_bytes: u64::MAX,
+    sync_on_write: false,
+    compact_ratio: 2.0,
+    buf_capacity: 1 << 20,
+};
+
 /// A copy of the log at `from`, opened: the untimed setup of a mutation.
 fn open_copy(from: &Path, to: &Path) -> Store {
     remove(to);
     std::fs::copy(from, to).expect("copy the log");
-    IndexMapStore::open(to).expect("open the copy")
+    IndexMapStore::open_with(to, NO_COMPACTION).expect("open the copy")
 }
 
 /// The time of one positioned `write(2)` of `len` bytes at the end of a
@@ -95,9 +105,11 @@ pub(crate) fn mutations(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: 
     let plain_map = OnceCell::new();
     let shuffled_map = OnceCell::new();
     let record_len = |store: &mut Store, op: &mut dyn FnMut(&mut Store)| -> u64 {
-        let before = store.stats().log_bytes;
+        let before = store.stats();
         op(store);
-        store.stats().log_bytes - before
+        let after = store.stats();
+        assert_eq!(after.compactions, before.compactions, "no compaction ran");
+        after.log_bytes - before.log_bytes
     };
 
     g.bench("floor_indexmap_retain", |iters| {
@@ -200,7 +212,7 @@ pub(crate) fn mutations(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: 
         (0..iters)
             .map(|_| {
                 let start = Instant::now();
-                let store: Store = IndexMapStore::open(path).expect("reopen");
+                let store: Store = IndexMapStore::open_with(path, NO_COMPACTION).expect("reopen");
                 let elapsed = start.elapsed();
                 black_box(store.len());
                 elapsed
