@@ -110,7 +110,7 @@ impl Opened {
             path,
             lock_path,
             sidecar_writable: self.sidecar_writable,
-            file: self.file,
+            file: Arc::from(self.file),
             header: self.header,
             len: self.len,
             records: self.records,
@@ -154,7 +154,7 @@ where
             });
         }
     }
-    let (mut file, header) = if exists {
+    let (file, header) = if exists {
         open_existing(storage, path, opts, &mut report)?
     } else {
         create(storage, path, opts, &mut report)?
@@ -168,9 +168,7 @@ where
     let replayed = replay(&mut reader, path, &header, opts, replay_fn)?;
     let end = replayed.end;
     let verdict = judge(reader, path, &replayed, &vouch, opts)?;
-    report.truncated = settle(
-        storage, path, &mut *file, file_len, &replayed, &vouch, verdict,
-    )?;
+    report.truncated = settle(storage, path, &*file, file_len, &replayed, &vouch, verdict)?;
 
     // Every record now in the file is claimed durable by the records
     // appended after this open, so make it so first.

@@ -91,7 +91,14 @@ pub trait Storage: Send + Sync + Debug {
 ///
 /// Writes become visible to reads at once; they are durable only after
 /// [`sync_data`](StorageFile::sync_data) returns `Ok`.
-pub trait StorageFile: Send + Debug {
+///
+/// Every method takes `&self` and the file is `Sync`, so that one thread
+/// can run `sync_data` (the group commit of
+/// [`Wal::begin_sync`](crate::Wal::begin_sync)) while another writes.
+/// A `sync_data` that runs concurrently with writes makes durable at least
+/// every write that completed before it began; writes that overlap it may
+/// or may not be covered.
+pub trait StorageFile: Send + Sync + Debug {
     /// The file's current length in bytes.
     fn len(&self) -> io::Result<u64>;
 
@@ -107,20 +114,20 @@ pub trait StorageFile: Send + Debug {
     /// Writes all of `data` at `offset`, extending the file as needed, with
     /// one system call where the platform allows. On error, any prefix of
     /// `data` may have been written.
-    fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()>;
+    fn write_at(&self, offset: u64, data: &[u8]) -> io::Result<()>;
 
     /// Truncates or extends (with zeros) the file to `len` bytes.
-    fn set_len(&mut self, len: u64) -> io::Result<()>;
+    fn set_len(&self, len: u64) -> io::Result<()>;
 
     /// Makes the file's data and length durable (`fdatasync`). After an
     /// error, the unsynced writes may be lost even if they stay readable,
     /// and a later call may report success without making them durable
     /// (Linux's behaviour): never retry and trust it.
-    fn sync_data(&mut self) -> io::Result<()>;
+    fn sync_data(&self) -> io::Result<()>;
 }
 
 /// A held exclusive lock; dropping it releases the lock.
-pub trait StorageLock: Send + Debug {}
+pub trait StorageLock: Send + Sync + Debug {}
 
 /// Reads exactly `buf.len()` bytes at `offset`, or fails with
 /// `UnexpectedEof`.

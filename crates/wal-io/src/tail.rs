@@ -130,7 +130,7 @@ fn whole_valid_frame(
 pub(crate) fn settle(
     storage: &dyn Storage,
     path: &Path,
-    file: &mut dyn StorageFile,
+    file: &dyn StorageFile,
     file_len: u64,
     replayed: &Replayed,
     vouch: &Vouch,
@@ -174,7 +174,7 @@ fn salvage(
     file_len: u64,
 ) -> Result<PathBuf, WalError> {
     let copy_path = sibling(path, &format!(".corrupt-{from}"));
-    let mut copy = storage
+    let copy = storage
         .open(&copy_path, OpenMode::CreateNew)
         .map_err(|e| WalError::io("creating", &copy_path, e))?;
     let mut buf = vec![0; 1 << 20];

@@ -33,7 +33,8 @@ pub struct Wal {
     /// Whether claims may be written into the lock file (it is empty or
     /// already holds one).
     pub(crate) sidecar_writable: bool,
-    pub(crate) file: Box<dyn StorageFile>,
+    /// The log file, shared with the [`SyncTicket`]s in flight.
+    pub(crate) file: Arc<dyn StorageFile>,
     pub(crate) header: FileHeader,
     pub(crate) opts: WalOptions,
     /// Bytes of valid log (header included): where the next frame goes.

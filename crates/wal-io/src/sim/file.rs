@@ -39,17 +39,17 @@ impl StorageFile for SimFile {
             .with(|st| st.read_at(self.ino, self.generation, offset, buf))
     }
 
-    fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()> {
+    fn write_at(&self, offset: u64, data: &[u8]) -> io::Result<()> {
         self.sim
             .with(|st| st.write_at(self.ino, self.generation, offset, data))
     }
 
-    fn set_len(&mut self, len: u64) -> io::Result<()> {
+    fn set_len(&self, len: u64) -> io::Result<()> {
         self.sim
             .with(|st| st.set_len(self.ino, self.generation, len))
     }
 
-    fn sync_data(&mut self) -> io::Result<()> {
+    fn sync_data(&self) -> io::Result<()> {
         self.sim.with(|st| st.sync_data(self.ino, self.generation))
     }
 }
