@@ -173,6 +173,9 @@ impl Wal {
         }
         // From here on the new file is the log, durable or not.
         self.file = std::sync::Arc::from(file);
+        self.epoch += 1;
+        self.pending.clear();
+        self.allocated = written;
         self.header = header;
         self.len = written;
         self.records = records;

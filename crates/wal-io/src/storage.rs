@@ -119,6 +119,32 @@ pub trait StorageFile: Send + Sync + Debug {
     /// Truncates or extends (with zeros) the file to `len` bytes.
     fn set_len(&self, len: u64) -> io::Result<()>;
 
+    /// Extends the file to `len` bytes with zeros that take real space on
+    /// disk, if it is shorter; never shortens it. A log preallocated this
+    /// way grows in chunks, so that most syncs need not record a new length
+    /// (see [`WalOptions::preallocate`](crate::WalOptions::preallocate)).
+    /// On error, the file may have been extended by any number of zeros.
+    ///
+    /// The default writes the zeros (1 MiB per write): on ext4 here a
+    /// `write` + `fdatasync` into zero-filled space was faster than into
+    /// space reserved by `fallocate(2)`, whose extents stay *unwritten*
+    /// until written, so that every sync into them still has metadata to
+    /// commit, and than into a hole left by `set_len`.
+    fn allocate(&self, len: u64) -> io::Result<()> {
+        const ZEROS: [u8; 1 << 16] = [0; 1 << 16];
+        let mut at = self.len()?;
+        while at < len {
+            let n = usize::try_from(len - at).unwrap_or(usize::MAX).min(1 << 20);
+            let mut piece = Vec::new();
+            while piece.len() < n {
+                piece.extend_from_slice(&ZEROS[..(n - piece.len()).min(ZEROS.len())]);
+            }
+            self.write_at(at, &piece)?;
+            at += n as u64;
+        }
+        Ok(())
+    }
+
     /// Makes the file's data and length durable (`fdatasync`). After an
     /// error, the unsynced writes may be lost even if they stay readable,
     /// and a later call may report success without making them durable

@@ -461,6 +461,8 @@ pub enum Op {
     SetLen,
     /// `StorageFile::sync_data`.
     SyncData,
+    /// `StorageFile::allocate`.
+    Allocate,
 }
 
 impl Op {
@@ -624,6 +626,11 @@ impl StorageFile for HookedFile {
     fn sync_data(&self) -> io::Result<()> {
         self.before(Op::SyncData);
         self.inner.sync_data()
+    }
+
+    fn allocate(&self, len: u64) -> io::Result<()> {
+        self.before(Op::Allocate);
+        self.inner.allocate(len)
     }
 }
 
