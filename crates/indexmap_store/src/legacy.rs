@@ -395,7 +395,7 @@ impl OpenOptions {
 fn write_backup(storage: &dyn Storage, backup: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = parent_dir(backup);
     match storage.open(backup, OpenMode::CreateNew) {
-        Ok(mut file) => {
+        Ok(file) => {
             let written = file.write_at(0, bytes).and_then(|()| file.sync_data());
             if let Err(e) = written {
                 drop(file);
@@ -415,7 +415,7 @@ fn write_backup(storage: &dyn Storage, backup: &Path, bytes: &[u8]) -> io::Resul
             // Left by an interrupted import, perhaps before its sync.
             storage
                 .open(backup, OpenMode::Existing)
-                .and_then(|mut file| file.sync_data())
+                .and_then(|file| file.sync_data())
                 .map_err(|e| io_err("syncing", backup, e))?;
         }
         Err(e) => return Err(io_err("creating", backup, e)),

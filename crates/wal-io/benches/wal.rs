@@ -2,7 +2,9 @@
 //! 128-byte record per `append` vs one `write(2)` of a pre-encoded frame;
 //! 1000 records per `append_many` (128 B, 1 KiB and 4 KiB payloads; the
 //! log packs them into batch frames) vs a `BufWriter<File>` writing the
-//! same bytes, pre-encoded; `append` + `sync` vs `write(2)` + `fdatasync`;
+//! same bytes, pre-encoded; `append` + `sync`, with and without
+//! `WalOptions::preallocate`, vs `write(2)` + `fdatasync` appending and vs
+//! positioned writes + `fdatasync` into a zero-filled preallocated file;
 //! and open-with-replay of a log of 128-byte records, one frame each (1 GiB,
 //! 64 MiB with `BENCH_QUICK=1`) from the page cache vs reading the file in
 //! 1 MiB chunks and running `crc32fast::hash` over each.
@@ -57,11 +59,18 @@ fn payload(seed: u64, len: usize) -> Vec<u8> {
 }
 
 fn open_wal(path: &Path) -> Wal {
+    open_wal_with(path, WalOptions::default())
+}
+
+fn open_wal_with(path: &Path, opts: WalOptions) -> Wal {
     let storage = Arc::new(FsStorage::new());
-    Wal::open(storage, path, WalOptions::default(), |_| Ok(()))
+    Wal::open(storage, path, opts, |_| Ok(()))
         .expect("open the benchmark log")
         .0
 }
+
+/// The chunk of the preallocated log in the `append_sync` group.
+const PREALLOC_CHUNK: u64 = 1 << 20;
 
 /// Removes a benchmark file and the log's lock file, ignoring absence.
 fn remove(path: &Path) {
@@ -296,8 +305,11 @@ fn append_many(
     );
 }
 
-/// One record and one sync per call: `Wal::append` + `Wal::sync` vs
-/// `write(2)` + `File::sync_data` in the same directory.
+/// One record and one sync per call: `Wal::append` + `Wal::sync`, with
+/// and without preallocation, vs `write(2)` + `File::sync_data` appending
+/// to a file, and vs positioned writes + `fdatasync` into a file whose
+/// length was set beforehand with zeros (the floor a preallocated log
+/// approaches), in the same directory.
 fn append_sync(c: &mut Criterion, rec: &Recorder, dir: &Path, scale: Scale) {
     let payloads: Vec<Vec<u8>> = (0..64).map(|i| payload(i, PAYLOAD)).collect();
     let (_, frames) = encode_frames(&payloads);
@@ -328,26 +340,72 @@ fn append_sync(c: &mut Criterion, rec: &Recorder, dir: &Path, scale: Scale) {
         elapsed
     });
 
-    g.bench("wal_append_sync", |iters| {
-        let mut wal = open_wal(&path);
+    g.bench("floor_prealloc_write_fdatasync", |iters| {
+        use std::os::unix::fs::FileExt;
+        let file = File::create(&path).unwrap();
+        let need = iters * frames[0].len() as u64 + PREALLOC_CHUNK;
+        let zeros = vec![0u8; PREALLOC_CHUNK as usize];
+        let mut at = 0;
+        while at < need {
+            file.write_all_at(&zeros, at).unwrap();
+            at += PREALLOC_CHUNK;
+        }
+        file.sync_all().unwrap();
+        let mut at = 0;
         let start = Instant::now();
         for i in 0..iters as usize {
-            black_box(
-                wal.append(black_box(&payloads[i % payloads.len()]))
-                    .unwrap(),
-            );
-            wal.sync().unwrap();
+            let frame = black_box(&frames[i % frames.len()]);
+            file.write_all_at(frame, at).unwrap();
+            at += frame.len() as u64;
+            file.sync_data().unwrap();
         }
         let elapsed = start.elapsed();
-        drop(wal);
+        drop(file);
         remove(&path);
         elapsed
     });
+
+    for (id, preallocate) in [
+        ("wal_append_sync", None),
+        ("wal_append_sync_prealloc", Some(PREALLOC_CHUNK)),
+    ] {
+        g.bench(id, |iters| {
+            let mut wal = open_wal_with(
+                &path,
+                WalOptions {
+                    preallocate,
+                    ..WalOptions::default()
+                },
+            );
+            let start = Instant::now();
+            for i in 0..iters as usize {
+                black_box(
+                    wal.append(black_box(&payloads[i % payloads.len()]))
+                        .unwrap(),
+                );
+                wal.sync().unwrap();
+            }
+            let elapsed = start.elapsed();
+            drop(wal);
+            remove(&path);
+            elapsed
+        });
+    }
     g.group.finish();
     rec.ratio(
         "wal/append_sync/wal_append_sync",
         &["wal/append_sync/floor_write_fdatasync"],
         Target::Throughput(0.9),
+    );
+    rec.ratio(
+        "wal/append_sync/wal_append_sync_prealloc",
+        &["wal/append_sync/floor_prealloc_write_fdatasync"],
+        Target::Throughput(0.9),
+    );
+    rec.ratio(
+        "wal/append_sync/wal_append_sync",
+        &["wal/append_sync/floor_prealloc_write_fdatasync"],
+        Target::Reference,
     );
 }
 

@@ -24,7 +24,7 @@ pub(crate) fn create(
 ) -> Result<(Box<dyn StorageFile>, FileHeader), WalError> {
     let tmp = sibling(path, &opts.temp_suffix);
     note_temp(report, clear_temp(storage, path, opts)?);
-    let mut file = storage
+    let file = storage
         .open(&tmp, OpenMode::CreateNew)
         .map_err(|e| WalError::io("creating", &tmp, e))?;
     let header = FileHeader::new(&opts.app_tag, opts.app_version, 0)

@@ -15,7 +15,8 @@
 //! that is damaged is never dropped silently. A torn tail never bricks the
 //! log. Every [`Wal::append`] hands its bytes to the operating system (one
 //! positioned write) before it returns, so a killed process loses nothing
-//! an append acknowledged.
+//! an append acknowledged (unless you opt into an
+//! [append buffer](WalOptions::append_buffer)).
 //!
 //! ```
 //! use std::sync::Arc;
@@ -58,6 +59,7 @@
 //! |---|---|---|
 //! | No file, an empty file, or a strict prefix of a header | Creates a new log (syncing the directory) | Nothing |
 //! | A torn tail: damaged or missing bytes that no later valid record proves were synced | Truncates to the last good record boundary, syncs, reports it in [`RecoveryReport::truncated`] | Nothing: those appends had not been synced |
+//! | Zeros after the last record, to the end of the file, that no later record vouches for, with nothing vouched missing: space a writer with [`WalOptions::preallocate`] left (its process was killed, or the machine lost power) | With `preallocate` set: keeps them for later appends and reports them in [`RecoveryReport::preallocated`]; without: cuts them off as a torn tail | Nothing |
 //! | Corruption of synced data: a later valid record proves the damaged one was synced | Refuses with [`WalError::Corrupt`] naming the offset, touching no byte | Restore from a backup, or reopen with [`RecoveryMode::Salvage`]: every byte from the damage on is first copied to `<log>.corrupt-<offset>` (synced), then the valid prefix is kept |
 //! | Valid records that end before the length the header (of a rewritten log) or the sidecar `<log>.lock` vouched durable: the log was cut short, or its last synced records damaged | Refuses with [`WalError::Truncated`], touching no byte | Restore from a backup, or reopen with [`RecoveryMode::Salvage`] to keep the valid prefix; if you put an older copy of the log there on purpose, delete `<log>.lock` first |
 //! | A FIFO, socket, device, directory or dangling symbolic link at the path | Refuses, touching nothing and creating nothing | Check the path |
@@ -98,6 +100,34 @@
 //! copied without its lock file keeps only its header's protection.
 //! `FORMAT.md` in `wal-format` says exactly what is detected where.
 //!
+//! # Many threads, group commit, preallocation, buffering
+//!
+//! A [`Wal`] is `Send` and `Sync`: share it behind a `Mutex` or `RwLock`.
+//! A sync costs one `fdatasync`; threads that each need their records
+//! durable can share one (*group commit*): a leader takes a
+//! [`SyncTicket`] with [`Wal::begin_sync`] under the lock, runs it
+//! ([`SyncTicket::run`]) without the lock while other threads keep
+//! appending, and records the outcome with [`Wal::finish_sync`], which
+//! returns the durable watermark ([`Wal::durable_seq`],
+//! [`WalStats::durable_seq`]): every record numbered below it is durable,
+//! so the leader can wake every waiter whose record is. [`Wal::sync`] is
+//! the three in a row. A failed ticket poisons the log as a failed sync
+//! does.
+//!
+//! [`WalOptions::preallocate`] grows the file in zero-filled chunks ahead
+//! of the records, so that most syncs need not record a new file length:
+//! on this project's ext4 test machine a durable append cost about 30 %
+//! less. A clean close cuts the unused space off; what a killed writer
+//! leaves is recognised on open (table above). A rewrite's output is not
+//! preallocated (it is written whole, then synced); appends after it
+//! preallocate again.
+//!
+//! [`WalOptions::append_buffer`] gathers appends in user space until the
+//! buffer fills, [`Wal::flush`], a sync or close: fewer system calls, at
+//! the price of losing the buffered records (up to the buffer's size,
+//! [`WalStats::buffered_bytes`]) if the process is killed, not only on
+//! power loss. Dropping the log flushes and seals it, best effort.
+//!
 //! # Failures while running
 //!
 //! After a failed write, sync or rewrite the log is *poisoned*: every
@@ -135,6 +165,7 @@ mod sidecar;
 #[cfg_attr(docsrs, doc(cfg(feature = "sim")))]
 pub mod sim;
 pub mod storage;
+mod sync;
 mod tail;
 mod temp;
 mod wal;
@@ -145,4 +176,5 @@ pub use options::{RecoveryMode, WalOptions};
 pub use report::{RecoveryReport, ReplayRecord, Truncation, TruncationReason};
 pub use rewrite::RewriteWriter;
 pub use storage::{OpenMode, Storage, StorageFile, StorageLock};
+pub use sync::{CompletedSync, SyncTicket};
 pub use wal::{Batch, Wal, WalStats};

@@ -33,6 +33,30 @@ pub struct WalOptions {
     pub buf_capacity: usize,
     /// What to do with damaged synced data.
     pub recovery: RecoveryMode,
+    /// Grow the log file in chunks of this many bytes, filled with zeros
+    /// ahead of the records ([`StorageFile::allocate`](crate::StorageFile::allocate)),
+    /// so that most syncs write data only and not a new file length (on
+    /// ext4 here, a durable append cost about 30 % less; see the crate's
+    /// README). `None` (the default): the file grows with every append.
+    ///
+    /// Recovery takes zeros after the last record for preallocated space:
+    /// with this option set they are kept for later appends and reported in
+    /// [`RecoveryReport::preallocated`](crate::RecoveryReport::preallocated),
+    /// without it they are cut off like a torn tail. Closing the log cuts
+    /// them off, so a closed log ends with its seal.
+    pub preallocate: Option<u64>,
+    /// Gather appended records in a user-space buffer of this many bytes,
+    /// handing them to the operating system when the next one would not
+    /// fit, on [`Wal::flush`](crate::Wal::flush), on every sync and on
+    /// close; a record at least this large is written at once. `0` (the
+    /// default): every append is written before it returns.
+    ///
+    /// The price is the loss window: a killed process (not only a power
+    /// loss) loses the records still in the buffer, up to this many bytes
+    /// ([`WalStats::buffered_bytes`](crate::WalStats::buffered_bytes)).
+    /// Dropping the log without closing it flushes (and seals) best effort.
+    /// What recovery finds is unchanged: a prefix of the appended records.
+    pub append_buffer: usize,
     /// Suffix appended to the log's file name for the temporary file of a
     /// rewrite (`<log><suffix>`).
     pub temp_suffix: String,
@@ -46,6 +70,8 @@ impl Default for WalOptions {
             max_record_len: wal_format::DEFAULT_MAX_RECORD_LEN,
             buf_capacity: 1 << 20,
             recovery: RecoveryMode::Strict,
+            preallocate: None,
+            append_buffer: 0,
             temp_suffix: ".rewrite.tmp".to_owned(),
         }
     }

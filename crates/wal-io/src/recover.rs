@@ -89,6 +89,8 @@ struct Opened {
     file: Box<dyn StorageFile>,
     header: FileHeader,
     len: u64,
+    /// The file's length: `len` plus the preallocated space kept.
+    file_len: u64,
     records: u64,
     next_seq: u64,
     needs_seal: bool,
@@ -110,7 +112,7 @@ impl Opened {
             path,
             lock_path,
             sidecar_writable: self.sidecar_writable,
-            file: self.file,
+            file: Arc::from(self.file),
             header: self.header,
             len: self.len,
             records: self.records,
@@ -119,6 +121,9 @@ impl Opened {
             synced_len: self.len,
             needs_seal: self.needs_seal,
             buf: Vec::with_capacity(opts.buf_capacity.min(1 << 20)),
+            pending: Vec::with_capacity(opts.append_buffer.min(1 << 20)),
+            allocated: self.file_len,
+            epoch: 0,
             opts,
             poison: None,
             owner: std::process::id(),
@@ -154,7 +159,7 @@ where
             });
         }
     }
-    let (mut file, header) = if exists {
+    let (file, header) = if exists {
         open_existing(storage, path, opts, &mut report)?
     } else {
         create(storage, path, opts, &mut report)?
@@ -168,9 +173,8 @@ where
     let replayed = replay(&mut reader, path, &header, opts, replay_fn)?;
     let end = replayed.end;
     let verdict = judge(reader, path, &replayed, &vouch, opts)?;
-    report.truncated = settle(
-        storage, path, &mut *file, file_len, &replayed, &vouch, verdict,
-    )?;
+    report.preallocated = verdict.preallocated(file_len, end);
+    report.truncated = settle(storage, path, &*file, file_len, &replayed, &vouch, verdict)?;
 
     // Every record now in the file is claimed durable by the records
     // appended after this open, so make it so first.
@@ -196,6 +200,7 @@ where
         file,
         header,
         len: end,
+        file_len: end + report.preallocated,
         records: replayed.records,
         next_seq: replayed.next_seq,
         needs_seal: replayed.needs_seal,

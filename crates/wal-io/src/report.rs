@@ -30,6 +30,13 @@ pub struct RecoveryReport {
     pub bytes: u64,
     /// A damaged or incomplete tail that was cut off.
     pub truncated: Option<Truncation>,
+    /// Bytes of zeros after the last record, taken for preallocated space
+    /// and kept for later appends: only with
+    /// [`WalOptions::preallocate`](crate::WalOptions::preallocate) set
+    /// (without it, they are cut off and reported in `truncated`). They
+    /// are there when the log was not closed (its process was killed, or
+    /// the machine lost power) while it had space preallocated.
+    pub preallocated: u64,
     /// A stale temporary file of an interrupted rewrite that was removed.
     pub removed_temp: Option<PathBuf>,
     /// A file at the temporary path that was not recognisably a leftover of

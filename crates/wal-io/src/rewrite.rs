@@ -11,7 +11,7 @@ use crate::wal::pack_with;
 /// Receives the records of a rewrite; see [`Wal::rewrite`].
 #[derive(Debug)]
 pub struct RewriteWriter<'w> {
-    file: &'w mut dyn StorageFile,
+    file: &'w dyn StorageFile,
     buf: Vec<u8>,
     /// Bytes written to the file so far.
     written: u64,
@@ -107,7 +107,7 @@ impl Wal {
         let dir = parent_dir(&self.path).to_path_buf();
         // A leftover of an earlier rewrite is removed, anything else set aside.
         clear_temp(&*self.storage, &self.path, &self.opts)?;
-        let mut file = self
+        let file = self
             .storage
             .open(&tmp, OpenMode::CreateNew)
             .map_err(|e| WalError::io("creating", &tmp, e))?;
@@ -121,7 +121,7 @@ impl Wal {
         // format version, so its records share batch frames.
         let packer = Packer::new(base_seq, u64::MAX, self.opts.max_record_len);
         let mut writer = RewriteWriter {
-            file: &mut *file,
+            file: &*file,
             buf: Vec::with_capacity(self.opts.buf_capacity.max(4096)),
             written: 0,
             packer,
@@ -172,7 +172,10 @@ impl Wal {
             return Err(self.poison_with(WalError::io("renaming over", &self.path, e)));
         }
         // From here on the new file is the log, durable or not.
-        self.file = file;
+        self.file = std::sync::Arc::from(file);
+        self.epoch += 1;
+        self.pending.clear();
+        self.allocated = written;
         self.header = header;
         self.len = written;
         self.records = records;

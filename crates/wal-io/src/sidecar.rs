@@ -147,7 +147,7 @@ pub(crate) fn read(storage: &dyn Storage, path: &Path) -> Sidecar {
 /// a claim that fails to reach the disk only weakens a later check, so
 /// errors are ignored. The caller has synced the log bytes it vouches for.
 pub(crate) fn write(storage: &dyn Storage, path: &Path, claim: Claim) {
-    if let Ok(mut file) = storage.open(path, OpenMode::Existing)
+    if let Ok(file) = storage.open(path, OpenMode::Existing)
         && file.write_at(0, &encode(claim)).is_ok()
     {
         let _ = file.sync_data();

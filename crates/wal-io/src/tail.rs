@@ -23,6 +23,21 @@ pub(crate) enum Verdict {
     CutShort,
     /// Cut the file back to the end of the last valid frame.
     Cut(Cut),
+    /// Nothing but zeros follows the last valid frame, no later record
+    /// vouches for anything in them and nothing vouched is missing: space
+    /// a writer preallocated. Kept (only when the options preallocate).
+    Preallocated,
+}
+
+impl Verdict {
+    /// Bytes of preallocated space the verdict keeps in a file of
+    /// `file_len` bytes whose valid frames end at `end`.
+    pub(crate) fn preallocated(&self, file_len: u64, end: u64) -> u64 {
+        match self {
+            Self::Preallocated => file_len - end,
+            _ => 0,
+        }
+    }
 }
 
 /// Why a tail may be cut.
@@ -84,6 +99,16 @@ pub(crate) fn judge(
         .find_voucher(stop, opts.max_record_len)
         .map_err(|e| WalError::io("reading", path, e))?;
     match voucher {
+        // The same verdict as a torn tail (nothing vouched is damaged or
+        // missing), told apart only to keep the space for appends.
+        None if !lost_vouched
+            && opts.preallocate.is_some()
+            && matches!(stop.cause, Some(FormatError::BadMarker { found: 0 }))
+            && zeros_to_end(&mut reader, stop.offset)
+                .map_err(|e| WalError::io("reading", path, e))? =>
+        {
+            Ok(Verdict::Preallocated)
+        }
         None if !lost_vouched => Ok(Verdict::Cut(Cut::Torn)),
         Some(vouched_by) if strict => Err(WalError::Corrupt {
             path: path.to_path_buf(),
@@ -96,6 +121,19 @@ pub(crate) fn judge(
         None if strict => Err(truncated(stop.cause.clone())),
         _ => Ok(Verdict::Cut(Cut::Salvage)),
     }
+}
+
+/// Whether every byte of the file from `offset` to its end is zero.
+fn zeros_to_end(reader: &mut Reader<'_>, mut offset: u64) -> std::io::Result<bool> {
+    const STEP: usize = 1 << 20;
+    while offset < reader.file_len() {
+        let bytes = reader.get(offset, STEP)?;
+        if bytes.is_empty() || bytes.iter().any(|&b| b != 0) {
+            return Ok(bytes.is_empty());
+        }
+        offset += bytes.len() as u64;
+    }
+    Ok(true)
 }
 
 /// Whether a complete frame with a valid checksum, holding a record of
@@ -130,7 +168,7 @@ fn whole_valid_frame(
 pub(crate) fn settle(
     storage: &dyn Storage,
     path: &Path,
-    file: &mut dyn StorageFile,
+    file: &dyn StorageFile,
     file_len: u64,
     replayed: &Replayed,
     vouch: &Vouch,
@@ -138,7 +176,7 @@ pub(crate) fn settle(
 ) -> Result<Option<Truncation>, WalError> {
     let end = replayed.end;
     let reason = match verdict {
-        Verdict::Clean => return Ok(None),
+        Verdict::Clean | Verdict::Preallocated => return Ok(None),
         Verdict::CutShort => {
             return Ok(Some(Truncation {
                 offset: end,
@@ -174,7 +212,7 @@ fn salvage(
     file_len: u64,
 ) -> Result<PathBuf, WalError> {
     let copy_path = sibling(path, &format!(".corrupt-{from}"));
-    let mut copy = storage
+    let copy = storage
         .open(&copy_path, OpenMode::CreateNew)
         .map_err(|e| WalError::io("creating", &copy_path, e))?;
     let mut buf = vec![0; 1 << 20];

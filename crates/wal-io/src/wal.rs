@@ -33,7 +33,8 @@ pub struct Wal {
     /// Whether claims may be written into the lock file (it is empty or
     /// already holds one).
     pub(crate) sidecar_writable: bool,
-    pub(crate) file: Box<dyn StorageFile>,
+    /// The log file, shared with the [`SyncTicket`]s in flight.
+    pub(crate) file: Arc<dyn StorageFile>,
     pub(crate) header: FileHeader,
     pub(crate) opts: WalOptions,
     /// Bytes of valid log (header included): where the next frame goes.
@@ -51,6 +52,17 @@ pub struct Wal {
     /// should seal the log.
     pub(crate) needs_seal: bool,
     pub(crate) buf: Vec<u8>,
+    /// Frames appended but not yet handed to the operating system (with
+    /// [`WalOptions::append_buffer`]); they end at `len`.
+    pub(crate) pending: Vec<u8>,
+    /// The file's length as this writer made it: `len` minus the pending
+    /// bytes, plus the zeros of [`WalOptions::preallocate`] not yet written
+    /// over.
+    pub(crate) allocated: u64,
+    /// The log file's generation: a rewrite replaces the file and starts a
+    /// new one, so that a [`SyncTicket`](crate::SyncTicket) taken before
+    /// it is not taken for one about the new file.
+    pub(crate) epoch: u64,
     pub(crate) poison: Option<String>,
     /// The process that opened the log: the only one that may write to it
     /// or seal it (a forked child shares the file, not the ownership).
@@ -71,6 +83,12 @@ pub struct WalStats {
     pub unsynced_records: u64,
     /// Sequence number the next record will get.
     pub next_seq: u64,
+    /// The durable watermark: every record with a sequence number below
+    /// it survives power loss ([`Wal::durable_seq`]).
+    pub durable_seq: u64,
+    /// Bytes appended but still in the append buffer
+    /// ([`WalOptions::append_buffer`]): a killed process loses them.
+    pub buffered_bytes: u64,
 }
 
 /// Records gathered for one write; see [`Wal::batch`].
@@ -108,6 +126,8 @@ impl Wal {
             records: self.records,
             unsynced_records: self.next_seq - self.synced_upto,
             next_seq: self.next_seq,
+            durable_seq: self.synced_upto,
+            buffered_bytes: self.pending.len() as u64,
         }
     }
 
@@ -156,35 +176,13 @@ impl Wal {
         })
     }
 
-    /// Checks for poisoning. Appends reach the operating system before they
-    /// return, so there is no user-space buffer to flush.
+    /// Hands the records gathered in the append buffer
+    /// ([`WalOptions::append_buffer`]) to the operating system, so that a
+    /// killed process no longer loses them; without a buffer, appends
+    /// already did, and this only checks for poisoning.
     pub fn flush(&mut self) -> Result<(), WalError> {
-        self.check_poison()
-    }
-
-    /// Makes every appended record durable (`fdatasync`). On failure the
-    /// log is poisoned: the sync is never retried and trusted.
-    ///
-    /// A failed sync also cuts the file back to its last synced length (best
-    /// effort). The operating system may have dropped the unsynced bytes
-    /// while still showing them to readers (Linux does); cut, they cannot
-    /// be read back by a later open, made durable by its sync and vouched
-    /// for by later records. The records appended since the last successful
-    /// sync are lost with them, as a power loss would lose them.
-    pub fn sync(&mut self) -> Result<(), WalError> {
-        self.check_owner()?;
         self.check_poison()?;
-        if self.synced_upto == self.next_seq {
-            return Ok(());
-        }
-        if let Err(e) = self.file.sync_data() {
-            let err = self.poison_with(WalError::io("syncing", &self.path, e));
-            let _ = self.file.set_len(self.synced_len);
-            return Err(err);
-        }
-        self.synced_upto = self.next_seq;
-        self.synced_len = self.len;
-        Ok(())
+        self.flush_buffer()
     }
 
     /// Seals the log if records were appended since it was last sealed
@@ -194,19 +192,38 @@ impl Wal {
         self.seal()
     }
 
-    /// Syncs every record, then appends a seal frame and syncs it. Nothing
-    /// to do when the last frame is already a seal (or there is none).
+    /// Syncs every record (flushing the append buffer), cuts preallocated
+    /// space off, then appends a seal frame and syncs it. Nothing to do but
+    /// the cut when the last frame is already a seal (or there is none).
     pub(crate) fn seal(&mut self) -> Result<(), WalError> {
         self.check_owner()?;
         self.check_poison()?;
         if !self.needs_seal {
+            // Preallocated space kept by the open, and not used since: cut
+            // it off (best effort; if the shorter length is lost in a
+            // crash, the next open finds the zeros again).
+            if self.allocated > self.len
+                && self.pending.is_empty()
+                && self.file.set_len(self.len).is_ok()
+            {
+                self.allocated = self.len;
+            }
             return Ok(());
         }
         self.sync()?;
         let records_end = self.len;
+        // A clean close leaves no preallocated space: the file ends with
+        // its seal (the seal's sync makes the shorter length durable).
+        if self.allocated > self.len && self.file.set_len(self.len).is_ok() {
+            self.allocated = self.len;
+        }
         self.buf.clear();
         encode_seal(&mut self.buf, self.next_seq);
-        self.write_buf(1)?;
+        let seal = std::mem::take(&mut self.buf);
+        let written = self.write_at_end(self.len, &seal, false);
+        self.buf = seal;
+        written?;
+        self.account(1);
         self.records -= 1;
         self.needs_seal = false;
         self.sync()?;
@@ -281,24 +298,32 @@ impl Wal {
         }
     }
 
-    /// Writes `self.buf` at the end of the log as `count` records.
+    /// Appends `self.buf` to the log as `count` records: written at once,
+    /// or gathered in the append buffer if there is one and it has room.
     fn write_buf(&mut self, count: u64) -> Result<Range<u64>, WalError> {
-        if let Err(e) = self.file.write_at(self.len, &self.buf) {
-            let full = matches!(
-                e.kind(),
-                io::ErrorKind::StorageFull
-                    | io::ErrorKind::QuotaExceeded
-                    | io::ErrorKind::FileTooLarge
-            );
-            // A full disk is not damage: once whatever part of the write
-            // landed is cut off again, the log is exactly as it was, and
-            // the write can be retried when there is room.
-            if full && self.file.set_len(self.len).is_ok() {
-                self.buf.clear();
-                return Err(WalError::io("writing to", &self.path, e));
+        let cap = self.opts.append_buffer;
+        if cap > 0 {
+            if self.pending.len() + self.buf.len() > cap {
+                self.flush_buffer()?;
             }
-            return Err(self.poison_with(WalError::io("writing to", &self.path, e)));
+            if self.buf.len() < cap {
+                self.pending.extend_from_slice(&self.buf);
+                return Ok(self.account(count));
+            }
         }
+        let bytes = std::mem::take(&mut self.buf);
+        let written = self.write_at_end(self.len, &bytes, true);
+        self.buf = bytes;
+        if let Err(e) = written {
+            self.buf.clear();
+            return Err(e);
+        }
+        Ok(self.account(count))
+    }
+
+    /// Counts `self.buf`'s `count` records as appended (written, or in the
+    /// append buffer); returns their sequence numbers.
+    fn account(&mut self, count: u64) -> Range<u64> {
         self.len += self.buf.len() as u64;
         let first = self.next_seq;
         self.next_seq += count;
@@ -313,7 +338,70 @@ impl Wal {
         } else {
             self.buf.clear();
         }
-        Ok(first..self.next_seq)
+        first..self.next_seq
+    }
+
+    /// Hands the append buffer to the operating system. On a full disk
+    /// the buffer is kept, to be written by a later flush.
+    pub(crate) fn flush_buffer(&mut self) -> Result<(), WalError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let at = self.len - pending.len() as u64;
+        let written = self.write_at_end(at, &pending, true);
+        self.pending = pending;
+        written?;
+        self.pending.clear();
+        Ok(())
+    }
+
+    /// Writes `bytes` at `at`, the end of what the operating system has,
+    /// first growing the preallocated space if `grow` and the options ask
+    /// for it. A full disk is not damage: once whatever part of the write
+    /// (or of the allocation) landed is cut off again, the log is exactly
+    /// as it was and the error is returned; any other failure poisons it.
+    fn write_at_end(&mut self, at: u64, bytes: &[u8], grow: bool) -> Result<(), WalError> {
+        let end = at + bytes.len() as u64;
+        let mut result = Ok(());
+        if grow
+            && end > self.allocated
+            && let Some(chunk) = self.opts.preallocate.filter(|&c| c > 0)
+        {
+            let target = end.div_ceil(chunk).saturating_mul(chunk);
+            result = self
+                .file
+                .allocate(target)
+                .map(|()| self.allocated = target)
+                .map_err(|e| ("preallocating space in", e));
+        }
+        if result.is_ok() {
+            result = self
+                .file
+                .write_at(at, bytes)
+                .map(|()| self.allocated = self.allocated.max(end))
+                .map_err(|e| ("writing to", e));
+        }
+        let Err((op, e)) = result else {
+            return Ok(());
+        };
+        let full = matches!(
+            e.kind(),
+            io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded | io::ErrorKind::FileTooLarge
+        );
+        if full && self.file.set_len(at).is_ok() {
+            self.allocated = at;
+            return Err(WalError::io(op, &self.path, e));
+        }
+        Err(self.poison_with(WalError::io(op, &self.path, e)))
+    }
+
+    /// After a failed sync: cuts the file back to its last synced length
+    /// (best effort; see [`Wal::sync`]).
+    pub(crate) fn cut_back(&mut self) {
+        self.pending.clear();
+        let _ = self.file.set_len(self.synced_len);
+        self.allocated = self.synced_len;
     }
 }
 

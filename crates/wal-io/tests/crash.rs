@@ -37,7 +37,10 @@ const RECRASH_EVERY: u64 = 1;
 const SHOWN: usize = 12;
 
 /// The options of seed `seed`: small buffers for some seeds, so rewrites
-/// take several writes and replays several reads.
+/// take several writes and replays several reads; half the seeds
+/// preallocate the log in small chunks (so that crashes land before,
+/// during and after allocations), and one in four gathers appends in a
+/// small append buffer.
 fn options(seed: u64) -> WalOptions {
     WalOptions {
         buf_capacity: if seed.is_multiple_of(3) {
@@ -45,6 +48,8 @@ fn options(seed: u64) -> WalOptions {
         } else {
             64 << 10
         },
+        preallocate: (seed % 2 == 1).then_some(1024),
+        append_buffer: if seed % 4 == 2 { 600 } else { 0 },
         ..WalOptions::default()
     }
 }

@@ -139,7 +139,7 @@ fn an_open_that_cut_a_torn_tail_syncs_before_appending() {
         std::mem::forget(wal);
         let killed = sim.snapshot();
         // Through the storage, unsynced (`write_file` would be durable).
-        let mut file = killed.open(Path::new(LOG), OpenMode::Existing).unwrap();
+        let file = killed.open(Path::new(LOG), OpenMode::Existing).unwrap();
         file.write_at(len, &[0xA5, 0, 0, 0, 200, 0, 0, 0]).unwrap();
         drop(file);
         assert_eq!(killed.read_file(LOG).unwrap().len() as u64, len + 8);

@@ -134,6 +134,8 @@ pub(super) enum OpKind {
     SetLenExtend,
     /// `sync_data`.
     SyncData,
+    /// `allocate`.
+    Allocate,
 }
 
 impl OpKind {
@@ -141,7 +143,7 @@ impl OpKind {
     fn allocates(self) -> bool {
         matches!(
             self,
-            Self::CreateNew | Self::LockCreate | Self::Write | Self::SetLenExtend
+            Self::CreateNew | Self::LockCreate | Self::Write | Self::SetLenExtend | Self::Allocate
         )
     }
 }

@@ -39,18 +39,33 @@ impl StorageFile for SimFile {
             .with(|st| st.read_at(self.ino, self.generation, offset, buf))
     }
 
-    fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()> {
+    fn write_at(&self, offset: u64, data: &[u8]) -> io::Result<()> {
         self.sim
             .with(|st| st.write_at(self.ino, self.generation, offset, data))
     }
 
-    fn set_len(&mut self, len: u64) -> io::Result<()> {
+    fn set_len(&self, len: u64) -> io::Result<()> {
         self.sim
             .with(|st| st.set_len(self.ino, self.generation, len))
     }
 
-    fn sync_data(&mut self) -> io::Result<()> {
-        self.sim.with(|st| st.sync_data(self.ino, self.generation))
+    /// One operation: the zeros are one write ([`FaultKind`](super::FaultKind)s
+    /// that need space fail it).
+    fn allocate(&self, len: u64) -> io::Result<()> {
+        self.sim
+            .with(|st| st.allocate(self.ino, self.generation, len))
+    }
+
+    /// Two steps, with the state unlocked in between, so that writes from
+    /// other threads can land while the sync is in flight: the sync covers
+    /// every write made before it began, and maybe some made during it.
+    fn sync_data(&self) -> io::Result<()> {
+        let covers = self
+            .sim
+            .with(|st| st.sync_begin(self.ino, self.generation))?;
+        std::thread::yield_now();
+        self.sim
+            .with(|st| st.sync_end(self.ino, self.generation, covers))
     }
 }
 

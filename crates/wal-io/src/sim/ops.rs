@@ -3,7 +3,7 @@
 use std::io;
 use std::path::Path;
 
-use super::fault::{OpKind, err};
+use super::fault::{OpKind, dead, err, stale};
 use super::state::{DataOp, MAX_FILE_LEN, NsOp, State};
 use crate::storage::{OpenMode, parent_dir};
 
@@ -241,6 +241,27 @@ impl State {
         }
     }
 
+    /// `StorageFile::allocate`: one write of zeros from the end of the file
+    /// to `len` (nothing if the file is that long already), which a crash
+    /// may lose, tear or keep like any other write.
+    pub(super) fn allocate(&mut self, ino: u64, generation: u64, len: u64) -> io::Result<()> {
+        if let Some(fault) = self.begin(OpKind::Allocate, Some(generation))? {
+            return Err(fault.error_for(OpKind::Allocate));
+        }
+        let len = file_len(len, 0)?;
+        let inode = self.inode_mut(ino)?;
+        let current = inode.visible.len();
+        if len > current {
+            let op = DataOp::Write {
+                offset: current,
+                bytes: vec![0; len - current],
+            };
+            op.apply(&mut inode.visible);
+            inode.pending.push(op);
+        }
+        Ok(())
+    }
+
     /// `StorageFile::set_len`.
     pub(super) fn set_len(&mut self, ino: u64, generation: u64, len: u64) -> io::Result<()> {
         let current = self.inodes.get(&ino).map_or(0, |i| i.visible.len() as u64);
@@ -260,17 +281,53 @@ impl State {
         Ok(())
     }
 
-    /// `StorageFile::sync_data`.
-    pub(super) fn sync_data(&mut self, ino: u64, generation: u64) -> io::Result<()> {
+    /// The start of `StorageFile::sync_data`: counts the operation and
+    /// returns the number of the last change it covers (every change made
+    /// before it began). A faulted sync drops the pending changes here.
+    pub(super) fn sync_begin(&mut self, ino: u64, generation: u64) -> io::Result<u64> {
         let fault = self.begin(OpKind::SyncData, Some(generation))?;
         let inode = self.inode_mut(ino)?;
-        let pending = std::mem::take(&mut inode.pending);
         if let Some(kind) = fault {
             // fsyncgate: the kernel marks the pages clean and forgets the
             // error; the data stays readable but never reaches the disk.
+            let dropped = std::mem::take(&mut inode.pending);
+            inode.drained += dropped.len() as u64;
             return Err(kind.error_for(OpKind::SyncData));
         }
-        for op in &pending {
+        Ok(inode.drained + inode.pending.len() as u64)
+    }
+
+    /// The end of `StorageFile::sync_data` begun by [`State::sync_begin`],
+    /// which returned `covers`: makes durable every change up to it, and a
+    /// random number of the changes made since (a sync running
+    /// concurrently with writes may or may not take them along). A crash
+    /// or the process's death in between fails it, making nothing durable.
+    pub(super) fn sync_end(&mut self, ino: u64, generation: u64, covers: u64) -> io::Result<()> {
+        if generation != self.generation {
+            return Err(stale());
+        }
+        if self.dead {
+            return Err(dead());
+        }
+        let extra_budget = {
+            let inode = self.inode_mut(ino)?;
+            let covered = usize::try_from(covers.saturating_sub(inode.drained))
+                .unwrap_or(usize::MAX)
+                .min(inode.pending.len());
+            (covered, inode.pending.len() - covered)
+        };
+        let (covered, later) = extra_budget;
+        // Draw only when there is a choice, so that a sync with no
+        // concurrent writes consumes no randomness.
+        let extra = if later == 0 {
+            0
+        } else {
+            self.rng.below(later + 1)
+        };
+        let inode = self.inode_mut(ino)?;
+        let taken: Vec<DataOp> = inode.pending.drain(..covered + extra).collect();
+        inode.drained += taken.len() as u64;
+        for op in &taken {
             op.apply(&mut inode.durable);
         }
         Ok(())

@@ -59,6 +59,10 @@ pub(super) struct Inode {
     pub(super) durable: Vec<u8>,
     /// Changes since the last `sync_data`, oldest first.
     pub(super) pending: Vec<DataOp>,
+    /// How many changes syncs have taken off `pending` so far: with the
+    /// length of `pending`, it numbers every change, so that a sync that
+    /// began before later writes knows which changes it covers.
+    pub(super) drained: u64,
     /// Open handles of the current generation.
     pub(super) handles: usize,
 }
@@ -70,6 +74,7 @@ impl Inode {
             visible: bytes.clone(),
             durable: bytes,
             pending: Vec::new(),
+            drained: 0,
             handles: 0,
         }
     }

@@ -13,7 +13,7 @@ pub(super) fn p(path: &str) -> &Path {
 
 /// Creates `path` with `bytes`, synced and with its directory synced.
 pub(super) fn durable_file(sim: &SimStorage, path: &str, bytes: &[u8]) -> Box<dyn StorageFile> {
-    let mut file = sim.open(p(path), OpenMode::CreateNew).unwrap();
+    let file = sim.open(p(path), OpenMode::CreateNew).unwrap();
     file.write_at(0, bytes).unwrap();
     file.sync_data().unwrap();
     sim.sync_dir(crate::storage::parent_dir(p(path))).unwrap();
@@ -23,7 +23,7 @@ pub(super) fn durable_file(sim: &SimStorage, path: &str, bytes: &[u8]) -> Box<dy
 #[test]
 fn synced_data_survives_and_unsynced_is_lost() {
     let sim = SimStorage::new(1);
-    let mut file = durable_file(&sim, "a.log", b"abc");
+    let file = durable_file(&sim, "a.log", b"abc");
     file.write_at(3, b"def").unwrap();
     assert_eq!(sim.read_file("a.log").unwrap(), b"abcdef");
     assert_eq!(sim.durable_file("a.log").unwrap(), b"abc");
@@ -35,7 +35,7 @@ fn synced_data_survives_and_unsynced_is_lost() {
 #[test]
 fn unsynced_create_is_undone() {
     let sim = SimStorage::new(2);
-    let mut file = sim.open(p("new.log"), OpenMode::CreateNew).unwrap();
+    let file = sim.open(p("new.log"), OpenMode::CreateNew).unwrap();
     file.write_at(0, b"data").unwrap();
     file.sync_data().unwrap();
     assert_eq!(sim.list(), vec![p("new.log").to_path_buf()]);
@@ -143,7 +143,7 @@ fn namespace_errors() {
 #[test]
 fn rename_replaces_target_and_handles_follow_the_inode() {
     let sim = SimStorage::new(5);
-    let mut a = durable_file(&sim, "a", b"A");
+    let a = durable_file(&sim, "a", b"A");
     let b = durable_file(&sim, "b", b"BB");
     sim.rename(p("a"), p("b")).unwrap();
     a.write_at(1, b"!").unwrap();
@@ -156,7 +156,7 @@ fn rename_replaces_target_and_handles_follow_the_inode() {
 fn ops_are_counted() {
     let sim = SimStorage::new(6);
     assert_eq!(sim.ops(), 0);
-    let mut f = sim.open(p("f"), OpenMode::CreateNew).unwrap();
+    let f = sim.open(p("f"), OpenMode::CreateNew).unwrap();
     f.write_at(0, b"x").unwrap();
     f.len().unwrap();
     f.read_at(0, &mut [0; 4]).unwrap();
@@ -174,7 +174,7 @@ fn ops_are_counted() {
 #[test]
 fn once_and_persistent_eio() {
     let sim = SimStorage::new(7);
-    let mut f = durable_file(&sim, "f", b"");
+    let f = durable_file(&sim, "f", b"");
     sim.inject(Fault::once(sim.ops() + 1, FaultKind::Eio));
     f.write_at(0, b"1").unwrap();
     let e = f.write_at(1, b"2").unwrap_err();
@@ -196,7 +196,7 @@ fn once_and_persistent_eio() {
 #[test]
 fn persistent_enospc_fails_only_allocations() {
     let sim = SimStorage::new(8);
-    let mut f = durable_file(&sim, "f", b"abc");
+    let f = durable_file(&sim, "f", b"abc");
     sim.inject(Fault::persistent(sim.ops(), FaultKind::Enospc));
     assert_eq!(
         f.write_at(3, b"d").unwrap_err().kind(),
@@ -222,7 +222,7 @@ fn persistent_enospc_fails_only_allocations() {
 #[test]
 fn fsync_eio_drops_pending_writes() {
     let sim = SimStorage::new(9);
-    let mut f = durable_file(&sim, "f", b"base");
+    let f = durable_file(&sim, "f", b"base");
     f.write_at(4, b"+more").unwrap();
     sim.inject(Fault::once(sim.ops(), FaultKind::FsyncEio));
     assert_eq!(f.sync_data().unwrap_err().raw_os_error(), Some(5));
@@ -242,7 +242,7 @@ fn short_write_leaves_a_strict_prefix() {
     let mut lengths = std::collections::BTreeSet::new();
     for seed in 0..32 {
         let sim = SimStorage::new(seed);
-        let mut f = durable_file(&sim, "f", b"");
+        let f = durable_file(&sim, "f", b"");
         sim.inject(Fault::once(sim.ops(), FaultKind::ShortWriteEnospc));
         let e = f.write_at(0, b"0123456789").unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::StorageFull);
@@ -256,7 +256,7 @@ fn short_write_leaves_a_strict_prefix() {
 #[test]
 fn crash_at_kills_the_process() {
     let sim = SimStorage::new(10);
-    let mut f = durable_file(&sim, "f", b"a");
+    let f = durable_file(&sim, "f", b"a");
     sim.crash_at(sim.ops() + 1);
     f.write_at(1, b"b").unwrap();
     assert!(!sim.is_dead());
@@ -278,14 +278,14 @@ fn crash_at_kills_the_process() {
 #[test]
 fn stale_handles_fail_after_crash() {
     let sim = SimStorage::new(11);
-    let mut f = durable_file(&sim, "f", b"abc");
+    let f = durable_file(&sim, "f", b"abc");
     sim.crash(CrashVariant::TornPrefix);
     let e = f.read_at(0, &mut [0; 3]).unwrap_err();
     assert_eq!(e.kind(), io::ErrorKind::Other);
     assert_eq!(e.to_string(), "simulated crash: stale handle");
     assert!(f.len().is_err() && f.write_at(0, b"x").is_err());
     assert!(f.set_len(0).is_err() && f.sync_data().is_err());
-    let mut g = sim.open(p("f"), OpenMode::Existing).unwrap();
+    let g = sim.open(p("f"), OpenMode::Existing).unwrap();
     drop(f);
     g.write_at(0, b"x").unwrap();
     assert_eq!(sim.read_file("f").unwrap(), b"xbc");
@@ -319,7 +319,7 @@ fn locks_conflict_and_release() {
 #[test]
 fn snapshot_is_independent() {
     let sim = SimStorage::new(13);
-    let mut f = durable_file(&sim, "f", b"one");
+    let f = durable_file(&sim, "f", b"one");
     let _lock = sim.lock(p("l")).unwrap();
     f.write_at(3, b" two").unwrap();
     let copy = sim.snapshot();
@@ -331,7 +331,7 @@ fn snapshot_is_independent() {
     assert_eq!(copy.read_file("f").unwrap(), b"one");
     assert_eq!(sim.read_file("f").unwrap(), b"ONE two");
     assert!(sim.is_locked("l"));
-    let mut g = copy.open(p("f"), OpenMode::Existing).unwrap();
+    let g = copy.open(p("f"), OpenMode::Existing).unwrap();
     g.write_at(0, b"new").unwrap();
     assert_eq!(sim.read_file("f").unwrap(), b"ONE two");
 }
@@ -349,7 +349,7 @@ fn write_file_plants_durable_bytes() {
 #[test]
 fn debug_is_a_summary() {
     let sim = SimStorage::new(15);
-    let mut f = sim.open(p("big"), OpenMode::CreateNew).unwrap();
+    let f = sim.open(p("big"), OpenMode::CreateNew).unwrap();
     f.write_at(0, &vec![7; 1 << 20]).unwrap();
     let text = format!("{sim:?} {f:?}");
     assert!(text.len() < 1000, "{text}");
@@ -359,7 +359,7 @@ fn debug_is_a_summary() {
 #[test]
 fn huge_offsets_fail_without_panicking() {
     let sim = SimStorage::new(16);
-    let mut f = sim.open(p("f"), OpenMode::CreateNew).unwrap();
+    let f = sim.open(p("f"), OpenMode::CreateNew).unwrap();
     assert_eq!(
         f.write_at(u64::MAX, b"x").unwrap_err().kind(),
         io::ErrorKind::FileTooLarge

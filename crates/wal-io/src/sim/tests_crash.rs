@@ -18,7 +18,7 @@ fn image(sim: &SimStorage) -> Vec<(PathBuf, Vec<u8>)> {
 /// A sim holding `base` durably in "f", with `write` appended unsynced.
 fn appended(seed: u64, base: &[u8], write: &[u8]) -> SimStorage {
     let sim = SimStorage::new(seed);
-    let mut f = durable_file(&sim, "f", base);
+    let f = durable_file(&sim, "f", base);
     f.write_at(base.len() as u64, write).unwrap();
     sim
 }
@@ -36,10 +36,10 @@ fn after_any_crash_everything_is_durable() {
         for seed in 0..8 {
             let sim = SimStorage::new(seed);
             sim.create_dir("d").unwrap();
-            let mut f = durable_file(&sim, "d/f", b"base");
+            let f = durable_file(&sim, "d/f", b"base");
             f.write_at(2, &[9; 5000]).unwrap();
             f.set_len(3000).unwrap();
-            let mut g = sim.open(p("g"), OpenMode::CreateNew).unwrap();
+            let g = sim.open(p("g"), OpenMode::CreateNew).unwrap();
             g.write_at(0, b"g").unwrap();
             sim.rename(p("d/f"), p("h")).unwrap();
             sim.crash(variant);
@@ -114,7 +114,7 @@ fn pages_mix_old_and_new() {
     let mut lengths = BTreeSet::new();
     for seed in 0..32 {
         let sim = SimStorage::new(seed);
-        let mut f = durable_file(&sim, "f", &[1; 3 * 4096]);
+        let f = durable_file(&sim, "f", &[1; 3 * 4096]);
         f.write_at(0, &[2; 4 * 4096 + 100]).unwrap();
         sim.crash(CrashVariant::Pages);
         let got = sim.read_file("f").unwrap();
@@ -145,7 +145,7 @@ fn length_without_data_reads_zeros() {
 #[test]
 fn data_without_length_keeps_the_durable_length() {
     let sim = SimStorage::new(2);
-    let mut f = durable_file(&sim, "f", &[b'a'; 10]);
+    let f = durable_file(&sim, "f", &[b'a'; 10]);
     f.write_at(5, &[b'b'; 10]).unwrap();
     f.set_len(2).unwrap();
     sim.crash(CrashVariant::DataWithoutLength);
@@ -162,7 +162,7 @@ fn unsynced_namespace_changes_lost_without_prefix_variants() {
             let sim = SimStorage::new(seed);
             sim.write_file("keep", b"k").unwrap();
             sim.remove(p("keep")).unwrap();
-            let mut f = sim.open(p("new"), OpenMode::CreateNew).unwrap();
+            let f = sim.open(p("new"), OpenMode::CreateNew).unwrap();
             f.write_at(0, b"x").unwrap();
             f.sync_data().unwrap();
             sim.crash(variant);
@@ -174,14 +174,14 @@ fn unsynced_namespace_changes_lost_without_prefix_variants() {
 /// A workload touching every kind of pending state, then a crash.
 fn workload(seed: u64, variant: CrashVariant) -> Vec<(PathBuf, Vec<u8>)> {
     let sim = SimStorage::new(seed);
-    let mut a = durable_file(&sim, "a", &[3; 700]);
+    let a = durable_file(&sim, "a", &[3; 700]);
     for i in 0..20u8 {
         a.write_at(u64::from(i) * 300, &[i; 450]).unwrap();
         if i % 7 == 0 {
             a.sync_data().unwrap();
         }
     }
-    let mut b = sim.open(p("b"), OpenMode::CreateNew).unwrap();
+    let b = sim.open(p("b"), OpenMode::CreateNew).unwrap();
     b.write_at(0, &[5; 9000]).unwrap();
     sim.rename(p("b"), p("c")).unwrap();
     sim.remove(p("a")).unwrap();

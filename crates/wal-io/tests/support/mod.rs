@@ -461,6 +461,8 @@ pub enum Op {
     SetLen,
     /// `StorageFile::sync_data`.
     SyncData,
+    /// `StorageFile::allocate`.
+    Allocate,
 }
 
 impl Op {
@@ -611,19 +613,24 @@ impl StorageFile for HookedFile {
         self.inner.read_at(offset, buf)
     }
 
-    fn write_at(&mut self, offset: u64, data: &[u8]) -> io::Result<()> {
+    fn write_at(&self, offset: u64, data: &[u8]) -> io::Result<()> {
         self.before(Op::Write);
         self.inner.write_at(offset, data)
     }
 
-    fn set_len(&mut self, len: u64) -> io::Result<()> {
+    fn set_len(&self, len: u64) -> io::Result<()> {
         self.before(Op::SetLen);
         self.inner.set_len(len)
     }
 
-    fn sync_data(&mut self) -> io::Result<()> {
+    fn sync_data(&self) -> io::Result<()> {
         self.before(Op::SyncData);
         self.inner.sync_data()
+    }
+
+    fn allocate(&self, len: u64) -> io::Result<()> {
+        self.before(Op::Allocate);
+        self.inner.allocate(len)
     }
 }
 
