@@ -200,7 +200,7 @@ where
             &mut store.wal,
             store.poison.as_deref(),
             store.verify_writes,
-            store.config.sync_on_write,
+            &mut store.sync,
             &OpRef::Insert(key, &value),
         )?;
         let (_, slot) = store

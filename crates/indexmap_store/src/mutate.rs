@@ -176,7 +176,7 @@ where
             &mut self.wal,
             self.poison.as_deref(),
             self.verify_writes,
-            self.config.sync_on_write,
+            &mut self.sync,
             &OpRef::<K, V>::ShiftRemove(key),
         )?;
         let removed = self.map.shift_remove_index(index);
@@ -195,7 +195,7 @@ where
             &mut self.wal,
             self.poison.as_deref(),
             self.verify_writes,
-            self.config.sync_on_write,
+            &mut self.sync,
             &OpRef::<K, V>::SwapRemove(key),
         )?;
         let removed = self.map.swap_remove_index(index);
@@ -292,7 +292,7 @@ where
             &mut self.wal,
             None,
             self.verify_writes,
-            self.config.sync_on_write,
+            &mut self.sync,
             &OpRef::Insert(key, &*value),
         );
         self.poison = None;

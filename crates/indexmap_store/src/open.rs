@@ -13,6 +13,7 @@ use wal_io::{FsStorage, RecoveryMode, RecoveryReport, Storage, Wal, WalOptions};
 
 use crate::codec::{self, Op, OpRef, SchemaRecord};
 use crate::config::StoreConfig;
+use crate::durability::{Durability, SyncPolicy};
 use crate::error::{StoreError, from_wal};
 pub(crate) use crate::remove_many::apply_batch;
 use crate::schema::{describe, schema_of};
@@ -37,6 +38,8 @@ pub struct OpenOptions {
     pub(crate) import_legacy: bool,
     pub(crate) schema_version: u32,
     pub(crate) verify_writes: bool,
+    durability: Durability,
+    preallocate: Option<u64>,
 }
 
 /// What replaying a log gave.
@@ -76,7 +79,43 @@ impl OpenOptions {
             import_legacy: false,
             schema_version: 0,
             verify_writes: true,
+            durability: Durability::OnFlush,
+            preallocate: None,
         }
+    }
+
+    /// When mutations become durable (default [`Durability::OnFlush`]);
+    /// see [`Durability`] for what each policy can lose and costs.
+    /// [`StoreConfig::sync_on_write`] `true` means [`Durability::Always`]
+    /// whatever is set here.
+    #[must_use]
+    pub fn durability(mut self, durability: Durability) -> Self {
+        self.durability = durability;
+        self
+    }
+
+    /// The policy a store opened with these options gets.
+    pub(crate) fn effective_durability(&self) -> Durability {
+        if self.config.sync_on_write {
+            Durability::Always
+        } else {
+            self.durability
+        }
+    }
+
+    /// Grows the log file in zero-filled chunks of `chunk` bytes ahead of
+    /// the records (`None`, the default: it grows with every write), so
+    /// that a sync seldom has to record a new file length: durable writes
+    /// ([`Durability::Always`]) cost less on most file systems. A clean
+    /// close trims the file back to its records; after a crash, the zeros
+    /// past the last record are recognised as preallocated space and kept
+    /// (`RecoveryReport::preallocated`), never taken for damage. A log
+    /// written with preallocation opens without it (the zeros are then cut
+    /// off as a torn tail would be) and the other way round.
+    #[must_use]
+    pub fn preallocate(mut self, chunk: Option<u64>) -> Self {
+        self.preallocate = chunk.filter(|&c| c > 0);
+        self
     }
 
     /// The application's own schema version (default 0), recorded in the
@@ -204,7 +243,14 @@ impl OpenOptions {
             // stays as it was: the next compaction writes the record. A
             // failed sync poisons the log: reopen it as the disk has it.
             let op = OpRef::<K, V>::Schema(&schema);
-            if log_durably::<K, V, _>(&mut replayed.wal, None, false, true, &op).is_err()
+            if log_durably::<K, V, _>(
+                &mut replayed.wal,
+                None,
+                false,
+                &mut SyncPolicy::new(Durability::Always),
+                &op,
+            )
+            .is_err()
                 && replayed.wal.poisoned().is_some()
             {
                 let report = replayed.report;
@@ -218,9 +264,15 @@ impl OpenOptions {
                 replayed.report = report;
             }
         }
-        let mut store = IndexMapStore::from_replayed(replayed, schema, self.config);
+        let durability = self.effective_durability();
+        let config = StoreConfig {
+            sync_on_write: durability == Durability::Always,
+            ..self.config
+        };
+        let mut store = IndexMapStore::from_replayed(replayed, schema, config);
         store.verify_writes = self.verify_writes;
         store.legacy = legacy;
+        store.sync = SyncPolicy::new(durability);
         store.maybe_compact();
         Ok(store)
     }
@@ -264,6 +316,12 @@ impl OpenOptions {
                 RecoveryMode::Strict
             },
             temp_suffix: COMPACT_TMP_SUFFIX.to_owned(),
+            preallocate: self.preallocate,
+            append_buffer: if self.effective_durability() == Durability::Buffered {
+                self.config.buf_capacity
+            } else {
+                0
+            },
             ..WalOptions::default()
         };
         let mut map = IndexMap::with_hasher(hash_builder);

@@ -13,6 +13,7 @@ use wal_io::{RecoveryReport, Storage, Wal, WalError};
 use crate::codec::{self, SchemaRecord, Shape, WriteError};
 use crate::compaction::{Compaction, CompactionFailure};
 use crate::config::StoreConfig;
+use crate::durability::SyncPolicy;
 use crate::error::{StoreError, from_wal};
 use crate::open::{OpenOptions, Replayed};
 
@@ -47,10 +48,13 @@ pub struct IndexMapStore<K, V, S = RandomState> {
     pub(crate) verify_writes: bool,
     /// What the open imported from an indexmap_store 0.2.x log.
     pub(crate) legacy: Option<crate::LegacyImport>,
+    /// When mutations are synced ([`OpenOptions::durability`]).
+    pub(crate) sync: SyncPolicy,
 }
 
 /// Counters describing a store's log, from [`IndexMapStore::stats`].
 #[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
 pub struct StoreStats {
     /// Entries in the map (one record each after a compaction).
     pub live_records: u64,
@@ -74,6 +78,18 @@ pub struct StoreStats {
     pub failed_compactions: u64,
     /// The last compaction failure of this handle, if any.
     pub last_compaction_error: Option<CompactionFailure>,
+    /// The log's durable watermark: every record with a lower sequence
+    /// number survives power loss. It reaches [`next_seq`](Self::next_seq)
+    /// after a [`flush`](IndexMapStore::flush) (or a sync the
+    /// [`Durability`](crate::Durability) policy made).
+    pub durable_seq: u64,
+    /// The sequence number the next record will get: one more than the
+    /// last mutation's record.
+    pub next_seq: u64,
+    /// Bytes of records in the user-space buffer of
+    /// [`Durability::Buffered`](crate::Durability::Buffered), not yet
+    /// handed to the operating system (a killed process loses them).
+    pub buffered_bytes: u64,
 }
 
 /// Appends `op` to `wal` as one record, unless the store is poisoned; with
@@ -114,13 +130,13 @@ where
     Ok(())
 }
 
-/// Appends `op` as one record and, with `sync`, syncs it: the whole
+/// Appends `op` as one record and syncs it if `sync` says so: the whole
 /// fallible part of a mutation, done before the map changes.
 pub(crate) fn log_durably<K, V, T>(
     wal: &mut Wal,
     poison: Option<&str>,
     verify: bool,
-    sync: bool,
+    sync: &mut SyncPolicy,
     op: &T,
 ) -> io::Result<()>
 where
@@ -129,10 +145,7 @@ where
     T: Serialize + Shape + ?Sized,
 {
     log::<K, V, T>(wal, poison, verify, op)?;
-    if sync {
-        wal.sync().map_err(from_wal)?;
-    }
-    Ok(())
+    sync.after_append(wal).map_err(from_wal)
 }
 
 impl<K, V> IndexMapStore<K, V>
@@ -182,7 +195,9 @@ where
     /// changed since the last one.
     pub fn flush(&mut self) -> io::Result<()> {
         self.check_poison()?;
-        self.wal.sync().map_err(from_wal)
+        self.wal.sync().map_err(from_wal)?;
+        self.sync.synced();
+        Ok(())
     }
 
     /// Closes the store, reporting what dropping it would ignore. When
@@ -215,7 +230,7 @@ where
             &mut self.wal,
             self.poison.as_deref(),
             self.verify_writes,
-            self.config.sync_on_write,
+            &mut self.sync,
             op,
         )
     }
@@ -256,6 +271,11 @@ impl<K, V, S> IndexMapStore<K, V, S> {
             poison: None,
             verify_writes: true,
             legacy: None,
+            sync: SyncPolicy::new(if config.sync_on_write {
+                crate::Durability::Always
+            } else {
+                crate::Durability::OnFlush
+            }),
         }
     }
 
@@ -279,6 +299,9 @@ impl<K, V, S> IndexMapStore<K, V, S> {
             unsynced_records: wal.unsynced_records,
             failed_compactions: self.compaction.failed,
             last_compaction_error: self.compaction.last_failure.clone(),
+            durable_seq: wal.durable_seq,
+            next_seq: wal.next_seq,
+            buffered_bytes: wal.buffered_bytes,
         }
     }
 
@@ -301,6 +324,12 @@ impl<K, V, S> IndexMapStore<K, V, S> {
     #[must_use]
     pub fn path(&self) -> &Path {
         self.wal.path()
+    }
+
+    /// When mutations become durable ([`OpenOptions::durability`]).
+    #[must_use]
+    pub fn durability(&self) -> crate::Durability {
+        self.sync.durability
     }
 
     /// The configuration the store was opened with.

@@ -4,6 +4,11 @@
 //! model after some number of operations between the last one known durable
 //! and the last one issued, order included.
 //!
+//! Every seed picks a durability policy (`Always`, `OnFlush`, `Bytes`,
+//! `Buffered`) and whether the log is preallocated, so the crash images
+//! cover each; an op counts as durable once the store's durable watermark
+//! covers its record.
+//!
 //! A failure prints the seed, variant and crash point; the simulation and
 //! the workload are deterministic, so the same values reproduce it.
 //! `STORE_CRASH_SEEDS=<n>` runs more seeds.
@@ -11,7 +16,7 @@
 use std::sync::Arc;
 
 use indexmap::IndexMap;
-use indexmap_store::{Batch, IndexMapStore, StoreConfig};
+use indexmap_store::{Batch, Durability, IndexMapStore, OpenOptions, StoreConfig};
 use test_support::rng::Rng;
 use wal_io::sim::{CrashVariant, SimStorage};
 
@@ -236,35 +241,47 @@ fn apply_store(store: &mut Store, op: &Op) -> std::io::Result<()> {
     }
 }
 
-fn config(seed: u64) -> StoreConfig {
-    StoreConfig {
-        sync_on_write: seed.is_multiple_of(3),
-        min_compact_bytes: 2048,
-        compact_ratio: 1.5,
-        buf_capacity: 1024,
-    }
+/// The options of seed `seed`: `Always` for multiples of 3, else one of
+/// the deferred policies in turn; every other seed preallocates its log.
+fn config(seed: u64) -> OpenOptions {
+    let durability = if seed.is_multiple_of(3) {
+        Durability::Always
+    } else {
+        [
+            Durability::OnFlush,
+            Durability::Bytes(300),
+            Durability::Buffered,
+        ][(seed / 3 % 3) as usize]
+    };
+    OpenOptions::new()
+        .config(StoreConfig {
+            sync_on_write: false,
+            min_compact_bytes: 2048,
+            compact_ratio: 1.5,
+            // Small: the `Buffered` policy's buffer fills often.
+            buf_capacity: 1024,
+        })
+        .durability(durability)
+        .preallocate((seed / 9 % 2 == 1).then_some(4096))
 }
 
-fn open(sim: &SimStorage, cfg: StoreConfig) -> std::io::Result<Store> {
-    IndexMapStore::open_with_storage(Arc::new(sim.clone()), PATH, cfg)
+fn open(sim: &SimStorage, opts: &OpenOptions) -> std::io::Result<Store> {
+    opts.clone().storage(Arc::new(sim.clone())).open(PATH)
 }
 
 /// Runs the workload until the simulated process dies at storage operation
 /// `crash_at`; returns (ops known durable, ops issued).
-fn run_until_crash(sim: &SimStorage, ops: &[Op], cfg: StoreConfig) -> (usize, usize) {
-    let Ok(mut store) = open(sim, cfg) else {
+fn run_until_crash(sim: &SimStorage, ops: &[Op], opts: &OpenOptions) -> (usize, usize) {
+    let Ok(mut store) = open(sim, opts) else {
         return (0, 0);
     };
     let mut durable = 0;
     for (i, op) in ops.iter().enumerate() {
-        let compactions = store.stats().compactions;
         if apply_store(&mut store, op).is_err() {
             return (durable, i + 1);
         }
-        let synced = cfg.sync_on_write
-            || matches!(op, Op::Flush | Op::Compact)
-            || store.stats().compactions > compactions;
-        if synced {
+        let stats = store.stats();
+        if stats.durable_seq == stats.next_seq {
             durable = i + 1;
         }
     }
@@ -283,7 +300,7 @@ fn check_seed(seed: u64, n_ops: usize) -> usize {
     // How many storage operations the whole workload takes.
     let total_ops = {
         let sim = SimStorage::new(seed);
-        let (_, issued) = run_until_crash(&sim, &ops, cfg);
+        let (_, issued) = run_until_crash(&sim, &ops, &cfg);
         assert_eq!(
             issued,
             ops.len(),
@@ -296,9 +313,9 @@ fn check_seed(seed: u64, n_ops: usize) -> usize {
         for (v, variant) in CrashVariant::ALL.into_iter().enumerate() {
             let sim = SimStorage::new(seed ^ (crash_at << 8) ^ v as u64);
             sim.crash_at(crash_at);
-            let (durable, issued) = run_until_crash(&sim, &ops, cfg);
+            let (durable, issued) = run_until_crash(&sim, &ops, &cfg);
             sim.crash(variant);
-            let store = open(&sim, cfg).unwrap_or_else(|e| {
+            let store = open(&sim, &cfg).unwrap_or_else(|e| {
                 panic!("seed {seed} variant {variant} crash at op {crash_at}: reopen failed: {e}")
             });
             let got: Vec<_> = store.iter().map(|(k, v)| (*k, v.clone())).collect();
@@ -330,7 +347,7 @@ fn seeds(range: std::ops::Range<u64>) -> std::ops::Range<u64> {
 }
 
 #[test]
-fn crash_at_every_storage_operation_without_sync_on_write() {
+fn crash_at_every_storage_operation_under_deferred_policies() {
     let mut checked = 0;
     for seed in seeds(1..9).map(|s| s * 3 + 1) {
         checked += check_seed(seed, 200);
@@ -339,7 +356,7 @@ fn crash_at_every_storage_operation_without_sync_on_write() {
 }
 
 #[test]
-fn crash_at_every_storage_operation_with_sync_on_write() {
+fn crash_at_every_storage_operation_under_always() {
     let mut checked = 0;
     for seed in seeds(1..9).map(|s| s * 3) {
         checked += check_seed(seed, 200);
@@ -351,7 +368,7 @@ fn crash_at_every_storage_operation_with_sync_on_write() {
 fn automatic_compaction_runs_in_these_workloads() {
     let ops = workload(4, 120);
     let sim = SimStorage::new(4);
-    let mut store = open(&sim, config(4)).unwrap();
+    let mut store = open(&sim, &config(4)).unwrap();
     let mut manual = 0;
     for op in &ops {
         manual += u64::from(matches!(op, Op::Compact));
@@ -374,4 +391,21 @@ fn the_workloads_hold_every_new_record() {
     assert!(has(|op| matches!(op, Op::Drain(..) | Op::Truncate(_))));
     assert!(has(|op| matches!(op, Op::ShiftInsert(..))));
     assert!(has(|op| matches!(op, Op::MixedBatch(_))));
+}
+
+#[test]
+fn the_seeds_cover_every_policy_with_and_without_preallocation() {
+    let all: Vec<OpenOptions> = seeds(1..9)
+        .flat_map(|s| [config(s * 3), config(s * 3 + 1)])
+        .collect();
+    let desc: Vec<String> = all.iter().map(|o| format!("{o:?}")).collect();
+    for policy in ["Always", "OnFlush", "Bytes(300)", "Buffered"] {
+        for prealloc in ["preallocate: None", "preallocate: Some(4096)"] {
+            assert!(
+                desc.iter()
+                    .any(|d| d.contains(policy) && d.contains(prealloc)),
+                "no seed runs {policy} with {prealloc}"
+            );
+        }
+    }
 }

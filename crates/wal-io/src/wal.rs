@@ -81,6 +81,9 @@ pub struct WalStats {
     pub records: u64,
     /// Records appended since the last successful sync.
     pub unsynced_records: u64,
+    /// Bytes appended since the last successful sync (frames, buffered
+    /// ones included).
+    pub unsynced_bytes: u64,
     /// Sequence number the next record will get.
     pub next_seq: u64,
     /// The durable watermark: every record with a sequence number below
@@ -125,6 +128,7 @@ impl Wal {
             bytes: self.len,
             records: self.records,
             unsynced_records: self.next_seq - self.synced_upto,
+            unsynced_bytes: self.len.saturating_sub(self.synced_len),
             next_seq: self.next_seq,
             durable_seq: self.synced_upto,
             buffered_bytes: self.pending.len() as u64,

@@ -1,0 +1,376 @@
+//! [`SharedStore`]: one open store used from many threads, with group
+//! commit and a background syncer.
+
+use std::hash::{BuildHasher, Hash, RandomState};
+use std::io;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, Weak};
+use std::thread::JoinHandle;
+
+use indexmap::Equivalent;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::durability::Durability;
+use crate::group_commit::{Commit, Mailbox, write_lock};
+use crate::{Batch, IndexMapStore, OpenOptions, StoreStats};
+
+/// One open store shared by many threads: `Clone + Send + Sync`, each
+/// clone a handle to the same store.
+///
+/// - **Reads** ([`read`](Self::read), [`get_cloned`](Self::get_cloned), …)
+///   run concurrently with each other and never wait for an `fdatasync`:
+///   they wait only while a writer changes the map (or compacts the log).
+/// - **Writes** are serialised in log order, each through the store's own
+///   method ([`write`](Self::write) runs any of them).
+/// - Under [`Durability::Always`] a write returns once an `fdatasync` that
+///   began after its record was written has succeeded. While one sync is
+///   in flight later writers append, and the next sync covers all of them
+///   (group commit): N concurrent durable writers cost about one sync per
+///   round, not N.
+/// - Under [`Durability::Interval`] and [`Durability::Bytes`] a background
+///   thread syncs within the window, also when writes stop; it ends when
+///   the last handle is dropped or closed.
+/// - A failed sync is an error for every writer waiting on it and poisons
+///   the store: every later write fails; reopen it.
+///
+/// ```
+/// use indexmap_store::{Durability, OpenOptions, SharedStore};
+/// # let dir = tempfile::tempdir()?;
+/// let store: SharedStore<String, u64> = OpenOptions::new()
+///     .durability(Durability::Always)
+///     .open_shared(dir.path().join("counts.log"))?;
+/// let writers: Vec<_> = (0..4u64)
+///     .map(|t| {
+///         let store = store.clone();
+///         std::thread::spawn(move || store.insert(format!("thread-{t}"), t))
+///     })
+///     .collect();
+/// for w in writers {
+///     w.join().unwrap()?; // durable once it returns
+/// }
+/// assert_eq!(store.read().len(), 4);
+/// assert_eq!(store.get_cloned("thread-2"), Some(2));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct SharedStore<K, V, S = RandomState> {
+    inner: Arc<Inner<K, V, S>>,
+}
+
+struct Inner<K, V, S> {
+    store: RwLock<IndexMapStore<K, V, S>>,
+    durability: Durability,
+    commit: Commit,
+    mailbox: Arc<Mailbox>,
+    syncer: Mutex<Option<JoinHandle<()>>>,
+    /// User handles (clones of [`SharedStore`]); the background thread
+    /// holds none.
+    handles: AtomicUsize,
+}
+
+impl OpenOptions {
+    /// Opens (or creates) the store at `path`, as [`open`](Self::open),
+    /// behind a [`SharedStore`] for use from many threads.
+    pub fn open_shared<K, V>(&self, path: impl AsRef<Path>) -> io::Result<SharedStore<K, V>>
+    where
+        K: Hash + Eq + Serialize + DeserializeOwned + Send + Sync + 'static,
+        V: Serialize + DeserializeOwned + Send + Sync + 'static,
+    {
+        self.open(path).map(SharedStore::new)
+    }
+}
+
+impl<K, V, S> SharedStore<K, V, S>
+where
+    K: Hash + Eq + Serialize + DeserializeOwned + Send + Sync + 'static,
+    V: Serialize + DeserializeOwned + Send + Sync + 'static,
+    S: BuildHasher + Send + Sync + 'static,
+{
+    /// Shares `store`, keeping its [`Durability`] policy; starts the
+    /// background syncer for `Interval` and `Bytes`.
+    pub fn new(mut store: IndexMapStore<K, V, S>) -> Self {
+        let durability = store.durability();
+        store.sync.deferred = true;
+        let durable = store.wal.durable_seq();
+        let inner = Arc::new(Inner {
+            store: RwLock::new(store),
+            durability,
+            commit: Commit::starting_at(durable),
+            mailbox: Arc::new(Mailbox::default()),
+            syncer: Mutex::new(None),
+            handles: AtomicUsize::new(1),
+        });
+        if matches!(durability, Durability::Interval(_) | Durability::Bytes(_)) {
+            let weak = Arc::downgrade(&inner);
+            let mailbox = Arc::clone(&inner.mailbox);
+            let handle = std::thread::Builder::new()
+                .name("indexmap_store-sync".into())
+                .spawn(move || run_syncer(&weak, &mailbox, durability));
+            // Without the thread the window holds only while writes
+            // continue; the store still works.
+            if let Ok(handle) = handle {
+                *inner.syncer.lock().unwrap_or_else(PoisonError::into_inner) = Some(handle);
+            }
+        }
+        Self { inner }
+    }
+
+    /// Read access to the store, shared with other readers: every read
+    /// method of [`IndexMapStore`] (`get`, `iter`, `as_map`, `stats`, …).
+    /// Waits only while a writer changes the map. Do not hold the guard
+    /// across a write from the same thread: that would deadlock.
+    pub fn read(&self) -> RwLockReadGuard<'_, IndexMapStore<K, V, S>> {
+        self.inner
+            .store
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `f` on the store under the write lock (any mutating method,
+    /// or several: each is its own record), then makes what it wrote as
+    /// durable as the policy says: under [`Durability::Always`] it returns
+    /// once a sync covering every record `f` wrote has succeeded (group
+    /// commit), without holding the lock during the sync.
+    pub fn write<R>(
+        &self,
+        f: impl FnOnce(&mut IndexMapStore<K, V, S>) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let (result, target, unsynced) = {
+            let mut store = write_lock(&self.inner.store);
+            let result = f(&mut store)?;
+            let stats = store.wal.stats();
+            (result, stats.next_seq, stats.unsynced_bytes)
+        };
+        match self.inner.durability {
+            Durability::Always => {
+                self.inner.commit.wait_durable(&self.inner.store, target)?;
+            }
+            Durability::Bytes(n) => self.inner.mailbox.wrote(unsynced >= n),
+            Durability::Interval(_) => self.inner.mailbox.wrote(false),
+            _ => {}
+        }
+        Ok(result)
+    }
+
+    /// [`IndexMapStore::insert`] through the shared handle.
+    pub fn insert(&self, key: K, value: V) -> io::Result<Option<V>> {
+        self.write(|s| s.insert(key, value))
+    }
+
+    /// [`IndexMapStore::insert_many`]: one atomic record.
+    pub fn insert_many(&self, pairs: impl IntoIterator<Item = (K, V)>) -> io::Result<()> {
+        self.write(|s| s.insert_many(pairs))
+    }
+
+    /// [`IndexMapStore::apply`]: one atomic record.
+    pub fn apply(&self, batch: Batch<K, V>) -> io::Result<()> {
+        self.write(|s| s.apply(batch))
+    }
+
+    /// [`IndexMapStore::shift_remove`] (order kept, O(n)).
+    pub fn shift_remove<Q>(&self, key: &Q) -> io::Result<Option<V>>
+    where
+        Q: ?Sized + Hash + Equivalent<K>,
+    {
+        self.write(|s| s.shift_remove(key))
+    }
+
+    /// [`IndexMapStore::swap_remove`] (the last entry moves in, O(1)).
+    pub fn swap_remove<Q>(&self, key: &Q) -> io::Result<Option<V>>
+    where
+        Q: ?Sized + Hash + Equivalent<K>,
+    {
+        self.write(|s| s.swap_remove(key))
+    }
+
+    /// [`IndexMapStore::modify`].
+    pub fn modify<Q, R>(&self, key: &Q, f: impl FnOnce(&mut V) -> R) -> io::Result<Option<R>>
+    where
+        Q: ?Sized + Hash + Equivalent<K>,
+    {
+        self.write(|s| s.modify(key, f))
+    }
+
+    /// [`IndexMapStore::clear`].
+    pub fn clear(&self) -> io::Result<()> {
+        self.write(IndexMapStore::clear)
+    }
+
+    /// A clone of the value of `key`. Cost: O(1) plus the clone, under
+    /// the read lock.
+    #[must_use]
+    pub fn get_cloned<Q>(&self, key: &Q) -> Option<V>
+    where
+        Q: ?Sized + Hash + Equivalent<K>,
+        V: Clone,
+    {
+        self.read().get(key).cloned()
+    }
+
+    /// Whether `key` is present.
+    #[must_use]
+    pub fn contains_key<Q>(&self, key: &Q) -> bool
+    where
+        Q: ?Sized + Hash + Equivalent<K>,
+    {
+        self.read().contains_key(key)
+    }
+
+    /// Entries in the store.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    /// Whether the store is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.read().is_empty()
+    }
+
+    /// Makes every mutation so far durable, sharing the sync with any
+    /// concurrent writer; returns the durable watermark (every record
+    /// below it survives power loss). Under [`Durability::Buffered`] it
+    /// first hands the buffer to the operating system.
+    pub fn flush(&self) -> io::Result<u64> {
+        let target = self.read().wal.stats().next_seq;
+        self.inner.commit.wait_durable(&self.inner.store, target)
+    }
+
+    /// [`IndexMapStore::stats`].
+    #[must_use]
+    pub fn stats(&self) -> StoreStats {
+        self.read().stats()
+    }
+
+    /// The store's policy.
+    #[must_use]
+    pub fn durability(&self) -> Durability {
+        self.inner.durability
+    }
+
+    /// Closes this handle, reporting errors a drop would ignore. The last
+    /// handle stops the background syncer and closes the store
+    /// ([`IndexMapStore::close`]: synced and sealed); any other makes
+    /// everything so far durable ([`flush`](Self::flush)) and leaves the
+    /// store open for the remaining handles.
+    pub fn close(self) -> io::Result<()> {
+        let inner = Arc::clone(&self.inner);
+        drop(self);
+        if inner.handles.load(Ordering::Acquire) > 0 {
+            let target = write_lock(&inner.store).wal.stats().next_seq;
+            return inner.commit.wait_durable(&inner.store, target).map(drop);
+        }
+        let syncer = inner
+            .syncer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(handle) = syncer {
+            // Stopped by the drop above; it exits after any sync it runs.
+            let _ = handle.join();
+        }
+        match Arc::try_unwrap(inner) {
+            Ok(inner) => {
+                let Inner { store, .. } = inner;
+                let store = store.into_inner().unwrap_or_else(PoisonError::into_inner);
+                store.close()
+            }
+            // A clone made after the count was read: it keeps the store.
+            Err(inner) => {
+                let target = write_lock(&inner.store).wal.stats().next_seq;
+                inner.commit.wait_durable(&inner.store, target).map(drop)
+            }
+        }
+    }
+}
+
+impl<K, V, S> Clone for SharedStore<K, V, S> {
+    fn clone(&self) -> Self {
+        self.inner.handles.fetch_add(1, Ordering::AcqRel);
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<K, V, S> Drop for SharedStore<K, V, S> {
+    fn drop(&mut self) {
+        if self.inner.handles.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.inner.mailbox.stop();
+        }
+    }
+}
+
+impl<K, V, S> std::fmt::Debug for SharedStore<K, V, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedStore")
+            .field("durability", &self.inner.durability)
+            .field("durable_seq", &self.inner.commit.durable())
+            .field("handles", &self.inner.handles.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+/// The background syncer of an `Interval` or `Bytes` store: sleeps until
+/// the window of the oldest unsynced write is half over (`Interval`), a
+/// writer crossed the byte window, or writes stopped for
+/// [`Durability::IDLE_SYNC`] (`Bytes`), then leads a group-commit round.
+/// Holds the store only while syncing; ends when told to stop, when the
+/// store is gone, or after a failed sync (the store is poisoned then).
+fn run_syncer<K, V, S>(weak: &Weak<Inner<K, V, S>>, mailbox: &Mailbox, durability: Durability) {
+    let mut pending = mailbox.lock();
+    loop {
+        if pending.stop {
+            return;
+        }
+        let deadline = match durability {
+            Durability::Interval(d) => pending.dirty_since.map(|t| t + d / 2),
+            _ => pending
+                .dirty_since
+                .and(pending.last_write)
+                .map(|t| t + Durability::IDLE_SYNC),
+        };
+        let now = std::time::Instant::now();
+        let due = pending.nudged || deadline.is_some_and(|t| t <= now);
+        if !due {
+            pending = match deadline {
+                Some(t) => {
+                    mailbox
+                        .wake
+                        .wait_timeout(pending, t - now)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
+                }
+                None => mailbox
+                    .wake
+                    .wait(pending)
+                    .unwrap_or_else(PoisonError::into_inner),
+            };
+            continue;
+        }
+        // Cleared before the ticket is taken: a write from now on marks
+        // the log dirty again, and this sync covers at least up to here.
+        pending.nudged = false;
+        pending.dirty_since = None;
+        pending.last_write = None;
+        drop(pending);
+        let Some(inner) = weak.upgrade() else {
+            return;
+        };
+        let target = inner
+            .store
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .wal
+            .stats()
+            .next_seq;
+        let synced = inner.commit.wait_durable(&inner.store, target);
+        drop(inner);
+        if synced.is_err() {
+            return;
+        }
+        pending = mailbox.lock();
+    }
+}
