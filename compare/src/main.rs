@@ -143,7 +143,12 @@ fn main() -> ExitCode {
         .unwrap_or_else(|e| panic!("create {}: {e}", args.dir.display()));
     let Some(out) = workloads::run(&args.store, args.workload, args.n, args.threads, &args.dir)
     else {
-        println!("UNAVAILABLE\t{}: not built yet (a hook in compare/src)", args.store);
+        let hook = match args.store.as_str() {
+            "indexmap_store-shared" => "indexmap_store_shared_durable in compare/src/threads.rs",
+            "indexmap_store-buffered" => "indexmap_store_buffered in compare/src/stores.rs",
+            _ => "in compare/src",
+        };
+        println!("UNAVAILABLE\tnot built yet: its hook {hook} is still empty");
         return ExitCode::SUCCESS;
     };
     let peak = peak_rss_bytes();

@@ -69,7 +69,10 @@ pub fn open(name: &str, dir: &Path, durability: Durability, n: u64) -> Option<Bo
         "pickledb" => Box::new(Pickle::open(dir, durability)),
         "floor-append" => Box::new(crate::floor::Floor::open(dir, durability, false, n)),
         "floor-prealloc" => Box::new(crate::floor::Floor::open(dir, durability, true, n)),
-        other => panic!("store `{other}` has no single-threaded Store (known: {})", NAMES.join(", ")),
+        other => panic!(
+            "store `{other}` has no single-threaded Store (known: {})",
+            NAMES.join(", ")
+        ),
     })
 }
 
