@@ -1,6 +1,8 @@
 //! The stores under comparison behind one small trait, [`Store`], each used
-//! the way its documentation shows: indexmap_store, sled 0.34, redb 4,
-//! fjall 3 and pickledb 0.5.
+//! the way its documentation shows: indexmap_store, crates.io
+//! indexmap_store 0.2.3 ([`crate::legacy`]), sled 0.34, redb 4, fjall 3 and
+//! pickledb 0.5, and the raw `write` + `fdatasync` floors
+//! ([`crate::floor`]).
 //!
 //! [`Durability`] says what a write must survive before it returns. The
 //! report (`cargo xtask compare`) states what each store does for each
@@ -22,7 +24,8 @@ pub enum Durability {
 }
 
 /// One store under test. Keys and values are ASCII (see [`crate::data`]).
-pub trait Store {
+/// `Send`, so that `durable-threads` can share one behind a `Mutex`.
+pub trait Store: Send {
     /// Writes one entry (one call, or one transaction, per entry).
     fn insert(&mut self, entry: &Entry);
     /// Writes `entries` through the store's batch path: one batch, one
@@ -37,18 +40,53 @@ pub trait Store {
 }
 
 /// The names `--store` takes, in the report's column order.
-pub const NAMES: [&str; 5] = ["indexmap_store", "sled", "redb", "fjall", "pickledb"];
+/// `indexmap_store-shared` runs `durable-threads` only (see
+/// [`crate::threads`]); the floors run `durable` only.
+pub const NAMES: [&str; 10] = [
+    "indexmap_store",
+    "indexmap_store-buffered",
+    "indexmap_store-shared",
+    "indexmap_store-0.2.3",
+    "sled",
+    "redb",
+    "fjall",
+    "pickledb",
+    "floor-append",
+    "floor-prealloc",
+];
 
-/// Opens (or creates) store `name` in the directory `dir`.
-pub fn open(name: &str, dir: &Path, durability: Durability) -> Box<dyn Store> {
-    match name {
+/// Opens (or creates) store `name` in the directory `dir`, for a workload
+/// of `n` entries (the preallocated floor's file is `n` records long);
+/// `None` when this build does not have that store (a hook not filled).
+pub fn open(name: &str, dir: &Path, durability: Durability, n: u64) -> Option<Box<dyn Store>> {
+    Some(match name {
         "indexmap_store" => Box::new(Ours::open(dir, durability)),
+        "indexmap_store-buffered" => return indexmap_store_buffered(dir, durability),
+        "indexmap_store-0.2.3" => Box::new(crate::legacy::Legacy::open(dir, durability)),
         "sled" => Box::new(Sled::open(dir, durability)),
         "redb" => Box::new(Redb::open(dir, durability)),
         "fjall" => Box::new(Fjall::open(dir, durability)),
         "pickledb" => Box::new(Pickle::open(dir, durability)),
-        other => panic!("unknown store `{other}` (known: {})", NAMES.join(", ")),
-    }
+        "floor-append" => Box::new(crate::floor::Floor::open(dir, durability, false, n)),
+        "floor-prealloc" => Box::new(crate::floor::Floor::open(dir, durability, true, n)),
+        other => panic!(
+            "store `{other}` has no single-threaded Store (known: {})",
+            NAMES.join(", ")
+        ),
+    })
+}
+
+/// HOOK (issue 16, the `Buffered` policy): indexmap_store with the
+/// `Buffered` durability policy, which the comparison must show loading per
+/// call at least as fast as crates.io 0.2.3 at its defaults. Not built yet:
+/// this returns `None`, the run prints `UNAVAILABLE` and the report leaves
+/// the column out. To fill it, open the store with that policy (an `Ours`
+/// built from the policy's `OpenOptions`) and return it; `durability` is
+/// [`Durability::OnSync`] in every workload this store is run on
+/// (`load-per-call`, `churn`; see `xtask/src/compare.rs`, `supports`).
+fn indexmap_store_buffered(dir: &Path, durability: Durability) -> Option<Box<dyn Store>> {
+    let _ = (dir, durability);
+    None
 }
 
 /// indexmap_store with `StoreConfig::default()` (auto-compaction on), or

@@ -26,6 +26,9 @@ pub enum Workload {
     LoadBatch,
     /// N inserts, each durable before the next.
     Durable,
+    /// N inserts shared among `--threads` threads, each durable before it
+    /// returns (see [`crate::threads`]).
+    DurableThreads,
     /// Load N (not timed), then N uniformly random gets.
     Get,
     /// Load N like `load-per-call` and close: the directory for a reopen.
@@ -40,10 +43,11 @@ pub enum Workload {
 
 impl Workload {
     /// Every workload, with its `--workload` name.
-    pub const ALL: [(Workload, &'static str); 8] = [
+    pub const ALL: [(Workload, &'static str); 9] = [
         (Workload::LoadPerCall, "load-per-call"),
         (Workload::LoadBatch, "load-batch"),
         (Workload::Durable, "durable"),
+        (Workload::DurableThreads, "durable-threads"),
         (Workload::Get, "get"),
         (Workload::Setup, "setup"),
         (Workload::Reopen, "reopen"),
@@ -72,14 +76,17 @@ pub struct Outcome {
     pub check: u64,
 }
 
-/// Runs `workload` on store `store` with `n` entries in `dir`.
-pub fn run(store: &str, workload: Workload, n: u64, dir: &Path) -> Outcome {
+/// Runs `workload` on store `store` with `n` entries in `dir` (and
+/// `threads` threads, for `durable-threads`); `None` when this build does
+/// not have the store (a hook not filled yet).
+pub fn run(store: &str, workload: Workload, n: u64, threads: u32, dir: &Path) -> Option<Outcome> {
     let durability = match workload {
+        Workload::DurableThreads => return crate::threads::run(store, threads, n, dir),
         Workload::Durable => Durability::EveryWrite,
         _ => Durability::OnSync,
     };
     let opened = Instant::now();
-    let mut db = stores::open(store, dir, durability);
+    let mut db = stores::open(store, dir, durability, n)?;
     let open_secs = opened.elapsed().as_secs_f64();
     let start = Instant::now();
     let mut out = Outcome {
@@ -88,6 +95,7 @@ pub fn run(store: &str, workload: Workload, n: u64, dir: &Path) -> Outcome {
         ..Outcome::default()
     };
     match workload {
+        Workload::DurableThreads => unreachable!("run by crate::threads"),
         Workload::LoadPerCall | Workload::Durable | Workload::Setup => {
             load_per_call(db.as_mut(), n, 0);
             if workload != Workload::Durable {
@@ -144,7 +152,7 @@ pub fn run(store: &str, workload: Workload, n: u64, dir: &Path) -> Outcome {
     let closing = Instant::now();
     drop(db);
     out.close_secs = closing.elapsed().as_secs_f64();
-    out
+    Some(out)
 }
 
 /// Inserts entries `0..n` as written in `round`, one call each.

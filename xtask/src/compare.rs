@@ -1,6 +1,8 @@
 //! `cargo xtask compare`: builds `compare/` (its own cargo workspace, so
-//! sled, redb, fjall and pickledb never reach the main one), runs every
-//! workload on every store, each (store, workload) in its own processes in
+//! sled, redb, fjall, pickledb and crates.io indexmap_store 0.2.3 never
+//! reach the main one; the first build fetches them from crates.io), runs
+//! every workload on every store that [`supports`] it, each (store,
+//! workload) in its own processes in
 //! a fresh directory under `compare/target/runs/`, prints a Markdown table
 //! of the figures (the best of the runs) and their ratios to indexmap_store,
 //! and writes `docs/compare/REPORT.md` with one SVG chart per workload
@@ -15,12 +17,21 @@
 //! go round all (store, workload) pairs once per repetition, so a passing
 //! disturbance spoils one repetition, not all three of one figure; each
 //! figure is the best of its runs.
+//!
+//! Besides the stores, two reference "stores" run `durable`: the raw floors
+//! `floor-append` and `floor-prealloc` (one `write` + `fdatasync` per record,
+//! no store). Two columns are hooks for work in progress (issue 16):
+//! `indexmap_store-shared` (`durable-threads`) and `indexmap_store-buffered`
+//! (`load-per-call`, `churn`); until they are filled in `compare/src/` the
+//! binary answers `UNAVAILABLE` and the report leaves them out.
 
 mod figures;
 mod machine;
+mod notes;
 mod report;
 mod runner;
 mod svg;
+mod targets;
 mod text;
 
 use std::path::{Path, PathBuf};
@@ -35,27 +46,67 @@ use runner::{run_job, settle, sync_cost};
 /// The `compare` lines of the help text.
 pub const USAGE: &str = "\
 Usage: cargo xtask compare [--quick] [--runs N] [--stores LIST] [--workloads LIST] [--out DIR]
-  --quick           small sizes (100k entries): about 1-2 minutes instead of 10-15
+                           [--n N] [--durable N] [--durable-threads N] [--churn-keys N]
+  --quick           small sizes (100k entries): about 3 minutes instead of 15-20
   --runs N          repetitions of each (store, workload); figures are the best (default 3)
-  --stores LIST     comma-separated, of: indexmap_store,sled,redb,fjall,pickledb
-  --workloads LIST  comma-separated, of: load-per-call,load-batch,durable,get,
-                    reopen,reopen-scan,churn
+  --stores LIST     comma-separated, of: indexmap_store,indexmap_store-buffered,
+                    indexmap_store-shared,indexmap_store-0.2.3,sled,redb,fjall,
+                    pickledb,floor-append,floor-prealloc
+  --workloads LIST  comma-separated, of: load-per-call,load-batch,durable,
+                    durable-threads,get,reopen,reopen-scan,churn
   --out DIR         where REPORT.md and the charts go (default: docs/compare)
+  --n N             entries loaded, read and reopened (default 1000000, --quick 100000)
+  --durable N       durable inserts on one thread (default 5000, --quick 1000)
+  --durable-threads N  durable inserts shared by 1, 2, 4, ... 32 threads, for each
+                    thread count (default 2000, --quick 1000)
+  --churn-keys N    keys written 10 times each in churn (default 100000, --quick 20000)
+The first run builds compare/ in release mode, fetching its crates from
+crates.io (network access, a few minutes on 2 cores).
 ";
 
 /// The stores, in the report's column order; the first is the baseline.
-pub const STORES: [&str; 5] = ["indexmap_store", "sled", "redb", "fjall", "pickledb"];
+pub const STORES: [&str; 10] = [
+    "indexmap_store",
+    "indexmap_store-buffered",
+    "indexmap_store-shared",
+    "indexmap_store-0.2.3",
+    "sled",
+    "redb",
+    "fjall",
+    "pickledb",
+    "floor-append",
+    "floor-prealloc",
+];
 
 /// The workloads, in the report's row order.
-pub const WORKLOADS: [&str; 7] = [
+pub const WORKLOADS: [&str; 8] = [
     "load-per-call",
     "load-batch",
     "durable",
+    "durable-threads",
     "get",
     "reopen",
     "reopen-scan",
     "churn",
 ];
+
+/// The thread counts of `durable-threads`, one process each.
+pub const THREADS: [u32; 6] = [1, 2, 4, 8, 16, 32];
+
+/// Whether `store` runs `workload`: the floors only write durably, the
+/// `SharedStore` hook only runs `durable-threads`, the `Buffered` hook the
+/// loads without sync; `durable-threads` is run on indexmap_store (behind a
+/// mutex), its `SharedStore`, and the stores with a durable write shared
+/// by threads (sled, redb, fjall).
+pub fn supports(store: &str, workload: &str) -> bool {
+    match (store, workload) {
+        ("floor-append" | "floor-prealloc", w) => w == "durable",
+        ("indexmap_store-shared", w) => w == "durable-threads",
+        ("indexmap_store-buffered", w) => w == "load-per-call" || w == "churn",
+        (s, "durable-threads") => ["indexmap_store", "sled", "redb", "fjall"].contains(&s),
+        _ => true,
+    }
+}
 
 /// How big a run is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,6 +115,8 @@ pub struct Sizes {
     pub n: u64,
     /// Writes in `durable`, each synced.
     pub durable: u64,
+    /// Writes in `durable-threads` for each thread count, each synced.
+    pub durable_threads: u64,
     /// Keys in `churn` (each written 10 times).
     pub churn_keys: u64,
 }
@@ -72,6 +125,7 @@ pub struct Sizes {
 pub const FULL: Sizes = Sizes {
     n: 1_000_000,
     durable: 5_000,
+    durable_threads: 2_000,
     churn_keys: 100_000,
 };
 
@@ -82,6 +136,7 @@ pub const DEFAULT_RUNS: u32 = 3;
 pub const QUICK: Sizes = Sizes {
     n: 100_000,
     durable: 1_000,
+    durable_threads: 1_000,
     churn_keys: 20_000,
 };
 
@@ -98,6 +153,15 @@ pub struct CompareArgs {
     pub workloads: Vec<&'static str>,
     /// `--out DIR`.
     pub out: Option<PathBuf>,
+    /// `--n`, `--durable`, `--durable-threads`, `--churn-keys`: sizes that
+    /// replace those of [`FULL`] or [`QUICK`].
+    pub n: Option<u64>,
+    /// `--durable N`.
+    pub durable: Option<u64>,
+    /// `--durable-threads N`.
+    pub durable_threads: Option<u64>,
+    /// `--churn-keys N`.
+    pub churn_keys: Option<u64>,
 }
 
 impl CompareArgs {
@@ -113,6 +177,12 @@ impl CompareArgs {
                 "--stores" => parsed.stores = pick(flag, &value()?, &STORES)?,
                 "--workloads" => parsed.workloads = pick(flag, &value()?, &WORKLOADS)?,
                 "--out" => parsed.out = Some(PathBuf::from(value()?)),
+                "--n" => parsed.n = Some(crate::positive(flag, &value()?)?),
+                "--durable" => parsed.durable = Some(crate::positive(flag, &value()?)?),
+                "--durable-threads" => {
+                    parsed.durable_threads = Some(crate::positive(flag, &value()?)?);
+                }
+                "--churn-keys" => parsed.churn_keys = Some(crate::positive(flag, &value()?)?),
                 _ => return Err(format!("unknown argument `{arg}`")),
             }
         }
@@ -121,7 +191,35 @@ impl CompareArgs {
 
     /// The sizes of this run.
     pub fn sizes(&self) -> Sizes {
-        if self.quick { QUICK } else { FULL }
+        let base = if self.quick { QUICK } else { FULL };
+        Sizes {
+            n: self.n.unwrap_or(base.n),
+            durable: self.durable.unwrap_or(base.durable),
+            durable_threads: self.durable_threads.unwrap_or(base.durable_threads),
+            churn_keys: self.churn_keys.unwrap_or(base.churn_keys),
+        }
+    }
+
+    /// The flags that change what is measured, as they would be typed
+    /// (` --quick --n 5000`), for the report to say how it was made.
+    pub fn flags(&self) -> String {
+        let mut text = String::new();
+        if self.quick {
+            text.push_str(" --quick");
+        }
+        let sizes = [
+            ("--runs", self.runs.map(u64::from)),
+            ("--n", self.n),
+            ("--durable", self.durable),
+            ("--durable-threads", self.durable_threads),
+            ("--churn-keys", self.churn_keys),
+        ];
+        for (flag, value) in sizes {
+            if let Some(value) = value {
+                text.push_str(&format!(" {flag} {value}"));
+            }
+        }
+        text
     }
 
     /// The stores to run: those asked for, or all.
@@ -172,6 +270,9 @@ pub struct Job {
     pub runs: Vec<Vec<Measure>>,
     /// The first failure; a job that failed once has no figure.
     pub error: Option<String>,
+    /// Why this build cannot run it (a hook not filled): no figure, and the
+    /// report leaves out a store none of whose jobs ran.
+    pub unavailable: Option<String>,
 }
 
 /// What a run of `job` gave (its last run, `measures`), and the best so
@@ -179,6 +280,7 @@ pub struct Job {
 fn progress(job: &Job, measures: &Result<Vec<Measure>, String>) -> String {
     let measures = match measures {
         Err(e) => return format!("FAILED: {e}"),
+        Ok(_) if job.unavailable.is_some() => return "not available in this build".into(),
         Ok(measures) => measures,
     };
     let headline = figures::headline(job.workload);
@@ -237,26 +339,34 @@ pub fn run(root: &Path, args: &CompareArgs) -> Result<bool, String> {
     let mut jobs: Vec<Job> = workloads
         .iter()
         .flat_map(|&workload| {
-            stores.iter().map(move |&store| Job {
-                store,
-                workload,
-                ..Job::default()
-            })
+            stores
+                .iter()
+                .filter(move |&&store| supports(store, workload))
+                .map(move |&store| Job {
+                    store,
+                    workload,
+                    ..Job::default()
+                })
         })
         .collect();
     let total = jobs.len();
     for run in 1..=runs {
         for (i, job) in jobs.iter_mut().enumerate() {
-            if job.error.is_some() {
+            if job.error.is_some() || job.unavailable.is_some() {
                 continue;
             }
             let began = Instant::now();
             let dir = runs_dir.join(format!("{}-{}", job.store, job.workload));
             let result = run_job(&bin, &dir, job.store, job.workload, sizes);
             match &result {
-                Ok(measures) => job.runs.push(measures.clone()),
+                Ok(runner::Ran::Measures(measures)) => job.runs.push(measures.clone()),
+                Ok(runner::Ran::Unavailable(why)) => job.unavailable = Some(why.clone()),
                 Err(e) => job.error = Some(e.clone()),
             }
+            let result = result.map(|ran| match ran {
+                runner::Ran::Measures(m) => m,
+                runner::Ran::Unavailable(_) => Vec::new(),
+            });
             eprintln!(
                 "[run {run}/{runs}, {}/{total}] {} {}: {} ({:.1} s)",
                 i + 1,
@@ -268,8 +378,11 @@ pub fn run(root: &Path, args: &CompareArgs) -> Result<bool, String> {
         }
     }
 
+    // The columns: the stores asked for that ran at least one job.
+    let stores = report::columns(&stores, &jobs);
     let table = report::markdown_table(&stores, &workloads, &jobs);
     println!("\n{table}");
+    println!("{}", targets::summary(&jobs));
     let out = args
         .out
         .clone()
@@ -278,7 +391,7 @@ pub fn run(root: &Path, args: &CompareArgs) -> Result<bool, String> {
         root,
         sizes,
         runs,
-        quick: args.quick,
+        flags: args.flags(),
         stores: &stores,
         workloads: &workloads,
         filesystem,
@@ -334,6 +447,32 @@ mod tests {
         assert_eq!(all.stores, ["indexmap_store", "redb"]);
         assert_eq!(all.workloads, ["get"]);
         assert_eq!(all.out, Some(PathBuf::from("x")));
+        let sized = parse(&["--quick", "--durable-threads", "300", "--n=5000"]).unwrap();
+        assert_eq!(sized.flags(), " --quick --n 5000 --durable-threads 300");
+        assert_eq!(
+            sized.sizes(),
+            Sizes {
+                n: 5_000,
+                durable_threads: 300,
+                ..QUICK
+            }
+        );
+    }
+
+    #[test]
+    fn floors_and_hooks_run_only_their_workloads() {
+        assert!(supports("floor-prealloc", "durable"));
+        assert!(!supports("floor-append", "load-per-call"));
+        assert!(supports("indexmap_store-shared", "durable-threads"));
+        assert!(!supports("indexmap_store-shared", "durable"));
+        assert!(supports("indexmap_store-buffered", "load-per-call"));
+        assert!(!supports("indexmap_store-buffered", "durable-threads"));
+        assert!(supports("indexmap_store-0.2.3", "load-per-call"));
+        assert!(!supports("indexmap_store-0.2.3", "durable-threads"));
+        assert!(!supports("pickledb", "durable-threads"));
+        for store in ["indexmap_store", "sled", "redb", "fjall"] {
+            assert!(supports(store, "durable-threads"), "{store}");
+        }
     }
 
     #[test]
@@ -344,6 +483,8 @@ mod tests {
             &["--workloads", "get,scan"],
             &["--quick=yes"],
             &["--runs", "0"],
+            &["--durable-threads", "0"],
+            &["--n", "many"],
             &["--slow"],
             &["get"],
         ] {

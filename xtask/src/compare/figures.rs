@@ -36,7 +36,7 @@ pub struct Metric {
 }
 
 /// Every figure, in table order; the first of each workload is its headline.
-pub const METRICS: [Metric; 10] = [
+pub const METRICS: [Metric; 16] = [
     Metric {
         workload: "load-per-call",
         label: "inserts/s",
@@ -64,6 +64,48 @@ pub const METRICS: [Metric; 10] = [
         unit: Unit::PerSec,
         higher_is_better: true,
         read: |m| m[0].get("ops_per_sec"),
+    },
+    Metric {
+        workload: "durable-threads",
+        label: "1 thread: durable inserts/s",
+        unit: Unit::PerSec,
+        higher_is_better: true,
+        read: |m| at_threads(m, 1),
+    },
+    Metric {
+        workload: "durable-threads",
+        label: "2 threads: durable inserts/s",
+        unit: Unit::PerSec,
+        higher_is_better: true,
+        read: |m| at_threads(m, 2),
+    },
+    Metric {
+        workload: "durable-threads",
+        label: "4 threads: durable inserts/s",
+        unit: Unit::PerSec,
+        higher_is_better: true,
+        read: |m| at_threads(m, 4),
+    },
+    Metric {
+        workload: "durable-threads",
+        label: "8 threads: durable inserts/s",
+        unit: Unit::PerSec,
+        higher_is_better: true,
+        read: |m| at_threads(m, 8),
+    },
+    Metric {
+        workload: "durable-threads",
+        label: "16 threads: durable inserts/s",
+        unit: Unit::PerSec,
+        higher_is_better: true,
+        read: |m| at_threads(m, 16),
+    },
+    Metric {
+        workload: "durable-threads",
+        label: "32 threads: durable inserts/s",
+        unit: Unit::PerSec,
+        higher_is_better: true,
+        read: |m| at_threads(m, 32),
     },
     Metric {
         workload: "get",
@@ -109,6 +151,15 @@ pub const METRICS: [Metric; 10] = [
     },
 ];
 
+/// The rate of the process of `durable-threads` that ran `threads`
+/// threads (NaN when there is none).
+pub fn at_threads(measures: &[Measure], threads: u32) -> f64 {
+    measures
+        .iter()
+        .find(|m| m.get("threads") == f64::from(threads))
+        .map_or(f64::NAN, |m| m.get("ops_per_sec"))
+}
+
 /// The peak-memory row of a workload.
 pub const PEAK_RSS: Metric = Metric {
     workload: "",
@@ -119,10 +170,10 @@ pub const PEAK_RSS: Metric = Metric {
 };
 
 /// The measure of the timed process: the reopen's for `reopen` and
-/// `reopen-scan`, else the first.
+/// `reopen-scan`, the most threads' for `durable-threads`, else the first.
 pub fn timed<'a>(workload: &str, measures: &'a [Measure]) -> &'a Measure {
     match workload {
-        "reopen" | "reopen-scan" => &measures[measures.len() - 1],
+        "reopen" | "reopen-scan" | "durable-threads" => &measures[measures.len() - 1],
         _ => &measures[0],
     }
 }
@@ -163,7 +214,7 @@ pub fn median(mut xs: Vec<f64>) -> Option<f64> {
 /// that other work shares, a disturbance only makes a run slower (or its
 /// memory or files larger), so the best run is the least disturbed one.
 pub fn value(metric: &Metric, job: &Job) -> Option<f64> {
-    if job.error.is_some() {
+    if job.error.is_some() || job.unavailable.is_some() {
         return None;
     }
     let runs = job.runs.iter().map(|run| read(metric, job.workload, run));

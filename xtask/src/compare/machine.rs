@@ -124,7 +124,15 @@ pub fn describe(cx: &Context, date: &str) -> String {
         "- Toolchain: {rustc}; release profile (`opt-level = 3`)"
     );
     for store in super::STORES {
-        let version = versions.iter().find(|(n, _)| n == store);
+        // Two packages are named indexmap_store: this repository's and 0.2.3.
+        let (package, legacy) = match store {
+            "indexmap_store" => ("indexmap_store", false),
+            "indexmap_store-0.2.3" => ("indexmap_store", true),
+            other => (other, false),
+        };
+        let version = versions.iter().find(|(n, v)| {
+            n == package && (package != "indexmap_store" || v.starts_with("0.2.") == legacy)
+        });
         let version = version.map_or("(not in compare/Cargo.lock)", |(_, v)| v.as_str());
         match store {
             "indexmap_store" => writeln!(
@@ -132,6 +140,13 @@ pub fn describe(cx: &Context, date: &str) -> String {
                 "- indexmap_store {version}: this repository at `{git}` (`-dirty`: with \
                  uncommitted changes)"
             ),
+            "indexmap_store-0.2.3" => writeln!(
+                text,
+                "- indexmap_store {version} from crates.io, at its defaults (from \
+                 `compare/Cargo.lock`)"
+            ),
+            "indexmap_store-buffered" | "indexmap_store-shared" => continue,
+            "floor-append" | "floor-prealloc" => continue,
             _ => writeln!(text, "- {store} {version} (from `compare/Cargo.lock`)"),
         }
         .expect("writing to a String");

@@ -43,7 +43,22 @@ fn footnotes(stores: &[&str], workloads: &[&str]) -> String {
     text
 }
 
-/// One Markdown row per metric of `workloads`, one column per store.
+/// The stores of `asked` (in its order) with at least one job that ran or
+/// failed: a store whose every job was unavailable (a hook not filled) or
+/// unsupported gets no column.
+pub fn columns(asked: &[&'static str], jobs: &[Job]) -> Vec<&'static str> {
+    asked
+        .iter()
+        .copied()
+        .filter(|s| {
+            jobs.iter()
+                .any(|j| j.store == *s && j.unavailable.is_none())
+        })
+        .collect()
+}
+
+/// One Markdown row per metric of `workloads`, one column per store
+/// (`n/a` where the store does not run the workload).
 fn rows(stores: &[&str], workloads: &[&str], jobs: &[Job], metrics: &[&Metric]) -> String {
     let mut text = format!("| workload | figure | better | {} |\n", stores.join(" | "));
     text.push_str(&format!("|---|---|---|{}\n", "---:|".repeat(stores.len())));
@@ -77,7 +92,11 @@ fn rows(stores: &[&str], workloads: &[&str], jobs: &[Job], metrics: &[&Metric]) 
                     } else {
                         String::new()
                     };
-                    format!("{}{note}", cell(*v, baseline, i == 0))
+                    match job(stores[i]) {
+                        None => "n/a".to_owned(),
+                        Some(j) if j.unavailable.is_some() => "n/a".to_owned(),
+                        Some(_) => format!("{}{note}", cell(*v, baseline, i == 0)),
+                    }
                 })
                 .collect();
             let better = if metric.higher_is_better {
@@ -116,8 +135,9 @@ pub struct Context<'a> {
     pub sizes: Sizes,
     /// Repetitions of each (store, workload).
     pub runs: u32,
-    /// Whether this was `--quick`.
-    pub quick: bool,
+    /// The flags of this run that change what was measured (`--quick`,
+    /// sizes, `--runs`), as typed after `cargo xtask compare`.
+    pub flags: String,
     /// The stores run.
     pub stores: &'a [&'static str],
     /// The workloads run.
@@ -135,12 +155,17 @@ pub struct Context<'a> {
 pub fn write(out: &Path, cx: &Context, jobs: &[Job]) -> Result<(), String> {
     std::fs::create_dir_all(out).map_err(|e| format!("create {}: {e}", out.display()))?;
     let date = machine::now();
-    let mut md = String::from("# indexmap_store compared with sled, redb, fjall and pickledb\n\n");
+    let mut md = String::from(
+        "# indexmap_store compared with crates.io indexmap_store 0.2.3, sled, redb, fjall and \
+         pickledb\n\n",
+    );
     md.push_str(&super::text::intro(cx));
     md.push_str(&machine::describe(cx, &date));
     md.push_str("\n## Results\n\n");
     md.push_str(super::text::LEGEND);
     md.push_str(&markdown_table(cx.stores, cx.workloads, jobs));
+    md.push_str(&super::targets::section(jobs));
+    md.push_str(&super::targets::unavailable(jobs));
     md.push_str("\n## Charts\n\n");
     for workload in cx.workloads {
         let subtitle = format!(
@@ -148,14 +173,26 @@ pub fn write(out: &Path, cx: &Context, jobs: &[Job]) -> Result<(), String> {
             super::text::size_of(workload, cx.sizes),
             cx.runs,
             &date[..10],
-            if cx.quick { " --quick" } else { "" }
+            cx.flags
         );
-        let chart = svg::workload_chart(workload, &subtitle, cx.stores, jobs);
+        let chart = match *workload {
+            "durable-threads" => svg::threads_chart(&subtitle, cx.stores, jobs),
+            _ => {
+                let stores: Vec<&str> = cx
+                    .stores
+                    .iter()
+                    .copied()
+                    .filter(|s| super::supports(s, workload))
+                    .collect();
+                svg::workload_chart(workload, &subtitle, &stores, jobs)
+            }
+        };
         let path = out.join(format!("{workload}.svg"));
         std::fs::write(&path, chart).map_err(|e| format!("write {}: {e}", path.display()))?;
         let _ = writeln!(md, "![{workload}]({workload}.svg)\n");
     }
     md.push_str(super::text::WHAT_EACH_STORE_DID);
+    md.push_str(super::notes::LEGACY_AND_FLOORS);
     md.push_str(super::text::CAVEATS);
     md.push_str(&raw_results(jobs));
     let path = out.join("REPORT.md");
@@ -172,6 +209,14 @@ fn raw_results(jobs: &[Job]) -> String {
          |---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for job in jobs {
+        if let Some(why) = &job.unavailable {
+            let why = why.replace('|', "/");
+            let _ = writeln!(
+                text,
+                "| {} | {} | not available: {why} | | | | | | | | | |",
+                job.store, job.workload
+            );
+        }
         if let Some(error) = &job.error {
             let error = error.replace('|', "/");
             let _ = writeln!(
@@ -217,7 +262,7 @@ mod tests {
             store,
             workload,
             runs: vec![vec![m]],
-            error: None,
+            ..Job::default()
         }
     }
 
@@ -239,18 +284,35 @@ mod tests {
                 "ops_per_sec=2000000 peak_rss_bytes=1048576",
             ),
             job("sled", "get", "ops_per_sec=500000 peak_rss_bytes=4194304"),
+            Job {
+                store: "redb",
+                workload: "get",
+                error: Some("boom".into()),
+                ..Job::default()
+            },
+            Job {
+                store: "fjall",
+                workload: "get",
+                unavailable: Some("hook".into()),
+                ..Job::default()
+            },
         ];
-        let table = markdown_table(&["indexmap_store", "sled", "redb"], &["get"], &jobs);
+        // pickledb has no job (it does not run the workload), fjall's is
+        // unavailable: both are n/a, and fjall gets no column at all.
+        let asked = ["indexmap_store", "sled", "redb", "fjall", "pickledb"];
+        assert_eq!(columns(&asked, &jobs), ["indexmap_store", "sled", "redb"]);
+        let stores = ["indexmap_store", "sled", "redb", "fjall", "pickledb"];
+        let table = markdown_table(&stores, &["get"], &jobs);
         let expected = "\
-| workload | figure | better | indexmap_store | sled | redb |
-|---|---|---|---:|---:|---:|
-| get | gets/s | higher | 2.00 M/s | 500 k/s (0.25x) | failed |
+| workload | figure | better | indexmap_store | sled | redb | fjall | pickledb |
+|---|---|---|---:|---:|---:|---:|---:|
+| get | gets/s | higher | 2.00 M/s | 500 k/s (0.25x) | failed | n/a | n/a |
 
 Peak resident memory of the timed process:
 
-| workload | figure | better | indexmap_store | sled | redb |
-|---|---|---|---:|---:|---:|
-| get | peak RSS | lower | 1.00 MiB | 4.00 MiB (4.00x) | failed |
+| workload | figure | better | indexmap_store | sled | redb | fjall | pickledb |
+|---|---|---|---:|---:|---:|---:|---:|
+| get | peak RSS | lower | 1.00 MiB | 4.00 MiB (4.00x) | failed | n/a | n/a |
 ";
         assert_eq!(table, expected);
     }
@@ -266,7 +328,7 @@ Peak resident memory of the timed process:
             store: "sled",
             workload: "durable",
             runs,
-            error: None,
+            ..Job::default()
         };
         assert_eq!(value(headline("durable"), &sled), Some(30.0));
         let secs = |x: &str| Measure::parse(&format!("RESULT\tsecs={x}")).unwrap();

@@ -36,17 +36,34 @@ impl Measure {
     }
 }
 
-/// The processes that make up one (store, workload): the child workload
-/// and its `--n`, in order, all on one directory.
-pub fn steps(workload: &str, sizes: Sizes) -> Vec<(&'static str, u64)> {
+/// What running one (store, workload) gave.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Ran {
+    /// One [`Measure`] per step.
+    Measures(Vec<Measure>),
+    /// The binary does not have this store yet (a hook not filled): why.
+    Unavailable(String),
+}
+
+/// The processes that make up one (store, workload): the child workload,
+/// its `--n` and its `--threads`, in order, all on one directory except
+/// those of `durable-threads`, one fresh directory per thread count.
+pub fn steps(workload: &str, sizes: Sizes) -> Vec<(&'static str, u64, u32)> {
     match workload {
-        "reopen" => vec![("setup", sizes.n), ("reopen", sizes.n)],
-        "reopen-scan" => vec![("setup", sizes.n), ("reopen-scan", sizes.n)],
-        "churn" => vec![("churn", sizes.churn_keys), ("reopen", sizes.churn_keys)],
-        "durable" => vec![("durable", sizes.durable)],
-        "load-per-call" => vec![("load-per-call", sizes.n)],
-        "load-batch" => vec![("load-batch", sizes.n)],
-        _ => vec![("get", sizes.n)],
+        "reopen" => vec![("setup", sizes.n, 1), ("reopen", sizes.n, 1)],
+        "reopen-scan" => vec![("setup", sizes.n, 1), ("reopen-scan", sizes.n, 1)],
+        "churn" => vec![
+            ("churn", sizes.churn_keys, 1),
+            ("reopen", sizes.churn_keys, 1),
+        ],
+        "durable" => vec![("durable", sizes.durable, 1)],
+        "durable-threads" => super::THREADS
+            .iter()
+            .map(|&t| ("durable-threads", sizes.durable_threads, t))
+            .collect(),
+        "load-per-call" => vec![("load-per-call", sizes.n, 1)],
+        "load-batch" => vec![("load-batch", sizes.n, 1)],
+        _ => vec![("get", sizes.n, 1)],
     }
 }
 
@@ -101,20 +118,30 @@ pub fn run_job(
     store: &str,
     workload: &str,
     sizes: Sizes,
-) -> Result<Vec<Measure>, String> {
+) -> Result<Ran, String> {
     if dir.exists() {
         std::fs::remove_dir_all(dir).map_err(|e| format!("remove {}: {e}", dir.display()))?;
     }
     settle();
     let mut measures = Vec::new();
     let mut outcome = Ok(());
-    for (step, n) in steps(workload, sizes) {
+    let mut missing = None;
+    for (step, n, threads) in steps(workload, sizes) {
+        let step_dir = match step {
+            "durable-threads" => dir.join(format!("threads-{threads}")),
+            _ => dir.to_path_buf(),
+        };
+        if step == "durable-threads" {
+            settle();
+        }
         let mut child = Command::new(bin);
         child
             .args(["run", "--store", store, "--workload", step, "--n"])
             .arg(n.to_string())
+            .arg("--threads")
+            .arg(threads.to_string())
             .arg("--dir")
-            .arg(dir);
+            .arg(&step_dir);
         let out = match cmd::output(&mut child) {
             Ok(out) => out,
             Err(e) => {
@@ -123,6 +150,11 @@ pub fn run_job(
             }
         };
         let stdout = String::from_utf8_lossy(&out.stdout);
+        let unavailable = stdout.lines().find_map(|l| l.strip_prefix("UNAVAILABLE\t"));
+        if let Some(why) = unavailable.filter(|_| out.status.success()) {
+            missing = Some(why.to_owned());
+            break;
+        }
         match Measure::parse(&stdout) {
             Some(m) if out.status.success() => measures.push(m),
             _ => {
@@ -141,7 +173,10 @@ pub fn run_job(
     if let Err(e) = std::fs::remove_dir_all(dir) {
         eprintln!("warning: could not remove {}: {e}", dir.display());
     }
-    outcome.map(|()| measures)
+    outcome.map(|()| match missing {
+        Some(why) => Ran::Unavailable(why),
+        None => Ran::Measures(measures),
+    })
 }
 
 #[cfg(test)]
@@ -158,13 +193,21 @@ mod tests {
         assert_eq!(Measure::parse("no result"), None);
         assert_eq!(
             steps("reopen", QUICK),
-            [("setup", 100_000), ("reopen", 100_000)]
+            [("setup", 100_000, 1), ("reopen", 100_000, 1)]
         );
         assert_eq!(
             steps("churn", FULL),
-            [("churn", 100_000), ("reopen", 100_000)]
+            [("churn", 100_000, 1), ("reopen", 100_000, 1)]
         );
-        assert_eq!(steps("durable", FULL), [("durable", 5_000)]);
+        assert_eq!(steps("durable", FULL), [("durable", 5_000, 1)]);
+        let threads: Vec<u32> = steps("durable-threads", QUICK)
+            .iter()
+            .map(|&(w, n, t)| {
+                assert_eq!((w, n), ("durable-threads", QUICK.durable_threads));
+                t
+            })
+            .collect();
+        assert_eq!(threads, [1, 2, 4, 8, 16, 32]);
         for workload in WORKLOADS {
             assert!(!steps(workload, FULL).is_empty());
         }

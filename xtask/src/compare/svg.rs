@@ -1,6 +1,8 @@
 //! The charts of `cargo xtask compare`: one hand-written SVG per workload,
 //! a horizontal bar per store for each of the workload's figures and its
-//! peak memory, each bar labelled with its value. No plotting dependency.
+//! peak memory, each bar labelled with its value; for `durable-threads` a
+//! line per store of its rate against the thread count
+//! ([`threads_chart`]). No plotting dependency.
 
 use std::fmt::Write as _;
 
@@ -139,8 +141,146 @@ pub fn workload_chart(workload: &str, subtitle: &str, stores: &[&str], jobs: &[J
 {body}</svg>
 "##,
         escape(&format!(
-            "{workload}: indexmap_store vs sled, redb, fjall, pickledb"
+            "{workload}: {} vs {}",
+            stores.first().unwrap_or(&"-"),
+            stores.get(1..).unwrap_or_default().join(", ")
         )),
+        escape(subtitle)
+    )
+}
+
+/// Colours of the lines of [`threads_chart`], by store (indexmap_store's
+/// blue as in the bar charts).
+fn line_colour(store: &str) -> &'static str {
+    match store {
+        "indexmap_store" => "#2b6cb0",
+        "indexmap_store-shared" => "#2f855a",
+        "fjall" => "#c05621",
+        "redb" => "#9b2c2c",
+        "sled" => "#718096",
+        _ => "#553c9a",
+    }
+}
+
+/// The chart of `durable-threads`: durable inserts per second against the
+/// writer threads (1 to 32, evenly spaced on a log scale), one line per
+/// store that ran, each point labelled with its rate.
+pub fn threads_chart(subtitle: &str, stores: &[&str], jobs: &[Job]) -> String {
+    const LEFT: f64 = 90.0;
+    const TOP: f64 = 80.0;
+    const PLOT_W: f64 = 470.0;
+    const PLOT_H: f64 = 300.0;
+    let threads = super::THREADS;
+    let lines: Vec<(&str, Vec<Option<f64>>)> = stores
+        .iter()
+        .filter_map(|store| {
+            let job = jobs
+                .iter()
+                .find(|j| j.store == *store && j.workload == "durable-threads")?;
+            let metrics = METRICS.iter().filter(|m| m.workload == "durable-threads");
+            let points: Vec<Option<f64>> = metrics.map(|m| figures::value(m, job)).collect();
+            points
+                .iter()
+                .any(Option::is_some)
+                .then_some((*store, points))
+        })
+        .collect();
+    let max = lines
+        .iter()
+        .flat_map(|(_, p)| p.iter().flatten())
+        .fold(0.0_f64, |a, &b| a.max(b));
+    let max = if max > 0.0 { max * 1.1 } else { 1.0 };
+    let x = |i: usize| LEFT + i as f64 * PLOT_W / (threads.len() - 1).max(1) as f64;
+    let y = |v: f64| TOP + PLOT_H - v / max * PLOT_H;
+    let mut body = String::new();
+    // Axes, ticks and grid.
+    let _ = writeln!(
+        body,
+        r##"<path d="M{LEFT:.0} {TOP:.0} V{:.0} H{:.0}" stroke="#333" fill="none"/>"##,
+        TOP + PLOT_H,
+        LEFT + PLOT_W
+    );
+    for (i, t) in threads.iter().enumerate() {
+        let _ = writeln!(
+            body,
+            r#"<text x="{:.1}" y="{:.0}" font-size="12" text-anchor="middle">{t}</text>"#,
+            x(i),
+            TOP + PLOT_H + 18.0
+        );
+    }
+    for k in 0..=4 {
+        let v = max * f64::from(k) / 4.0;
+        let _ = writeln!(
+            body,
+            r##"<path d="M{LEFT:.0} {:.1} H{:.0}" stroke="#e2e8f0"/><text x="{:.0}" y="{:.1}" font-size="11" text-anchor="end">{}</text>"##,
+            y(v),
+            LEFT + PLOT_W,
+            LEFT - 6.0,
+            y(v) + 4.0,
+            escape(&figures::format_value(&Value(v, Unit::PerSec)))
+        );
+    }
+    let _ = writeln!(
+        body,
+        r#"<text x="{:.0}" y="{:.0}" font-size="13" text-anchor="middle">writer threads</text>"#,
+        LEFT + PLOT_W / 2.0,
+        TOP + PLOT_H + 40.0
+    );
+    let _ = writeln!(
+        body,
+        r#"<text x="20" y="{:.0}" font-size="13" transform="rotate(-90 20 {:.0})" text-anchor="middle">durable inserts per second (higher is better)</text>"#,
+        TOP + PLOT_H / 2.0,
+        TOP + PLOT_H / 2.0
+    );
+    for (n, (store, points)) in lines.iter().enumerate() {
+        let colour = line_colour(store);
+        let path: Vec<String> = points
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| p.map(|v| format!("{:.1},{:.1}", x(i), y(v))))
+            .collect();
+        let _ = writeln!(
+            body,
+            r#"<polyline points="{}" stroke="{colour}" stroke-width="2" fill="none"/>"#,
+            path.join(" ")
+        );
+        for (i, p) in points.iter().enumerate() {
+            if let Some(v) = p {
+                let _ = writeln!(
+                    body,
+                    r#"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{colour}"><title>{store}, {} thread(s): {}</title></circle>"#,
+                    x(i),
+                    y(*v),
+                    threads[i],
+                    escape(&figures::format_value(&Value(*v, Unit::PerSec)))
+                );
+            }
+        }
+        let ly = TOP + 10.0 + n as f64 * 22.0;
+        let last = points.iter().rev().flatten().next();
+        let _ = writeln!(
+            body,
+            r#"<rect x="{:.0}" y="{:.0}" width="14" height="4" fill="{colour}"/><text x="{:.0}" y="{:.0}" font-size="13">{store}{}</text>"#,
+            LEFT + PLOT_W + 20.0,
+            ly - 4.0,
+            LEFT + PLOT_W + 40.0,
+            ly + 1.0,
+            last.map_or(String::new(), |v| format!(
+                " ({} at {})",
+                figures::format_value(&Value(*v, Unit::PerSec)),
+                threads[points.iter().rposition(Option::is_some).unwrap_or(0)]
+            ))
+        );
+    }
+    let height = TOP + PLOT_H + 60.0;
+    let width = LEFT + PLOT_W + 300.0;
+    format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0}" height="{height:.0}" viewBox="0 0 {width:.0} {height:.0}" font-family="sans-serif">
+<rect width="100%" height="100%" fill="white"/>
+<text x="20" y="28" font-size="18" font-weight="bold">durable-threads: durable inserts/s against writer threads</text>
+<text x="20" y="50" font-size="13" fill="#555">{}</text>
+{body}</svg>
+"##,
         escape(subtitle)
     )
 }
@@ -158,13 +298,13 @@ mod tests {
                 store: "indexmap_store",
                 workload: "get",
                 runs: vec![vec![m("ops_per_sec=2000000 peak_rss_bytes=1048576")]],
-                error: None,
+                ..Job::default()
             },
             Job {
                 store: "sled",
                 workload: "get",
-                runs: vec![],
                 error: Some("boom".into()),
+                ..Job::default()
             },
         ];
         let svg = workload_chart("get", "N <&> 1", &["indexmap_store", "sled"], &jobs);
@@ -176,5 +316,37 @@ mod tests {
         assert!(svg.contains(">2.00 M/s<") && svg.contains(">1.00 MiB<"));
         assert_eq!(svg.matches(">failed<").count(), 2);
         assert!(svg.contains("higher is better") && svg.contains("lower is better"));
+    }
+
+    #[test]
+    fn the_threads_chart_has_a_line_per_store_that_ran() {
+        let m = |f: &str| Measure::parse(&format!("RESULT\t{}", f.replace(' ', "\t"))).unwrap();
+        let ran = |store| Job {
+            store,
+            workload: "durable-threads",
+            runs: vec![vec![
+                m("threads=1 ops_per_sec=1000"),
+                m("threads=32 ops_per_sec=4000"),
+            ]],
+            ..Job::default()
+        };
+        let jobs = [
+            ran("indexmap_store"),
+            ran("fjall"),
+            Job {
+                store: "indexmap_store-shared",
+                workload: "durable-threads",
+                unavailable: Some("hook".into()),
+                ..Job::default()
+            },
+        ];
+        let stores = ["indexmap_store", "indexmap_store-shared", "fjall"];
+        let svg = threads_chart("sub", &stores, &jobs);
+        assert_eq!(svg.matches("<polyline").count(), 2);
+        // Two points per line: 1 and 32 threads.
+        assert_eq!(svg.matches("<circle").count(), 4);
+        assert!(svg.contains("fjall (4.00 k/s at 32)"), "{svg}");
+        assert!(!svg.contains("indexmap_store-shared"));
+        assert!(svg.trim_end().ends_with("</svg>"));
     }
 }

@@ -32,14 +32,16 @@ pub fn intro(cx: &Context) -> String {
          | workload | what is timed |\n|---|---|\n\
          | load-per-call | {n} inserts into an empty store, one call each, no sync per insert, then one durability call |\n\
          | load-batch | the same {n} entries through the store's batch path, 10,000 per batch, then one durability call |\n\
-         | durable | {m} inserts into an empty store, each made durable before the next (figures are per second, so they compare across sizes) |\n\
+         | durable | {m} inserts into an empty store, each made durable before the next (figures are per second, so they compare across sizes); the raw floors `floor-append` and `floor-prealloc` run it too, with no store |\n\
+         | durable-threads | for each of 1, 2, 4, 8, 16 and 32 writer threads, in a fresh process and directory: {d} inserts into an empty store shared by the threads (thread t takes every T-th entry), each insert made durable before it returns; timed from the common start to the end of the last thread |\n\
          | get | {n} gets of uniformly random keys, all present, each value's length checked; the {n} entries were loaded per call before, untimed, in the same process |\n\
          | reopen | a process loads {n} entries per call, syncs and closes; then a fresh process (warm page cache, no in-process cache) opens the store: the open alone is timed (two keys are checked after) |\n\
          | reopen-scan | the same, timing the open plus an iteration over every entry (count and total length checked) |\n\
          | churn | {k} keys each written 10 times ({w} writes, one call each, no sync per write, then one durability call); after the store is closed, the bytes allocated to its directory are divided by the live data ({k} x 116 bytes); then a fresh process times a reopen |\n",
-        if cx.quick { " --quick" } else { "" },
+        cx.flags,
         n = thousands(s.n),
         m = thousands(s.durable),
+        d = thousands(s.durable_threads),
         k = thousands(s.churn_keys),
         w = thousands(s.churn_keys * 10),
         runs = cx.runs,
@@ -52,6 +54,10 @@ pub fn intro(cx: &Context) -> String {
 pub fn size_of(workload: &str, s: Sizes) -> String {
     match workload {
         "durable" => format!("{} durable inserts", thousands(s.durable)),
+        "durable-threads" => format!(
+            "{} durable inserts per thread count",
+            thousands(s.durable_threads)
+        ),
         "churn" => format!("{} keys x 10 writes", thousands(s.churn_keys)),
         _ => format!("{} entries", thousands(s.n)),
     }
@@ -81,7 +87,7 @@ within the noise. A number in brackets points to a note under the table.\n\n";
 /// Figures that need a note beside them: (store, workload, the note in a
 /// few words for the chart, the note). The table and charts mark them `[1]`,
 /// `[2]`, ... in this order.
-pub const NOTES: [(&str, &str, &str, &str); 4] = [
+pub const NOTES: [(&str, &str, &str, &str); 11] = [
     (
         "sled",
         "durable",
@@ -116,6 +122,69 @@ pub const NOTES: [(&str, &str, &str, &str); 4] = [
         "pickledb has no batch API for key-value pairs: one `set` per entry, as in \
          load-per-call.",
     ),
+    (
+        "indexmap_store-0.2.3",
+        "load-per-call",
+        "0.2.3 buffers up to 1 MiB in the process: a kill loses it",
+        "0.2.3 at its defaults writes through a 1 MiB `BufWriter`: a write reaches the \
+         OS only when the buffer fills (about 7,600 of these 137-byte records) or at \
+         `flush()`, so a killed process loses up to 1 MiB of writes that had returned; \
+         indexmap_store hands every write to the OS before it returns. The final \
+         `flush()` (`fdatasync`) is in both figures.",
+    ),
+    (
+        "indexmap_store-0.2.3",
+        "load-batch",
+        "0.2.3 has no batch API: one insert per entry",
+        "0.2.3 has no batch API: one `insert` per entry, coalesced by its `BufWriter`.",
+    ),
+    (
+        "indexmap_store-0.2.3",
+        "durable",
+        "0.2.3: fdatasync per write, no checksums",
+        "0.2.3 with `sync_on_write: true` flushes its buffer and calls `fdatasync` in \
+         every mutation, as indexmap_store does. What it does not do: its records carry \
+         no checksum (recovery truncates at the first record that does not decode, so a \
+         damaged synced record silently takes every later one with it), and its \
+         compaction does not fsync the directory after the rename (after power loss the \
+         old log can come back, without the writes synced since).",
+    ),
+    (
+        "indexmap_store-0.2.3",
+        "churn",
+        "0.2.3: writes buffered in the process; compaction rename not synced",
+        "0.2.3 at its defaults, as in load-per-call: up to 1 MiB of writes in the \
+         process's buffer; it compacts (inside the write that crosses the threshold, \
+         2x dead records past 1 MiB, as indexmap_store) without fsyncing the directory.",
+    ),
+    (
+        "floor-append",
+        "durable",
+        "no store: write + fdatasync, appended",
+        "The floor `floor-append` is no store: one `write` of a 124-byte record (the \
+         116 bytes of key and value and 8 of framing) and one `fdatasync` per entry, \
+         appended to a file that starts empty, so that every sync also records the \
+         file's new length, as an appending log's does.",
+    ),
+    (
+        "floor-prealloc",
+        "durable",
+        "no store: write + fdatasync in place in a zero-filled file",
+        "The floor `floor-prealloc` is no store: the same records written in place \
+         into a file of the right length, filled with zeros and synced before the \
+         clock starts, so its syncs record no new length or block: the cheapest \
+         durable write on this disk, the floor of issue 16's target.",
+    ),
+    (
+        "indexmap_store",
+        "durable-threads",
+        "indexmap_store: a Mutex<IndexMapStore>, one fdatasync per write",
+        "indexmap_store today is shared by threads only behind a `Mutex`, with \
+         `sync_on_write: true`: each writer syncs while holding the lock, so no two \
+         syncs overlap and the rate cannot grow with the threads. The `SharedStore` \
+         with group commit (issue 16) is the column `indexmap_store-shared` once its \
+         hook in `compare/src/threads.rs` is filled.",
+    ),
 ];
 
 /// What each store was asked to do, and what that guarantees.
@@ -132,9 +201,11 @@ loss\" includes an OS crash.
 | sled 0.34 | `Db::insert`; sled's own thread flushes every 500 ms (default `flush_every_ms`), so a process crash can lose the writes since then | `Db::apply_batch` | `Db::flush()`: writes its buffers with `sync_file_range(2)` on Linux (see note 1 above) | `insert`, then `flush()` |
 | redb 4 | a write transaction per insert, committed with `Durability::None`: not persisted until a later durable commit | one write transaction per batch, `Durability::None` | an empty write transaction committed with `Durability::Immediate` | a write transaction per insert with the default `Durability::Immediate` |
 | fjall 3 | `Keyspace::insert`: the journal is flushed to the OS on every write (`PersistMode::Buffer`, the default), so a process crash loses nothing, power loss what followed the last persist | a `WriteBatch` per batch | `Database::persist(PersistMode::SyncData)`: `fdatasync` of the journal | `insert`, then `persist(PersistMode::SyncData)` |
+| indexmap_store 0.2.3 (crates.io) | `insert` with `StoreConfig::default()`: into a 1 MiB `BufWriter`, reaching the OS when it fills, so a process crash loses up to 1 MiB of writes, power loss what followed the last sync | no batch API: one `insert` per entry | `flush()`: the buffer, then `fdatasync` | `StoreConfig { sync_on_write: true, .. }`: the buffer flushed and `fdatasync` in every insert |
 | pickledb 0.5 | `set` with `DumpUponRequest`: in memory only until the next dump | no batch API for key-value pairs: one `set` per entry | `dump()`: serializes the whole map (bincode), writes a temporary file and renames it over the old one, **with no fsync**: it survives a process crash, not power loss | `AutoDump`: every `set` dumps the whole file, again without fsync, so its figure buys less than the others' |
 
-Reads: indexmap_store `get` reads its in-memory map; sled `Db::get`; redb: \
+Reads: indexmap_store `get` reads its in-memory map (0.2.3 too, \
+through `as_indexmap().get(&str)`); sled `Db::get`; redb: \
 one read transaction shared by all the gets (one per get would be slower); \
 fjall `Keyspace::get`; pickledb `get::<String>` (decodes the value each \
 time). On open, indexmap_store replays its whole log into memory and \

@@ -1,0 +1,60 @@
+//! The prose of `REPORT.md` about the peers and references added for issue
+//! 16: what crates.io indexmap_store 0.2.3 guarantees in each workload (read
+//! from its source), the raw floors, and what each store does in
+//! `durable-threads`. It describes `compare/src/legacy.rs`, `floor.rs` and
+//! `threads.rs`; a change there must be reflected here.
+
+/// The section, after "What each store did".
+pub const LEGACY_AND_FLOORS: &str = "\
+## crates.io indexmap_store 0.2.3, the floors and durable-threads
+
+**indexmap_store 0.2.3** is the crates.io crate the specification \
+describes and the one this project's users would otherwise run; it is \
+built here at its defaults (renamed `indexmap_store_023` in \
+`compare/Cargo.toml`). Read from its source (one file, 446 lines): an \
+`IndexMap` with the `ahash` hasher; one log of records framed by a 4-byte \
+length, a tag and bincode 1, **with no checksum**; writes through a 1 MiB \
+`BufWriter`; `flush()` is the buffer's flush and `fdatasync`; \
+`sync_on_write: true` does both in every mutation; drop flushes the buffer \
+(no sync); no lock on the file. What that guarantees, workload by \
+workload:
+
+| workload | 0.2.3 does | a killed process loses | power loss loses |
+|---|---|---|---|
+| load-per-call, churn, and the untimed loads | `insert` into the buffer; the OS gets 1 MiB at a time | what is still in the buffer: up to 1 MiB, about 7,600 of these records, all of which had returned `Ok` | everything since the last `flush()` (as for any store that is not synced) |
+| load-batch | no batch API: one `insert` per entry | as above | as above |
+| the durability call ending a load | `flush()`: buffer to the OS, then `fdatasync` | nothing written before it | nothing written before it, unless a compaction's rename is lost (below) |
+| durable | `sync_on_write: true`: buffer flushed and `fdatasync` in every `insert` | nothing that returned | nothing that returned, same caveat |
+| churn (compaction) | at 2x dead records past 1 MiB, inside a write: writes a temporary file, `fsync`s it, renames it over the log, **without fsyncing the directory** | nothing | the rename can be undone: the old log comes back, without the writes synced to the new one since |
+
+On open, 0.2.3 reads the whole file into memory and replays it, stopping at \
+the first record that is short, has a zero length, an unknown tag, or does \
+not decode, and truncates the file there (`set_len` + `fsync`). A torn tail \
+is handled; but with no checksum, damage in the middle of a synced log \
+(a flipped bit in a length) silently drops every record after it, and a \
+log opened with the wrong key or value types is truncated at its first \
+record instead of refused. indexmap_store checksums every record, refuses \
+to truncate damaged synced data or a log of other types, and opens 0.2.x \
+logs only with `import_legacy(true)`.
+
+**The floors** `floor-append` and `floor-prealloc` run `durable` only: no \
+store, a loop of one `write` of a 124-byte record and one `fdatasync` per \
+entry, appended to an empty file, or in place into a file of the right \
+length filled with zeros and synced before the clock starts. They are what \
+this disk gives a durable write, measured in the same run as the stores; \
+issue 16 asks indexmap_store's durable writes (its `Always` policy) for at \
+least 0.95 times `floor-prealloc`.
+
+**durable-threads** shares one store among T threads (1 to 32, each T in a \
+fresh process and directory), each insert acknowledged only once durable: \
+indexmap_store as one `Mutex<IndexMapStore>` with `sync_on_write: true` \
+(today's only way to share it; each writer syncs under the lock), and the \
+`SharedStore` with group commit as `indexmap_store-shared` once its hook \
+(`indexmap_store_shared_durable` in `compare/src/threads.rs`) is filled; \
+fjall: `Keyspace::insert`, then `Database::persist(PersistMode::SyncData)`; \
+redb: one write transaction per insert with `Durability::Immediate` (redb \
+runs one write transaction at a time); sled: `insert`, then `flush()`, \
+which on Linux is `sync_file_range(2)`, not an fsync (note 1 applies). \
+pickledb, 0.2.3 and the floors do not run it.
+
+";
