@@ -76,17 +76,16 @@ pub fn open(name: &str, dir: &Path, durability: Durability, n: u64) -> Option<Bo
     })
 }
 
-/// HOOK (issue 16, the `Buffered` policy): indexmap_store with the
-/// `Buffered` durability policy, which the comparison must show loading per
-/// call at least as fast as crates.io 0.2.3 at its defaults. Not built yet:
-/// this returns `None`, the run prints `UNAVAILABLE` and the report leaves
-/// the column out. To fill it, open the store with that policy (an `Ours`
-/// built from the policy's `OpenOptions`) and return it; `durability` is
-/// [`Durability::OnSync`] in every workload this store is run on
-/// (`load-per-call`, `churn`; see `xtask/src/compare.rs`, `supports`).
+/// indexmap_store with the `Buffered` durability policy (issue 16):
+/// records gather in a `buf_capacity` (1 MiB) user-space buffer, as
+/// crates.io 0.2.3's `BufWriter` does; a killed process loses the buffer.
+/// `durability` is [`Durability::OnSync`] in every workload this store
+/// runs (`load-per-call`, `churn`; see `xtask/src/compare.rs`, `supports`).
 fn indexmap_store_buffered(dir: &Path, durability: Durability) -> Option<Box<dyn Store>> {
-    let _ = (dir, durability);
-    None
+    let _ = durability;
+    let options =
+        indexmap_store::OpenOptions::new().durability(indexmap_store::Durability::Buffered);
+    Some(Box::new(Ours::open_with(dir, &options)))
 }
 
 /// indexmap_store with `StoreConfig::default()` (auto-compaction on), or
@@ -101,8 +100,14 @@ impl Ours {
             sync_on_write: durability == Durability::EveryWrite,
             ..Default::default()
         };
+        Self::open_with(dir, &indexmap_store::OpenOptions::new().config(config))
+    }
+
+    /// The store at `dir/store.log`, opened with `options`.
+    fn open_with(dir: &Path, options: &indexmap_store::OpenOptions) -> Self {
         let path = dir.join("store.log");
-        let store = indexmap_store::IndexMapStore::open_with(&path, config)
+        let store = options
+            .open(&path)
             .unwrap_or_else(|e| panic!("indexmap_store: open {}: {e}", path.display()));
         Ours(store)
     }

@@ -74,17 +74,20 @@ pub fn run(store: &str, threads: u32, n: u64, dir: &Path) -> Option<Outcome> {
     Some(out)
 }
 
-/// HOOK (issue 16, group commit): indexmap_store's `SharedStore`, shared
-/// by `threads` threads, each insert durable (the `Always` policy) before
-/// it returns. Not built yet: this returns `None`, the run prints
-/// `UNAVAILABLE` and the report leaves the column out. To fill it: open a
-/// `SharedStore<String, String>` at `dir.join("store.log")` with the
-/// durable policy, then return
-/// `Some(drive(threads, n, |e| { store.insert(e.key().to_owned(), e.value().to_owned()).expect(..); }))`
-/// (`drive` needs the closure to be `Sync`, so share the store by `&`).
+/// indexmap_store's `SharedStore` (issue 16), shared by `threads`
+/// threads, each insert durable (`Durability::Always`) before it returns:
+/// group commit, one `fdatasync` per round for every writer waiting.
 pub fn indexmap_store_shared_durable(threads: u32, n: u64, dir: &Path) -> Option<Outcome> {
-    let _ = (threads, n, dir);
-    None
+    let path = dir.join("store.log");
+    let store: indexmap_store::SharedStore<String, String> = indexmap_store::OpenOptions::new()
+        .durability(indexmap_store::Durability::Always)
+        .open_shared(&path)
+        .unwrap_or_else(|e| panic!("indexmap_store: open {}: {e}", path.display()));
+    Some(drive(threads, n, |e| {
+        store
+            .insert(e.key().to_owned(), e.value().to_owned())
+            .expect("indexmap_store: shared insert");
+    }))
 }
 
 /// Runs `insert` on entries `0..n` from `threads` threads (thread `t`

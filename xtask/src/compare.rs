@@ -20,10 +20,11 @@
 //!
 //! Besides the stores, two reference "stores" run `durable`: the raw floors
 //! `floor-append` and `floor-prealloc` (one `write` + `fdatasync` per record,
-//! no store). Two columns are hooks for work in progress (issue 16):
-//! `indexmap_store-shared` (`durable-threads`) and `indexmap_store-buffered`
-//! (`load-per-call`, `churn`); until they are filled in `compare/src/` the
-//! binary answers `UNAVAILABLE` and the report leaves them out.
+//! no store). Two columns are policies of issue 16: `indexmap_store-shared`
+//! (`SharedStore`, group commit; `durable-threads` only) and
+//! `indexmap_store-buffered` (`Durability::Buffered`; `load-per-call`,
+//! `churn`). A store the binary does not have answers `UNAVAILABLE` and
+//! the report leaves it out.
 
 mod figures;
 mod machine;

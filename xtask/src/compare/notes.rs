@@ -48,9 +48,9 @@ least 0.95 times `floor-prealloc`.
 **durable-threads** shares one store among T threads (1 to 32, each T in a \
 fresh process and directory), each insert acknowledged only once durable: \
 indexmap_store as one `Mutex<IndexMapStore>` with `sync_on_write: true` \
-(today's only way to share it; each writer syncs under the lock), and the \
-`SharedStore` with group commit as `indexmap_store-shared` once its hook \
-(`indexmap_store_shared_durable` in `compare/src/threads.rs`) is filled; \
+(each writer syncs under the lock), and its `SharedStore` with group \
+commit as `indexmap_store-shared` (a sync runs outside the lock and covers \
+every writer waiting); \
 fjall: `Keyspace::insert`, then `Database::persist(PersistMode::SyncData)`; \
 redb: one write transaction per insert with `Durability::Immediate` (redb \
 runs one write transaction at a time); sled: `insert`, then `flush()`, \
