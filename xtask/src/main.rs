@@ -63,7 +63,7 @@ impl Task {
             Task::Fuzz => "run the fuzz targets (nightly + cargo-fuzz); keep what they find",
             Task::Bench => "run the benchmarks, then print every ratio to its floor in one table",
             Task::Compare => {
-                "run our workloads on sled, redb, fjall, pickledb too; write docs/compare/"
+                "run our workloads on sled, redb, fjall, pickledb, indexmap_store 0.2.3 too; write docs/compare/"
             }
             Task::Help => "print this help",
         }
