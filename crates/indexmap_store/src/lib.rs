@@ -5,6 +5,7 @@ mod compaction;
 mod config;
 mod entry;
 mod error;
+pub mod inspect;
 mod legacy;
 mod migrate;
 mod mutate;

@@ -256,7 +256,7 @@ impl OpenOptions {
 }
 
 /// Applies one logged operation to `map`.
-fn replay<K, V>(
+pub(crate) fn replay<K, V>(
     map: &mut IndexMap<K, V>,
     seq: u64,
     offset: u64,
