@@ -37,9 +37,13 @@ pub fn make_store(dir: &Path, name: &str, n: usize) -> PathBuf {
     let path = dir.join(name);
     let mut store: IndexMapStore<String, String> = IndexMapStore::open(&path).unwrap();
     for i in 0..n {
-        store.insert(format!("key-{i}"), format!("value-{i}")).unwrap();
+        store
+            .insert(format!("key-{i}"), format!("value-{i}"))
+            .unwrap();
     }
-    store.insert("key-0".to_owned(), "changed".to_owned()).unwrap();
+    store
+        .insert("key-0".to_owned(), "changed".to_owned())
+        .unwrap();
     store.shift_remove("key-1").unwrap();
     store.close().unwrap();
     path
