@@ -77,8 +77,11 @@ fn workload(sim: &SimStorage, seed: u64) {
     }
 }
 
+/// An outcome: what was done and the records kept, or why it was refused.
+type Outcome = Result<(String, u64), String>;
+
 /// What the open did, in the inspection's terms.
-fn opened(sim: &SimStorage, mode: RecoveryMode) -> Result<(String, u64), String> {
+fn opened(sim: &SimStorage, mode: RecoveryMode) -> Outcome {
     let opts = WalOptions {
         recovery: mode,
         ..WalOptions::default()
@@ -106,7 +109,7 @@ fn opened(sim: &SimStorage, mode: RecoveryMode) -> Result<(String, u64), String>
 }
 
 /// What the inspection predicts, in the same terms.
-fn predicted(sim: &SimStorage) -> (Result<(String, u64), String>, Option<(String, u64)>) {
+fn predicted(sim: &SimStorage) -> (Outcome, Option<(String, u64)>) {
     let found = match inspect(sim, Path::new(LOG), &WalOptions::default(), |_| Ok(())) {
         Ok(found) => found,
         Err(WalError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
