@@ -24,6 +24,7 @@ use wal_io::{Storage, WalOptions};
 
 use crate::codec::{self, BatchOp, Op};
 use crate::error::{StoreError, from_wal};
+use crate::schema::{describe, schema_of};
 use crate::store::COMPACT_TMP_SUFFIX;
 
 pub use crate::codec::{APP_TAG, SCHEMA_VERSION};
@@ -208,7 +209,7 @@ pub fn wal_options() -> WalOptions {
 ///
 /// What the open would fail with before judging the tail (not a log,
 /// another application's, a record that is not an operation on `K` and
-/// `V` or cannot apply), with [`StoreError`] reachable through
+/// `V` or cannot apply, a schema record of other types), with [`StoreError`] reachable through
 /// `io::Error::get_ref` where the store's open gives one.
 pub fn replay_read_only<K, V>(
     storage: &dyn Storage,
@@ -218,6 +219,12 @@ where
     K: Hash + Eq + DeserializeOwned,
     V: DeserializeOwned,
 {
+    let expected = schema_of::<K, V>(0).map_err(|u| {
+        io::Error::from(StoreError::UnsupportedType {
+            which: u.which,
+            detail: u.detail,
+        })
+    })?;
     let mut map = IndexMap::new();
     let found = wal_io::inspect::inspect(storage, path, &wal_options(), |record| {
         let op = codec::decode(record.payload).map_err(|source| StoreError::Decode {
@@ -225,6 +232,17 @@ where
             offset: record.offset,
             source,
         })?;
+        if let Op::Schema(found) = &op
+            && found.fingerprint != expected.fingerprint
+        {
+            // As an open with these types refuses (any schema version).
+            return Err(StoreError::TypeMismatch {
+                path: path.to_path_buf(),
+                expected: describe(&expected),
+                found: describe(found),
+            }
+            .into());
+        }
         crate::open::replay(&mut map, record.seq, record.offset, op).map_err(Into::into)
     })
     .map_err(from_wal)?;
