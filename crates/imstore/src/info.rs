@@ -9,7 +9,7 @@ use wal_format::FileHeader;
 use wal_io::inspect::{Inspection, SidecarState};
 
 use crate::codec::Codec;
-use crate::error::{EXIT_OK, ImstoreError};
+use crate::error::{EXIT_NOT_A_LOG, EXIT_OK, ImstoreError};
 use crate::frames::{self, Item, Source};
 use crate::lock::{self, LockState};
 use crate::verify::{self, open_would, run_inspect, salvage_would, verdict_name};
@@ -201,7 +201,7 @@ pub(crate) fn info(codec: &dyn Codec, path: &Path, as_json: bool) -> Result<u8, 
             Err(e) => v["verify"] = json!({"error": e.to_string(), "exit": e.exit_code()}),
         }
         println!("{v}");
-        return Ok(EXIT_OK);
+        return Ok(exit_of(&inspected));
     }
     println!(
         "path: {} ({} bytes)",
@@ -266,5 +266,13 @@ pub(crate) fn info(codec: &dyn Codec, path: &Path, as_json: bool) -> Result<u8, 
     for (p, len, what) in &files {
         println!("beside it: {} ({len} bytes): {what}", p.display());
     }
-    Ok(EXIT_OK)
+    Ok(exit_of(&inspected))
+}
+
+/// `info` succeeds whatever the verdict, but not on a file that is no log.
+fn exit_of<T>(inspected: &Result<T, ImstoreError>) -> u8 {
+    match inspected {
+        Err(e) if e.exit_code() == EXIT_NOT_A_LOG => EXIT_NOT_A_LOG,
+        _ => EXIT_OK,
+    }
 }

@@ -222,6 +222,9 @@ fn a_foreign_file_is_not_a_log() {
     let (code, _, err) = run(&["verify", path.to_str().unwrap()]);
     assert_eq!(code, 3);
     assert!(err.contains("is not a log file"), "{err}");
+    let (code, info, _) = run(&["info", path.to_str().unwrap()]);
+    assert_eq!(code, 3, "{info}");
+    assert!(info.contains("header: none readable"), "{info}");
     let (code, dump, _) = run(&["dump", path.to_str().unwrap()]);
     assert_eq!(code, 0);
     assert!(dump.starts_with("no log header"), "{dump}");
