@@ -27,7 +27,11 @@ use crate::error::{StoreError, from_wal};
 use crate::schema::{describe, schema_of};
 use crate::store::COMPACT_TMP_SUFFIX;
 
-pub use crate::codec::{APP_TAG, SCHEMA_VERSION};
+/// The application tag in a store's log header: this crate, bincode 2,
+/// standard configuration.
+pub const APP_TAG: &[u8; 16] = codec::APP_TAG;
+/// The record schema version in a store's log header (see `RECORDS.md`).
+pub const SCHEMA_VERSION: u32 = codec::SCHEMA_VERSION;
 
 /// Names of the operations, by variant index (see `RECORDS.md`).
 const NAMES: [&str; 13] = [
