@@ -36,10 +36,24 @@ fn payload_text(payload: &[u8], format: PayloadFormat) -> Option<String> {
         PayloadFormat::None => None,
         PayloadFormat::Auto => match std::str::from_utf8(payload) {
             Ok(s) if !s.chars().any(char::is_control) => Some(format!("{s:?}")),
-            _ => Some(format!("hex:{}{more}", hex(shown))),
+            // Hex, and the printable bytes as a hex dump's ASCII column.
+            _ => Some(format!("hex:{}{more} |{}|", hex(shown), ascii(shown))),
         },
         PayloadFormat::Hex => Some(format!("hex:{}{more}", hex(shown))),
     }
+}
+
+fn ascii(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|&b| {
+            if b.is_ascii_graphic() || b == b' ' {
+                char::from(b)
+            } else {
+                '.'
+            }
+        })
+        .collect()
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -22,3 +22,15 @@ pub(crate) fn bytes(len: u64, what: &str) -> ProgressBar {
     bar.set_message(what.to_owned());
     bar
 }
+
+/// A spinner labelled `what` for a step that reports no progress (a
+/// compaction), on a terminal and for a file of `len` bytes or more.
+pub(crate) fn spinner(len: u64, what: &str) -> ProgressBar {
+    if len < MIN_BYTES || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_message(what.to_owned());
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}

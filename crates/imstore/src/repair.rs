@@ -168,7 +168,11 @@ pub(crate) fn compact(
         return Err(ImstoreError::NeedsTypes { what: "compact" });
     }
     refuse_if_held(path)?;
-    println!("{}", codec.compact(path, schema_version)?);
+    let len = std::fs::metadata(path).map_or(0, |m| m.len());
+    let spinner = progress::spinner(len, "compacting");
+    let done = codec.compact(path, schema_version);
+    spinner.finish_and_clear();
+    println!("{}", done?);
     Ok(EXIT_OK)
 }
 

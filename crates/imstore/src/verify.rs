@@ -43,11 +43,14 @@ pub(crate) fn run_inspect(
     codec: &dyn Codec,
     path: &Path,
 ) -> Result<(Inspection, Option<u64>), ImstoreError> {
-    if let Some(replayed) = codec.replay(path) {
+    let len = std::fs::metadata(path).map_or(0, |m| m.len());
+    let spinner = progress::spinner(if codec.typed() { len } else { 0 }, "replaying");
+    let replayed = codec.replay(path);
+    spinner.finish_and_clear();
+    if let Some(replayed) = replayed {
         let (live, found) = replayed?;
         return Ok((found, Some(live)));
     }
-    let len = std::fs::metadata(path).map_or(0, |m| m.len());
     let bar = progress::bytes(len, "verifying");
     let found = inspect(&ReadOnlyFs, path, &log_options(path), |r| {
         bar.set_position(r.offset);
