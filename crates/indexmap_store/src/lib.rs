@@ -7,6 +7,7 @@ mod durability;
 mod entry;
 mod error;
 mod group_commit;
+pub mod inspect;
 mod legacy;
 mod migrate;
 mod mutate;

@@ -362,7 +362,7 @@ impl OpenOptions {
 }
 
 /// Applies one logged operation to `map`.
-fn replay<K, V, S>(
+pub(crate) fn replay<K, V, S>(
     map: &mut IndexMap<K, V, S>,
     seq: u64,
     offset: u64,

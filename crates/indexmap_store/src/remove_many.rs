@@ -55,6 +55,11 @@ impl IndexRuns {
         IndexRuns(vec![(start as u64, (end - start) as u64)])
     }
 
+    /// The runs, as `(gap, len)` pairs.
+    pub(crate) fn runs(&self) -> &[(u64, u64)] {
+        &self.0
+    }
+
     /// Whether there is no index.
     pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()

@@ -155,6 +155,7 @@
 mod create;
 mod error;
 mod fs;
+pub mod inspect;
 mod options;
 mod reader;
 mod recover;
