@@ -4,7 +4,9 @@
 //! log packs them into batch frames) vs a `BufWriter<File>` writing the
 //! same bytes, pre-encoded; `append` + `sync`, with and without
 //! `WalOptions::preallocate`, vs `write(2)` + `fdatasync` appending and vs
-//! positioned writes + `fdatasync` into a zero-filled preallocated file;
+//! positioned writes + `fdatasync` into a zero-filled preallocated file
+//! (then the same four interleaved, round by round, for a disk whose sync
+//! latency drifts);
 //! and open-with-replay of a log of 128-byte records, one frame each (1 GiB,
 //! 64 MiB with `BENCH_QUICK=1`) from the page cache vs reading the file in
 //! 1 MiB chunks and running `crc32fast::hash` over each.
@@ -377,6 +379,13 @@ fn append_sync(c: &mut Criterion, rec: &Recorder, dir: &Path, scale: Scale) {
                     ..WalOptions::default()
                 },
             );
+            // One durable append before the clock starts, as the floors
+            // create (and fill) their file before it: with preallocation,
+            // this is where the first chunk is zero-filled and synced. The
+            // next chunk is needed only every PREALLOC_CHUNK bytes (7,281
+            // of these records), which few samples reach.
+            wal.append(&payloads[0]).unwrap();
+            wal.sync().unwrap();
             let start = Instant::now();
             for i in 0..iters as usize {
                 black_box(
@@ -406,6 +415,87 @@ fn append_sync(c: &mut Criterion, rec: &Recorder, dir: &Path, scale: Scale) {
         "wal/append_sync/wal_append_sync",
         &["wal/append_sync/floor_prealloc_write_fdatasync"],
         Target::Reference,
+    );
+}
+
+/// The same four durable appends as [`append_sync`], interleaved: rounds
+/// of `per_round` calls of each, in turn, and the median per-call time of
+/// each over the rounds. On a disk shared with other work, whose sync
+/// latency swings from one second to the next, criterion's one-after-the-
+/// other groups can compare a calm period with a busy one; interleaving
+/// exposes all four to the same periods. Prints the ratios.
+fn interleaved_sync_probe(dir: &Path, scale: Scale) {
+    use std::os::unix::fs::FileExt;
+    let (rounds, per_round) = scale.pick((2, 5), (8, 200), (12, 400));
+    let payloads: Vec<Vec<u8>> = (0..64).map(|i| payload(i, PAYLOAD)).collect();
+    let (_, frames) = encode_frames(&payloads);
+    let path = dir.join("interleaved.log");
+    let names = ["floor append", "floor prealloc", "wal", "wal prealloc"];
+    let mut times: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
+    for _ in 0..rounds {
+        for (k, times) in times.iter_mut().enumerate() {
+            let elapsed = match k {
+                0 | 1 => {
+                    let file = File::create(&path).unwrap();
+                    if k == 1 {
+                        let need = per_round as u64 * frames[0].len() as u64;
+                        file.write_all_at(&vec![0; usize::try_from(need).unwrap()], 0)
+                            .unwrap();
+                    }
+                    file.sync_all().unwrap();
+                    let mut at = 0;
+                    let start = Instant::now();
+                    for i in 0..per_round {
+                        let frame = &frames[i % frames.len()];
+                        file.write_all_at(frame, at).unwrap();
+                        at += frame.len() as u64;
+                        file.sync_data().unwrap();
+                    }
+                    start.elapsed()
+                }
+                _ => {
+                    let preallocate = (k == 3).then_some(PREALLOC_CHUNK);
+                    let mut wal = open_wal_with(
+                        &path,
+                        WalOptions {
+                            preallocate,
+                            ..WalOptions::default()
+                        },
+                    );
+                    wal.append(&payloads[0]).unwrap();
+                    wal.sync().unwrap();
+                    let start = Instant::now();
+                    for i in 0..per_round {
+                        wal.append(&payloads[i % payloads.len()]).unwrap();
+                        wal.sync().unwrap();
+                    }
+                    start.elapsed()
+                }
+            };
+            times.push(elapsed.as_secs_f64() / per_round as f64);
+            remove(&path);
+        }
+    }
+    let medians: Vec<f64> = times
+        .iter_mut()
+        .map(|t| {
+            t.sort_by(f64::total_cmp);
+            t[t.len() / 2]
+        })
+        .collect();
+    eprintln!(
+        "\ninterleaved durable appends ({rounds} rounds of {per_round} each, median per call):"
+    );
+    for (name, m) in names.iter().zip(&medians) {
+        eprintln!("  {name:>14}: {:.1} µs", m * 1e6);
+    }
+    let ratio = |a: usize, b: usize| medians[b] / medians[a];
+    eprintln!(
+        "  throughput ratios: wal/floor append {:.3}x, wal prealloc/floor prealloc {:.3}x, wal prealloc/wal {:.3}x, floor prealloc/floor append {:.3}x",
+        ratio(2, 0),
+        ratio(3, 1),
+        ratio(3, 2),
+        ratio(1, 0)
     );
 }
 
@@ -611,6 +701,9 @@ fn main() {
         append_many(&mut c, &rec, dir.path(), scale, size);
     }
     append_sync(&mut c, &rec, dir.path(), scale);
+    if selected("wal/append_sync") {
+        interleaved_sync_probe(dir.path(), scale);
+    }
     replay(&mut c, &rec, dir.path(), scale);
     if scale != Scale::Test {
         eprintln!("\nwal bench summary ({scale:?}):");

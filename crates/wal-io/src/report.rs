@@ -35,7 +35,8 @@ pub struct RecoveryReport {
     /// [`WalOptions::preallocate`](crate::WalOptions::preallocate) set
     /// (without it, they are cut off and reported in `truncated`). They
     /// are there when the log was not closed (its process was killed, or
-    /// the machine lost power) while it had space preallocated.
+    /// the machine lost power) while it had space preallocated, or when a
+    /// power loss kept a file's new length but not its last data.
     pub preallocated: u64,
     /// A stale temporary file of an interrupted rewrite that was removed.
     pub removed_temp: Option<PathBuf>,

@@ -131,15 +131,13 @@ pub trait StorageFile: Send + Sync + Debug {
     /// until written, so that every sync into them still has metadata to
     /// commit, and than into a hole left by `set_len`.
     fn allocate(&self, len: u64) -> io::Result<()> {
-        const ZEROS: [u8; 1 << 16] = [0; 1 << 16];
         let mut at = self.len()?;
+        let mut zeros = Vec::new();
         while at < len {
             let n = usize::try_from(len - at).unwrap_or(usize::MAX).min(1 << 20);
-            let mut piece = Vec::new();
-            while piece.len() < n {
-                piece.extend_from_slice(&ZEROS[..(n - piece.len()).min(ZEROS.len())]);
-            }
-            self.write_at(at, &piece)?;
+            zeros.resize(n, 0);
+            let piece = &zeros[..n];
+            self.write_at(at, piece)?;
             at += n as u64;
         }
         Ok(())

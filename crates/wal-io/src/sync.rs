@@ -8,24 +8,6 @@
 //! the result. Appends from other threads continue while the sync is in
 //! flight; the ticket covers exactly the records appended before it was
 //! taken, and the next leader's ticket covers the rest.
-//!
-//! ```
-//! use std::sync::{Arc, Mutex};
-//! use wal_io::sim::SimStorage;
-//! use wal_io::{Wal, WalOptions};
-//!
-//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let (wal, _) = Wal::open(Arc::new(SimStorage::new(1)), "jobs.log", WalOptions::default(), |_| Ok(()))?;
-//! let wal = Mutex::new(wal);
-//! let seq = wal.lock().unwrap().append(b"job 1")?;
-//! // The leader: a ticket under the lock, the fdatasync without it.
-//! let ticket = wal.lock().unwrap().begin_sync()?;
-//! let done = ticket.run();
-//! let durable = wal.lock().unwrap().finish_sync(done)?;
-//! assert!(seq < durable); // every record below `durable` survives power loss
-//! # Ok(())
-//! # }
-//! ```
 
 use std::io;
 use std::sync::Arc;
@@ -38,6 +20,35 @@ use crate::wal::Wal;
 /// before it was taken. [`run`](SyncTicket::run) it (on any thread,
 /// without the [`Wal`]), then hand the result to [`Wal::finish_sync`].
 /// Dropping a ticket unrun records nothing.
+///
+/// Group commit on top of it: threads share the log as
+/// `Mutex<Wal>` plus a flag "a sync is in flight" and a `Condvar`. A
+/// thread that needs record `seq` durable returns at once if
+/// [`Wal::durable_seq`] is above `seq`; otherwise, if no sync is in
+/// flight, it becomes the leader: it sets the flag, takes a ticket, unlocks,
+/// runs it, locks, finishes it, clears the flag and wakes every waiter;
+/// else it waits on the `Condvar` and checks again. One `fdatasync` then
+/// serves every record appended before the leader took its ticket, and the
+/// next leader's serves those that arrived during it. A finished ticket's
+/// error poisons the log: every waiter should then fail.
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use wal_io::sim::SimStorage;
+/// use wal_io::{Wal, WalOptions};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let (wal, _) = Wal::open(Arc::new(SimStorage::new(1)), "jobs.log", WalOptions::default(), |_| Ok(()))?;
+/// let wal = Mutex::new(wal);
+/// let seq = wal.lock().unwrap().append(b"job 1")?;
+/// // The leader: a ticket under the lock, the fdatasync without it.
+/// let ticket = wal.lock().unwrap().begin_sync()?;
+/// let done = ticket.run();
+/// let durable = wal.lock().unwrap().finish_sync(done)?;
+/// assert!(seq < durable); // every record below `durable` survives power loss
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 #[must_use = "a ticket does nothing until it is run and finished"]
 pub struct SyncTicket {

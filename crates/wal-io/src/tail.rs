@@ -189,7 +189,7 @@ pub(crate) fn settle(
         }
         Verdict::Cut(Cut::Torn) => TruncationReason::TornTail,
         Verdict::Cut(Cut::Salvage) => TruncationReason::Salvaged {
-            copy: salvage(storage, path, &*file, end, file_len)?,
+            copy: salvage(storage, path, file, end, file_len)?,
         },
     };
     file.set_len(end)

@@ -74,7 +74,11 @@ pub struct Wal {
 /// A log's size and durability, as [`Wal::stats`] reports them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct WalStats {
-    /// Bytes in the file, header included.
+    /// Bytes of log, header included: where the next frame goes. The
+    /// file may be longer (space [preallocated](WalOptions::preallocate)
+    /// ahead of the frames) or, with an
+    /// [append buffer](WalOptions::append_buffer), shorter by
+    /// [`buffered_bytes`](Self::buffered_bytes).
     pub bytes: u64,
     /// Records in the file (seals, which hold no application data, are
     /// not counted).
@@ -203,24 +207,16 @@ impl Wal {
         self.check_owner()?;
         self.check_poison()?;
         if !self.needs_seal {
-            // Preallocated space kept by the open, and not used since: cut
-            // it off (best effort; if the shorter length is lost in a
-            // crash, the next open finds the zeros again).
-            if self.allocated > self.len
-                && self.pending.is_empty()
-                && self.file.set_len(self.len).is_ok()
-            {
-                self.allocated = self.len;
-            }
-            return Ok(());
+            // Preallocated space kept by the open and not used since (if
+            // the shorter length is lost in a crash, the next open finds
+            // the zeros again).
+            return self.trim();
         }
         self.sync()?;
         let records_end = self.len;
         // A clean close leaves no preallocated space: the file ends with
         // its seal (the seal's sync makes the shorter length durable).
-        if self.allocated > self.len && self.file.set_len(self.len).is_ok() {
-            self.allocated = self.len;
-        }
+        self.trim()?;
         self.buf.clear();
         encode_seal(&mut self.buf, self.next_seq);
         let seal = std::mem::take(&mut self.buf);
@@ -398,6 +394,22 @@ impl Wal {
             return Err(WalError::io(op, &self.path, e));
         }
         Err(self.poison_with(WalError::io(op, &self.path, e)))
+    }
+
+    /// Cuts preallocated space off the end of the file. A failure poisons
+    /// the log: what the file holds is then unknown.
+    fn trim(&mut self) -> Result<(), WalError> {
+        if self.allocated > self.len && self.pending.is_empty() {
+            if let Err(e) = self.file.set_len(self.len) {
+                return Err(self.poison_with(WalError::io(
+                    "cutting preallocated space off",
+                    &self.path,
+                    e,
+                )));
+            }
+            self.allocated = self.len;
+        }
+        Ok(())
     }
 
     /// After a failed sync: cuts the file back to its last synced length

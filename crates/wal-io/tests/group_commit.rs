@@ -17,7 +17,10 @@ const SEEDS: u64 = 48;
 const WRITERS: u64 = 3;
 const APPENDS: u64 = 60;
 
-fn open(sim: &SimStorage, opts: &WalOptions) -> Result<(Wal, Vec<(u64, Vec<u8>)>), WalError> {
+/// Records by sequence number, with their payloads.
+type Records = Vec<(u64, Vec<u8>)>;
+
+fn open(sim: &SimStorage, opts: &WalOptions) -> Result<(Wal, Records), WalError> {
     let mut records = Vec::new();
     let storage: Arc<dyn Storage> = Arc::new(sim.clone());
     let (wal, _) = Wal::open(storage, LOG, opts.clone(), |r| {
@@ -44,7 +47,7 @@ fn run(seed: u64) -> u64 {
     sim.crash_at(sim.ops() + 20 + rng.below(600));
     // Every appended record by sequence number, and the durable watermark
     // the finished tickets reported.
-    let appended = Arc::new(Mutex::new(Vec::<(u64, Vec<u8>)>::new()));
+    let appended = Arc::new(Mutex::new(Records::new()));
     let durable = Arc::new(AtomicU64::new(0));
     let writers_done = Arc::new(AtomicBool::new(false));
 

@@ -39,6 +39,8 @@ mod state;
 mod tests;
 #[cfg(test)]
 mod tests_crash;
+#[cfg(test)]
+mod tests_sync;
 
 use std::fmt;
 use std::io;
