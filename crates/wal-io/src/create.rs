@@ -78,7 +78,7 @@ pub(crate) fn open_existing(
 /// Reads and checks the header of `file`: `None` for an empty file or a
 /// strict prefix of a header (a creation cut short); an error, touching
 /// nothing, for anything that is not this application's log.
-fn read_header(
+pub(crate) fn read_header(
     file: &dyn StorageFile,
     path: &Path,
     opts: &WalOptions,

@@ -124,6 +124,7 @@
 
 mod create;
 mod error;
+mod follow;
 mod fs;
 mod options;
 mod reader;
@@ -140,6 +141,7 @@ mod temp;
 mod wal;
 
 pub use error::{BoxError, VouchedBy, WalError};
+pub use follow::{FollowEvent, Polled, Visibility, WalFollower};
 pub use fs::FsStorage;
 pub use options::{RecoveryMode, WalOptions};
 pub use report::{RecoveryReport, ReplayRecord, Truncation, TruncationReason};

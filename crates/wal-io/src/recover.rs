@@ -213,7 +213,7 @@ pub(crate) struct Vouch {
 impl Vouch {
     /// The larger of the header's vouched length and the sidecar's claim
     /// about this file.
-    fn of(header: &FileHeader, side: Sidecar, lock_path: &Path) -> Self {
+    pub(crate) fn of(header: &FileHeader, side: Sidecar, lock_path: &Path) -> Self {
         match side.durable_len_of(header.file_id) {
             Some(len) if len > header.vouched_len => Self {
                 len,
