@@ -1,10 +1,13 @@
 #![doc = include_str!("../README.md")]
 
+mod change;
 mod codec;
 mod compaction;
 mod config;
 mod entry;
 mod error;
+mod feed;
+mod following;
 mod legacy;
 mod migrate;
 mod mutate;
@@ -12,18 +15,24 @@ mod open;
 mod order;
 mod positional;
 mod read;
+mod read_only;
+mod read_only_reads;
 mod remove_many;
 mod schema;
 mod store;
 mod trace;
 
+pub use change::{Change, ChangeKind};
 pub use compaction::CompactionFailure;
 pub use config::StoreConfig;
 pub use entry::Entry;
 pub use error::StoreError;
+pub use feed::{DEFAULT_FEED_CAPACITY, FeedEvent, FeedHandle, Snapshot, Subscription};
+pub use following::Following;
 pub use legacy::{LEGACY_BACKUP_SUFFIX, LegacyImport, LegacyTail};
 pub use mutate::Batch;
 pub use open::OpenOptions;
+pub use read_only::{ReadOnlyStore, Refreshed};
 pub use store::{COMPACT_TMP_SUFFIX, IndexMapStore, StoreStats};
 pub use wal_io::{RecoveryReport, Truncation, TruncationReason};
 

@@ -171,6 +171,7 @@ where
         };
         log_durably::<K, V, _>(
             &mut self.wal,
+            Some(&mut self.feed),
             self.poison.as_deref(),
             self.verify_writes,
             self.config.sync_on_write,
@@ -190,6 +191,7 @@ where
         };
         log_durably::<K, V, _>(
             &mut self.wal,
+            Some(&mut self.feed),
             self.poison.as_deref(),
             self.verify_writes,
             self.config.sync_on_write,
@@ -285,6 +287,7 @@ where
         let result = f(value);
         let logged = log_durably::<K, V, _>(
             &mut self.wal,
+            Some(&mut self.feed),
             None,
             self.verify_writes,
             self.config.sync_on_write,

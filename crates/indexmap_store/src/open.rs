@@ -37,6 +37,8 @@ pub struct OpenOptions {
     pub(crate) import_legacy: bool,
     pub(crate) schema_version: u32,
     pub(crate) verify_writes: bool,
+    /// What a read-only open shows ([`OpenOptions::durable_only`]).
+    pub(crate) visibility: wal_io::Visibility,
 }
 
 /// What replaying a log gave.
@@ -76,6 +78,7 @@ impl OpenOptions {
             import_legacy: false,
             schema_version: 0,
             verify_writes: true,
+            visibility: wal_io::Visibility::Written,
         }
     }
 
@@ -163,7 +166,7 @@ impl OpenOptions {
             // stays as it was: the next compaction writes the record. A
             // failed sync poisons the log: reopen it as the disk has it.
             let op = OpRef::<K, V>::Schema(&schema);
-            if log_durably::<K, V, _>(&mut replayed.wal, None, false, true, &op).is_err()
+            if log_durably::<K, V, _>(&mut replayed.wal, None, None, false, true, &op).is_err()
                 && replayed.wal.poisoned().is_some()
             {
                 let report = replayed.report;
@@ -256,7 +259,7 @@ impl OpenOptions {
 }
 
 /// Applies one logged operation to `map`.
-fn replay<K, V>(
+pub(crate) fn replay<K, V>(
     map: &mut IndexMap<K, V>,
     seq: u64,
     offset: u64,

@@ -14,6 +14,7 @@ use crate::codec::{self, SchemaRecord, Shape, WriteError};
 use crate::compaction::{Compaction, CompactionFailure};
 use crate::config::StoreConfig;
 use crate::error::{StoreError, from_wal};
+use crate::feed::Feed;
 use crate::open::{OpenOptions, Replayed};
 
 /// Suffix of the temporary file a compaction writes (`<path>.compact.tmp`).
@@ -41,6 +42,8 @@ pub struct IndexMapStore<K, V> {
     pub(crate) verify_writes: bool,
     /// What the open imported from an indexmap_store 0.2.x log.
     pub(crate) legacy: Option<crate::LegacyImport>,
+    /// The change feed's subscribers ([`IndexMapStore::subscribe`]).
+    pub(crate) feed: Feed,
 }
 
 /// Counters describing a store's log, from [`IndexMapStore::stats`].
@@ -76,10 +79,11 @@ pub struct StoreStats {
 /// borrowed from the map.
 pub(crate) fn log<K, V, T>(
     wal: &mut Wal,
+    feed: Option<&mut Feed>,
     poison: Option<&str>,
     verify: bool,
     op: &T,
-) -> io::Result<()>
+) -> io::Result<u64>
 where
     K: DeserializeOwned,
     V: DeserializeOwned,
@@ -92,8 +96,17 @@ where
         .into());
     }
     let mut batch = wal.batch().map_err(from_wal)?;
+    // The change feed's copy of the record, taken only if anyone listens.
+    let feed = feed.filter(|f| f.active());
     batch
-        .push_with(|buf| codec::encode_checked::<K, V, T>(buf, op, verify))
+        .push_with(|buf| {
+            let start = buf.len();
+            codec::encode_checked::<K, V, T>(buf, op, verify)?;
+            if let Some(feed) = feed {
+                feed.capture(&buf[start..]);
+            }
+            Ok::<(), WriteError>(())
+        })
         .map_err(|e| match e {
             WalError::Encode { source } => match source.downcast::<WriteError>() {
                 Ok(e) => match *e {
@@ -104,14 +117,16 @@ where
             },
             e => from_wal(e),
         })?;
-    batch.commit().map_err(from_wal)?;
-    Ok(())
+    let seqs = batch.commit().map_err(from_wal)?;
+    Ok(seqs.start)
 }
 
 /// Appends `op` as one record and, with `sync`, syncs it: the whole
 /// fallible part of a mutation, done before the map changes.
+/// With `feed`, the operation is then published to its subscribers.
 pub(crate) fn log_durably<K, V, T>(
     wal: &mut Wal,
+    mut feed: Option<&mut Feed>,
     poison: Option<&str>,
     verify: bool,
     sync: bool,
@@ -122,9 +137,14 @@ where
     V: DeserializeOwned,
     T: Serialize + Shape + ?Sized,
 {
-    log::<K, V, T>(wal, poison, verify, op)?;
+    let seq = log::<K, V, T>(wal, feed.as_deref_mut(), poison, verify, op)?;
     if sync {
         wal.sync().map_err(from_wal)?;
+    }
+    if let Some(feed) = feed
+        && feed.active()
+    {
+        feed.publish(seq);
     }
     Ok(())
 }
@@ -200,6 +220,7 @@ where
     pub(crate) fn log<T: Serialize + Shape + ?Sized>(&mut self, op: &T) -> io::Result<()> {
         log_durably::<K, V, T>(
             &mut self.wal,
+            Some(&mut self.feed),
             self.poison.as_deref(),
             self.verify_writes,
             self.config.sync_on_write,
@@ -243,6 +264,7 @@ impl<K, V> IndexMapStore<K, V> {
             poison: None,
             verify_writes: true,
             legacy: None,
+            feed: Feed::default(),
         }
     }
 
