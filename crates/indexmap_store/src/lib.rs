@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod backup;
 mod change;
 mod codec;
 mod compaction;
@@ -22,6 +23,7 @@ mod schema;
 mod store;
 mod trace;
 
+pub use backup::BackupProgress;
 pub use change::{Change, ChangeKind};
 pub use compaction::CompactionFailure;
 pub use config::StoreConfig;

@@ -122,6 +122,7 @@
 //! crate's own crash tests use it; so can yours.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod copy;
 mod create;
 mod error;
 mod follow;
@@ -140,6 +141,7 @@ mod tail;
 mod temp;
 mod wal;
 
+pub use copy::COPY_TMP_SUFFIX;
 pub use error::{BoxError, VouchedBy, WalError};
 pub use follow::{FollowEvent, Polled, Visibility, WalFollower};
 pub use fs::FsStorage;
