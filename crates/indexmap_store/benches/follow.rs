@@ -1,0 +1,156 @@
+//! Followers and the change feed, against floors measured in the same run.
+//!
+//! - `follow/refresh`: [`ReadOnlyStore::refresh`] after a writer appended
+//!   1,000 inserts, on a store of N entries (1M; 100k with `BENCH_QUICK=1`)
+//!   against the same on a store of 1,000 entries: a refresh reads only the
+//!   new records, so the ratio should stay near 1 whatever N (target: time
+//!   at most 2x). For reference, a whole read-only open of the big store.
+//! - `feed/insert`: per-call `insert` with one subscriber (whose queue holds
+//!   the whole run) against `insert` with none (target: throughput at least
+//!   0.9x).
+//!
+//! Run with `cargo bench -p indexmap_store --bench follow`.
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use criterion::Criterion;
+use indexmap_store::{IndexMapStore, OpenOptions, ReadOnlyStore, StoreConfig};
+use test_support::bench::{Group, Recorder, Scale, Target};
+
+type Store = IndexMapStore<String, String>;
+type Reader = ReadOnlyStore<String, String>;
+
+/// No compaction while measuring: a reload is not what is measured.
+fn config() -> StoreConfig {
+    StoreConfig {
+        min_compact_bytes: u64::MAX,
+        ..StoreConfig::default()
+    }
+}
+
+fn key(i: u64) -> String {
+    format!("key-{i:012}")
+}
+
+fn value(i: u64) -> String {
+    format!("{i:0>100}")
+}
+
+/// A store of `n` entries (16-byte keys, 100-byte values) and a reader.
+fn store_and_reader(path: &Path, n: u64) -> (Store, Reader) {
+    let mut store = Store::open_with(path, config()).unwrap();
+    let mut i = 0;
+    while i < n {
+        let end = (i + 100_000).min(n);
+        store
+            .insert_many((i..end).map(|j| (key(j), value(j))))
+            .unwrap();
+        i = end;
+    }
+    let reader = OpenOptions::new().open_read_only(path).unwrap();
+    (store, reader)
+}
+
+/// The time of `iters` refreshes, each after 1,000 new inserts.
+fn refreshes(store: &mut Store, reader: &mut Reader, next: &mut u64, iters: u64) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        for _ in 0..1000 {
+            store.insert(key(*next), value(*next)).unwrap();
+            *next += 1;
+        }
+        let start = Instant::now();
+        let refreshed = reader.refresh().unwrap();
+        total += start.elapsed();
+        assert_eq!(refreshed.records, 1000);
+    }
+    total
+}
+
+fn refresh(c: &mut Criterion, rec: &Recorder, dir: &Path, n: u64, scale: Scale) {
+    let (mut big, mut big_reader) = store_and_reader(&dir.join("big.log"), n);
+    let (mut small, mut small_reader) = store_and_reader(&dir.join("small.log"), 1000);
+    let mut g = Group::new(c, rec, "follow/refresh");
+    let (mut next_big, mut next_small) = (n, 1000);
+    g.bench("floor_small_store", |iters| {
+        refreshes(&mut small, &mut small_reader, &mut next_small, iters)
+    });
+    g.bench("big_store", |iters| {
+        refreshes(&mut big, &mut big_reader, &mut next_big, iters)
+    });
+    drop(g);
+    let mut g = Group::new(c, rec, "follow/open");
+    g.slow(scale);
+    g.bench("reference_whole_open", |iters| {
+        let mut total = Duration::ZERO;
+        for _ in 0..iters {
+            let start = Instant::now();
+            let reader: Reader = OpenOptions::new()
+                .open_read_only(dir.join("big.log"))
+                .unwrap();
+            total += start.elapsed();
+            black_box(reader.len());
+        }
+        total
+    });
+    drop(g);
+    rec.ratio(
+        "follow/refresh/big_store",
+        &["follow/refresh/floor_small_store"],
+        Target::Time(2.0),
+    );
+    rec.ratio(
+        "follow/refresh/big_store",
+        &["follow/open/reference_whole_open"],
+        Target::Reference,
+    );
+}
+
+/// The time of `iters` runs of `n` inserts into a fresh store, with a
+/// subscriber or not.
+fn inserts(dir: &Path, n: u64, iters: u64, subscribe: bool) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        let path = dir.join("feed.log");
+        let _ = std::fs::remove_file(&path);
+        let mut store = Store::open_with(&path, config()).unwrap();
+        let sub = subscribe.then(|| store.subscribe_with_capacity(n as usize + 1));
+        let start = Instant::now();
+        for i in 0..n {
+            store.insert(key(i), value(i)).unwrap();
+        }
+        total += start.elapsed();
+        if let Some(sub) = &sub {
+            assert!(!sub.is_lagged());
+        }
+        drop((store, sub));
+    }
+    total
+}
+
+fn feed(c: &mut Criterion, rec: &Recorder, dir: &Path, scale: Scale) {
+    let n = scale.pick(100, 20_000, 100_000);
+    let mut g = Group::new(c, rec, "feed/insert");
+    g.slow(scale);
+    g.bench("floor_no_subscriber", |iters| inserts(dir, n, iters, false));
+    g.bench("one_subscriber", |iters| inserts(dir, n, iters, true));
+    drop(g);
+    rec.ratio(
+        "feed/insert/one_subscriber",
+        &["feed/insert/floor_no_subscriber"],
+        Target::Throughput(0.9),
+    );
+}
+
+fn main() {
+    let scale = Scale::detect();
+    let mut c = Criterion::default().configure_from_args();
+    let rec = Recorder::new(scale != Scale::Test);
+    let dir = tempfile::tempdir_in(std::env::temp_dir()).expect("a temporary directory");
+    let n = scale.pick(2000, 100_000, 1_000_000);
+    refresh(&mut c, &rec, dir.path(), n, scale);
+    feed(&mut c, &rec, dir.path(), scale);
+    c.final_summary();
+}
