@@ -62,7 +62,7 @@ struct Sub {
 pub(crate) struct Feed {
     subs: Vec<Sub>,
     /// The encoded record of the operation being logged.
-    pending: Vec<u8>,
+    pending: Option<Arc<[u8]>>,
 }
 
 impl Feed {
@@ -73,17 +73,19 @@ impl Feed {
         !self.subs.is_empty()
     }
 
-    /// Keeps a copy of the record being logged.
+    /// Keeps a copy of the record being logged (one allocation, shared by
+    /// every subscriber).
     pub(crate) fn capture(&mut self, payload: &[u8]) {
-        self.pending.clear();
-        self.pending.extend_from_slice(payload);
+        self.pending = Some(Arc::from(payload));
     }
 
     /// Queues the captured record as operation `seq` for every subscriber
     /// that has room, never waiting; marks the others lagged and prunes
     /// the dropped ones.
     pub(crate) fn publish(&mut self, seq: u64) {
-        let payload: Arc<[u8]> = Arc::from(&self.pending[..]);
+        let Some(payload) = self.pending.take() else {
+            return;
+        };
         self.subs.retain(|sub| {
             if sub.shared.closed.load(Ordering::Relaxed) {
                 return false;
@@ -109,6 +111,7 @@ impl Feed {
 
 /// What a [`Subscription`] receives.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum FeedEvent<K, V> {
     /// The next operation, once logged, in log order.
     Change(Change<K, V>),

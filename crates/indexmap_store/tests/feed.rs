@@ -28,6 +28,7 @@ fn drain(sub: &Subscription<String, u64>, mirror: &mut Map, last_seq: &mut u64) 
                 change.apply(mirror).unwrap();
             }
             FeedEvent::Lagged { missed_from } => return Some(missed_from),
+            other => panic!("an event this test does not know: {other:?}"),
         }
     }
     None

@@ -98,6 +98,21 @@
 //! copied without its lock file keeps only its header's protection.
 //! `FORMAT.md` in `wal-format` says exactly what is detected where.
 //!
+//! # Readers beside the writer, and copies
+//!
+//! [`WalFollower`] opens a log read-only, by any number of processes and
+//! whether a writer has it open or not: it takes no lock and changes
+//! nothing (not a byte, not a timestamp, no new file). It replays what
+//! [`Wal::open`] would (refusing the same damage with the same errors, but
+//! leaving a torn tail in place, reported as pending), then
+//! [`WalFollower::poll`] delivers only the frames appended since, and
+//! starts over after a [`FollowEvent::Reset`] when the log was replaced by
+//! a rewrite. [`Visibility::Durable`] shows only the records a watermark,
+//! the header or the sidecar claim vouches were synced.
+//!
+//! [`Wal::write_copy`] writes a new log elsewhere (a backup) as a rewrite
+//! writes its file, atomically, while the log stays open.
+//!
 //! # Failures while running
 //!
 //! After a failed write, sync or rewrite the log is *poisoned*: every
