@@ -5,9 +5,11 @@
 //!   against the same on a store of 1,000 entries: a refresh reads only the
 //!   new records, so the ratio should stay near 1 whatever N (target: time
 //!   at most 2x). For reference, a whole read-only open of the big store.
-//! - `feed/insert`: per-call `insert` with one subscriber (whose queue holds
-//!   the whole run) against `insert` with none (target: throughput at least
-//!   0.9x).
+//! - `feed/insert`: per-call `insert` with one subscriber against `insert`
+//!   with none (target: throughput at least 0.9x): a stalled subscriber
+//!   whose queue holds the whole run, and one that a thread drains. Also
+//!   the three alternated in rounds (fastest round of each), which a
+//!   machine whose load changes skews less.
 //!
 //! Run with `cargo bench -p indexmap_store --bench follow`.
 
@@ -108,15 +110,35 @@ fn refresh(c: &mut Criterion, rec: &Recorder, dir: &Path, n: u64, scale: Scale) 
     );
 }
 
-/// The time of `iters` runs of `n` inserts into a fresh store, with a
-/// subscriber or not.
-fn inserts(dir: &Path, n: u64, iters: u64, subscribe: bool) -> Duration {
+/// How a subscriber takes its events in [`inserts`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Subscriber {
+    None,
+    /// Its queue holds the whole run, taken only at the end: every event
+    /// stays in memory (the worst case for the writer's caches).
+    Stalled,
+    /// A thread takes and decodes every event as it comes.
+    Thread,
+}
+
+/// The time of `iters` runs of `n` inserts into a fresh store.
+fn inserts(dir: &Path, n: u64, iters: u64, subscriber: Subscriber) -> Duration {
     let mut total = Duration::ZERO;
     for _ in 0..iters {
         let path = dir.join("feed.log");
         let _ = std::fs::remove_file(&path);
         let mut store = Store::open_with(&path, config()).unwrap();
-        let sub = subscribe.then(|| store.subscribe_with_capacity(n as usize + 1));
+        let sub =
+            (subscriber != Subscriber::None).then(|| store.subscribe_with_capacity(n as usize + 1));
+        let (sub, consumer) = match (subscriber, sub) {
+            (Subscriber::Thread, Some(sub)) => (
+                None,
+                Some(std::thread::spawn(move || {
+                    (&sub).filter(|e| e.is_ok()).count()
+                })),
+            ),
+            (_, sub) => (sub, None),
+        };
         let start = Instant::now();
         for i in 0..n {
             store.insert(key(i), value(i)).unwrap();
@@ -126,6 +148,9 @@ fn inserts(dir: &Path, n: u64, iters: u64, subscribe: bool) -> Duration {
             assert!(!sub.is_lagged());
         }
         drop((store, sub));
+        if let Some(consumer) = consumer {
+            assert_eq!(consumer.join().unwrap() as u64, n);
+        }
     }
     total
 }
@@ -134,30 +159,47 @@ fn feed(c: &mut Criterion, rec: &Recorder, dir: &Path, scale: Scale) {
     let n = scale.pick(100, 20_000, 100_000);
     let mut g = Group::new(c, rec, "feed/insert");
     g.slow(scale);
-    g.bench("floor_no_subscriber", |iters| inserts(dir, n, iters, false));
-    g.bench("one_subscriber", |iters| inserts(dir, n, iters, true));
+    g.bench("floor_no_subscriber", |iters| {
+        inserts(dir, n, iters, Subscriber::None)
+    });
+    g.bench("stalled_subscriber", |iters| {
+        inserts(dir, n, iters, Subscriber::Stalled)
+    });
+    g.bench("thread_subscriber", |iters| {
+        inserts(dir, n, iters, Subscriber::Thread)
+    });
     drop(g);
-    rec.ratio(
-        "feed/insert/one_subscriber",
-        &["feed/insert/floor_no_subscriber"],
-        Target::Throughput(0.9),
-    );
+    for subject in [
+        "feed/insert/stalled_subscriber",
+        "feed/insert/thread_subscriber",
+    ] {
+        rec.ratio(
+            subject,
+            &["feed/insert/floor_no_subscriber"],
+            Target::Throughput(0.9),
+        );
+    }
     if rec.reports() {
-        // The two groups run one after the other, so a machine whose load
-        // changes between them skews their ratio: also alternate the two
-        // in rounds and compare the fastest round of each.
-        let (mut without, mut with) = (Duration::MAX, Duration::MAX);
+        // The groups run one after the other, so a machine whose load
+        // changes between them skews their ratios: also alternate the
+        // three in rounds and compare the fastest round of each.
+        let mut best = [Duration::MAX; 3];
+        let kinds = [Subscriber::None, Subscriber::Stalled, Subscriber::Thread];
         for _ in 0..scale.pick(1, 10, 20) {
-            without = without.min(inserts(dir, n, 1, false));
-            with = with.min(inserts(dir, n, 1, true));
+            for (best, kind) in best.iter_mut().zip(kinds) {
+                *best = (*best).min(inserts(dir, n, 1, kind));
+            }
         }
-        rec.say(format!(
-            "alternated rounds, fastest of each: one_subscriber vs no_subscriber: {:.3}x throughput \
-             ({:.0} ns vs {:.0} ns per insert)",
-            without.as_secs_f64() / with.as_secs_f64(),
-            with.as_secs_f64() * 1e9 / n as f64,
-            without.as_secs_f64() * 1e9 / n as f64,
-        ));
+        let per_insert = |d: Duration| d.as_secs_f64() * 1e9 / n as f64;
+        for (name, time) in [("stalled", best[1]), ("thread", best[2])] {
+            rec.say(format!(
+                "alternated rounds, fastest of each: {name}_subscriber vs no_subscriber: \
+                 {:.3}x throughput ({:.0} ns vs {:.0} ns per insert)",
+                best[0].as_secs_f64() / time.as_secs_f64(),
+                per_insert(time),
+                per_insert(best[0]),
+            ));
+        }
     }
 }
 

@@ -16,8 +16,9 @@ use std::io;
 use std::marker::PhantomData;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TryRecvError, TrySendError};
-use std::time::Duration;
+use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError, TrySendError};
+use std::thread;
+use std::time::{Duration, Instant};
 
 use indexmap::IndexMap;
 use serde::Serialize;
@@ -27,6 +28,18 @@ use crate::IndexMapStore;
 use crate::change::Change;
 use crate::codec;
 use crate::error::StoreError;
+
+/// What [`Subscription::next_ready`] found.
+enum Next<T> {
+    Event(T),
+    Empty,
+    /// The store is gone and the queue empty.
+    Closed,
+}
+
+/// The shortest and longest sleep of a waiting [`Subscription`].
+const MIN_NAP: Duration = Duration::from_micros(20);
+const MAX_NAP: Duration = Duration::from_millis(1);
 
 /// The queue capacity of [`IndexMapStore::subscribe`].
 pub const DEFAULT_FEED_CAPACITY: usize = 4096;
@@ -150,47 +163,60 @@ impl<K: DeserializeOwned, V: DeserializeOwned> Subscription<K, V> {
     /// every queued event taken. An `Err` is an operation that did not
     /// decode as `(K, V)` (possible only for types that do not read back
     /// what they write: see [`crate::OpenOptions::verify_writes`]).
+    ///
+    /// Waiting polls the queue, sleeping from 20 µs up to 1 ms between
+    /// looks, instead of asking the writer to wake it: the writer never
+    /// makes a system call for a subscriber. An event waits at most about
+    /// a millisecond to be noticed.
     pub fn recv(&self) -> Option<io::Result<FeedEvent<K, V>>> {
-        loop {
-            if let Some(event) = self.try_recv() {
-                return Some(event);
-            }
-            let raw = self.rx.recv().ok()?;
-            if let Some(event) = self.deliver(raw) {
-                return Some(event);
-            }
-        }
+        self.wait(None)
     }
 
     /// The next event if one is ready.
     pub fn try_recv(&self) -> Option<io::Result<FeedEvent<K, V>>> {
-        loop {
-            match self.rx.try_recv() {
-                Ok(raw) => {
-                    if let Some(event) = self.deliver(raw) {
-                        return Some(event);
-                    }
-                }
-                Err(TryRecvError::Empty | TryRecvError::Disconnected) => return self.lag(),
-            }
+        match self.next_ready() {
+            Next::Event(event) => Some(event),
+            Next::Empty | Next::Closed => None,
         }
     }
 
     /// Like [`recv`](Self::recv), waiting at most `timeout`.
     pub fn recv_timeout(&self, timeout: Duration) -> Option<io::Result<FeedEvent<K, V>>> {
-        let deadline = std::time::Instant::now() + timeout;
+        self.wait(Some(Instant::now() + timeout))
+    }
+
+    /// Polls until an event, the end of the feed, or `deadline`.
+    fn wait(&self, deadline: Option<Instant>) -> Option<io::Result<FeedEvent<K, V>>> {
+        let mut nap = MIN_NAP;
         loop {
-            if let Some(event) = self.try_recv() {
-                return Some(event);
+            match self.next_ready() {
+                Next::Event(event) => return Some(event),
+                Next::Closed => return None,
+                Next::Empty => {}
             }
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            match self.rx.recv_timeout(left) {
+            let now = Instant::now();
+            let left = deadline.map_or(nap, |d| d.saturating_duration_since(now));
+            if left.is_zero() {
+                return None;
+            }
+            thread::sleep(nap.min(left));
+            nap = (nap * 2).min(MAX_NAP);
+        }
+    }
+
+    /// The next event queued (or the lag), without waiting.
+    fn next_ready(&self) -> Next<io::Result<FeedEvent<K, V>>> {
+        loop {
+            match self.rx.try_recv() {
                 Ok(raw) => {
                     if let Some(event) = self.deliver(raw) {
-                        return Some(event);
+                        return Next::Event(event);
                     }
                 }
-                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return None,
+                Err(TryRecvError::Empty) => return self.lag().map_or(Next::Empty, Next::Event),
+                Err(TryRecvError::Disconnected) => {
+                    return self.lag().map_or(Next::Closed, Next::Event);
+                }
             }
         }
     }
