@@ -286,3 +286,32 @@ fn follow_refreshes_on_a_thread() {
     assert_eq!(reader.as_map(), &want);
     assert!(store.stats().compactions > 0);
 }
+
+#[test]
+fn a_legacy_log_is_named_and_never_imported_by_a_reader() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.log");
+    // Two inserts as indexmap_store 0.2.x wrote them: a u32 length, a tag
+    // (0: insert), then the bincode 1 key and value.
+    let mut log = Vec::new();
+    for (k, v) in [(1u32, 10u64), (2, 20)] {
+        log.extend_from_slice(&13u32.to_le_bytes());
+        log.push(0);
+        log.extend_from_slice(&k.to_le_bytes());
+        log.extend_from_slice(&v.to_le_bytes());
+    }
+    fs::write(&path, &log).unwrap();
+    let before = listing(dir.path());
+    for import in [false, true] {
+        let err = OpenOptions::new()
+            .import_legacy(import)
+            .open_read_only::<u32, u64>(&path)
+            .unwrap_err();
+        let typed = err.get_ref().and_then(|e| e.downcast_ref::<StoreError>());
+        assert!(
+            matches!(typed, Some(StoreError::LegacyLog { records: 2, .. })),
+            "{err}"
+        );
+        assert_eq!(listing(dir.path()), before);
+    }
+}
