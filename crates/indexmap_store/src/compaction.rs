@@ -26,7 +26,6 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::IndexMapStore;
-use crate::codec::{self, OpRef};
 use crate::error::from_wal;
 
 /// A compaction that failed, as [`StoreStats::last_compaction_error`]
@@ -124,13 +123,7 @@ where
     fn rewrite_log(&mut self) -> io::Result<()> {
         let (map, schema) = (&self.map, &self.schema);
         self.wal
-            .rewrite(|w| {
-                w.push_with(|buf| codec::encode_into(buf, &OpRef::<K, V>::Schema(schema)))?;
-                for (k, v) in map {
-                    w.push_with(|buf| codec::encode_into(buf, &OpRef::Insert(k, v)))?;
-                }
-                Ok(())
-            })
+            .rewrite(|w| crate::backup::write_live(w, map, schema, &mut |_| {}))
             .map_err(from_wal)?;
         Ok(())
     }

@@ -198,6 +198,7 @@ where
             .expect("an occupied entry's index is in bounds while it borrows the store");
         log_durably::<K, V, _>(
             &mut store.wal,
+            Some(&mut store.feed),
             store.poison.as_deref(),
             store.verify_writes,
             &mut store.sync,

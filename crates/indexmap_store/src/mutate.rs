@@ -174,6 +174,7 @@ where
         };
         log_durably::<K, V, _>(
             &mut self.wal,
+            Some(&mut self.feed),
             self.poison.as_deref(),
             self.verify_writes,
             &mut self.sync,
@@ -193,6 +194,7 @@ where
         };
         log_durably::<K, V, _>(
             &mut self.wal,
+            Some(&mut self.feed),
             self.poison.as_deref(),
             self.verify_writes,
             &mut self.sync,
@@ -290,6 +292,7 @@ where
         let result = f(value);
         let logged = log_durably::<K, V, _>(
             &mut self.wal,
+            Some(&mut self.feed),
             None,
             self.verify_writes,
             &mut self.sync,

@@ -40,6 +40,8 @@ pub struct OpenOptions {
     pub(crate) verify_writes: bool,
     durability: Durability,
     preallocate: Option<u64>,
+    /// What a read-only open shows ([`OpenOptions::durable_only`]).
+    pub(crate) visibility: wal_io::Visibility,
 }
 
 /// What replaying a log gave.
@@ -81,6 +83,7 @@ impl OpenOptions {
             verify_writes: true,
             durability: Durability::OnFlush,
             preallocate: None,
+            visibility: wal_io::Visibility::Written,
         }
     }
 
@@ -245,6 +248,7 @@ impl OpenOptions {
             let op = OpRef::<K, V>::Schema(&schema);
             if log_durably::<K, V, _>(
                 &mut replayed.wal,
+                None,
                 None,
                 false,
                 &mut SyncPolicy::new(Durability::Always),

@@ -15,6 +15,7 @@ use crate::compaction::{Compaction, CompactionFailure};
 use crate::config::StoreConfig;
 use crate::durability::SyncPolicy;
 use crate::error::{StoreError, from_wal};
+use crate::feed::Feed;
 use crate::open::{OpenOptions, Replayed};
 
 /// Suffix of the temporary file a compaction writes (`<path>.compact.tmp`).
@@ -50,6 +51,8 @@ pub struct IndexMapStore<K, V, S = RandomState> {
     pub(crate) legacy: Option<crate::LegacyImport>,
     /// When mutations are synced ([`OpenOptions::durability`]).
     pub(crate) sync: SyncPolicy,
+    /// The change feed's subscribers ([`IndexMapStore::subscribe`]).
+    pub(crate) feed: Feed,
 }
 
 /// Counters describing a store's log, from [`IndexMapStore::stats`].
@@ -98,10 +101,11 @@ pub struct StoreStats {
 /// borrowed from the map.
 pub(crate) fn log<K, V, T>(
     wal: &mut Wal,
+    feed: Option<&mut Feed>,
     poison: Option<&str>,
     verify: bool,
     op: &T,
-) -> io::Result<()>
+) -> io::Result<u64>
 where
     K: DeserializeOwned,
     V: DeserializeOwned,
@@ -114,8 +118,17 @@ where
         .into());
     }
     let mut batch = wal.batch().map_err(from_wal)?;
+    // The change feed's copy of the record, taken only if anyone listens.
+    let feed = feed.filter(|f| f.active());
     batch
-        .push_with(|buf| codec::encode_checked::<K, V, T>(buf, op, verify))
+        .push_with(|buf| {
+            let start = buf.len();
+            codec::encode_checked::<K, V, T>(buf, op, verify)?;
+            if let Some(feed) = feed {
+                feed.capture(&buf[start..]);
+            }
+            Ok::<(), WriteError>(())
+        })
         .map_err(|e| match e {
             WalError::Encode { source } => match source.downcast::<WriteError>() {
                 Ok(e) => match *e {
@@ -126,14 +139,16 @@ where
             },
             e => from_wal(e),
         })?;
-    batch.commit().map_err(from_wal)?;
-    Ok(())
+    let seqs = batch.commit().map_err(from_wal)?;
+    Ok(seqs.start)
 }
 
 /// Appends `op` as one record and syncs it if `sync` says so: the whole
 /// fallible part of a mutation, done before the map changes.
+/// With `feed`, the operation is then published to its subscribers.
 pub(crate) fn log_durably<K, V, T>(
     wal: &mut Wal,
+    mut feed: Option<&mut Feed>,
     poison: Option<&str>,
     verify: bool,
     sync: &mut SyncPolicy,
@@ -144,8 +159,14 @@ where
     V: DeserializeOwned,
     T: Serialize + Shape + ?Sized,
 {
-    log::<K, V, T>(wal, poison, verify, op)?;
-    sync.after_append(wal).map_err(from_wal)
+    let seq = log::<K, V, T>(wal, feed.as_deref_mut(), poison, verify, op)?;
+    sync.after_append(wal).map_err(from_wal)?;
+    if let Some(feed) = feed
+        && feed.active()
+    {
+        feed.publish(seq);
+    }
+    Ok(())
 }
 
 impl<K, V> IndexMapStore<K, V>
@@ -228,6 +249,7 @@ where
     pub(crate) fn log<T: Serialize + Shape + ?Sized>(&mut self, op: &T) -> io::Result<()> {
         log_durably::<K, V, T>(
             &mut self.wal,
+            Some(&mut self.feed),
             self.poison.as_deref(),
             self.verify_writes,
             &mut self.sync,
@@ -276,6 +298,7 @@ impl<K, V, S> IndexMapStore<K, V, S> {
             } else {
                 crate::Durability::OnFlush
             }),
+            feed: Feed::default(),
         }
     }
 

@@ -168,6 +168,16 @@ pub enum WalError {
         /// This process.
         current: u32,
     },
+    /// A copy of the log ([`Wal::write_copy`](crate::Wal::write_copy)) was
+    /// to be written where a file exists, without leave to replace it (or
+    /// onto the log itself); nothing was written.
+    #[error(
+        "{path} already exists; it was left untouched and nothing was written: choose another path, or ask to overwrite it"
+    )]
+    DestinationExists {
+        /// The destination's path.
+        path: PathBuf,
+    },
     /// The replay callback rejected a record; the file was left untouched.
     #[error(
         "record {seq} at byte {offset} of {path} was rejected: {source}; the file was left untouched"
@@ -264,6 +274,7 @@ impl WalError {
         match self {
             Self::Io { source, .. } => source.kind(),
             Self::AlreadyOpen { .. } => io::ErrorKind::WouldBlock,
+            Self::DestinationExists { .. } => io::ErrorKind::AlreadyExists,
             Self::RecordBeyondBound { .. } | Self::HardLinked { .. } => io::ErrorKind::InvalidInput,
             Self::WrongProcess { .. } => io::ErrorKind::PermissionDenied,
             Self::NotALog { .. }

@@ -73,6 +73,17 @@ impl Storage for FsStorage {
         Ok(Box::new(FsFile(file)))
     }
 
+    fn open_read(&self, path: &Path) -> io::Result<Box<dyn StorageFile>> {
+        let file = open_read_only(path)?;
+        if file.metadata()?.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::IsADirectory,
+                "is a directory",
+            ));
+        }
+        Ok(Box::new(FsFile(file)))
+    }
+
     fn resolve(&self, path: &Path) -> io::Result<PathBuf> {
         match std::fs::canonicalize(path) {
             Ok(real) => Ok(real),
@@ -201,4 +212,32 @@ impl StorageFile for FsFile {
     fn sync_data(&self) -> io::Result<()> {
         self.0.sync_data()
     }
+}
+
+/// Opens `path` read-only, without updating its access time where the
+/// system allows it (`O_NOATIME`, which Linux grants only to the file's
+/// owner and to root): a reader leaves every timestamp as it was.
+fn open_read_only(path: &Path) -> io::Result<File> {
+    #[cfg(all(
+        target_os = "linux",
+        any(
+            target_arch = "x86_64",
+            target_arch = "aarch64",
+            target_arch = "riscv64"
+        )
+    ))]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        /// `O_NOATIME` on these architectures (`asm-generic/fcntl.h`).
+        const O_NOATIME: i32 = 0o1_000_000;
+        match OpenOptions::new()
+            .read(true)
+            .custom_flags(O_NOATIME)
+            .open(path)
+        {
+            Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {}
+            other => return other,
+        }
+    }
+    File::open(path)
 }

@@ -128,6 +128,21 @@
 //! [`WalStats::buffered_bytes`]) if the process is killed, not only on
 //! power loss. Dropping the log flushes and seals it, best effort.
 //!
+//! # Readers beside the writer, and copies
+//!
+//! [`WalFollower`] opens a log read-only, by any number of processes and
+//! whether a writer has it open or not: it takes no lock and changes
+//! nothing (not a byte, not a timestamp, no new file). It replays what
+//! [`Wal::open`] would (refusing the same damage with the same errors, but
+//! leaving a torn tail in place, reported as pending), then
+//! [`WalFollower::poll`] delivers only the frames appended since, and
+//! starts over after a [`FollowEvent::Reset`] when the log was replaced by
+//! a rewrite. [`Visibility::Durable`] shows only the records a watermark,
+//! the header or the sidecar claim vouches were synced.
+//!
+//! [`Wal::write_copy`] writes a new log elsewhere (a backup) as a rewrite
+//! writes its file, atomically, while the log stays open.
+//!
 //! # Failures while running
 //!
 //! After a failed write, sync or rewrite the log is *poisoned*: every
@@ -152,8 +167,10 @@
 //! crate's own crash tests use it; so can yours.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod copy;
 mod create;
 mod error;
+mod follow;
 mod fs;
 pub mod inspect;
 mod options;
@@ -171,7 +188,9 @@ mod tail;
 mod temp;
 mod wal;
 
+pub use copy::COPY_TMP_SUFFIX;
 pub use error::{BoxError, VouchedBy, WalError};
+pub use follow::{FollowEvent, Polled, Visibility, WalFollower};
 pub use fs::FsStorage;
 pub use options::{RecoveryMode, WalOptions};
 pub use report::{RecoveryReport, ReplayRecord, Truncation, TruncationReason};

@@ -1,8 +1,11 @@
 //! Atomic rewrite: replace the whole log with a new sequence of records.
 
+use std::path::Path;
+
 use wal_format::{FileHeader, Packer, encode_seal};
 
 use crate::error::{BoxError, WalError};
+use crate::options::WalOptions;
 use crate::storage::{OpenMode, StorageFile, parent_dir};
 use crate::temp::{clear_temp, sibling};
 use crate::wal::Wal;
@@ -114,51 +117,8 @@ impl Wal {
         let base_seq = self.next_seq;
         let header = FileHeader::new(&self.opts.app_tag, self.opts.app_version, base_seq)
             .with_file_id(self.storage.new_file_id());
-        // The file is synced before it replaces the log, so as part of the
-        // log every record before each one is durable: declaring so (a
-        // watermark at the record itself, lag 0) lets recovery tell damage
-        // to a compacted log from a torn tail. The new file has the current
-        // format version, so its records share batch frames.
-        let packer = Packer::new(base_seq, u64::MAX, self.opts.max_record_len);
-        let mut writer = RewriteWriter {
-            file: &*file,
-            buf: Vec::with_capacity(self.opts.buf_capacity.max(4096)),
-            written: 0,
-            packer,
-            base_seq,
-            flush_at: self.opts.buf_capacity.max(4096),
-            failed: None,
-        };
-        writer.buf.extend_from_slice(&header.encode());
-        let filled = fill(&mut writer).and_then(|()| match writer.failed.take() {
-            Some(e) => Err(WalError::io("writing to", &tmp, e)),
-            None => Ok(writer.records()),
-        });
-        let mut records_end = 0;
-        let filled = filled.and_then(|records| {
-            // End with a seal, so that the last record is vouched for too:
-            // the file is synced before it becomes the log.
-            writer.packer.finish(&mut writer.buf);
-            records_end = writer.written + writer.buf.len() as u64;
-            if records > 0 {
-                encode_seal(&mut writer.buf, writer.packer.next_seq());
-            }
-            writer.write_out().map(|()| records)
-        });
-        let seal = u64::from(matches!(filled, Ok(records) if records > 0));
-        let (written, next_seq) = (writer.written, writer.packer.next_seq() + seal);
-        drop(writer);
-        // The header now vouches for every record in the file: it is all
-        // synced before the rename makes it the log.
-        let header = header.with_vouched_len(records_end);
-        let synced = filled.and_then(|records| {
-            file.write_at(0, &header.encode())
-                .and_then(|()| file.sync_data())
-                .map_err(|e| WalError::io("syncing", &tmp, e))
-                .map(|()| records)
-        });
-        let records = match synced {
-            Ok(records) => records,
+        let filled = match fill_file(&*file, header, &self.opts, &tmp, fill) {
+            Ok(filled) => filled,
             Err(err) => {
                 drop(file);
                 // Best effort: the open after a crash removes it otherwise.
@@ -168,6 +128,13 @@ impl Wal {
                 return Err(err);
             }
         };
+        let Filled {
+            header,
+            records,
+            written,
+            next_seq,
+            records_end,
+        } = filled;
         if let Err(e) = self.storage.rename(&tmp, &self.path) {
             return Err(self.poison_with(WalError::io("renaming over", &self.path, e)));
         }
@@ -191,4 +158,82 @@ impl Wal {
         self.write_claim(records_end);
         Ok(self.records)
     }
+}
+
+/// What [`fill_file`] wrote.
+pub(crate) struct Filled {
+    /// The header, vouching for every record.
+    pub(crate) header: FileHeader,
+    /// Records written.
+    pub(crate) records: u64,
+    /// Bytes written.
+    pub(crate) written: u64,
+    /// The sequence number after the last frame (the seal's included).
+    pub(crate) next_seq: u64,
+    /// Where the last frame holding records ends.
+    pub(crate) records_end: u64,
+}
+
+/// Writes a whole log into the new, empty `file` (at `tmp`): `header`,
+/// the records `fill` pushes, a seal, then the header again vouching for
+/// every record, and syncs it. The caller renames it into place.
+pub(crate) fn fill_file<F>(
+    file: &dyn StorageFile,
+    header: FileHeader,
+    opts: &WalOptions,
+    tmp: &Path,
+    fill: F,
+) -> Result<Filled, WalError>
+where
+    F: FnOnce(&mut RewriteWriter<'_>) -> Result<(), WalError>,
+{
+    let base_seq = header.base_seq;
+    // The file is synced before it replaces the log, so as part of the
+    // log every record before each one is durable: declaring so (a
+    // watermark at the record itself, lag 0) lets recovery tell damage
+    // to a compacted log from a torn tail. The new file has the current
+    // format version, so its records share batch frames.
+    let packer = Packer::new(base_seq, u64::MAX, opts.max_record_len);
+    let mut writer = RewriteWriter {
+        file,
+        buf: Vec::with_capacity(opts.buf_capacity.max(4096)),
+        written: 0,
+        packer,
+        base_seq,
+        flush_at: opts.buf_capacity.max(4096),
+        failed: None,
+    };
+    writer.buf.extend_from_slice(&header.encode());
+    let filled = fill(&mut writer).and_then(|()| match writer.failed.take() {
+        Some(e) => Err(WalError::io("writing to", tmp, e)),
+        None => Ok(writer.records()),
+    });
+    let mut records_end = 0;
+    let filled = filled.and_then(|records| {
+        // End with a seal, so that the last record is vouched for too:
+        // the file is synced before it becomes the log.
+        writer.packer.finish(&mut writer.buf);
+        records_end = writer.written + writer.buf.len() as u64;
+        if records > 0 {
+            encode_seal(&mut writer.buf, writer.packer.next_seq());
+        }
+        writer.write_out().map(|()| records)
+    });
+    let seal = u64::from(matches!(filled, Ok(records) if records > 0));
+    let (written, next_seq) = (writer.written, writer.packer.next_seq() + seal);
+    drop(writer);
+    // The header now vouches for every record in the file: it is all
+    // synced before the rename makes it the log.
+    let header = header.with_vouched_len(records_end);
+    let records = filled?;
+    file.write_at(0, &header.encode())
+        .and_then(|()| file.sync_data())
+        .map_err(|e| WalError::io("syncing", tmp, e))?;
+    Ok(Filled {
+        header,
+        records,
+        written,
+        next_seq,
+        records_end,
+    })
 }

@@ -126,7 +126,7 @@ const PROBE_LEN: usize = 64;
 /// Reads what the lock file at `path` holds. A file that cannot be read
 /// is treated as holding nothing usable and never written to.
 pub(crate) fn read(storage: &dyn Storage, path: &Path) -> Sidecar {
-    let Ok(file) = storage.open(path, OpenMode::Existing) else {
+    let Ok(file) = storage.open_read(path) else {
         return Sidecar::Foreign;
     };
     let Ok(len) = file.len() else {

@@ -68,6 +68,15 @@ pub trait Storage: Send + Sync + Debug {
         Ok(1)
     }
 
+    /// Opens an existing file for reading only, as a reader that must not
+    /// change anything needs it ([`WalFollower`](crate::WalFollower)): it
+    /// works on a read-only file or file system. Writing through the
+    /// returned file may fail. The default opens it with
+    /// [`open`](Storage::open) in [`OpenMode::Existing`].
+    fn open_read(&self, path: &Path) -> io::Result<Box<dyn StorageFile>> {
+        self.open(path, OpenMode::Existing)
+    }
+
     /// A new identity for a log file written from scratch (see
     /// `FileHeader::file_id`): never 0, and unlikely ever to repeat. The
     /// default mixes the standard library's per-process random keys with
