@@ -169,6 +169,7 @@ mod sync;
 mod tail;
 mod temp;
 mod wal;
+mod write;
 
 pub use error::{BoxError, VouchedBy, WalError};
 pub use fs::FsStorage;
