@@ -187,6 +187,7 @@ mod sync;
 mod tail;
 mod temp;
 mod wal;
+mod write;
 
 pub use copy::COPY_TMP_SUFFIX;
 pub use error::{BoxError, VouchedBy, WalError};

@@ -1,0 +1,139 @@
+//! Getting appended frames into the file: the append buffer
+//! ([`WalOptions::append_buffer`](crate::WalOptions::append_buffer)), the
+//! preallocated space ([`WalOptions::preallocate`](crate::WalOptions::preallocate)),
+//! and the cut-backs after a full disk or a failed sync.
+
+use std::io;
+use std::ops::Range;
+
+use crate::error::WalError;
+use crate::wal::Wal;
+
+impl Wal {
+    /// Appends `self.buf` to the log as `count` records: written at once,
+    /// or gathered in the append buffer if there is one and it has room.
+    pub(crate) fn write_buf(&mut self, count: u64) -> Result<Range<u64>, WalError> {
+        let cap = self.opts.append_buffer;
+        if cap > 0 {
+            if self.pending.len() + self.buf.len() > cap {
+                self.flush_buffer()?;
+            }
+            if self.buf.len() < cap {
+                self.pending.extend_from_slice(&self.buf);
+                return Ok(self.account(count));
+            }
+        }
+        let bytes = std::mem::take(&mut self.buf);
+        let written = self.write_at_end(self.len, &bytes, true);
+        self.buf = bytes;
+        if let Err(e) = written {
+            self.buf.clear();
+            return Err(e);
+        }
+        Ok(self.account(count))
+    }
+
+    /// Counts `self.buf`'s `count` records as appended (written, or in the
+    /// append buffer); returns their sequence numbers.
+    pub(crate) fn account(&mut self, count: u64) -> Range<u64> {
+        self.len += self.buf.len() as u64;
+        let first = self.next_seq;
+        self.next_seq += count;
+        self.records += count;
+        self.needs_seal = true;
+        // Keep a large buffer while batches keep filling it (reallocating
+        // and faulting in megabytes per call would cost more than the
+        // write); give it back once a batch uses under a quarter of it.
+        let keep = self.opts.buf_capacity.max(4096);
+        if self.buf.capacity() > 2 * keep && self.buf.len() < self.buf.capacity() / 4 {
+            self.buf = Vec::with_capacity(self.opts.buf_capacity.min(1 << 20));
+        } else {
+            self.buf.clear();
+        }
+        first..self.next_seq
+    }
+
+    /// Hands the append buffer to the operating system. On a full disk
+    /// the buffer is kept, to be written by a later flush.
+    pub(crate) fn flush_buffer(&mut self) -> Result<(), WalError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let at = self.len - pending.len() as u64;
+        let written = self.write_at_end(at, &pending, true);
+        self.pending = pending;
+        written?;
+        self.pending.clear();
+        Ok(())
+    }
+
+    /// Writes `bytes` at `at`, the end of what the operating system has,
+    /// first growing the preallocated space if `grow` and the options ask
+    /// for it. A full disk is not damage: once whatever part of the write
+    /// (or of the allocation) landed is cut off again, the log is exactly
+    /// as it was and the error is returned; any other failure poisons it.
+    pub(crate) fn write_at_end(
+        &mut self,
+        at: u64,
+        bytes: &[u8],
+        grow: bool,
+    ) -> Result<(), WalError> {
+        let end = at + bytes.len() as u64;
+        let mut result = Ok(());
+        if grow
+            && end > self.allocated
+            && let Some(chunk) = self.opts.preallocate.filter(|&c| c > 0)
+        {
+            let target = end.div_ceil(chunk).saturating_mul(chunk);
+            result = self
+                .file
+                .allocate(target)
+                .map(|()| self.allocated = target)
+                .map_err(|e| ("preallocating space in", e));
+        }
+        if result.is_ok() {
+            result = self
+                .file
+                .write_at(at, bytes)
+                .map(|()| self.allocated = self.allocated.max(end))
+                .map_err(|e| ("writing to", e));
+        }
+        let Err((op, e)) = result else {
+            return Ok(());
+        };
+        let full = matches!(
+            e.kind(),
+            io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded | io::ErrorKind::FileTooLarge
+        );
+        if full && self.file.set_len(at).is_ok() {
+            self.allocated = at;
+            return Err(WalError::io(op, &self.path, e));
+        }
+        Err(self.poison_with(WalError::io(op, &self.path, e)))
+    }
+
+    /// Cuts preallocated space off the end of the file. A failure poisons
+    /// the log: what the file holds is then unknown.
+    pub(crate) fn trim(&mut self) -> Result<(), WalError> {
+        if self.allocated > self.len && self.pending.is_empty() {
+            if let Err(e) = self.file.set_len(self.len) {
+                return Err(self.poison_with(WalError::io(
+                    "cutting preallocated space off",
+                    &self.path,
+                    e,
+                )));
+            }
+            self.allocated = self.len;
+        }
+        Ok(())
+    }
+
+    /// After a failed sync: cuts the file back to its last synced length
+    /// (best effort; see [`Wal::sync`]).
+    pub(crate) fn cut_back(&mut self) {
+        self.pending.clear();
+        let _ = self.file.set_len(self.synced_len);
+        self.allocated = self.synced_len;
+    }
+}
