@@ -39,8 +39,7 @@ pub struct OpenOptions {
     pub(crate) schema_version: u32,
     pub(crate) verify_writes: bool,
     durability: Durability,
-    /// `None`: the default for the policy; `Some(chunk)`: as set.
-    preallocate: Option<Option<u64>>,
+    preallocate: Option<u64>,
     /// What a read-only open shows ([`OpenOptions::durable_only`]).
     pub(crate) visibility: wal_io::Visibility,
 }
@@ -108,7 +107,7 @@ impl OpenOptions {
     }
 
     /// Grows the log file in zero-filled chunks of `chunk` bytes ahead of
-    /// the records (`None`: it grows with every write), so
+    /// the records (`None`, the default: it grows with every write), so
     /// that a sync seldom has to record a new file length: durable writes
     /// ([`Durability::Always`]) cost less on most file systems. A clean
     /// close trims the file back to its records; after a crash, the zeros
@@ -116,26 +115,10 @@ impl OpenOptions {
     /// (`RecoveryReport::preallocated`), never taken for damage. A log
     /// written with preallocation opens without it (the zeros are then cut
     /// off as a torn tail would be) and the other way round.
-    ///
-    /// The default is [`DEFAULT_PREALLOCATE`](Self::DEFAULT_PREALLOCATE)
-    /// under [`Durability::Always`], where every write syncs (a `write` +
-    /// `fdatasync` into zero-filled space measured 1.5 times the throughput
-    /// of one that appends, on ext4), and `None` under the other policies.
     #[must_use]
     pub fn preallocate(mut self, chunk: Option<u64>) -> Self {
-        self.preallocate = Some(chunk.filter(|&c| c > 0));
+        self.preallocate = chunk.filter(|&c| c > 0);
         self
-    }
-
-    /// The preallocation chunk under [`Durability::Always`] unless
-    /// [`preallocate`](Self::preallocate) says otherwise: 1 MiB.
-    pub const DEFAULT_PREALLOCATE: u64 = 1 << 20;
-
-    /// The chunk a store opened with these options preallocates.
-    fn effective_preallocate(&self) -> Option<u64> {
-        self.preallocate.unwrap_or_else(|| {
-            (self.effective_durability() == Durability::Always).then_some(Self::DEFAULT_PREALLOCATE)
-        })
     }
 
     /// The application's own schema version (default 0), recorded in the
@@ -337,7 +320,7 @@ impl OpenOptions {
                 RecoveryMode::Strict
             },
             temp_suffix: COMPACT_TMP_SUFFIX.to_owned(),
-            preallocate: self.effective_preallocate(),
+            preallocate: self.preallocate,
             append_buffer: if self.effective_durability() == Durability::Buffered {
                 self.config.buf_capacity
             } else {
