@@ -126,3 +126,68 @@ fn a_failed_sync_leaves_the_map_unchanged() -> io::Result<()> {
     assert_eq!(store.iter().collect::<Vec<_>>(), [(&1, &1)]);
     Ok(())
 }
+
+thread_local! {
+    /// Whether [`Fickle`]'s `Hash` panics (per thread, so parallel tests do
+    /// not see each other's setting).
+    static HASH_PANICS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// A key whose `Hash` panics while [`HASH_PANICS`] is set.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+struct Fickle(u32);
+
+impl std::hash::Hash for Fickle {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        assert!(!HASH_PANICS.get(), "Hash panicked");
+        self.0.hash(state);
+    }
+}
+
+/// A sort logs its order, then rebuilds the map, which hashes every key:
+/// a key's `Hash` that panics midway leaves the map behind its log, so
+/// the store is poisoned, and the reopen has the sorted order.
+#[test]
+fn a_panicking_hash_during_a_sort_leaves_the_store_poisoned() -> io::Result<()> {
+    let (_dir, path) = scratch("sort-panic.log");
+    let mut store: IndexMapStore<Fickle, u32> = IndexMapStore::open(&path)?;
+    for k in [5, 3, 9, 1, 7] {
+        store.insert(Fickle(k), k * 10)?;
+    }
+    HASH_PANICS.set(true);
+    let caught = catch_unwind(AssertUnwindSafe(|| store.sort_keys()));
+    HASH_PANICS.set(false);
+    assert!(caught.is_err(), "Hash panicked through sort_keys");
+    let err = store.insert(Fickle(2), 20).expect_err("poisoned");
+    assert!(is_poisoned(&err), "{err}");
+    drop(store);
+    let store: IndexMapStore<Fickle, u32> = IndexMapStore::open(&path)?;
+    let keys: Vec<u32> = store.keys().map(|k| k.0).collect();
+    assert_eq!(keys, [1, 3, 5, 7, 9], "the logged order");
+    Ok(())
+}
+
+/// A comparison that panics runs before anything is logged: the store
+/// keeps its order, is not poisoned, and takes writes.
+#[test]
+fn a_panicking_comparison_changes_nothing() -> io::Result<()> {
+    let (_dir, path) = scratch("cmp-panic.log");
+    let mut store: IndexMapStore<String, u32> = IndexMapStore::open(&path)?;
+    for (k, v) in [("b", 2), ("a", 1), ("c", 3)] {
+        store.insert(k.into(), v)?;
+    }
+    let caught = catch_unwind(AssertUnwindSafe(|| {
+        store.sort_by(|_, v1, _, v2| {
+            assert!(*v1 != 3 && *v2 != 3, "cmp panicked");
+            v1.cmp(v2)
+        })
+    }));
+    assert!(caught.is_err(), "cmp panicked through sort_by");
+    assert_eq!(store.poisoned(), None);
+    store.insert("d".into(), 4)?;
+    drop(store);
+    let store: IndexMapStore<String, u32> = IndexMapStore::open(&path)?;
+    let keys: Vec<&str> = store.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["b", "a", "c", "d"]);
+    Ok(())
+}
