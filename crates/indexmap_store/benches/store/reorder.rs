@@ -9,6 +9,10 @@
 //! - a `Batch` of N/2 shift-removes: applied in ≤ 2× `IndexMap::retain`
 //!   removing the same keys, and replayed in ≤ 2× the same (the reopen of
 //!   the log with the batch ≤ the reopen without it + 2× that retain);
+//!   both are reported twice: against `retain` with a predicate on the
+//!   key's text (no lookup at all), and against `retain` testing each key
+//!   against the set of removed keys, which is what "removing the same
+//!   keys" costs when, like a batch, one is given the keys;
 //! - `get` with `foldhash` as the hasher: ≤ 1.1× `IndexMap::get` with the
 //!   same hasher.
 //!
@@ -17,6 +21,7 @@
 //! entries would otherwise trigger one (its cost is `store/compact`'s).
 
 use std::cell::OnceCell;
+use std::collections::HashSet;
 use std::fs::{File, OpenOptions as FsOpen};
 use std::hint::black_box;
 use std::io::Write;
@@ -179,6 +184,29 @@ pub(crate) fn mutations(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: 
         raw_write(&floor_file, len, iters)
     });
 
+    // `IndexMap::retain` given the removed keys as a set (built untimed):
+    // the floor for a batch, which names its keys rather than a predicate
+    // and so must look each one up as this does.
+    let removed_keys = OnceCell::new();
+    g.bench("floor_indexmap_retain_by_keys", |iters| {
+        let map = plain_map.get_or_init(|| map_of(fx.loaded()));
+        let set: &HashSet<String> = removed_keys.get_or_init(|| {
+            fx.data()
+                .iter()
+                .filter(|(k, _)| !keep(k))
+                .map(|(k, _)| k.clone())
+                .collect()
+        });
+        timed(
+            iters,
+            || map.clone(),
+            |mut m| {
+                m.retain(|k, _| !set.contains(k));
+                m
+            },
+            || {},
+        )
+    });
     g.bench("store_batch_shift_removes", |iters| {
         timed(
             iters,
@@ -269,6 +297,11 @@ pub(crate) fn mutations(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: 
         &[&id("floor_indexmap_retain")],
         Target::Time(2.0),
     );
+    rec.ratio(
+        &id("store_batch_shift_removes"),
+        &[&id("floor_indexmap_retain_by_keys")],
+        Target::Time(2.0),
+    );
     // Replay ≤ 2× retain, as: reopen with the batch ≤ reopen without it
     // plus twice the retain.
     rec.ratio(
@@ -277,6 +310,15 @@ pub(crate) fn mutations(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: 
             &id("floor_reopen_without"),
             &id("floor_indexmap_retain"),
             &id("floor_indexmap_retain"),
+        ],
+        Target::Time(1.0),
+    );
+    rec.ratio(
+        &id("reopen_after_batch"),
+        &[
+            &id("floor_reopen_without"),
+            &id("floor_indexmap_retain_by_keys"),
+            &id("floor_indexmap_retain_by_keys"),
         ],
         Target::Time(1.0),
     );
