@@ -40,6 +40,7 @@ use crate::fs::FsStorage;
 use crate::options::{RecoveryMode, WalOptions};
 use crate::reader::Reader;
 use crate::recover::{Replayed, Vouch, replay};
+use crate::replay::Each;
 use crate::report::ReplayRecord;
 use crate::sidecar::{self, Sidecar};
 use crate::storage::{OpenMode, Storage, StorageFile, StorageLock};
@@ -242,7 +243,7 @@ where
     };
     let vouch = Vouch::of(&header, side, &lock_path);
     let mut reader = Reader::new(&*file, file_len, opts.buf_capacity);
-    let replayed = replay(&mut reader, &path, &header, opts, replay_fn)?;
+    let replayed = replay(&mut reader, &path, &header, opts, &mut Each(replay_fn))?;
     let strict = WalOptions {
         recovery: RecoveryMode::Strict,
         ..opts.clone()

@@ -9,6 +9,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Instant;
 
 use wal_format::{FileHeader, FrameKind};
 
@@ -16,6 +17,7 @@ use crate::create::{create, open_existing, precheck};
 use crate::error::{BoxError, VouchedBy, WalError};
 use crate::options::WalOptions;
 use crate::reader::{Reader, Stop};
+use crate::replay::{Each, Replay};
 use crate::report::{RecoveryReport, ReplayRecord};
 use crate::sidecar::{self, Claim, Sidecar};
 use crate::storage::{Storage, StorageFile, StorageLock};
@@ -41,6 +43,24 @@ impl Wal {
     where
         F: FnMut(ReplayRecord<'_>) -> Result<(), BoxError>,
     {
+        Self::open_with(storage, path, opts, &mut Each(replay))
+    }
+
+    /// Like [`open`](Self::open), replaying through a [`Replay`], which may
+    /// process records on other threads while the log is read: every
+    /// verdict is the one `open` gives, and a failure it reports from
+    /// [`Replay::finish`] fails the open at its record, before any byte of
+    /// the file is changed.
+    pub fn open_with<R>(
+        storage: Arc<dyn Storage>,
+        path: impl AsRef<Path>,
+        opts: WalOptions,
+        replayer: &mut R,
+    ) -> Result<(Wal, RecoveryReport), WalError>
+    where
+        R: Replay + ?Sized,
+    {
+        let started = Instant::now();
         let given = path.as_ref();
         // Resolve symbolic links once, so that the lock, the temporary file
         // and rewrites' renames all act on the real file, whatever name it
@@ -69,8 +89,12 @@ impl Wal {
             }
             Err(e) => return Err(WalError::io("locking", lock_path, e)),
         };
-        match open_locked(&*storage, &path, &lock_path, &opts, replay) {
-            Ok(opened) => Ok(opened.into_wal(storage, path, lock_path, opts, lock)),
+        match open_locked(&*storage, &path, &lock_path, &opts, replayer) {
+            Ok(opened) => {
+                let (wal, mut report) = opened.into_wal(storage, path, lock_path, opts, lock);
+                report.duration = started.elapsed();
+                Ok((wal, report))
+            }
             Err(e) => {
                 if !lock_was_there {
                     // Removed while still held, so nobody can hold a lock
@@ -134,15 +158,15 @@ impl Opened {
 }
 
 /// The open's steps once the lock is held.
-fn open_locked<F>(
+fn open_locked<R>(
     storage: &dyn Storage,
     path: &Path,
     lock_path: &Path,
     opts: &WalOptions,
-    replay_fn: F,
+    replayer: &mut R,
 ) -> Result<Opened, WalError>
 where
-    F: FnMut(ReplayRecord<'_>) -> Result<(), BoxError>,
+    R: Replay + ?Sized,
 {
     let mut report = RecoveryReport::default();
     let exists = storage
@@ -170,7 +194,7 @@ where
 
     let file_len = file.len().map_err(|e| WalError::io("reading", path, e))?;
     let mut reader = Reader::new(&*file, file_len, opts.buf_capacity);
-    let replayed = replay(&mut reader, path, &header, opts, replay_fn)?;
+    let replayed = replay(&mut reader, path, &header, opts, replayer)?;
     let end = replayed.end;
     let verdict = judge(reader, path, &replayed, &vouch, opts)?;
     report.preallocated = verdict.preallocated(file_len, end);
@@ -252,16 +276,44 @@ pub(crate) struct Replayed {
     pub(crate) stop: Option<Stop>,
 }
 
-/// Replays every valid frame through `replay_fn`, front to back.
-pub(crate) fn replay<F>(
+/// Replays every valid frame through `replayer`, front to back, and
+/// collects its deferred verdict before anything else happens.
+pub(crate) fn replay<R>(
     reader: &mut Reader<'_>,
     path: &Path,
     header: &FileHeader,
     opts: &WalOptions,
-    mut replay_fn: F,
+    replayer: &mut R,
 ) -> Result<Replayed, WalError>
 where
-    F: FnMut(ReplayRecord<'_>) -> Result<(), BoxError>,
+    R: Replay + ?Sized,
+{
+    let file_len = reader.file_len();
+    replayer.begin(file_len);
+    let read = read_frames(reader, path, header, opts, replayer);
+    // A failure of a record taken earlier comes first: reading stopped, or
+    // would have, at that record.
+    if let Err(failure) = replayer.finish() {
+        return Err(WalError::Replay {
+            path: path.to_path_buf(),
+            seq: failure.seq,
+            offset: failure.offset,
+            source: failure.source,
+        });
+    }
+    read
+}
+
+/// The reading loop of [`replay`].
+fn read_frames<R>(
+    reader: &mut Reader<'_>,
+    path: &Path,
+    header: &FileHeader,
+    opts: &WalOptions,
+    replayer: &mut R,
+) -> Result<Replayed, WalError>
+where
+    R: Replay + ?Sized,
 {
     let file_len = reader.file_len();
     let mut offset = header.encoded_len() as u64;
@@ -283,22 +335,26 @@ where
                     } else {
                         // A batch frame's records all report its offset.
                         for payload in frame.payloads() {
-                            replay_fn(ReplayRecord {
-                                seq,
-                                offset,
-                                payload,
-                            })
-                            .map_err(|source| WalError::Replay {
-                                path: path.to_path_buf(),
-                                seq,
-                                offset,
-                                source,
-                            })?;
+                            replayer
+                                .record(ReplayRecord {
+                                    seq,
+                                    offset,
+                                    payload,
+                                })
+                                .map_err(|source| WalError::Replay {
+                                    path: path.to_path_buf(),
+                                    seq,
+                                    offset,
+                                    source,
+                                })?;
                             seq += 1;
                         }
                         records_end = offset + frame.frame_len as u64;
                     }
                     offset += frame.frame_len as u64;
+                }
+                if replayer.failed() {
+                    break;
                 }
             }
             Err(s) => {

@@ -1,6 +1,7 @@
 //! What [`Wal::open`](crate::Wal::open) found and did: the recovery report.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use wal_format::FormatError;
 
@@ -44,6 +45,9 @@ pub struct RecoveryReport {
     /// this log: renamed to this path, its bytes intact, so that it cannot
     /// block rewrites. Inspect it, then delete it.
     pub set_aside_temp: Option<PathBuf>,
+    /// How long the open took, replay included (a store's open reports
+    /// its whole open).
+    pub duration: Duration,
 }
 
 /// A tail cut off by recovery.
