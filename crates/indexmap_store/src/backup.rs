@@ -27,8 +27,9 @@ pub struct BackupProgress {
 /// Entries between two progress reports.
 const PROGRESS_EVERY: u64 = 64 * 1024;
 
-/// Writes what a compaction writes: the schema record, then one insert
-/// per entry, in order; calls `progress` with the entries written every
+/// Writes what a compaction writes: the schema record, the number of
+/// entries (so that an open sizes the map once), then one insert per
+/// entry, in order; calls `progress` with the entries written every
 /// [`PROGRESS_EVERY`] entries.
 pub(crate) fn write_live<K: Serialize, V: Serialize, S>(
     w: &mut RewriteWriter<'_>,
@@ -37,6 +38,8 @@ pub(crate) fn write_live<K: Serialize, V: Serialize, S>(
     progress: &mut dyn FnMut(u64),
 ) -> Result<(), WalError> {
     w.push_with(|buf| codec::encode_into(buf, &OpRef::<K, V>::Schema(schema)))?;
+    let live = map.len() as u64;
+    w.push_with(|buf| codec::encode_into(buf, &OpRef::<K, V>::Live(live)))?;
     for (i, (k, v)) in (1..).zip(map) {
         w.push_with(|buf| codec::encode_into(buf, &OpRef::Insert(k, v)))?;
         if i % PROGRESS_EVERY == 0 {

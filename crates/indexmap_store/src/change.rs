@@ -87,6 +87,12 @@ pub enum ChangeKind<'a, K, V> {
     },
     /// The log's record of its key and value types: no change to the map.
     Schema,
+    /// A compaction's count of the entries it writes next, so that an open
+    /// sizes the map once: no change to the map.
+    Live {
+        /// The entries the compacted log holds.
+        entries: u64,
+    },
 }
 
 impl<K, V> Change<K, V> {
@@ -112,6 +118,7 @@ impl<K, V> Change<K, V> {
             },
             Op::Batch(ops) => ChangeKind::Batch { ops: ops.len() },
             Op::Schema(_) => ChangeKind::Schema,
+            Op::Live(entries) => ChangeKind::Live { entries: *entries },
             Op::RemoveRuns(runs) => ChangeKind::RemoveMany {
                 entries: runs.count(),
             },

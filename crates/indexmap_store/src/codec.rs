@@ -18,8 +18,9 @@ pub const APP_TAG: &[u8; 16] = b"ims/bincode2-std";
 /// that knows version 1 refuses a version-2 log as newer instead of failing
 /// on its first record. Version 3 added the records after [`Op::Schema`]
 /// (removed index runs, permutations, reverse, swaps, positional inserts,
-/// key replacement: see `RECORDS.md`).
-pub const SCHEMA_VERSION: u32 = 3;
+/// key replacement: see `RECORDS.md`). Version 4 added [`Op::Live`], the
+/// entry count a compaction writes ahead of its entries.
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// How much memory decoding may claim per byte of the record: bincode's
 /// limit counts what it decodes at its in-memory size (8 bytes for every
@@ -101,6 +102,11 @@ pub(crate) enum Op<K, V> {
     InsertAt(u64, K, V),
     /// Replaces the key at the index (`replace_index`).
     ReplaceKey(u64, K),
+    // Version 4.
+    /// How many entries the records after it leave in the map: written by
+    /// compactions and backups after the schema record, so that an open
+    /// sizes the map once. Not a mutation.
+    Live(u64),
 }
 
 /// What [`Op::Schema`] holds: see [`crate::schema`].
@@ -122,7 +128,7 @@ impl<K, V> Op<K, V> {
     pub(crate) fn mutations(&self) -> u64 {
         match self {
             Op::Batch(ops) => ops.len() as u64,
-            Op::Schema(_) => 0,
+            Op::Schema(_) | Op::Live(_) => 0,
             Op::RemoveRuns(runs) => runs.count(),
             Op::Permute(order) => crate::order::moved(order),
             Op::Reverse(len) => len - len % 2,
@@ -149,6 +155,7 @@ pub(crate) enum OpRef<'a, K, V> {
     SwapIndices(u64, u64),
     InsertAt(u64, &'a K, &'a V),
     ReplaceKey(u64, &'a K),
+    Live(u64),
 }
 
 /// One operation of an atomic batch.
@@ -233,6 +240,7 @@ impl<K, V> Shape for OpRef<'_, K, V> {
             OpRef::SwapIndices(..) => (Kind::Other(10), Vec::new()),
             OpRef::InsertAt(..) => (Kind::Other(11), Vec::new()),
             OpRef::ReplaceKey(..) => (Kind::Other(12), Vec::new()),
+            OpRef::Live(_) => (Kind::Other(13), Vec::new()),
         }
     }
 }
@@ -263,6 +271,7 @@ impl<K, V> Op<K, V> {
             Op::SwapIndices(..) => (Kind::Other(10), Vec::new()),
             Op::InsertAt(..) => (Kind::Other(11), Vec::new()),
             Op::ReplaceKey(..) => (Kind::Other(12), Vec::new()),
+            Op::Live(_) => (Kind::Other(13), Vec::new()),
         }
     }
 }

@@ -34,7 +34,7 @@ pub const APP_TAG: &[u8; 16] = codec::APP_TAG;
 pub const SCHEMA_VERSION: u32 = codec::SCHEMA_VERSION;
 
 /// Names of the operations, by variant index (see `RECORDS.md`).
-const NAMES: [&str; 13] = [
+const NAMES: [&str; 14] = [
     "insert",
     "shift_remove",
     "swap_remove",
@@ -48,6 +48,7 @@ const NAMES: [&str; 13] = [
     "swap_indices",
     "insert_at",
     "replace_key",
+    "live",
 ];
 
 /// The schema record: the shapes of the log's key and value types.
@@ -108,6 +109,9 @@ pub enum LoggedOp<K, V> {
     InsertAt(u64, K, V),
     /// Replaces the key at the index.
     ReplaceKey(u64, K),
+    /// How many entries the records after it leave in the map (written by
+    /// compactions, so that an open sizes the map once); not a mutation.
+    Live(u64),
 }
 
 impl<K, V> From<Op<K, V>> for LoggedOp<K, V> {
@@ -136,6 +140,7 @@ impl<K, V> From<Op<K, V>> for LoggedOp<K, V> {
             Op::SwapIndices(a, b) => Self::SwapIndices(a, b),
             Op::InsertAt(i, k, v) => Self::InsertAt(i, k, v),
             Op::ReplaceKey(i, k) => Self::ReplaceKey(i, k),
+            Op::Live(n) => Self::Live(n),
         }
     }
 }

@@ -21,6 +21,7 @@ mod positional;
 mod read;
 mod read_only;
 mod read_only_reads;
+mod rebuild;
 mod remove_many;
 mod schema;
 mod shared;

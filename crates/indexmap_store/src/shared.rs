@@ -70,14 +70,16 @@ struct Inner<K, V, S> {
 }
 
 impl OpenOptions {
-    /// Opens (or creates) the store at `path`, as [`open`](Self::open),
-    /// behind a [`SharedStore`] for use from many threads.
+    /// Opens (or creates) the store at `path`, as
+    /// [`open_threaded`](Self::open_threaded) (replaying with
+    /// [`recovery_threads`](Self::recovery_threads) threads), behind a
+    /// [`SharedStore`] for use from many threads.
     pub fn open_shared<K, V>(&self, path: impl AsRef<Path>) -> io::Result<SharedStore<K, V>>
     where
         K: Hash + Eq + Serialize + DeserializeOwned + Send + Sync + 'static,
         V: Serialize + DeserializeOwned + Send + Sync + 'static,
     {
-        self.open(path).map(SharedStore::new)
+        self.open_threaded(path).map(SharedStore::new)
     }
 }
 

@@ -36,14 +36,20 @@ where
     store.stats().log_bytes
 }
 
-/// Checks that the log at `path` holds its schema record (variant 6), then
-/// exactly one `Insert` record per entry of `expected`, in its order
-/// (variant 0 of the codec, then key and value).
+/// Checks that the log at `path` holds its schema record (variant 6), its
+/// entry count (variant 13, the number as one varint byte), then exactly
+/// one `Insert` record per entry of `expected`, in its order (variant 0 of
+/// the codec, then key and value).
 fn assert_compacted_log(path: &Path, expected: &[(String, u32)]) {
     let bytes = fs::read(path).expect("read log");
     let records = log_records(&bytes);
     assert_eq!(records.first().map(|(_, p)| p[0]), Some(6), "schema first");
-    let records = &records[1..];
+    assert_eq!(
+        records.get(1).map(|(_, p)| p.clone()),
+        Some(vec![13, expected.len() as u8]),
+        "then the entry count"
+    );
+    let records = &records[2..];
     assert_eq!(records.len(), expected.len(), "one record per live entry");
     for ((_, payload), (k, v)) in records.iter().zip(expected) {
         let cfg = bincode::config::standard();
@@ -241,7 +247,11 @@ fn an_all_dead_log_is_compacted_once_past_min_bytes() -> io::Result<()> {
     drop(store);
     let store: Users = IndexMapStore::open(&path)?;
     assert!(store.is_empty());
-    assert_eq!(store.recovery_report().records, 1, "the schema record");
+    assert_eq!(
+        store.recovery_report().records,
+        2,
+        "the schema record and the entry count"
+    );
     Ok(())
 }
 
@@ -273,9 +283,10 @@ fn manual_compaction_keeps_order_and_uses_the_temp_path() -> io::Result<()> {
         .into_iter()
         .map(|(_, p)| p)
         .collect();
-    assert_eq!(payloads.len(), 4);
+    assert_eq!(payloads.len(), 5);
     assert_eq!(payloads[0][0], 6, "the schema record first");
-    assert_eq!(payloads[1], [0, 1, b'w', 2], "then Insert(\"w\", 2)");
+    assert_eq!(payloads[1], [13, 3], "then the entry count, 3");
+    assert_eq!(payloads[2], [0, 1, b'w', 2], "then Insert(\"w\", 2)");
     let tmp = sibling(&path, COMPACT_TMP_SUFFIX);
     assert_eq!(COMPACT_TMP_SUFFIX, ".compact.tmp");
     assert!(!tmp.exists(), "{} left behind", tmp.display());
@@ -290,7 +301,11 @@ fn manual_compaction_keeps_order_and_uses_the_temp_path() -> io::Result<()> {
     drop(store);
     let mut store: Users = IndexMapStore::open(&path)?;
     assert_eq!(keys(&store), ["w", "x", "z", "v"]);
-    assert_eq!(store.recovery_report().records, 5, "schema and 4 inserts");
+    assert_eq!(
+        store.recovery_report().records,
+        6,
+        "schema, entry count and 4 inserts"
+    );
 
     // The temp path is the one compaction writes: a foreign file put there
     // while the store is open is either refused (compaction fails, nothing
@@ -352,7 +367,11 @@ fn open_compacts_a_log_the_rule_says_to_compact() -> io::Result<()> {
         "{stats:?}"
     );
     assert_eq!(keys(&store), ["c", "a", "b"]);
-    assert_eq!(log_records(&fs::read(&path)?).len(), 4, "schema and 3");
+    assert_eq!(
+        log_records(&fs::read(&path)?).len(),
+        5,
+        "schema, entry count and 3"
+    );
     Ok(())
 }
 

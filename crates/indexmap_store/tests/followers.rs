@@ -342,7 +342,11 @@ fn readers_follow_a_writer_killed_over_and_over() {
         drop(store);
     }
     let want = fingerprint(model.iter());
-    std::fs::write(dir.path().join(FINAL_NAME), want.to_string()).unwrap();
+    // Written aside and renamed: a reader polling for the file must never
+    // see it created but still empty.
+    let aside = dir.path().join(format!("{FINAL_NAME}.tmp"));
+    std::fs::write(&aside, want.to_string()).unwrap();
+    std::fs::rename(&aside, dir.path().join(FINAL_NAME)).unwrap();
     let ctx = Ctx { seed, kill: KILLS };
     for reader in &mut readers {
         reader.expect(&ctx, "convergence", |m| m.tag == "CONVERGED");

@@ -34,9 +34,10 @@ fn main() -> io::Result<()> {
         println!("created a new store");
     } else {
         println!(
-            "recovered {} entries from {} log records:",
+            "recovered {} entries from {} log records in {:.1?}:",
             store.len(),
-            report.records
+            report.records,
+            report.duration
         );
         for (name, visits) in &store {
             println!("  {name}: {visits}");

@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
 use indexmap::IndexMap;
-use indexmap_store::{IndexMapStore, StoreConfig};
+use indexmap_store::{IndexMapStore, OpenOptions, StoreConfig};
 use test_support::bench::{Group, Recorder, Scale, Target, selected};
 use wal_format::{DEFAULT_MAX_RECORD_LEN, FileHeader, Packer};
 
@@ -465,12 +465,29 @@ fn reopen(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: Scale) {
         g.bench("store_open", |iters| {
             (0..iters).map(|_| open(fx.loaded())).sum()
         });
+        // Decoding on a second thread (issue 19; 2 threads by default).
+        g.bench("store_open_threaded", |iters| {
+            (0..iters)
+                .map(|_| {
+                    let start = Instant::now();
+                    let store: Store = OpenOptions::new().open_threaded(fx.loaded()).unwrap();
+                    let elapsed = start.elapsed();
+                    assert_eq!(store.len() as u64, fx.n);
+                    elapsed
+                })
+                .sum()
+        });
     }
     g.group.finish();
     rec.ratio(
         "store/reopen/store_open",
         &["store/reopen/floor_read_check_decode_insert"],
         Target::Throughput(0.7),
+    );
+    rec.ratio(
+        "store/reopen/store_open_threaded",
+        &["store/reopen/store_open"],
+        Target::Throughput(2.0),
     );
 }
 

@@ -5,7 +5,7 @@ use std::hint::black_box;
 use std::process::Command;
 
 use indexmap::IndexMap;
-use indexmap_store::IndexMapStore;
+use indexmap_store::{IndexMapStore, OpenOptions};
 use test_support::bench::Recorder;
 
 use crate::fixture::{Fixture, Store, key, value};
@@ -26,7 +26,8 @@ pub(crate) struct Rss {
 }
 
 /// In a child process: opens the store at `BENCH_MEMORY_LOG`
-/// (`BENCH_MEMORY_CHILD=store`) or builds an `IndexMap` of the same
+/// (`BENCH_MEMORY_CHILD=store`, or `store_threaded` for
+/// `OpenOptions::open_threaded`) or builds an `IndexMap` of the same
 /// `BENCH_MEMORY_N` entries (`BENCH_MEMORY_CHILD=indexmap`), and prints
 /// "before after peak" in KiB.
 pub(crate) fn memory_child(role: &str) {
@@ -36,6 +37,11 @@ pub(crate) fn memory_child(role: &str) {
         "store" => {
             let path = std::env::var("BENCH_MEMORY_LOG").unwrap();
             let store: Store = IndexMapStore::open(path).unwrap();
+            Box::new(store)
+        }
+        "store_threaded" => {
+            let path = std::env::var("BENCH_MEMORY_LOG").unwrap();
+            let store: Store = OpenOptions::new().open_threaded(path).unwrap();
             Box::new(store)
         }
         "indexmap" => {
@@ -78,6 +84,7 @@ pub(crate) fn memory_report(fx: &Fixture, rec: &Recorder) {
         }
     };
     let store = child("store");
+    let threaded = child("store_threaded");
     let map = child("indexmap");
     let mib = |kib: u64| kib as f64 / 1024.0;
     let (store_mem, map_mem) = (store.after - store.before, map.after - map.before);
@@ -97,6 +104,12 @@ pub(crate) fn memory_report(fx: &Fixture, rec: &Recorder) {
             store_peak as f64 / store_mem as f64,
             mib(map_peak),
             map_peak as f64 / map_mem as f64,
+        ),
+        format!(
+            "memory: peak during a threaded open {:.1} MiB = {:.3}x its steady state {:.1} MiB",
+            mib(threaded.peak - threaded.before),
+            (threaded.peak - threaded.before) as f64 / (threaded.after - threaded.before) as f64,
+            mib(threaded.after - threaded.before),
         ),
     ];
     for line in lines {

@@ -1,0 +1,345 @@
+//! Rebuilding the map from replayed records, on the opening thread or with
+//! decoding on a second one: the schema check, the count of mutations and
+//! the size hint, applied in log order either way.
+//!
+//! With [`OpenOptions::recovery_threads`](crate::OpenOptions::recovery_threads)
+//! above 1, a scoped thread runs [`Wal::open_with`] (reading, checking
+//! checksums in file order, and decoding each payload) and hands the
+//! decoded operations in chunks to the opening thread, which applies them
+//! to the map in log order. Every failure, a decode error on the reading
+//! thread or a record that cannot apply on the opening one, travels in log
+//! order to the opening thread, whose first failure is the open's: the
+//! reading thread reports it through [`Replay::finish`] before the log's
+//! tail is settled, so the file is left untouched and the error names the
+//! same record, in the same words, as the sequential open's.
+
+use std::hash::{BuildHasher, Hash};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+use indexmap::IndexMap;
+use serde::de::DeserializeOwned;
+use wal_io::{
+    BoxError, RecoveryReport, Replay, ReplayFailure, ReplayRecord, Storage, Wal, WalError,
+    WalOptions,
+};
+
+use crate::codec::{self, Op, SchemaRecord};
+use crate::error::StoreError;
+use crate::open::SchemaCheck;
+use crate::schema::describe;
+
+/// How an open replays: [`Rebuild::open_sequential`] or
+/// [`Rebuild::open_threaded`].
+pub(crate) type OpenFn<K, V, S> = for<'a, 'r> fn(
+    &'r mut Rebuild<'a, K, V, S>,
+    Arc<dyn Storage>,
+    WalOptions,
+    usize,
+) -> Result<(Wal, RecoveryReport), WalError>;
+
+/// Decoded operations per chunk handed between the threads, at most.
+const CHUNK_OPS: usize = 1024;
+/// Payload bytes per chunk, at most (a record larger than this is a chunk
+/// of its own): bounds the memory in flight with large values.
+const CHUNK_BYTES: usize = 256 * 1024;
+/// Chunks in flight between the threads.
+const CHUNKS_IN_FLIGHT: usize = 4;
+
+/// The map being rebuilt and what the replay learns on the way.
+pub(crate) struct Rebuild<'a, K, V, S> {
+    pub(crate) map: IndexMap<K, V, S>,
+    /// Mutations replayed (see [`crate::StoreStats::total_records`]).
+    pub(crate) mutations: u64,
+    /// The log's schema record, if it has one.
+    pub(crate) found: Option<SchemaRecord>,
+    path: &'a Path,
+    expected: &'a SchemaRecord,
+    check: SchemaCheck,
+    /// The log file's length: no size hint above what it could hold is
+    /// believed.
+    file_len: u64,
+}
+
+impl<'a, K, V, S> Rebuild<'a, K, V, S>
+where
+    K: Hash + Eq,
+    S: BuildHasher,
+{
+    pub(crate) fn new(
+        hash_builder: S,
+        path: &'a Path,
+        expected: &'a SchemaRecord,
+        check: SchemaCheck,
+    ) -> Self {
+        Self {
+            map: IndexMap::with_hasher(hash_builder),
+            mutations: 0,
+            found: None,
+            path,
+            expected,
+            check,
+            file_len: 0,
+        }
+    }
+
+    /// Checks and applies one decoded operation.
+    fn apply(&mut self, seq: u64, offset: u64, op: Op<K, V>) -> Result<(), StoreError> {
+        self.mutations += op.mutations();
+        match &op {
+            Op::Schema(record) => {
+                let same = record.fingerprint == self.expected.fingerprint
+                    && (self.check == SchemaCheck::TypesOnly
+                        || record.user_version == self.expected.user_version);
+                self.found = Some(record.clone());
+                if !same {
+                    return Err(StoreError::TypeMismatch {
+                        path: self.path.to_path_buf(),
+                        expected: describe(self.expected),
+                        found: describe(record),
+                    });
+                }
+            }
+            // Every entry takes more than two bytes of log: a count above
+            // that is not believed (it sizes nothing, and fails nothing).
+            &Op::Live(entries) if entries <= self.file_len / 2 => {
+                let more = usize::try_from(entries)
+                    .unwrap_or(usize::MAX)
+                    .saturating_sub(self.map.len());
+                // Memory only: a refused reservation leaves the map to grow.
+                let _ = self.map.try_reserve_exact(more);
+            }
+            _ => {}
+        }
+        crate::open::replay(&mut self.map, seq, offset, op)
+    }
+
+    /// Decodes and applies one record: the sequential open's replay.
+    pub(crate) fn record(&mut self, record: ReplayRecord<'_>) -> Result<(), StoreError>
+    where
+        K: DeserializeOwned,
+        V: DeserializeOwned,
+    {
+        let op = decode(record)?;
+        self.apply(record.seq, record.offset, op)
+    }
+
+    /// Opens the log and replays it into the map on this thread (an
+    /// [`OpenFn`]: `threads` is ignored).
+    pub(crate) fn open_sequential(
+        &mut self,
+        storage: Arc<dyn Storage>,
+        opts: WalOptions,
+        _threads: usize,
+    ) -> Result<(Wal, RecoveryReport), WalError>
+    where
+        K: DeserializeOwned,
+        V: DeserializeOwned,
+    {
+        let path = self.path;
+        Wal::open_with(storage, path, opts, &mut Sequential(self))
+    }
+
+    /// Opens the log and replays it into the map: on this thread with
+    /// `threads` 1, else with reading and decoding on a second one.
+    pub(crate) fn open_threaded(
+        &mut self,
+        storage: Arc<dyn Storage>,
+        opts: WalOptions,
+        threads: usize,
+    ) -> Result<(Wal, RecoveryReport), WalError>
+    where
+        K: DeserializeOwned + Send,
+        V: DeserializeOwned + Send,
+    {
+        if threads <= 1 {
+            return self.open_sequential(storage, opts, threads);
+        }
+        self.open_pipelined(storage, opts)
+    }
+
+    /// The pipelined open (see the module docs).
+    fn open_pipelined(
+        &mut self,
+        storage: Arc<dyn Storage>,
+        opts: WalOptions,
+    ) -> Result<(Wal, RecoveryReport), WalError>
+    where
+        K: DeserializeOwned + Send,
+        V: DeserializeOwned + Send,
+    {
+        let (chunks, incoming) = sync_channel::<Chunk<K, V>>(CHUNKS_IN_FLIGHT);
+        let (verdict_tx, verdict_rx) = sync_channel(1);
+        let failed = AtomicBool::new(false);
+        let file_len = AtomicU64::new(0);
+        let path = self.path;
+        std::thread::scope(|scope| {
+            let reading = scope.spawn(|| {
+                let mut decoding = Decoding {
+                    chunks: Some(chunks),
+                    chunk: Chunk::default(),
+                    stopped: false,
+                    failed: &failed,
+                    file_len: &file_len,
+                    verdict: verdict_rx,
+                };
+                Wal::open_with(storage, path, opts, &mut decoding)
+            });
+            let verdict = self.apply_chunks(incoming, &file_len);
+            if verdict.is_err() {
+                failed.store(true, Ordering::Relaxed);
+            }
+            // The reading thread may have stopped waiting (it failed on
+            // its own): nobody to tell then.
+            let _ = verdict_tx.send(verdict);
+            match reading.join() {
+                Ok(opened) => opened,
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        })
+    }
+
+    /// The opening thread's part: applies the chunks in order until they
+    /// end or one fails. Returning drops `incoming`, which stops the
+    /// reading thread's sends.
+    fn apply_chunks(
+        &mut self,
+        incoming: Receiver<Chunk<K, V>>,
+        file_len: &AtomicU64,
+    ) -> Result<(), ReplayFailure> {
+        for chunk in incoming {
+            self.file_len = file_len.load(Ordering::Relaxed);
+            for (seq, offset, decoded) in chunk.ops {
+                decoded
+                    .and_then(|op| self.apply(seq, offset, op))
+                    .map_err(|e| ReplayFailure {
+                        seq,
+                        offset,
+                        source: e.into(),
+                    })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Decodes a record's payload, naming the record on failure.
+fn decode<K: DeserializeOwned, V: DeserializeOwned>(
+    record: ReplayRecord<'_>,
+) -> Result<Op<K, V>, StoreError> {
+    codec::decode(record.payload).map_err(|source| StoreError::Decode {
+        seq: record.seq,
+        offset: record.offset,
+        source,
+    })
+}
+
+/// The sequential replay: each record decoded and applied before the next.
+struct Sequential<'r, 'a, K, V, S>(&'r mut Rebuild<'a, K, V, S>);
+
+impl<K, V, S> Replay for Sequential<'_, '_, K, V, S>
+where
+    K: Hash + Eq + DeserializeOwned,
+    V: DeserializeOwned,
+    S: BuildHasher,
+{
+    fn begin(&mut self, file_len: u64) {
+        self.0.file_len = file_len;
+    }
+
+    fn record(&mut self, record: ReplayRecord<'_>) -> Result<(), BoxError> {
+        self.0.record(record).map_err(Into::into)
+    }
+}
+
+/// A record's sequence number, offset and decoded operation (or why it
+/// did not decode).
+type Decoded<K, V> = (u64, u64, Result<Op<K, V>, StoreError>);
+
+/// Decoded records in log order; a decode failure travels in its place.
+struct Chunk<K, V> {
+    ops: Vec<Decoded<K, V>>,
+    bytes: usize,
+}
+
+impl<K, V> Default for Chunk<K, V> {
+    fn default() -> Self {
+        Self {
+            ops: Vec::with_capacity(CHUNK_OPS),
+            bytes: 0,
+        }
+    }
+}
+
+/// The reading thread's replayer: decodes each record and sends them on
+/// in chunks.
+struct Decoding<'s, K, V> {
+    /// `None` once finished.
+    chunks: Option<SyncSender<Chunk<K, V>>>,
+    chunk: Chunk<K, V>,
+    /// A decode failed, or the opening thread stopped taking chunks.
+    stopped: bool,
+    /// The opening thread's verdict is a failure.
+    failed: &'s AtomicBool,
+    file_len: &'s AtomicU64,
+    verdict: Receiver<Result<(), ReplayFailure>>,
+}
+
+impl<K, V> Decoding<'_, K, V> {
+    /// Sends the chunk gathered so far.
+    fn send(&mut self) {
+        if self.chunk.ops.is_empty() {
+            return;
+        }
+        let chunk = std::mem::take(&mut self.chunk);
+        let sent = self.chunks.as_ref().is_some_and(|c| c.send(chunk).is_ok());
+        if !sent {
+            self.stopped = true;
+        }
+    }
+}
+
+impl<K, V> Replay for Decoding<'_, K, V>
+where
+    K: DeserializeOwned,
+    V: DeserializeOwned,
+{
+    fn begin(&mut self, file_len: u64) {
+        self.file_len.store(file_len, Ordering::Relaxed);
+    }
+
+    fn record(&mut self, record: ReplayRecord<'_>) -> Result<(), BoxError> {
+        if self.stopped {
+            return Ok(());
+        }
+        let decoded = decode(record);
+        let bad = decoded.is_err();
+        self.chunk.bytes += record.payload.len();
+        self.chunk.ops.push((record.seq, record.offset, decoded));
+        if bad || self.chunk.ops.len() >= CHUNK_OPS || self.chunk.bytes >= CHUNK_BYTES {
+            self.send();
+        }
+        // Nothing after a record that failed to decode is read.
+        self.stopped |= bad;
+        Ok(())
+    }
+
+    fn failed(&self) -> bool {
+        self.stopped || self.failed.load(Ordering::Relaxed)
+    }
+
+    fn finish(&mut self) -> Result<(), ReplayFailure> {
+        self.send();
+        // Ends the opening thread's loop once it has applied every chunk.
+        self.chunks = None;
+        self.verdict.recv().unwrap_or_else(|_| {
+            Err(ReplayFailure {
+                seq: 0,
+                offset: 0,
+                source: "the thread applying the replayed records stopped".into(),
+            })
+        })
+    }
+}

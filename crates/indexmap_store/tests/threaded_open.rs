@@ -1,0 +1,246 @@
+//! `OpenOptions::open_threaded` (decoding on a second thread) gives what
+//! the sequential `open` gives, on valid and damaged logs alike: the same
+//! map in the same order, the same recovery report, the same error naming
+//! the same record, the same bytes left on disk. And a compacted log tells
+//! the open how many entries to size the map for.
+
+use std::fs;
+use std::io;
+use std::path::Path;
+use std::sync::Arc;
+
+use indexmap_store::wal_io::{FsStorage, RecoveryReport, Wal, WalOptions};
+use indexmap_store::{Batch, COMPACT_TMP_SUFFIX, IndexMapStore, OpenOptions, StoreConfig};
+use proptest::prelude::*;
+use test_support::scratch;
+
+type Store = IndexMapStore<String, u64>;
+
+/// The entries an open gave and its report (its duration zeroed).
+type Opened = (Vec<(String, u64)>, RecoveryReport);
+
+/// What an open gave: its entries and report, or the error's kind and
+/// message; then every file in the directory.
+#[derive(Debug, PartialEq)]
+struct Outcome {
+    opened: Result<Opened, (io::ErrorKind, String)>,
+    files: Vec<(String, Vec<u8>)>,
+}
+
+fn open_as(path: &Path, threads: usize, salvage: bool) -> Outcome {
+    let opened = OpenOptions::new()
+        .recovery_threads(threads)
+        .salvage(salvage)
+        .open_threaded::<String, u64>(path)
+        .map(|store| {
+            let mut report = store.recovery_report().clone();
+            report.duration = std::time::Duration::ZERO;
+            let entries = store.iter().map(|(k, v)| (k.clone(), *v)).collect();
+            (entries, report)
+        })
+        .map_err(|e| (e.kind(), e.to_string()));
+    // A log initialised anew (its header was cut short) gets a random file
+    // id, in its header and in the lock file's claim: compare lengths then.
+    let initialized = opened.as_ref().is_ok_and(|(_, r)| r.initialized);
+    let mut files: Vec<_> = fs::read_dir(path.parent().unwrap())
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let mut bytes = fs::read(e.path()).unwrap();
+            if initialized {
+                bytes = bytes.len().to_le_bytes().to_vec();
+            }
+            (e.file_name().to_string_lossy().into_owned(), bytes)
+        })
+        .collect();
+    files.sort();
+    Outcome { opened, files }
+}
+
+/// Opens a copy of the directory's log with one thread and another copy
+/// with two, and requires the same outcome.
+fn same_either_way(path: &Path, salvage: bool) -> Outcome {
+    let dir = path.parent().unwrap();
+    let saved: Vec<_> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (e.path(), fs::read(e.path()).unwrap())
+        })
+        .collect();
+    let one = open_as(path, 1, salvage);
+    for e in fs::read_dir(dir).unwrap() {
+        fs::remove_file(e.unwrap().path()).unwrap();
+    }
+    for (p, bytes) in &saved {
+        fs::write(p, bytes).unwrap();
+    }
+    let two = open_as(path, 2, salvage);
+    assert_eq!(one, two, "one thread and two gave different outcomes");
+    two
+}
+
+/// Writes `payloads` as records of a store's log, as a store would frame
+/// them (checksums valid), whatever they hold.
+fn raw_log(path: &Path, payloads: &[Vec<u8>]) {
+    let opts = WalOptions {
+        app_tag: b"ims/bincode2-std".to_vec(),
+        app_version: 4,
+        temp_suffix: COMPACT_TMP_SUFFIX.to_owned(),
+        ..WalOptions::default()
+    };
+    let (mut wal, _) = Wal::open(Arc::new(FsStorage::new()), path, opts, |_| Ok(())).unwrap();
+    for payload in payloads {
+        wal.append(payload).unwrap();
+    }
+    wal.sync().unwrap();
+}
+
+/// bincode of `Op::Insert(key, value)` for a short key and small value.
+fn insert(key: &str, value: u8) -> Vec<u8> {
+    let mut p = vec![0, key.len() as u8];
+    p.extend_from_slice(key.as_bytes());
+    p.push(value);
+    p
+}
+
+#[test]
+fn a_compacted_store_opens_the_same_with_its_map_sized_once() -> io::Result<()> {
+    let (_dir, path) = scratch("sized.log");
+    let mut store: Store = IndexMapStore::open(&path)?;
+    store.insert_many(
+        (0..10_000u64)
+            .map(|i| (format!("k{i}"), i))
+            .collect::<Vec<_>>(),
+    )?;
+    store.compact()?;
+    store.insert("after".into(), 1)?;
+    drop(store);
+    let outcome = same_either_way(&path, false);
+    let (entries, report) = outcome.opened.expect("a valid log opens");
+    assert_eq!(entries.len(), 10_001);
+    assert_eq!(entries[0], ("k0".to_owned(), 0));
+    assert_eq!(entries[10_000], ("after".to_owned(), 1));
+    // Schema, entry count, 10,000 inserts, the later insert.
+    assert_eq!(report.records, 10_003);
+
+    // The count a compaction records sizes the map once: no growth by
+    // doubling, which leaves up to twice the room.
+    let mut store: Store = IndexMapStore::open(&path)?;
+    store.compact()?;
+    drop(store);
+    for threads in [1, 2] {
+        let store: Store = OpenOptions::new()
+            .recovery_threads(threads)
+            .open_threaded(&path)?;
+        let capacity = store.as_map().capacity();
+        assert_eq!(
+            capacity, 10_001,
+            "capacity {capacity} for 10,001 entries with {threads} threads"
+        );
+        assert!(store.recovery_report().duration > std::time::Duration::ZERO);
+    }
+    Ok(())
+}
+
+#[test]
+fn a_record_that_does_not_decode_fails_both_opens_at_it_and_changes_nothing() {
+    let (_dir, path) = scratch("undecodable.log");
+    let mut payloads: Vec<_> = (0..3000).map(|i| insert(&format!("k{i}"), 1)).collect();
+    // Variant 0 (insert), then a key length running past the record.
+    payloads.insert(2500, vec![0, 200, b'x']);
+    raw_log(&path, &payloads);
+    // A torn tail after it, which a successful open would cut.
+    let mut bytes = fs::read(&path).unwrap();
+    bytes.extend_from_slice(&[1, 2, 3]);
+    fs::write(&path, &bytes).unwrap();
+    let outcome = same_either_way(&path, false);
+    let (kind, message) = outcome.opened.expect_err("the bad record fails the open");
+    assert_eq!(kind, io::ErrorKind::InvalidData);
+    assert!(message.contains("record 2500"), "{message}");
+    assert_eq!(fs::read(&path).unwrap(), bytes, "nothing may change");
+}
+
+#[test]
+fn a_record_that_cannot_apply_fails_both_opens_with_the_same_error() {
+    let (_dir, path) = scratch("inconsistent.log");
+    let mut payloads: Vec<_> = (0..2000).map(|i| insert(&format!("k{i}"), 1)).collect();
+    // A permutation of two entries naming index 5 (variant 8).
+    payloads.insert(700, vec![8, 2, 0, 5]);
+    // And an undecodable record after it: the first failure is the one.
+    payloads.insert(1500, vec![0, 200]);
+    raw_log(&path, &payloads);
+    let outcome = same_either_way(&path, false);
+    let (_, message) = outcome.opened.expect_err("the bad record fails the open");
+    assert!(message.contains("record 700"), "{message}");
+}
+
+#[test]
+fn other_types_are_refused_the_same_way() -> io::Result<()> {
+    let (_dir, path) = scratch("types.log");
+    let mut store: IndexMapStore<u64, String> = IndexMapStore::open(&path)?;
+    store.insert(1, "one".into())?;
+    drop(store);
+    let outcome = same_either_way(&path, false);
+    let (kind, message) = outcome.opened.expect_err("other types are refused");
+    assert_eq!(kind, io::ErrorKind::InvalidData);
+    assert!(message.contains("u64"), "{message}");
+    Ok(())
+}
+
+/// A store's log after some mixed operations, synced, then compacted
+/// halfway when `compact` is set.
+fn build(path: &Path, ops: &[(u8, u16)], compact: bool) {
+    let config = StoreConfig {
+        min_compact_bytes: u64::MAX,
+        ..StoreConfig::default()
+    };
+    let mut store: Store = IndexMapStore::open_with(path, config).unwrap();
+    for (i, &(op, key)) in ops.iter().enumerate() {
+        let k = format!("key{}", key % 64);
+        match op % 6 {
+            0 | 1 => drop(store.insert(k, u64::from(key)).unwrap()),
+            2 => drop(store.shift_remove(&k).unwrap()),
+            3 => drop(store.swap_remove(&k).unwrap()),
+            4 => {
+                let mut batch = Batch::new();
+                batch.insert(k, 7).shift_remove(format!("key{}", key % 7));
+                store.apply(batch).unwrap();
+            }
+            _ => store.retain(|_, v| *v % 3 != u64::from(key % 3)).unwrap(),
+        }
+        if compact && i == ops.len() / 2 {
+            store.compact().unwrap();
+        }
+    }
+    store.flush().unwrap();
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Random logs, cut short or with a byte changed anywhere (header,
+    /// frames, payloads, seals), open the same with one thread and two,
+    /// strict or salvaging.
+    #[test]
+    fn random_damage_gives_the_same_verdict_with_one_thread_and_two(
+        ops in proptest::collection::vec((any::<u8>(), any::<u16>()), 1..300),
+        compact in any::<bool>(),
+        damage in 0u8..3,
+        at in any::<prop::sample::Index>(),
+        xor in 1u8..=255,
+        salvage in any::<bool>(),
+    ) {
+        let (_dir, path) = scratch("random.log");
+        build(&path, &ops, compact);
+        let mut bytes = fs::read(&path).unwrap();
+        let i = at.index(bytes.len());
+        match damage {
+            0 => {}
+            1 => bytes.truncate(i),
+            _ => bytes[i] ^= xor,
+        }
+        fs::write(&path, &bytes).unwrap();
+        same_either_way(&path, salvage);
+    }
+}
