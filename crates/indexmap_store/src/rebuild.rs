@@ -20,6 +20,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use indexmap::IndexMap;
+use indexmap::map::raw_entry_v1::{RawEntryApiV1, RawEntryMut};
 use serde::de::DeserializeOwned;
 use wal_io::{
     BoxError, RecoveryReport, Replay, ReplayFailure, ReplayRecord, Storage, Wal, WalError,
@@ -153,6 +154,7 @@ where
     where
         K: DeserializeOwned + Send,
         V: DeserializeOwned + Send,
+        S: Clone + Send,
     {
         if threads <= 1 {
             return self.open_sequential(storage, opts, threads);
@@ -169,7 +171,11 @@ where
     where
         K: DeserializeOwned + Send,
         V: DeserializeOwned + Send,
+        S: Clone + Send,
     {
+        // A clone hashes as the map does (the callers' hasher is
+        // `RandomState`, whose clones share its keys).
+        let hasher = self.map.hasher().clone();
         let (chunks, incoming) = sync_channel::<Chunk<K, V>>(CHUNKS_IN_FLIGHT);
         let (verdict_tx, verdict_rx) = sync_channel(1);
         let failed = AtomicBool::new(false);
@@ -184,6 +190,7 @@ where
                     failed: &failed,
                     file_len: &file_len,
                     verdict: verdict_rx,
+                    hasher,
                 };
                 Wal::open_with(storage, path, opts, &mut decoding)
             });
@@ -211,17 +218,47 @@ where
     ) -> Result<(), ReplayFailure> {
         for chunk in incoming {
             self.file_len = file_len.load(Ordering::Relaxed);
-            for (seq, offset, decoded) in chunk.ops {
-                decoded
-                    .and_then(|op| self.apply(seq, offset, op))
-                    .map_err(|e| ReplayFailure {
-                        seq,
-                        offset,
-                        source: e.into(),
-                    })?;
+            for Decoded {
+                seq,
+                offset,
+                hash,
+                op,
+            } in chunk.ops
+            {
+                let applied = match (op, hash) {
+                    (Ok(Op::Insert(key, value)), Some(hash)) => {
+                        self.insert_hashed(hash, key, value);
+                        Ok(())
+                    }
+                    (op, _) => op.and_then(|op| self.apply(seq, offset, op)),
+                };
+                applied.map_err(|e| ReplayFailure {
+                    seq,
+                    offset,
+                    source: e.into(),
+                })?;
             }
         }
         Ok(())
+    }
+
+    /// Applies `Op::Insert(key, value)` as `IndexMap::insert` does (an
+    /// existing key keeps its place and takes the value), with the key's
+    /// hash computed on the reading thread.
+    fn insert_hashed(&mut self, hash: u64, key: K, value: V) {
+        self.mutations += 1;
+        match self
+            .map
+            .raw_entry_mut_v1()
+            .from_key_hashed_nocheck(hash, &key)
+        {
+            RawEntryMut::Occupied(mut entry) => {
+                entry.insert(value);
+            }
+            RawEntryMut::Vacant(entry) => {
+                entry.insert_hashed_nocheck(hash, key, value);
+            }
+        }
     }
 }
 
@@ -254,9 +291,14 @@ where
     }
 }
 
-/// A record's sequence number, offset and decoded operation (or why it
-/// did not decode).
-type Decoded<K, V> = (u64, u64, Result<Op<K, V>, StoreError>);
+/// A record, decoded (or why it did not decode).
+struct Decoded<K, V> {
+    seq: u64,
+    offset: u64,
+    /// An insert's key hashed by the map's hasher.
+    hash: Option<u64>,
+    op: Result<Op<K, V>, StoreError>,
+}
 
 /// Decoded records in log order; a decode failure travels in its place.
 struct Chunk<K, V> {
@@ -273,9 +315,9 @@ impl<K, V> Default for Chunk<K, V> {
     }
 }
 
-/// The reading thread's replayer: decodes each record and sends them on
-/// in chunks.
-struct Decoding<'s, K, V> {
+/// The reading thread's replayer: decodes each record, hashes an insert's
+/// key, and sends them on in chunks.
+struct Decoding<'s, K, V, S> {
     /// `None` once finished.
     chunks: Option<SyncSender<Chunk<K, V>>>,
     chunk: Chunk<K, V>,
@@ -285,9 +327,10 @@ struct Decoding<'s, K, V> {
     failed: &'s AtomicBool,
     file_len: &'s AtomicU64,
     verdict: Receiver<Result<(), ReplayFailure>>,
+    hasher: S,
 }
 
-impl<K, V> Decoding<'_, K, V> {
+impl<K, V, S> Decoding<'_, K, V, S> {
     /// Sends the chunk gathered so far.
     fn send(&mut self) {
         if self.chunk.ops.is_empty() {
@@ -301,10 +344,11 @@ impl<K, V> Decoding<'_, K, V> {
     }
 }
 
-impl<K, V> Replay for Decoding<'_, K, V>
+impl<K, V, S> Replay for Decoding<'_, K, V, S>
 where
-    K: DeserializeOwned,
+    K: Hash + DeserializeOwned,
     V: DeserializeOwned,
+    S: BuildHasher,
 {
     fn begin(&mut self, file_len: u64) {
         self.file_len.store(file_len, Ordering::Relaxed);
@@ -314,10 +358,19 @@ where
         if self.stopped {
             return Ok(());
         }
-        let decoded = decode(record);
-        let bad = decoded.is_err();
+        let op = decode(record);
+        let bad = op.is_err();
+        let hash = match &op {
+            Ok(Op::Insert(key, _)) => Some(self.hasher.hash_one(key)),
+            _ => None,
+        };
         self.chunk.bytes += record.payload.len();
-        self.chunk.ops.push((record.seq, record.offset, decoded));
+        self.chunk.ops.push(Decoded {
+            seq: record.seq,
+            offset: record.offset,
+            hash,
+            op,
+        });
         if bad || self.chunk.ops.len() >= CHUNK_OPS || self.chunk.bytes >= CHUNK_BYTES {
             self.send();
         }
