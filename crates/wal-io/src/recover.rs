@@ -276,8 +276,10 @@ pub(crate) struct Replayed {
     pub(crate) stop: Option<Stop>,
 }
 
-/// Replays every valid frame through `replayer`, front to back, and
-/// collects its deferred verdict before anything else happens.
+/// Replays every valid frame through `replayer`, front to back, then
+/// collects its deferred verdict before anything else happens: a failure
+/// of a record taken earlier comes first, since reading stopped, or would
+/// have, at that record.
 pub(crate) fn replay<R>(
     reader: &mut Reader<'_>,
     path: &Path,
@@ -288,33 +290,27 @@ pub(crate) fn replay<R>(
 where
     R: Replay + ?Sized,
 {
-    let file_len = reader.file_len();
-    replayer.begin(file_len);
-    let read = read_frames(reader, path, header, opts, replayer);
-    // A failure of a record taken earlier comes first: reading stopped, or
-    // would have, at that record.
-    if let Err(failure) = replayer.finish() {
-        return Err(WalError::Replay {
+    replayer.begin(reader.file_len());
+    let read = read_frames(reader, path, header, opts, &mut *replayer);
+    match replayer.finish() {
+        Ok(()) => read,
+        Err(failure) => Err(WalError::Replay {
             path: path.to_path_buf(),
             seq: failure.seq,
             offset: failure.offset,
             source: failure.source,
-        });
+        }),
     }
-    read
 }
 
 /// The reading loop of [`replay`].
-fn read_frames<R>(
+fn read_frames(
     reader: &mut Reader<'_>,
     path: &Path,
     header: &FileHeader,
     opts: &WalOptions,
-    replayer: &mut R,
-) -> Result<Replayed, WalError>
-where
-    R: Replay + ?Sized,
-{
+    replayer: &mut (impl Replay + ?Sized),
+) -> Result<Replayed, WalError> {
     let file_len = reader.file_len();
     let mut offset = header.encoded_len() as u64;
     let mut seq = header.base_seq;
