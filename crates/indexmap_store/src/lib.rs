@@ -43,14 +43,14 @@ pub use open::OpenOptions;
 pub use read_only::{ReadOnlyStore, Refreshed};
 pub use shared::SharedStore;
 pub use store::{COMPACT_TMP_SUFFIX, IndexMapStore, StoreStats};
-pub use wal_io::{RecoveryReport, Truncation, TruncationReason};
-/// The storage a store runs on ([`OpenOptions::storage`]): real files
-/// ([`FsStorage`], the default) or your own [`Storage`].
-pub use wal_io::{FsStorage, Storage, StorageFile, StorageLock};
 /// The deterministic, fault-injecting in-memory file system, to test an
 /// application's crash handling (`features = ["sim"]`).
 #[cfg(feature = "sim")]
 pub use wal_io::sim;
+/// The storage a store runs on ([`OpenOptions::storage`]): real files
+/// ([`FsStorage`], the default) or your own [`Storage`].
+pub use wal_io::{FsStorage, Storage, StorageFile, StorageLock};
+pub use wal_io::{RecoveryReport, Truncation, TruncationReason};
 
 /// The whole storage layer, for what the names above do not cover (the
 /// log itself, its options and reports). Its API follows `wal-io`'s

@@ -176,12 +176,16 @@ where
         // A clone hashes as the map does (the callers' hasher is
         // `RandomState`, whose clones share its keys).
         let hasher = self.map.hasher().clone();
-        let (chunks, incoming) = sync_channel::<Chunk<K, V>>(CHUNKS_IN_FLIGHT);
-        let (verdict_tx, verdict_rx) = sync_channel(1);
         let failed = AtomicBool::new(false);
         let file_len = AtomicU64::new(0);
         let path = self.path;
         std::thread::scope(|scope| {
+            // Made here, so that a panic on this thread drops both ends it
+            // holds before the scope waits for the reading thread: that
+            // thread's sends and its wait for the verdict then fail
+            // instead of blocking forever.
+            let (chunks, incoming) = sync_channel::<Chunk<K, V>>(CHUNKS_IN_FLIGHT);
+            let (verdict_tx, verdict_rx) = sync_channel(1);
             let reading = scope.spawn(|| {
                 let mut decoding = Decoding {
                     chunks: Some(chunks),

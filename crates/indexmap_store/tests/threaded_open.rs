@@ -5,13 +5,18 @@
 //! the open how many entries to size the map for.
 
 use std::fs;
+use std::hash::{Hash, Hasher};
 use std::io;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use indexmap_store::wal_io::{FsStorage, RecoveryReport, Wal, WalOptions};
 use indexmap_store::{Batch, COMPACT_TMP_SUFFIX, IndexMapStore, OpenOptions, StoreConfig};
 use proptest::prelude::*;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize};
 use test_support::scratch;
 
 type Store = IndexMapStore<String, u64>;
@@ -243,4 +248,118 @@ proptest! {
         fs::write(&path, &bytes).unwrap();
         same_either_way(&path, salvage);
     }
+}
+
+/// Armed by the one test that uses [`Bomb`], once the log is written
+/// (writing decodes each record back, to check it).
+static BOMB_ARMED: AtomicBool = AtomicBool::new(false);
+
+/// A key whose `Deserialize` panics on 666 while [`BOMB_ARMED`] (user code
+/// failing mid-open).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+struct Bomb(u32);
+
+impl<'de> Deserialize<'de> for Bomb {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = u32::deserialize(d)?;
+        assert!(
+            !(n == 666 && BOMB_ARMED.load(Ordering::SeqCst)),
+            "Deserialize panicked"
+        );
+        Ok(Bomb(n))
+    }
+}
+
+/// Armed by the one test that uses [`Fickle`].
+static HASH_ARMED: AtomicBool = AtomicBool::new(false);
+
+/// A key whose `Hash` panics on 666 while [`HASH_ARMED`], on named
+/// threads only: the test's own thread (which builds the map) panics, the
+/// open's unnamed reading thread does not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Fickle(u32);
+
+impl Hash for Fickle {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let armed = HASH_ARMED.load(Ordering::SeqCst);
+        assert!(
+            !(armed && self.0 == 666 && std::thread::current().name().is_some()),
+            "Hash panicked"
+        );
+        self.0.hash(state);
+    }
+}
+
+/// Opens `path` as `IndexMapStore<K, u64>` with `threads`, and returns
+/// whether the open panicked.
+fn open_panics<K>(path: &Path, threads: usize) -> bool
+where
+    K: Hash + Eq + Serialize + DeserializeOwned + Send,
+{
+    catch_unwind(AssertUnwindSafe(|| {
+        let _ = OpenOptions::new()
+            .recovery_threads(threads)
+            .open_threaded::<K, u64>(path);
+    }))
+    .is_err()
+}
+
+/// Writes keys `0..n` with `make`, closes, and appends a few stray bytes
+/// (a torn tail a successful open would cut); returns the file's bytes.
+fn written<K>(
+    path: &Path,
+    n: u32,
+    make: impl Fn(u32) -> K,
+    then: impl FnOnce(&mut IndexMapStore<K, u64>),
+) -> Vec<u8>
+where
+    K: Hash + Eq + Serialize + DeserializeOwned + Send,
+{
+    let mut store: IndexMapStore<K, u64> = IndexMapStore::open(path).unwrap();
+    store
+        .insert_many((0..n).map(|i| (make(i), u64::from(i))).collect::<Vec<_>>())
+        .unwrap();
+    then(&mut store);
+    drop(store);
+    let mut bytes = fs::read(path).unwrap();
+    bytes.extend_from_slice(&[9, 9, 9]);
+    fs::write(path, &bytes).unwrap();
+    bytes
+}
+
+#[test]
+fn a_panic_in_deserialize_propagates_from_either_thread_and_changes_nothing() {
+    let (_dir, path) = scratch("bomb.log");
+    let bytes = written(&path, 3000, Bomb, |_| {});
+    BOMB_ARMED.store(true, Ordering::SeqCst);
+    // A panic, not a hang, and not a lock left held: every attempt panics
+    // the same way.
+    let panicked: Vec<_> = [1, 2, 1]
+        .map(|threads| open_panics::<Bomb>(&path, threads))
+        .into();
+    BOMB_ARMED.store(false, Ordering::SeqCst);
+    assert_eq!(panicked, [true, true, true]);
+    assert_eq!(fs::read(&path).unwrap(), bytes);
+    let store: IndexMapStore<Bomb, u64> = OpenOptions::new().open_threaded(&path).unwrap();
+    assert_eq!(store.len(), 3000);
+}
+
+#[test]
+fn a_panic_in_hash_while_building_the_map_propagates_and_changes_nothing() {
+    let (_dir, path) = scratch("fickle.log");
+    let bytes = written(&path, 3000, Fickle, |store| {
+        // Replayed on the thread that builds the map, which hashes 666.
+        store.shift_remove(&Fickle(666)).unwrap();
+    });
+    HASH_ARMED.store(true, Ordering::SeqCst);
+    let panicked: Vec<_> = [2, 1]
+        .map(|threads| open_panics::<Fickle>(&path, threads))
+        .into();
+    HASH_ARMED.store(false, Ordering::SeqCst);
+    assert_eq!(panicked, [true, true]);
+    assert_eq!(fs::read(&path).unwrap(), bytes);
+    // Disarmed, the log opens: the stray bytes are cut, all else is kept.
+    let store: IndexMapStore<Fickle, u64> = OpenOptions::new().open_threaded(&path).unwrap();
+    assert_eq!(store.len(), 2999);
+    assert!(store.recovery_report().truncated.is_some());
 }
