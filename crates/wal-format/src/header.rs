@@ -14,10 +14,12 @@
 //! a 44-byte header with no `file_id` or `vouched_len`.
 //!
 //! `crc` is the [checksum](crate::checksum) of every header byte before it.
-//! The offsets below are derived from the field sizes, never typed in.
+//! The offsets below are derived from the field sizes, never typed in, and
+//! are private: readers outside this crate go through [`FileHeader`].
 
+use crate::FormatError;
+use crate::bytes::{Decoded, read_array, read_u32, read_u64};
 use crate::checksum::checksum;
-use crate::{Decoded, FormatError};
 
 /// The first eight bytes of every log: a high byte (so the file is not
 /// mistaken for text), `WAL`, and CR LF SUB LF to catch line-ending and
@@ -26,7 +28,7 @@ pub const MAGIC: [u8; 8] = [0x89, b'W', b'A', b'L', b'\r', b'\n', 0x1a, b'\n'];
 /// The format version this crate writes, and the newest it reads.
 pub const FORMAT_VERSION: u32 = 3;
 /// The first format version whose files may hold batch frames (see
-/// [`crate::batch`]). Version 1 files hold record and seal frames only,
+/// [batch frames](crate#batch-frames)). Version 1 files hold record and seal frames only,
 /// and a writer appending to one must keep it so: a version 1 reader would
 /// take a batch frame for damage.
 pub const FIRST_BATCH_VERSION: u32 = 2;
@@ -37,25 +39,25 @@ pub const FIRST_VOUCHED_VERSION: u32 = 3;
 pub const APP_TAG_LEN: usize = 16;
 
 /// Offset of the magic number.
-pub const MAGIC_OFFSET: usize = 0;
+const MAGIC_OFFSET: usize = 0;
 /// Offset of the format version.
-pub const VERSION_OFFSET: usize = MAGIC_OFFSET + MAGIC.len();
+const VERSION_OFFSET: usize = MAGIC_OFFSET + MAGIC.len();
 /// Offset of the application tag.
-pub const APP_TAG_OFFSET: usize = VERSION_OFFSET + size_of::<u32>();
+const APP_TAG_OFFSET: usize = VERSION_OFFSET + size_of::<u32>();
 /// Offset of the application's own schema version.
-pub const APP_VERSION_OFFSET: usize = APP_TAG_OFFSET + APP_TAG_LEN;
+const APP_VERSION_OFFSET: usize = APP_TAG_OFFSET + APP_TAG_LEN;
 /// Offset of the sequence number of the file's first record.
-pub const BASE_SEQ_OFFSET: usize = APP_VERSION_OFFSET + size_of::<u32>();
+const BASE_SEQ_OFFSET: usize = APP_VERSION_OFFSET + size_of::<u32>();
 /// Offset of the file's identity (version 3 on).
-pub const FILE_ID_OFFSET: usize = BASE_SEQ_OFFSET + size_of::<u64>();
+const FILE_ID_OFFSET: usize = BASE_SEQ_OFFSET + size_of::<u64>();
 /// Offset of the vouched length (version 3 on).
-pub const VOUCHED_LEN_OFFSET: usize = FILE_ID_OFFSET + size_of::<u64>();
+const VOUCHED_LEN_OFFSET: usize = FILE_ID_OFFSET + size_of::<u64>();
 /// Offset of the header checksum (version 3 on).
-pub const HEADER_CRC_OFFSET: usize = VOUCHED_LEN_OFFSET + size_of::<u64>();
+const HEADER_CRC_OFFSET: usize = VOUCHED_LEN_OFFSET + size_of::<u64>();
 /// Total size of a version 3 header; the first frame starts here.
 pub const HEADER_LEN: usize = HEADER_CRC_OFFSET + size_of::<u32>();
 /// Offset of the header checksum in a version 1 or 2 header.
-pub const V2_HEADER_CRC_OFFSET: usize = BASE_SEQ_OFFSET + size_of::<u64>();
+const V2_HEADER_CRC_OFFSET: usize = BASE_SEQ_OFFSET + size_of::<u64>();
 /// Total size of a version 1 or 2 header.
 pub const V2_HEADER_LEN: usize = V2_HEADER_CRC_OFFSET + size_of::<u32>();
 
@@ -105,8 +107,9 @@ impl FileHeader {
     #[must_use]
     pub fn new(app_tag: &[u8], app_version: u32, base_seq: u64) -> Self {
         let mut tag = [0; APP_TAG_LEN];
-        let n = app_tag.len().min(APP_TAG_LEN);
-        tag[..n].copy_from_slice(&app_tag[..n]);
+        for (to, from) in tag.iter_mut().zip(app_tag) {
+            *to = *from;
+        }
         Self {
             version: FORMAT_VERSION,
             app_tag: tag,
@@ -172,13 +175,12 @@ impl FileHeader {
     /// - `Err(FormatError::NotALog)`: the bytes are not a log header at all.
     /// - `Err(..)`: a damaged header, or an unsupported version.
     pub fn decode(buf: &[u8]) -> Result<Decoded<Self>, FormatError> {
-        let magic_seen = buf.len().min(MAGIC.len());
-        if buf[..magic_seen] != MAGIC[..magic_seen] {
+        if buf.iter().zip(&MAGIC).any(|(byte, magic)| byte != magic) {
             return Err(FormatError::NotALog);
         }
         let Some(version) = read_u32(buf, VERSION_OFFSET) else {
             return Ok(Decoded::Incomplete {
-                needed: V2_HEADER_LEN - buf.len(),
+                needed: V2_HEADER_LEN.saturating_sub(buf.len()),
             });
         };
         if version == 0 || version > FORMAT_VERSION {
@@ -190,17 +192,17 @@ impl FileHeader {
         let len = header_len(version);
         let Some(head) = buf.get(..len) else {
             return Ok(Decoded::Incomplete {
-                needed: len - buf.len(),
+                needed: len.saturating_sub(buf.len()),
             });
         };
-        let crc_at = len - size_of::<u32>();
-        let stored = read_u32(head, crc_at).unwrap_or_default();
-        let computed = checksum(&head[..crc_at]);
+        let (covered, stored) = head.split_last_chunk().map_or((head, 0), |(covered, crc)| {
+            (covered, u32::from_le_bytes(*crc))
+        });
+        let computed = checksum(covered);
         if stored != computed {
             return Err(FormatError::HeaderChecksum { stored, computed });
         }
-        let mut app_tag = [0; APP_TAG_LEN];
-        app_tag.copy_from_slice(&head[APP_TAG_OFFSET..APP_VERSION_OFFSET]);
+        let app_tag = read_array(head, APP_TAG_OFFSET).unwrap_or_default();
         let vouched = version >= FIRST_VOUCHED_VERSION;
         let header = Self {
             version,
@@ -236,20 +238,8 @@ impl FileHeader {
             .iter()
             .rposition(|&b| b != 0)
             .map_or(0, |i| i + 1);
-        &self.app_tag[..end]
+        self.app_tag.get(..end).unwrap_or_default()
     }
-}
-
-/// Reads a little-endian `u32` at `offset`, if all four bytes are present.
-pub(crate) fn read_u32(buf: &[u8], offset: usize) -> Option<u32> {
-    let bytes = buf.get(offset..offset.checked_add(4)?)?;
-    Some(u32::from_le_bytes(bytes.try_into().ok()?))
-}
-
-/// Reads a little-endian `u64` at `offset`, if all eight bytes are present.
-pub(crate) fn read_u64(buf: &[u8], offset: usize) -> Option<u64> {
-    let bytes = buf.get(offset..offset.checked_add(8)?)?;
-    Some(u64::from_le_bytes(bytes.try_into().ok()?))
 }
 
 #[cfg(test)]
@@ -275,6 +265,21 @@ mod tests {
         let bytes = sample().encode();
         assert_eq!(HEADER_LEN, 60);
         assert_eq!(V2_HEADER_LEN, 44);
+        assert_eq!(
+            (
+                VERSION_OFFSET,
+                APP_TAG_OFFSET,
+                APP_VERSION_OFFSET,
+                BASE_SEQ_OFFSET
+            ),
+            (8, 12, 28, 32)
+        );
+        // The offsets FORMAT.md gives.
+        assert_eq!(
+            (FILE_ID_OFFSET, VOUCHED_LEN_OFFSET, HEADER_CRC_OFFSET),
+            (40, 48, 56)
+        );
+        assert_eq!(V2_HEADER_CRC_OFFSET, 40);
         assert_eq!(
             bytes[FILE_ID_OFFSET..VOUCHED_LEN_OFFSET],
             0x0123_4567_89ab_cdef_u64.to_le_bytes()

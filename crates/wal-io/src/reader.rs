@@ -6,10 +6,9 @@
 
 use std::io;
 
-use wal_format::batch::ENTRY_OVERHEAD;
 use wal_format::{
-    Decoded, FRAME_HEADER_LEN, FRAME_OVERHEAD, FormatError, FrameHeader, Run, decode_record,
-    decode_run,
+    Decoded, ENTRY_OVERHEAD, FRAME_HEADER_LEN, FRAME_OVERHEAD, FormatError, FrameHeader, Run,
+    decode_record, decode_run,
 };
 
 use crate::storage::StorageFile;
