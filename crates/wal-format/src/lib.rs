@@ -19,6 +19,18 @@
 //! `FORMAT.md`, included below.
 //!
 #![doc = include_str!("../FORMAT.md")]
+// No panic on any input: every read of the bytes goes through `get` or a
+// checked helper and returns a typed error (or `Incomplete`) instead.
+// Tests may index and unwrap.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic
+    )
+)]
 
 // The modules in layers, from the ground floor up; each uses only the
 // layers below it, so data flows bytes -> frames -> records with no arrow

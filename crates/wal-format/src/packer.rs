@@ -5,7 +5,7 @@
 
 use crate::FormatError;
 use crate::batch::{COUNT_LEN, ENTRY_OVERHEAD};
-use crate::bytes::write_at;
+use crate::bytes::{usize_from, write_at};
 use crate::frame::trailer;
 use crate::frame_header::{CRC_LEN, FRAME_HEADER_LEN, FrameKind, check_len, header_bytes};
 
@@ -253,7 +253,7 @@ impl Packer {
 /// [`BATCH_TARGET`], its count can grow, and it stays within `max_len`.
 #[inline]
 fn may_join(open: &Open, payload_len: usize, grown: usize, max_len: u32) -> bool {
-    payload_len < BATCH_TARGET && open.count < u32::MAX && grown <= max_len as usize
+    payload_len < BATCH_TARGET && open.count < u32::MAX && grown <= usize_from(max_len)
 }
 
 /// What [`Packer::end`] returns when the buffer lost bytes it had given
