@@ -32,6 +32,9 @@ use crate::frame_header::FrameKind;
 /// [`ENTRY_OVERHEAD`] `+ p` bytes long.
 pub const COUNT_LEN: usize = size_of::<u32>();
 /// Bytes before each record's payload inside a batch frame: its length.
+/// Also the fewest bytes a record can take in a log, which a reader that
+/// bounds how many records fit in a span of bytes needs (wal-io's search
+/// past damage does).
 pub const ENTRY_OVERHEAD: usize = size_of::<u32>();
 
 /// Checks that `payload` (a batch frame's) is a count of at least one

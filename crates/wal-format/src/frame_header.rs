@@ -38,15 +38,15 @@ use crate::bytes::{Decoded, read_u24, read_u32, usize_from, write_at};
 use crate::checksum::checksum;
 
 /// The first byte of a record's frame.
-pub(crate) const RECORD_MARKER: u8 = 0xA5;
+const RECORD_MARKER: u8 = 0xA5;
 /// The first byte of a seal's frame: every bit the opposite of
 /// [`RECORD_MARKER`]'s, so no damage short of all eight bits turns one kind
 /// into the other without the checksum noticing.
-pub(crate) const SEAL_MARKER: u8 = 0x5A;
+const SEAL_MARKER: u8 = 0x5A;
 /// The first byte of a batch frame. It differs from both [`RECORD_MARKER`]
 /// and [`SEAL_MARKER`] in four bits, so no single-bit flip turns one kind
 /// into another.
-pub(crate) const BATCH_MARKER: u8 = 0xC3;
+const BATCH_MARKER: u8 = 0xC3;
 
 /// What a frame holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -101,11 +101,11 @@ pub const MAX_LAG: u32 = (1 << (8 * LAG_LEN)) - 1;
 /// Offset of the marker byte.
 const MARKER_OFFSET: usize = 0;
 /// Offset of the lag field.
-pub(crate) const LAG_OFFSET: usize = MARKER_OFFSET + size_of::<u8>();
+const LAG_OFFSET: usize = MARKER_OFFSET + size_of::<u8>();
 /// Offset of the payload length.
-pub(crate) const LEN_OFFSET: usize = LAG_OFFSET + LAG_LEN;
+const LEN_OFFSET: usize = LAG_OFFSET + LAG_LEN;
 /// Offset of the low 32 bits of the sequence number.
-pub(crate) const SEQ_OFFSET: usize = LEN_OFFSET + size_of::<u32>();
+const SEQ_OFFSET: usize = LEN_OFFSET + size_of::<u32>();
 /// Framing bytes before each payload (the payload's offset in its frame).
 pub const FRAME_HEADER_LEN: usize = SEQ_OFFSET + size_of::<u32>();
 /// Size of the checksum trailer after each payload.

@@ -23,7 +23,8 @@ use crate::checksum::checksum;
 
 /// The first eight bytes of every log: a high byte (so the file is not
 /// mistaken for text), `WAL`, and CR LF SUB LF to catch line-ending and
-/// 7-bit transfers, as PNG does.
+/// 7-bit transfers, as PNG does. Public so that a tool can recognise a log,
+/// even one whose header was cut short, by its first bytes.
 pub const MAGIC: [u8; 8] = [0x89, b'W', b'A', b'L', b'\r', b'\n', 0x1a, b'\n'];
 /// The format version this crate writes, and the newest it reads.
 pub const FORMAT_VERSION: u32 = 3;
