@@ -11,7 +11,7 @@ use wal_format::{
     APP_TAG_LEN, CRC_LEN, DEFAULT_MAX_RECORD_LEN, Decoded, FORMAT_VERSION, FRAME_HEADER_LEN,
     FRAME_OVERHEAD, FileHeader, FormatError, FrameHeader, FrameKind, HEADER_LEN, MAGIC, MAX_LAG,
     Record, V2_HEADER_LEN, begin_record, decode_record, decode_run, encode_frame, encode_record,
-    finish_record,
+    finish_record, peek_len,
 };
 
 // The layout as FORMAT.md gives it, written out here: the crate keeps its
@@ -298,6 +298,44 @@ proptest! {
                 frame_len: original.len(),
             };
             prop_assert_eq!(result, Ok(Decoded::Complete(want)));
+        }
+    }
+
+    #[test]
+    fn peek_len_agrees_with_decode_record(
+        (seq, lag) in seq_and_exact_lag(),
+        payload in payloads(256),
+        flip in proptest::option::of(0..FRAME_HEADER_LEN * 8),
+        cut in any::<proptest::sample::Index>(),
+        max_len in prop_oneof![Just(MAX), 0u32..300],
+    ) {
+        let mut bytes = frame(seq, seq - lag, &payload);
+        if let Some(bit) = flip {
+            bytes[bit / 8] ^= 1 << (bit % 8);
+        }
+        let buf = &bytes[..cut.index(bytes.len() + 1)];
+        let decoded = decode_record(buf, seq, max_len);
+        match peek_len(buf, seq, max_len) {
+            // Wrong header bytes: the very error the decoder gives.
+            Err(e) => prop_assert_eq!(decoded, Err(e)),
+            // A cut header: missing bytes for the decoder too.
+            Ok(Decoded::Incomplete { needed }) => {
+                prop_assert_eq!(needed, FRAME_HEADER_LEN - buf.len());
+                prop_assert_eq!(
+                    decoded,
+                    Ok(Decoded::Incomplete { needed: FRAME_OVERHEAD - buf.len() })
+                );
+            }
+            // A valid header: the decoder wants exactly that many bytes.
+            Ok(Decoded::Complete(len)) => {
+                prop_assert!(buf.len() >= FRAME_HEADER_LEN);
+                match decoded {
+                    Ok(Decoded::Complete(record)) => prop_assert_eq!(record.frame_len, len),
+                    Ok(Decoded::Incomplete { needed }) => prop_assert_eq!(buf.len() + needed, len),
+                    Err(FormatError::ChecksumMismatch { .. }) => prop_assert!(buf.len() >= len),
+                    Err(other) => prop_assert!(false, "header valid, yet {:?}", other),
+                }
+            }
         }
     }
 
