@@ -9,6 +9,17 @@ fn sample() -> FileHeader {
         .with_vouched_len(4096)
 }
 
+/// The sample header, and the same as a version 2 header.
+fn sample_and_v2() -> [FileHeader; 2] {
+    [
+        sample(),
+        FileHeader {
+            version: 2,
+            ..sample()
+        },
+    ]
+}
+
 #[test]
 fn round_trips() {
     let bytes = sample().encode();
@@ -49,13 +60,7 @@ fn layout_is_derived_and_little_endian() {
 
 #[test]
 fn every_strict_prefix_is_incomplete() {
-    for header in [
-        sample(),
-        FileHeader {
-            version: 2,
-            ..sample()
-        },
-    ] {
+    for header in sample_and_v2() {
         let bytes = header.encode();
         for n in 0..bytes.len() {
             // Before the version is present, the shortest known header
@@ -93,13 +98,7 @@ fn foreign_bytes_are_not_a_log() {
 
 #[test]
 fn every_bit_flip_is_an_error() {
-    for header in [
-        sample(),
-        FileHeader {
-            version: 2,
-            ..sample()
-        },
-    ] {
+    for header in sample_and_v2() {
         let bytes = header.encode();
         for bit in 0..bytes.len() * 8 {
             let mut damaged = bytes.clone();
