@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use wal_format::header::MAGIC;
+use wal_format::MAGIC;
 use wal_io::storage::{parent_dir, read_exact_at};
 use wal_io::{OpenMode, Storage, WalError};
 

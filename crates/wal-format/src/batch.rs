@@ -1,4 +1,5 @@
-//! Batch frames: many records behind one frame header and one checksum.
+//! A batch frame's payload: its layout, its check, and reading its records
+//! back.
 //!
 //! ```text
 //! offset  0               12              16              20             20+len0
@@ -9,8 +10,8 @@
 //!         |<- FRAME_HEADER_LEN ->|<- COUNT_LEN ->|<- ENTRY_OVERHEAD ->|
 //! ```
 //!
-//! A batch frame is an ordinary frame (see [`crate::frame`]) whose marker is
-//! [`BATCH_MARKER`] and whose payload holds `count` records, each a `u32 LE`
+//! A batch frame is an ordinary frame (see `frame_header.rs`) whose marker
+//! is `BATCH_MARKER` and whose payload holds `count` records, each a `u32 LE`
 //! length and that many bytes, filling the payload exactly. The frame's
 //! `seq_lo` and `lag` are those of its first record; its records take
 //! sequence numbers `seq .. seq + count`. One checksum covers them all, so a
@@ -19,32 +20,27 @@
 //! instead of sixteen. A batch frame is all or nothing: damage anywhere in
 //! it discards every record it holds.
 //!
-//! [`Packer`] writes them: a lone record as a plain record frame, several as
-//! batch frames of about [`BATCH_TARGET`] bytes each.
+//! This is the read side; `packer.rs` writes batch frames.
 
 use crate::FormatError;
-use crate::frame::{FRAME_HEADER_LEN, FrameKind, check_len, header_bytes, trailer};
-use crate::header::read_u32;
+use crate::bytes::{read_u32, usize_from};
+use crate::frame_header::FrameKind;
 
-/// The first byte of a batch frame. It differs from both
-/// [`RECORD_MARKER`](crate::frame::RECORD_MARKER) and
-/// [`SEAL_MARKER`](crate::frame::SEAL_MARKER) in four bits, so no
-/// single-bit flip turns one kind into another.
-pub const BATCH_MARKER: u8 = 0xC3;
-/// Size of the record count at the start of a batch frame's payload.
+/// Size of the record count at the start of a batch frame's payload. A
+/// batch frame of `n` records holding `p` payload bytes in all is
+/// [`FRAME_OVERHEAD`](crate::FRAME_OVERHEAD) `+ COUNT_LEN + n *`
+/// [`ENTRY_OVERHEAD`] `+ p` bytes long.
 pub const COUNT_LEN: usize = size_of::<u32>();
 /// Bytes before each record's payload inside a batch frame: its length.
+/// Also the fewest bytes a record can take in a log, which a reader that
+/// bounds how many records fit in a span of bytes needs (wal-io's search
+/// past damage does).
 pub const ENTRY_OVERHEAD: usize = size_of::<u32>();
-/// [`Packer`] starts a new frame once the open one's payload reaches this
-/// size: far above the size where the checksum reaches its full speed,
-/// small enough that replaying a batch frame needs little memory and that a
-/// torn write loses little.
-pub const BATCH_TARGET: usize = 64 * 1024;
 
 /// Checks that `payload` (a batch frame's) is a count of at least one
 /// followed by exactly that many length-prefixed records, each within
 /// `max_len`; returns the count.
-pub fn check_batch(payload: &[u8], max_len: u32) -> Result<u32, FormatError> {
+pub(crate) fn check_batch(payload: &[u8], max_len: u32) -> Result<u32, FormatError> {
     let bad = |detail| Err(FormatError::BadBatch { detail });
     let Some(count) = read_u32(payload, 0) else {
         return bad("the payload is too short for its record count");
@@ -63,8 +59,7 @@ pub fn check_batch(payload: &[u8], max_len: u32) -> Result<u32, FormatError> {
                 max: max_len,
             });
         }
-        // `len <= max_len <= u32::MAX`, which fits `usize` on every supported target.
-        at = match (at + ENTRY_OVERHEAD).checked_add(len as usize) {
+        at = match (at + ENTRY_OVERHEAD).checked_add(usize_from(len)) {
             Some(end) if end <= payload.len() => end,
             _ => return bad("a record runs past the payload"),
         };
@@ -128,436 +123,32 @@ impl<'a> Iterator for Payloads<'a> {
             return None;
         }
         let (len, rest) = self.entries.split_first_chunk::<ENTRY_OVERHEAD>()?;
-        let (payload, rest) = rest.split_at_checked(u32::from_le_bytes(*len) as usize)?;
+        let (payload, rest) = rest.split_at_checked(usize_from(u32::from_le_bytes(*len)))?;
         self.entries = rest;
         self.left -= 1;
         Some(payload)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let left = self.left as usize;
-        (0, Some(left))
+        (0, Some(usize_from(self.left)))
     }
-}
-
-/// Where a record being packed begins; see [`Packer::begin`].
-#[derive(Debug)]
-#[must_use = "pass it to Packer::end or Packer::abandon"]
-pub struct Entry {
-    /// Offset of the record's length field (in a batch frame) or of its
-    /// frame (alone).
-    at: usize,
-    /// Offset of its first payload byte.
-    payload_at: usize,
-}
-
-/// The frame a [`Packer`] is filling.
-#[derive(Debug, Clone, Copy)]
-struct Open {
-    start: usize,
-    first_seq: u64,
-    count: u32,
-    /// Laid out as a batch frame (count and lengths), else as a record
-    /// frame.
-    batch: bool,
-}
-
-/// Packs consecutive records into frames at the end of a buffer, encoding
-/// each payload in place: a lone record becomes a record frame, several
-/// become batch frames that close once their payload reaches
-/// [`BATCH_TARGET`] bytes. Call [`finish`](Packer::finish) before using the
-/// buffer's bytes: until then the last frame is open.
-///
-/// Every frame declares the same synced watermark, the one given to
-/// [`new`](Packer::new).
-#[derive(Debug)]
-pub struct Packer {
-    open: Option<Open>,
-    next_seq: u64,
-    synced_upto: u64,
-    max_len: u32,
-    batches: bool,
-}
-
-impl Packer {
-    /// A packer whose first record gets sequence number `first_seq`, with
-    /// payloads of at most `max_len` bytes.
-    #[must_use]
-    pub fn new(first_seq: u64, synced_upto: u64, max_len: u32) -> Self {
-        Self {
-            open: None,
-            next_seq: first_seq,
-            synced_upto,
-            max_len,
-            batches: true,
-        }
-    }
-
-    /// Writes one record frame per record, never a batch frame: for a file
-    /// of a format version that predates them (see
-    /// [`FileHeader::allows_batches`](crate::FileHeader::allows_batches)).
-    #[must_use]
-    pub fn without_batches(mut self) -> Self {
-        self.batches = false;
-        self
-    }
-
-    /// The sequence number the next record will get.
-    #[must_use]
-    pub fn next_seq(&self) -> u64 {
-        self.next_seq
-    }
-
-    /// Packs a record whose payload is `payload`; returns its sequence
-    /// number. The same as [`begin`](Packer::begin), appending `payload`
-    /// and [`end`](Packer::end), with a shortcut for the common case of a
-    /// record joining an open batch frame.
-    #[inline]
-    pub fn push(&mut self, out: &mut Vec<u8>, payload: &[u8]) -> Result<u64, FormatError> {
-        let len = check_len(payload.len(), self.max_len)?;
-        if let Some(open) = &mut self.open
-            && open.batch
-        {
-            let payload_len = out.len() - open.start - FRAME_HEADER_LEN;
-            let grown = payload_len + ENTRY_OVERHEAD + payload.len();
-            if may_join(open, payload_len, grown, self.max_len) {
-                out.reserve(ENTRY_OVERHEAD + payload.len());
-                out.extend_from_slice(&len.to_le_bytes());
-                out.extend_from_slice(payload);
-                open.count += 1;
-                let seq = self.next_seq;
-                self.next_seq = seq.wrapping_add(1);
-                return Ok(seq);
-            }
-        }
-        let entry = self.begin(out);
-        out.extend_from_slice(payload);
-        self.end(out, entry)
-    }
-
-    /// Starts a record: the caller appends its payload to `out`, then calls
-    /// [`end`](Packer::end) (or [`abandon`](Packer::abandon)) with the
-    /// returned entry, before anything else touches `out`.
-    pub fn begin(&mut self, out: &mut Vec<u8>) -> Entry {
-        if let Some(open) = self.open {
-            let payload_len = out.len() - open.start - FRAME_HEADER_LEN;
-            // Joining must leave room, within the bound, for the layout and
-            // at least an empty record.
-            let grown = payload_len
-                + ENTRY_OVERHEAD
-                + if open.batch {
-                    0
-                } else {
-                    COUNT_LEN + ENTRY_OVERHEAD
-                };
-            if self.batches && may_join(&open, payload_len, grown, self.max_len) {
-                if !open.batch {
-                    // The second record: lay the first out as a batch entry.
-                    let mut prefix = [0; COUNT_LEN + ENTRY_OVERHEAD];
-                    prefix[COUNT_LEN..].copy_from_slice(&len_u32(payload_len).to_le_bytes());
-                    let at = open.start + FRAME_HEADER_LEN;
-                    out.splice(at..at, prefix);
-                    self.open = Some(Open {
-                        batch: true,
-                        ..open
-                    });
-                }
-                let at = out.len();
-                out.extend_from_slice(&[0; ENTRY_OVERHEAD]);
-                return Entry {
-                    at,
-                    payload_at: out.len(),
-                };
-            }
-            self.finish(out);
-        }
-        let start = out.len();
-        out.extend_from_slice(&[0; FRAME_HEADER_LEN]);
-        self.open = Some(Open {
-            start,
-            first_seq: self.next_seq,
-            count: 0,
-            batch: false,
-        });
-        Entry {
-            at: start,
-            payload_at: out.len(),
-        }
-    }
-
-    /// Ends the record `entry` began: everything appended since is its
-    /// payload. Returns its sequence number. A payload over the bound is
-    /// removed from `out` and refused with [`FormatError::TooLarge`].
-    pub fn end(&mut self, out: &mut Vec<u8>, entry: Entry) -> Result<u64, FormatError> {
-        let payload_len = out.len() - entry.payload_at;
-        if let Err(e) = check_len(payload_len, self.max_len) {
-            self.abandon(out, entry);
-            return Err(e);
-        }
-        let Some(mut open) = self.open else {
-            // Not reachable through `begin`, which always leaves a frame
-            // open; kept total rather than panicking.
-            return Err(FormatError::BadBatch {
-                detail: "no record was begun",
-            });
-        };
-        if entry.at != open.start {
-            out[entry.at..entry.payload_at].copy_from_slice(&len_u32(payload_len).to_le_bytes());
-            if check_len(out.len() - open.start - FRAME_HEADER_LEN, self.max_len).is_err() {
-                // The batch would exceed the bound: close it before this
-                // record, which becomes a frame of its own. Its length
-                // field gives way to the batch's trailer and its own header.
-                let trailer = close(out, open, entry.at, self.synced_upto);
-                let header = header_bytes(
-                    FrameKind::Record,
-                    self.next_seq,
-                    self.synced_upto,
-                    len_u32(payload_len),
-                );
-                out.splice(
-                    entry.at..entry.payload_at,
-                    trailer.into_iter().chain(header),
-                );
-                open = Open {
-                    start: entry.at + trailer.len(),
-                    first_seq: self.next_seq,
-                    count: 0,
-                    batch: false,
-                };
-            }
-        }
-        open.count += 1;
-        self.open = Some(open);
-        let seq = self.next_seq;
-        self.next_seq = self.next_seq.wrapping_add(1);
-        Ok(seq)
-    }
-
-    /// Drops the record `entry` began (its encoding failed): `out` is as it
-    /// was before [`begin`](Packer::begin), but for a batch's layout.
-    pub fn abandon(&mut self, out: &mut Vec<u8>, entry: Entry) {
-        out.truncate(entry.at);
-        if let Some(open) = self.open
-            && open.start == entry.at
-        {
-            self.open = None;
-        }
-    }
-
-    /// Closes the open frame, if any: fills its header in and appends its
-    /// checksum. Afterwards `out` holds only whole frames.
-    pub fn finish(&mut self, out: &mut Vec<u8>) {
-        if let Some(open) = self.open.take() {
-            let end = out.len();
-            let trailer = close(out, open, end, self.synced_upto);
-            out.extend_from_slice(&trailer);
-        }
-    }
-}
-
-/// Whether a record may join the open frame `open`, whose payload holds
-/// `payload_len` bytes, growing it to `grown` bytes: the frame is below
-/// [`BATCH_TARGET`], its count can grow, and it stays within `max_len`.
-#[inline]
-fn may_join(open: &Open, payload_len: usize, grown: usize, max_len: u32) -> bool {
-    payload_len < BATCH_TARGET && open.count < u32::MAX && grown <= max_len as usize
-}
-
-/// Fills in the header of the frame `open` that ends at `end` and returns
-/// its checksum trailer.
-fn close(out: &mut [u8], open: Open, end: usize, synced_upto: u64) -> [u8; 4] {
-    let payload_at = open.start + FRAME_HEADER_LEN;
-    let kind = if open.batch {
-        out[payload_at..payload_at + COUNT_LEN].copy_from_slice(&open.count.to_le_bytes());
-        FrameKind::Batch
-    } else {
-        FrameKind::Record
-    };
-    let header = header_bytes(kind, open.first_seq, synced_upto, len_u32(end - payload_at));
-    out[open.start..payload_at].copy_from_slice(&header);
-    trailer(&out[open.start..end])
-}
-
-/// A length already checked against a `u32` bound.
-fn len_u32(len: usize) -> u32 {
-    u32::try_from(len).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::frame::{FRAME_OVERHEAD, decode_record};
-    use crate::{DEFAULT_MAX_RECORD_LEN, Decoded, Record};
 
-    const MAX: u32 = DEFAULT_MAX_RECORD_LEN;
-
-    fn pack(first_seq: u64, payloads: &[&[u8]], max_len: u32) -> Vec<u8> {
-        let mut out = Vec::new();
-        let mut packer = Packer::new(first_seq, first_seq, max_len);
-        for (i, p) in payloads.iter().enumerate() {
-            let entry = packer.begin(&mut out);
-            out.extend_from_slice(p);
-            assert_eq!(packer.end(&mut out, entry), Ok(first_seq + i as u64));
-        }
-        packer.finish(&mut out);
-        out
-    }
-
-    /// Every frame in `bytes`, decoded one by one from `seq`.
-    fn frames(bytes: &[u8], mut seq: u64, max_len: u32) -> Vec<Record<'_>> {
-        let mut at = 0;
-        let mut out = Vec::new();
-        while at < bytes.len() {
-            let Ok(Decoded::Complete(r)) = decode_record(&bytes[at..], seq, max_len) else {
-                panic!("frame at {at} must decode");
-            };
-            at += r.frame_len;
-            seq += r.seq_count();
-            out.push(r);
-        }
-        out
-    }
-
-    fn all_payloads<'a>(frames: &[Record<'a>]) -> Vec<&'a [u8]> {
-        frames.iter().flat_map(Record::payloads).collect()
-    }
+    const MAX: u32 = crate::frame_header::DEFAULT_MAX_RECORD_LEN;
 
     #[test]
-    fn push_packs_exactly_as_begin_and_end_do() {
-        let big = vec![1; BATCH_TARGET];
-        let payloads: Vec<&[u8]> = vec![b"a", b"", &big, b"bb", &[9; 70], &big, b"c"];
-        for max_len in [MAX, 100, 70] {
-            let fits: Vec<&[u8]> = payloads
-                .iter()
-                .copied()
-                .filter(|p| p.len() <= max_len as usize)
-                .collect();
-            let mut out = Vec::new();
-            let mut packer = Packer::new(3, 3, max_len);
-            for (i, p) in fits.iter().enumerate() {
-                assert_eq!(packer.push(&mut out, p), Ok(3 + i as u64));
-            }
-            packer.finish(&mut out);
-            assert_eq!(out, pack(3, &fits, max_len), "bound {max_len}");
-        }
-    }
-
-    #[test]
-    fn a_lone_record_is_a_record_frame() {
-        let bytes = pack(9, &[b"only"], MAX);
-        let mut one = Vec::new();
-        crate::encode_record(&mut one, 9, 9, b"only", MAX).unwrap();
-        assert_eq!(bytes, one);
-    }
-
-    #[test]
-    fn several_records_share_one_frame_and_come_back_in_order() {
-        let payloads: [&[u8]; 4] = [b"a", b"", b"ccc", &[7; 300]];
-        let bytes = pack(40, &payloads, MAX);
-        let decoded = frames(&bytes, 40, MAX);
-        assert_eq!(decoded.len(), 1);
-        assert_eq!(decoded[0].kind, FrameKind::Batch);
-        assert_eq!((decoded[0].seq, decoded[0].seq_count()), (40, 4));
-        assert_eq!(all_payloads(&decoded), payloads);
-        let framing = FRAME_OVERHEAD + COUNT_LEN + 4 * ENTRY_OVERHEAD;
-        assert_eq!(bytes.len(), framing + 304);
-    }
-
-    #[test]
-    fn frames_close_near_the_target_and_big_records_stand_alone() {
-        let small = [3u8; 1000];
-        let big = vec![4u8; BATCH_TARGET + 1];
-        let mut payloads: Vec<&[u8]> = vec![&small; 150];
-        payloads.insert(70, &big);
-        let bytes = pack(0, &payloads, MAX);
-        let decoded = frames(&bytes, 0, MAX);
-        assert_eq!(all_payloads(&decoded), payloads);
-        // A frame closes at the first record that starts at or past the
-        // target, so it exceeds the target by at most one record.
-        for f in &decoded {
-            assert!(f.payload.len() < BATCH_TARGET + big.len() + 2 * ENTRY_OVERHEAD + COUNT_LEN);
-        }
-        assert!(
-            decoded.len() >= 150 * 1000 / BATCH_TARGET,
-            "{}",
-            decoded.len()
-        );
-    }
-
-    #[test]
-    fn abandoned_and_oversized_records_leave_no_trace() {
-        let mut out = Vec::new();
-        let mut packer = Packer::new(0, 0, 10);
-        let e = packer.begin(&mut out);
-        out.extend_from_slice(b"first");
-        packer.end(&mut out, e).unwrap();
-        let e = packer.begin(&mut out);
-        out.extend_from_slice(b"half-encoded");
-        packer.abandon(&mut out, e);
-        let e = packer.begin(&mut out);
-        out.extend_from_slice(&[0; 11]);
-        assert_eq!(
-            packer.end(&mut out, e),
-            Err(FormatError::TooLarge { len: 11, max: 10 })
-        );
-        let e = packer.begin(&mut out);
-        out.extend_from_slice(b"second");
-        assert_eq!(packer.end(&mut out, e), Ok(1));
-        packer.finish(&mut out);
-        assert_eq!(
-            all_payloads(&frames(&out, 0, 10)),
-            [b"first" as &[u8], b"second"]
-        );
-        // A lone record abandoned leaves nothing at all.
-        let mut out = Vec::new();
-        let mut packer = Packer::new(0, 0, 10);
-        let e = packer.begin(&mut out);
-        out.push(1);
-        packer.abandon(&mut out, e);
-        packer.finish(&mut out);
-        assert!(out.is_empty());
-    }
-
-    #[test]
-    fn a_batch_never_exceeds_the_length_bound() {
-        // Bound 100: two 40-byte records fit one batch (8 + 4 + 40 + 4 + 40
-        // = 88 payload bytes), a third does not and opens a frame of its own.
-        let rec = [5u8; 40];
-        let bytes = pack(0, &[&rec, &rec, &rec, &rec], 100);
-        let decoded = frames(&bytes, 0, 100);
-        let kinds: Vec<_> = decoded.iter().map(|f| (f.kind, f.seq)).collect();
-        assert_eq!(
-            kinds,
-            [(FrameKind::Batch, 0), (FrameKind::Batch, 2)],
-            "the third record starts a new frame, which the fourth joins"
-        );
-        assert_eq!(all_payloads(&decoded), [&rec[..]; 4]);
-        // A record that fits the bound alone, after a smaller one.
-        let big = [6u8; 100];
-        let decoded_bytes = pack(0, &[b"x", &big], 100);
-        let decoded = frames(&decoded_bytes, 0, 100);
-        assert_eq!(
-            decoded.iter().map(|f| f.kind).collect::<Vec<_>>(),
-            [FrameKind::Batch, FrameKind::Record]
-        );
-        assert_eq!(all_payloads(&decoded), [b"x" as &[u8], &big]);
-    }
-
-    #[test]
-    fn without_batches_every_record_has_its_own_frame() {
-        let mut out = Vec::new();
-        let mut packer = Packer::new(5, 5, MAX).without_batches();
-        for p in [b"a", b"b"] {
-            let e = packer.begin(&mut out);
-            out.extend_from_slice(p);
-            packer.end(&mut out, e).unwrap();
-        }
-        packer.finish(&mut out);
-        let decoded = frames(&out, 5, MAX);
-        assert_eq!(
-            decoded.iter().map(|f| (f.kind, f.seq)).collect::<Vec<_>>(),
-            [(FrameKind::Record, 5), (FrameKind::Record, 6)]
-        );
+    fn payloads_of_each_kind() {
+        let batch = [2, 0, 0, 0, 1, 0, 0, 0, 9, 0, 0, 0, 0];
+        let all = |kind, payload| Payloads::new(kind, payload).collect::<Vec<_>>();
+        assert_eq!(all(FrameKind::Batch, &batch), [&[9][..], &[]]);
+        assert_eq!(all(FrameKind::Record, &batch), [&batch[..]]);
+        assert!(all(FrameKind::Seal, &batch).is_empty());
+        assert_eq!(batch_count(&batch), 2);
+        assert_eq!(batch_count(&[]), 1, "unchecked, the count is at least 1");
     }
 
     #[test]
@@ -586,53 +177,5 @@ mod tests {
             check_batch(&[1, 0, 0, 0, 5, 0, 0, 0, 1, 2, 3, 4, 5], 4),
             Err(FormatError::TooLarge { len: 5, max: 4 })
         );
-    }
-
-    #[test]
-    fn a_malformed_batch_with_a_valid_checksum_is_refused() {
-        let mut out = Vec::new();
-        // A count of 3 over two records, checksummed as a writer would.
-        let payload = [3, 0, 0, 0, 1, 0, 0, 0, 7, 0, 0, 0, 0];
-        crate::encode_frame(&mut out, FrameKind::Batch, 0, 0, &payload, MAX).unwrap();
-        assert_eq!(
-            decode_record(&out, 0, MAX),
-            Err(FormatError::BadBatch {
-                detail: "a record length runs past the payload"
-            })
-        );
-        assert_eq!(
-            crate::decode_run(&out, 0, MAX),
-            Err(FormatError::BadBatch {
-                detail: "a record length runs past the payload"
-            })
-        );
-    }
-
-    #[test]
-    fn markers_are_four_bits_apart() {
-        for (a, b) in [
-            (BATCH_MARKER, crate::frame::RECORD_MARKER),
-            (BATCH_MARKER, crate::frame::SEAL_MARKER),
-        ] {
-            assert_eq!((a ^ b).count_ones(), 4);
-        }
-    }
-
-    #[test]
-    fn runs_count_sequence_numbers_not_frames() {
-        let mut bytes = pack(10, &[b"a", b"b", b"c"], MAX);
-        bytes.extend(pack(13, &[b"d"], MAX));
-        bytes.extend(pack(14, &[b"e", b"f"], MAX));
-        let Ok(Decoded::Complete(run)) = crate::decode_run(&bytes, 10, MAX) else {
-            panic!("a run must decode");
-        };
-        assert_eq!((run.len(), run.next_seq()), (3, 16));
-        let seqs: Vec<_> = run.iter().map(|f| (f.seq, f.seq_count())).collect();
-        assert_eq!(seqs, [(10, 3), (13, 1), (14, 2)]);
-        let payloads: Vec<_> = run
-            .iter()
-            .flat_map(|f| f.payloads().collect::<Vec<_>>())
-            .collect();
-        assert_eq!(payloads, [b"a", b"b", b"c", b"d", b"e", b"f"]);
     }
 }

@@ -14,19 +14,22 @@
 //! a 44-byte header with no `file_id` or `vouched_len`.
 //!
 //! `crc` is the [checksum](crate::checksum) of every header byte before it.
-//! The offsets below are derived from the field sizes, never typed in.
+//! The offsets below are derived from the field sizes, never typed in, and
+//! are private: readers outside this crate go through [`FileHeader`].
 
+use crate::FormatError;
+use crate::bytes::{Decoded, read_array, read_u32, read_u64};
 use crate::checksum::checksum;
-use crate::{Decoded, FormatError};
 
 /// The first eight bytes of every log: a high byte (so the file is not
 /// mistaken for text), `WAL`, and CR LF SUB LF to catch line-ending and
-/// 7-bit transfers, as PNG does.
+/// 7-bit transfers, as PNG does. Public so that a tool can recognise a log,
+/// even one whose header was cut short, by its first bytes.
 pub const MAGIC: [u8; 8] = [0x89, b'W', b'A', b'L', b'\r', b'\n', 0x1a, b'\n'];
 /// The format version this crate writes, and the newest it reads.
 pub const FORMAT_VERSION: u32 = 3;
 /// The first format version whose files may hold batch frames (see
-/// [`crate::batch`]). Version 1 files hold record and seal frames only,
+/// [batch frames](crate#batch-frames)). Version 1 files hold record and seal frames only,
 /// and a writer appending to one must keep it so: a version 1 reader would
 /// take a batch frame for damage.
 pub const FIRST_BATCH_VERSION: u32 = 2;
@@ -37,25 +40,25 @@ pub const FIRST_VOUCHED_VERSION: u32 = 3;
 pub const APP_TAG_LEN: usize = 16;
 
 /// Offset of the magic number.
-pub const MAGIC_OFFSET: usize = 0;
+const MAGIC_OFFSET: usize = 0;
 /// Offset of the format version.
-pub const VERSION_OFFSET: usize = MAGIC_OFFSET + MAGIC.len();
+const VERSION_OFFSET: usize = MAGIC_OFFSET + MAGIC.len();
 /// Offset of the application tag.
-pub const APP_TAG_OFFSET: usize = VERSION_OFFSET + size_of::<u32>();
+const APP_TAG_OFFSET: usize = VERSION_OFFSET + size_of::<u32>();
 /// Offset of the application's own schema version.
-pub const APP_VERSION_OFFSET: usize = APP_TAG_OFFSET + APP_TAG_LEN;
+const APP_VERSION_OFFSET: usize = APP_TAG_OFFSET + APP_TAG_LEN;
 /// Offset of the sequence number of the file's first record.
-pub const BASE_SEQ_OFFSET: usize = APP_VERSION_OFFSET + size_of::<u32>();
+const BASE_SEQ_OFFSET: usize = APP_VERSION_OFFSET + size_of::<u32>();
 /// Offset of the file's identity (version 3 on).
-pub const FILE_ID_OFFSET: usize = BASE_SEQ_OFFSET + size_of::<u64>();
+const FILE_ID_OFFSET: usize = BASE_SEQ_OFFSET + size_of::<u64>();
 /// Offset of the vouched length (version 3 on).
-pub const VOUCHED_LEN_OFFSET: usize = FILE_ID_OFFSET + size_of::<u64>();
+const VOUCHED_LEN_OFFSET: usize = FILE_ID_OFFSET + size_of::<u64>();
 /// Offset of the header checksum (version 3 on).
-pub const HEADER_CRC_OFFSET: usize = VOUCHED_LEN_OFFSET + size_of::<u64>();
+const HEADER_CRC_OFFSET: usize = VOUCHED_LEN_OFFSET + size_of::<u64>();
 /// Total size of a version 3 header; the first frame starts here.
 pub const HEADER_LEN: usize = HEADER_CRC_OFFSET + size_of::<u32>();
 /// Offset of the header checksum in a version 1 or 2 header.
-pub const V2_HEADER_CRC_OFFSET: usize = BASE_SEQ_OFFSET + size_of::<u64>();
+const V2_HEADER_CRC_OFFSET: usize = BASE_SEQ_OFFSET + size_of::<u64>();
 /// Total size of a version 1 or 2 header.
 pub const V2_HEADER_LEN: usize = V2_HEADER_CRC_OFFSET + size_of::<u32>();
 
@@ -105,8 +108,9 @@ impl FileHeader {
     #[must_use]
     pub fn new(app_tag: &[u8], app_version: u32, base_seq: u64) -> Self {
         let mut tag = [0; APP_TAG_LEN];
-        let n = app_tag.len().min(APP_TAG_LEN);
-        tag[..n].copy_from_slice(&app_tag[..n]);
+        for (to, from) in tag.iter_mut().zip(app_tag) {
+            *to = *from;
+        }
         Self {
             version: FORMAT_VERSION,
             app_tag: tag,
@@ -172,13 +176,12 @@ impl FileHeader {
     /// - `Err(FormatError::NotALog)`: the bytes are not a log header at all.
     /// - `Err(..)`: a damaged header, or an unsupported version.
     pub fn decode(buf: &[u8]) -> Result<Decoded<Self>, FormatError> {
-        let magic_seen = buf.len().min(MAGIC.len());
-        if buf[..magic_seen] != MAGIC[..magic_seen] {
+        if buf.iter().zip(&MAGIC).any(|(byte, magic)| byte != magic) {
             return Err(FormatError::NotALog);
         }
         let Some(version) = read_u32(buf, VERSION_OFFSET) else {
             return Ok(Decoded::Incomplete {
-                needed: V2_HEADER_LEN - buf.len(),
+                needed: V2_HEADER_LEN.saturating_sub(buf.len()),
             });
         };
         if version == 0 || version > FORMAT_VERSION {
@@ -190,17 +193,17 @@ impl FileHeader {
         let len = header_len(version);
         let Some(head) = buf.get(..len) else {
             return Ok(Decoded::Incomplete {
-                needed: len - buf.len(),
+                needed: len.saturating_sub(buf.len()),
             });
         };
-        let crc_at = len - size_of::<u32>();
-        let stored = read_u32(head, crc_at).unwrap_or_default();
-        let computed = checksum(&head[..crc_at]);
+        let (covered, stored) = head.split_last_chunk().map_or((head, 0), |(covered, crc)| {
+            (covered, u32::from_le_bytes(*crc))
+        });
+        let computed = checksum(covered);
         if stored != computed {
             return Err(FormatError::HeaderChecksum { stored, computed });
         }
-        let mut app_tag = [0; APP_TAG_LEN];
-        app_tag.copy_from_slice(&head[APP_TAG_OFFSET..APP_VERSION_OFFSET]);
+        let app_tag = read_array(head, APP_TAG_OFFSET).unwrap_or_default();
         let vouched = version >= FIRST_VOUCHED_VERSION;
         let header = Self {
             version,
@@ -236,167 +239,9 @@ impl FileHeader {
             .iter()
             .rposition(|&b| b != 0)
             .map_or(0, |i| i + 1);
-        &self.app_tag[..end]
+        self.app_tag.get(..end).unwrap_or_default()
     }
-}
-
-/// Reads a little-endian `u32` at `offset`, if all four bytes are present.
-pub(crate) fn read_u32(buf: &[u8], offset: usize) -> Option<u32> {
-    let bytes = buf.get(offset..offset.checked_add(4)?)?;
-    Some(u32::from_le_bytes(bytes.try_into().ok()?))
-}
-
-/// Reads a little-endian `u64` at `offset`, if all eight bytes are present.
-pub(crate) fn read_u64(buf: &[u8], offset: usize) -> Option<u64> {
-    let bytes = buf.get(offset..offset.checked_add(8)?)?;
-    Some(u64::from_le_bytes(bytes.try_into().ok()?))
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sample() -> FileHeader {
-        FileHeader::new(b"test/app", 3, 42)
-            .with_file_id(0x0123_4567_89ab_cdef)
-            .with_vouched_len(4096)
-    }
-
-    #[test]
-    fn round_trips() {
-        let bytes = sample().encode();
-        assert_eq!(bytes.len(), HEADER_LEN);
-        assert_eq!(FileHeader::decode(&bytes), Ok(Decoded::Complete(sample())));
-        assert_eq!(sample().app_tag_trimmed(), b"test/app");
-    }
-
-    #[test]
-    fn layout_is_derived_and_little_endian() {
-        let bytes = sample().encode();
-        assert_eq!(HEADER_LEN, 60);
-        assert_eq!(V2_HEADER_LEN, 44);
-        assert_eq!(
-            bytes[FILE_ID_OFFSET..VOUCHED_LEN_OFFSET],
-            0x0123_4567_89ab_cdef_u64.to_le_bytes()
-        );
-        assert_eq!(
-            bytes[VOUCHED_LEN_OFFSET..HEADER_CRC_OFFSET],
-            4096u64.to_le_bytes()
-        );
-    }
-
-    #[test]
-    fn every_strict_prefix_is_incomplete() {
-        for header in [
-            sample(),
-            FileHeader {
-                version: 2,
-                ..sample()
-            },
-        ] {
-            let bytes = header.encode();
-            for n in 0..bytes.len() {
-                // Before the version is present, the shortest known header
-                // is the bound.
-                let full = if n < APP_TAG_OFFSET {
-                    V2_HEADER_LEN
-                } else {
-                    bytes.len()
-                };
-                assert_eq!(
-                    FileHeader::decode(&bytes[..n]),
-                    Ok(Decoded::Incomplete { needed: full - n }),
-                    "prefix of {n} bytes of a version {} header",
-                    header.version
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn foreign_bytes_are_not_a_log() {
-        assert_eq!(
-            FileHeader::decode(b"hello world"),
-            Err(FormatError::NotALog)
-        );
-        assert_eq!(
-            FileHeader::decode(&[0; HEADER_LEN]),
-            Err(FormatError::NotALog)
-        );
-        assert_eq!(
-            FileHeader::decode(&[0x89, b'W', b'X']),
-            Err(FormatError::NotALog)
-        );
-    }
-
-    #[test]
-    fn every_bit_flip_is_an_error() {
-        for header in [
-            sample(),
-            FileHeader {
-                version: 2,
-                ..sample()
-            },
-        ] {
-            let bytes = header.encode();
-            for bit in 0..bytes.len() * 8 {
-                let mut damaged = bytes.clone();
-                damaged[bit / 8] ^= 1 << (bit % 8);
-                let result = FileHeader::decode(&damaged);
-                // A flip in a version 2 header's version byte can make it
-                // claim version 3 and so a longer header: then it is only
-                // incomplete, and the bytes that follow decide.
-                let grew = matches!(result, Ok(Decoded::Incomplete { .. }));
-                assert!(
-                    result.is_err() || (grew && header.version == 2),
-                    "flip of bit {bit} went unnoticed: {result:?}"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn newer_version_is_refused() {
-        let mut bytes = sample().encode();
-        bytes[VERSION_OFFSET..APP_TAG_OFFSET].copy_from_slice(&4u32.to_le_bytes());
-        assert_eq!(
-            FileHeader::decode(&bytes),
-            Err(FormatError::UnsupportedVersion {
-                found: 4,
-                supported: 3
-            })
-        );
-    }
-
-    #[test]
-    fn versions_1_and_2_are_read_and_keep_their_layout() {
-        for version in [1, 2] {
-            let old = FileHeader {
-                version,
-                file_id: 0,
-                vouched_len: 0,
-                ..sample()
-            };
-            let bytes = old.encode();
-            assert_eq!(bytes.len(), V2_HEADER_LEN);
-            assert_eq!(bytes[VERSION_OFFSET], version as u8);
-            assert_eq!(FileHeader::decode(&bytes), Ok(Decoded::Complete(old)));
-            // Bytes after a short header are the first frame's, not the
-            // header's.
-            let mut longer = bytes.clone();
-            longer.extend_from_slice(&[0xa5; 32]);
-            assert_eq!(FileHeader::decode(&longer), Ok(Decoded::Complete(old)));
-        }
-        // The fields a short header lacks are not written.
-        let v2 = FileHeader {
-            version: 2,
-            ..sample()
-        };
-        let Ok(Decoded::Complete(read)) = FileHeader::decode(&v2.encode()) else {
-            panic!("a version 2 header must decode");
-        };
-        assert_eq!((read.file_id, read.vouched_len), (0, 0));
-        assert!(!FileHeader { version: 1, ..v2 }.allows_batches());
-        assert!(v2.allows_batches() && sample().allows_batches());
-    }
-}
+mod tests;

@@ -19,31 +19,52 @@
 //! `FORMAT.md`, included below.
 //!
 #![doc = include_str!("../FORMAT.md")]
+// No panic on any input: every read of the bytes goes through `get` or a
+// checked helper and returns a typed error (or `Incomplete`) instead.
+// Tests may index and unwrap.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::indexing_slicing,
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic
+    )
+)]
 
-pub mod batch;
+// The modules in layers, from the ground floor up; each uses only the
+// layers below it, so data flows bytes -> frames -> records with no arrow
+// back up:
+//   bytes, error, checksum  `Decoded`, integers from bytes, the error, the CRC
+//   header                  the file header
+//   frame_header            a frame's header: its layout and its one check
+//   batch                   a batch frame's payload, read side
+//   frame                   whole frames: encoding, decoding one
+//   run                     consecutive frames verified in one pass
+//   packer                  packing records into frames, write side
+mod batch;
+mod bytes;
 pub mod checksum;
 mod error;
-pub mod frame;
-pub mod header;
+mod frame;
+mod frame_header;
+mod header;
+mod packer;
 mod run;
 
-pub use batch::{BATCH_TARGET, Packer, Payloads};
+pub use batch::{COUNT_LEN, ENTRY_OVERHEAD, Payloads};
+pub use bytes::Decoded;
 pub use error::FormatError;
 pub use frame::{
-    CRC_LEN, DEFAULT_MAX_RECORD_LEN, FRAME_HEADER_LEN, FRAME_OVERHEAD, FrameHeader, FrameKind,
     Record, begin_record, decode_record, encode_frame, encode_record, encode_seal, finish_record,
 };
-pub use header::{FileHeader, HEADER_LEN, V2_HEADER_LEN};
-pub use run::{MAX_RUN_BYTES, Run, RunIter, decode_run};
-
-/// The outcome of decoding bytes that were not wrong.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Decoded<T> {
-    /// A whole, valid item.
-    Complete(T),
-    /// The bytes are a strict prefix of what could be a valid item.
-    Incomplete {
-        /// How many more bytes are needed at least.
-        needed: usize,
-    },
-}
+pub use frame_header::{
+    CRC_LEN, DEFAULT_MAX_RECORD_LEN, FRAME_HEADER_LEN, FRAME_OVERHEAD, FrameHeader, FrameKind,
+    MAX_LAG, peek_len,
+};
+pub use header::{
+    APP_TAG_LEN, FIRST_BATCH_VERSION, FIRST_VOUCHED_VERSION, FORMAT_VERSION, FileHeader,
+    HEADER_LEN, MAGIC, V2_HEADER_LEN, header_len,
+};
+pub use packer::{BATCH_TARGET, Entry, Packer};
+pub use run::{Run, RunIter, decode_run};

@@ -12,19 +12,18 @@
 //! When the run's check fails, it falls back to checking each frame on its
 //! own and returns the valid ones before the first damaged frame.
 
+use crate::FormatError;
 use crate::batch::{batch_count, check_batch};
+use crate::bytes::{Decoded, usize_from};
 use crate::checksum::verify;
-use crate::frame::{
-    CRC_LEN, FRAME_HEADER_LEN, FRAME_OVERHEAD, FrameHeader, FrameKind, Record, decode_record,
-    seq_lo,
-};
-use crate::{Decoded, FormatError};
+use crate::frame::{Record, decode_record};
+use crate::frame_header::{CRC_LEN, FRAME_HEADER_LEN, FRAME_OVERHEAD, FrameHeader, FrameKind};
 
 /// The most bytes [`decode_run`] verifies with one checksum pass (a single
 /// larger frame is still decoded whole). It bounds the extra work of the
 /// fallback when a run turns out to hold damage, and is far above the size
 /// where the checksum reaches its full speed.
-pub const MAX_RUN_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_RUN_BYTES: usize = 64 * 1024;
 
 /// Consecutive valid frames decoded together, borrowing their bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,14 +108,14 @@ impl<'a> Iterator for RunIter<'a> {
         // Every frame was checked when the run was decoded: only the fields
         // the record needs are read again.
         let header = FrameHeader::peek(self.rest)?;
-        let crc_at = FRAME_HEADER_LEN + header.len as usize;
-        let frame_len = crc_at + CRC_LEN;
+        let frame_len = FRAME_OVERHEAD.saturating_add(usize_from(header.len));
         let (frame, rest) = self.rest.split_at_checked(frame_len)?;
+        let (covered, _) = frame.split_last_chunk::<CRC_LEN>()?;
         let record = Record {
             kind: header.kind,
             seq: self.seq,
             synced_upto: header.synced_upto(self.seq)?,
-            payload: &frame[FRAME_HEADER_LEN..crc_at],
+            payload: covered.get(FRAME_HEADER_LEN..)?,
             frame_len,
         };
         self.rest = rest;
@@ -137,14 +136,12 @@ impl<'a> Iterator for RunIter<'a> {
 #[inline]
 fn whole_frame(buf: &[u8], seq: u64, max_len: u32) -> Option<(usize, u64)> {
     let header = FrameHeader::peek(buf)?;
-    if header.len > max_len || header.seq_lo != seq_lo(seq) || header.synced_upto(seq).is_none() {
-        return None;
-    }
-    // `len <= max_len <= u32::MAX`, which fits `usize` on every supported target.
-    let frame_len = FRAME_OVERHEAD + header.len as usize;
+    header.check(seq, max_len).ok()?;
+    let frame_len = FRAME_OVERHEAD.saturating_add(usize_from(header.len));
     let frame = buf.get(..frame_len)?;
     if header.kind == FrameKind::Batch {
-        let payload = &frame[FRAME_HEADER_LEN..frame_len - CRC_LEN];
+        let (covered, _) = frame.split_last_chunk::<CRC_LEN>()?;
+        let payload = covered.get(FRAME_HEADER_LEN..)?;
         check_batch(payload, max_len).ok()?;
         return Some((frame_len, u64::from(batch_count(payload))));
     }
@@ -156,7 +153,7 @@ fn whole_frame(buf: &[u8], seq: u64, max_len: u32) -> Option<(usize, u64)> {
 /// possible.
 ///
 /// - `Ok(Decoded::Complete(run))`: one or more valid records, as many as
-///   follow each other whole in `buf` (up to about [`MAX_RUN_BYTES`]). The
+///   follow each other whole in `buf` (up to about 64 KiB). The
 ///   next frame, if any, starts at `run.frame_bytes()`: decode from there to
 ///   learn whether it is incomplete or damaged.
 /// - Otherwise exactly what [`decode_record`]`(buf, first_seq, max_len)`
@@ -171,9 +168,11 @@ pub fn decode_run(
     let mut span = 0;
     let mut count = 0u64;
     let mut seqs = 0u64;
-    while let Some((frame_len, n)) =
-        whole_frame(&buf[span..], first_seq.wrapping_add(seqs), max_len)
-    {
+    while let Some((frame_len, n)) = whole_frame(
+        buf.get(span..).unwrap_or_default(),
+        first_seq.wrapping_add(seqs),
+        max_len,
+    ) {
         if count > 0 && span + frame_len > MAX_RUN_BYTES {
             break;
         }
@@ -181,9 +180,10 @@ pub fn decode_run(
         count += 1;
         seqs += n;
     }
-    if count > 1 && verify(&buf[..span]) {
+    let run = buf.get(..span).unwrap_or_default();
+    if count > 1 && verify(run) {
         return Ok(Decoded::Complete(Run {
-            bytes: &buf[..span],
+            bytes: run,
             first_seq,
             count,
             seqs,
@@ -194,14 +194,12 @@ pub fn decode_run(
     let mut valid = 0u64;
     let mut valid_seqs = 0u64;
     while valid < count {
-        let Some((frame_len, n)) = whole_frame(
-            &buf[valid_span..],
-            first_seq.wrapping_add(valid_seqs),
-            max_len,
-        ) else {
+        let rest = buf.get(valid_span..).unwrap_or_default();
+        let Some((frame_len, n)) = whole_frame(rest, first_seq.wrapping_add(valid_seqs), max_len)
+        else {
             break;
         };
-        if !verify(&buf[valid_span..valid_span + frame_len]) {
+        if !rest.get(..frame_len).is_some_and(verify) {
             break;
         }
         valid_span += frame_len;
@@ -213,7 +211,7 @@ pub fn decode_run(
             // Unreachable: a frame that is whole, valid and verified was
             // counted above. Kept total rather than panicking.
             Decoded::Complete(record) => Decoded::Complete(Run {
-                bytes: &buf[..record.frame_len],
+                bytes: buf.get(..record.frame_len).unwrap_or_default(),
                 first_seq,
                 count: 1,
                 seqs: record.seq_count(),
@@ -222,7 +220,7 @@ pub fn decode_run(
         });
     }
     Ok(Decoded::Complete(Run {
-        bytes: &buf[..valid_span],
+        bytes: buf.get(..valid_span).unwrap_or_default(),
         first_seq,
         count: valid,
         seqs: valid_seqs,
@@ -232,7 +230,9 @@ pub fn decode_run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{DEFAULT_MAX_RECORD_LEN, encode_record};
+    use crate::frame::{encode_frame, encode_record};
+    use crate::frame_header::DEFAULT_MAX_RECORD_LEN;
+    use crate::packer::Packer;
 
     const MAX: u32 = DEFAULT_MAX_RECORD_LEN;
 
@@ -312,5 +312,52 @@ mod tests {
         // A single frame above the limit is still decoded whole.
         let big = frames(0, &[&[1; MAX_RUN_BYTES + 10]]);
         assert_eq!(run_of(&big, 0).len(), 1);
+    }
+
+    #[test]
+    fn a_malformed_batch_with_a_valid_checksum_is_refused() {
+        let mut out = Vec::new();
+        // A count of 3 over two records, checksummed as a writer would.
+        let payload = [3, 0, 0, 0, 1, 0, 0, 0, 7, 0, 0, 0, 0];
+        encode_frame(&mut out, FrameKind::Batch, 0, 0, &payload, MAX).unwrap();
+        assert_eq!(
+            decode_record(&out, 0, MAX),
+            Err(FormatError::BadBatch {
+                detail: "a record length runs past the payload"
+            })
+        );
+        assert_eq!(
+            decode_run(&out, 0, MAX),
+            Err(FormatError::BadBatch {
+                detail: "a record length runs past the payload"
+            })
+        );
+    }
+
+    #[test]
+    fn runs_count_sequence_numbers_not_frames() {
+        let mut bytes = Vec::new();
+        for (first_seq, payloads) in [
+            (10, &[b"a", b"b", b"c"][..]),
+            (13, &[b"d"]),
+            (14, &[b"e", b"f"]),
+        ] {
+            let mut packer = Packer::new(first_seq, first_seq, MAX);
+            for p in payloads {
+                packer.push(&mut bytes, *p).unwrap();
+            }
+            packer.finish(&mut bytes);
+        }
+        let Ok(Decoded::Complete(run)) = decode_run(&bytes, 10, MAX) else {
+            panic!("a run must decode");
+        };
+        assert_eq!((run.len(), run.next_seq()), (3, 16));
+        let seqs: Vec<_> = run.iter().map(|f| (f.seq, f.seq_count())).collect();
+        assert_eq!(seqs, [(10, 3), (13, 1), (14, 2)]);
+        let payloads: Vec<_> = run
+            .iter()
+            .flat_map(|f| f.payloads().collect::<Vec<_>>())
+            .collect();
+        assert_eq!(payloads, [b"a", b"b", b"c", b"d", b"e", b"f"]);
     }
 }

@@ -7,15 +7,34 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::Index;
 use wal_format::checksum::checksum;
-use wal_format::frame::{
-    FrameKind, LAG_OFFSET, LEN_OFFSET, MAX_LAG, RECORD_MARKER, SEQ_OFFSET, seq_lo,
-};
-use wal_format::header::{APP_TAG_LEN, APP_TAG_OFFSET, FORMAT_VERSION, MAGIC, VERSION_OFFSET};
 use wal_format::{
-    CRC_LEN, DEFAULT_MAX_RECORD_LEN, Decoded, FRAME_HEADER_LEN, FRAME_OVERHEAD, FileHeader,
-    FormatError, FrameHeader, HEADER_LEN, Record, V2_HEADER_LEN, begin_record, decode_record,
-    decode_run, encode_frame, encode_record, finish_record,
+    APP_TAG_LEN, CRC_LEN, DEFAULT_MAX_RECORD_LEN, Decoded, FORMAT_VERSION, FRAME_HEADER_LEN,
+    FRAME_OVERHEAD, FileHeader, FormatError, FrameHeader, FrameKind, HEADER_LEN, MAGIC, MAX_LAG,
+    Record, V2_HEADER_LEN, begin_record, decode_record, decode_run, encode_frame, encode_record,
+    finish_record, peek_len,
 };
+
+// The layout as FORMAT.md gives it, written out here: the crate keeps its
+// field offsets private.
+/// The first byte of a record's frame.
+const RECORD_MARKER: u8 = 0xA5;
+/// The first byte of a seal's frame.
+const SEAL_MARKER: u8 = 0x5A;
+/// Offset of a frame's lag field.
+const LAG_OFFSET: usize = 1;
+/// Offset of a frame's payload length.
+const LEN_OFFSET: usize = 4;
+/// Offset of a frame's `seq_lo`.
+const SEQ_OFFSET: usize = 8;
+/// Offset of the header's format version.
+const VERSION_OFFSET: usize = 8;
+/// Offset of the header's application tag.
+const APP_TAG_OFFSET: usize = 12;
+
+/// The low 32 bits of a sequence number, as a frame stores them.
+fn seq_lo(seq: u64) -> u32 {
+    (seq & 0xFFFF_FFFF) as u32
+}
 
 const MAX: u32 = DEFAULT_MAX_RECORD_LEN;
 const MAX_LAG_U64: u64 = MAX_LAG as u64;
@@ -283,6 +302,44 @@ proptest! {
     }
 
     #[test]
+    fn peek_len_agrees_with_decode_record(
+        (seq, lag) in seq_and_exact_lag(),
+        payload in payloads(256),
+        flip in proptest::option::of(0..FRAME_HEADER_LEN * 8),
+        cut in any::<proptest::sample::Index>(),
+        max_len in prop_oneof![Just(MAX), 0u32..300],
+    ) {
+        let mut bytes = frame(seq, seq - lag, &payload);
+        if let Some(bit) = flip {
+            bytes[bit / 8] ^= 1 << (bit % 8);
+        }
+        let buf = &bytes[..cut.index(bytes.len() + 1)];
+        let decoded = decode_record(buf, seq, max_len);
+        match peek_len(buf, seq, max_len) {
+            // Wrong header bytes: the very error the decoder gives.
+            Err(e) => prop_assert_eq!(decoded, Err(e)),
+            // A cut header: missing bytes for the decoder too.
+            Ok(Decoded::Incomplete { needed }) => {
+                prop_assert_eq!(needed, FRAME_HEADER_LEN - buf.len());
+                prop_assert_eq!(
+                    decoded,
+                    Ok(Decoded::Incomplete { needed: FRAME_OVERHEAD - buf.len() })
+                );
+            }
+            // A valid header: the decoder wants exactly that many bytes.
+            Ok(Decoded::Complete(len)) => {
+                prop_assert!(buf.len() >= FRAME_HEADER_LEN);
+                match decoded {
+                    Ok(Decoded::Complete(record)) => prop_assert_eq!(record.frame_len, len),
+                    Ok(Decoded::Incomplete { needed }) => prop_assert_eq!(buf.len() + needed, len),
+                    Err(FormatError::ChecksumMismatch { .. }) => prop_assert!(buf.len() >= len),
+                    Err(other) => prop_assert!(false, "header valid, yet {:?}", other),
+                }
+            }
+        }
+    }
+
+    #[test]
     fn random_bytes_never_panic(
         mut bytes in payloads(512),
         seq in seqs(),
@@ -290,7 +347,7 @@ proptest! {
         marked in any::<bool>(),
     ) {
         if marked && !bytes.is_empty() {
-            bytes[0] = if bytes.len() % 2 == 0 { RECORD_MARKER } else { wal_format::frame::SEAL_MARKER };
+            bytes[0] = if bytes.len() % 2 == 0 { RECORD_MARKER } else { SEAL_MARKER };
         }
         match decode_record(&bytes, seq, max_len) {
             Ok(Decoded::Complete(record)) => {
@@ -671,7 +728,7 @@ proptest! {
 /// the shortest known header until the version is present.
 fn header_len_of(bytes: &[u8]) -> usize {
     match bytes.get(VERSION_OFFSET..APP_TAG_OFFSET) {
-        Some(v) => wal_format::header::header_len(u32::from_le_bytes(v.try_into().unwrap())),
+        Some(v) => wal_format::header_len(u32::from_le_bytes(v.try_into().unwrap())),
         None => V2_HEADER_LEN,
     }
 }

@@ -35,10 +35,9 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
 use test_support::bench::{Group, Recorder, Scale, Target, selected};
-use wal_format::batch::{COUNT_LEN, ENTRY_OVERHEAD};
 use wal_format::{
-    CRC_LEN, DEFAULT_MAX_RECORD_LEN, FRAME_HEADER_LEN, FRAME_OVERHEAD, FileHeader, FrameHeader,
-    FrameKind, HEADER_LEN, Packer, encode_record,
+    COUNT_LEN, CRC_LEN, DEFAULT_MAX_RECORD_LEN, ENTRY_OVERHEAD, FRAME_HEADER_LEN, FRAME_OVERHEAD,
+    FileHeader, FrameHeader, FrameKind, HEADER_LEN, Packer, encode_record,
 };
 use wal_io::{FsStorage, Wal, WalError, WalOptions};
 

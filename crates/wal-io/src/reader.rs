@@ -6,10 +6,9 @@
 
 use std::io;
 
-use wal_format::batch::ENTRY_OVERHEAD;
 use wal_format::{
-    Decoded, FRAME_HEADER_LEN, FRAME_OVERHEAD, FormatError, FrameHeader, Run, decode_record,
-    decode_run,
+    Decoded, ENTRY_OVERHEAD, FRAME_HEADER_LEN, FRAME_OVERHEAD, FormatError, FrameHeader, Run,
+    decode_record, decode_run, peek_len,
 };
 
 use crate::storage::StorageFile;
@@ -95,27 +94,23 @@ impl<'f> Reader<'f> {
         let stop = |cause| Ok(Err(Stop { offset, seq, cause }));
         let avail = self.file_len.saturating_sub(offset);
         let mut want = FRAME_OVERHEAD;
-        // Buffer the first frame whole. Its fields alone say how long it is
-        // or that it is wrong; no checksum is computed yet.
+        // Buffer the first frame whole. Its header alone says how long it
+        // is or that it is wrong; no checksum is computed yet.
         loop {
             let bytes = self.window(offset, want)?;
             let got = bytes.len();
-            let head = &bytes[..got.min(FRAME_HEADER_LEN)];
-            match decode_record(head, seq, max_len) {
-                Ok(Decoded::Incomplete { needed }) => {
-                    let frame_len = head.len().saturating_add(needed);
-                    if got >= frame_len {
-                        break;
-                    }
-                    if got as u64 >= avail {
-                        return stop(None);
-                    }
-                    want = frame_len;
-                }
-                // No frame fits in its own header's bytes; nothing to buffer.
-                Ok(Decoded::Complete(_)) => break,
+            let frame_len = match peek_len(bytes, seq, max_len) {
+                Ok(Decoded::Complete(frame_len)) => frame_len,
+                Ok(Decoded::Incomplete { needed }) => got.saturating_add(needed),
                 Err(e) => return stop(Some(e)),
+            };
+            if got >= frame_len {
+                break;
             }
+            if got as u64 >= avail {
+                return stop(None);
+            }
+            want = frame_len;
         }
         let from = usize::try_from(offset - self.start).unwrap_or(usize::MAX);
         match decode_run(&self.buf[from..], seq, max_len) {
@@ -176,7 +171,7 @@ impl<'f> Reader<'f> {
 /// written after the damage at `stop` that vouches for it, checking every
 /// field that can be checked without the checksum.
 fn vouching_seq(h: &FrameHeader, stop: &Stop, at: u64, file_len: u64, max_len: u32) -> Option<u64> {
-    if h.len > max_len || at + h.frame_len() > file_len {
+    if at + h.frame_len() > file_len {
         return None;
     }
     let seq = h.seq_after(stop.seq)?;
@@ -186,6 +181,8 @@ fn vouching_seq(h: &FrameHeader, stop: &Stop, at: u64, file_len: u64, max_len: u
     if seq - stop.seq > max_records_between {
         return None;
     }
-    let synced_upto = h.synced_upto(seq)?;
+    // The header check every reader uses: the length bound, `seq_lo` (true
+    // of `seq` by construction) and the watermark.
+    let synced_upto = h.check(seq, max_len).ok()?;
     (synced_upto > stop.seq).then_some(seq)
 }

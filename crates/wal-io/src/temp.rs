@@ -99,6 +99,6 @@ fn temp_is_ours(storage: &dyn Storage, tmp: &Path) -> Result<bool, WalError> {
     read_exact_at(&*file, 0, &mut head).map_err(|e| WalError::io("reading", tmp, e))?;
     Ok(match head.first() {
         None => true,
-        Some(&first) => first == wal_format::header::MAGIC[0] || head.iter().all(|&b| b == 0),
+        Some(&first) => first == wal_format::MAGIC[0] || head.iter().all(|&b| b == 0),
     })
 }

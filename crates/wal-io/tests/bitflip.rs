@@ -8,9 +8,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use support::{LOG, Rng, check_open, open_log};
-use wal_format::header::MAGIC;
 use wal_format::{
-    DEFAULT_MAX_RECORD_LEN, Decoded, FileHeader, FrameKind, HEADER_LEN, decode_record,
+    DEFAULT_MAX_RECORD_LEN, Decoded, FileHeader, FrameKind, HEADER_LEN, MAGIC, decode_record,
 };
 use wal_io::sim::SimStorage;
 use wal_io::{RecoveryMode, Storage, Truncation, TruncationReason, WalError, WalOptions};

@@ -604,7 +604,7 @@ fn crash_at_reproduces_the_snapshots() {
 #[test]
 fn stale_temp_file_is_removed_and_foreign_one_left_alone() {
     let opts = WalOptions::default();
-    let magic = wal_format::header::MAGIC;
+    let magic = wal_format::MAGIC;
     let header = wal_format::FileHeader::new(&opts.app_tag, 0, 7).encode();
     let mut with_records = header.to_vec();
     wal_format::encode_record(&mut with_records, 7, 7, b"partial", 1 << 20).unwrap();

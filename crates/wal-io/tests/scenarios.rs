@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use wal_format::FrameKind;
 use wal_io::{FsStorage, RecoveryMode, TruncationReason, Wal, WalError, WalOptions};
 
 fn open(path: &Path) -> Result<(Wal, Vec<Vec<u8>>), WalError> {
@@ -295,25 +296,25 @@ fn seals_are_invisible_and_added_only_after_new_records() {
     assert_eq!(std::fs::metadata(&path).unwrap().len(), sealed + 17 + 16);
 }
 
-/// The markers of the frames after the header of the log at `path`.
-fn frame_markers(path: &Path) -> Vec<u8> {
+/// The kinds of the frames after the header of the log at `path`.
+fn frame_kinds(path: &Path) -> Vec<FrameKind> {
     let bytes = std::fs::read(path).unwrap();
     let Ok(wal_format::Decoded::Complete(header)) = wal_format::FileHeader::decode(&bytes) else {
         panic!("not a log");
     };
     let mut at = header.encoded_len();
-    let mut markers = Vec::new();
+    let mut kinds = Vec::new();
     while let Some(h) = wal_format::FrameHeader::peek(&bytes[at..]) {
-        markers.push(h.kind.marker());
+        kinds.push(h.kind);
         at += usize::try_from(h.frame_len()).unwrap();
     }
     assert_eq!(at, bytes.len(), "the log ends with a whole frame");
-    markers
+    kinds
 }
 
 #[test]
 fn records_appended_together_share_batch_frames() {
-    use wal_format::frame::{BATCH_MARKER, RECORD_MARKER, SEAL_MARKER};
+    use FrameKind::{Batch, Record, Seal};
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("batches.log");
     let (mut wal, _) = open(&path).unwrap();
@@ -325,18 +326,9 @@ fn records_appended_together_share_batch_frames() {
     );
     wal.append_many([&b"lone batch"[..]]).unwrap();
     wal.close().unwrap();
-    let markers = frame_markers(&path);
+    let kinds = frame_kinds(&path);
     // 1000 records of 120 bytes: two frames of about 64 KiB.
-    assert_eq!(
-        markers,
-        [
-            RECORD_MARKER,
-            BATCH_MARKER,
-            BATCH_MARKER,
-            RECORD_MARKER,
-            SEAL_MARKER
-        ]
-    );
+    assert_eq!(kinds, [Record, Batch, Batch, Record, Seal]);
     let (wal, records) = open(&path).unwrap();
     assert_eq!(records.len(), 1002);
     assert_eq!(records[1..1001], many[..]);
@@ -346,7 +338,7 @@ fn records_appended_together_share_batch_frames() {
 
 #[test]
 fn a_version_1_log_gets_no_batch_frames_until_it_is_rewritten() {
-    use wal_format::frame::{BATCH_MARKER, RECORD_MARKER, SEAL_MARKER};
+    use FrameKind::{Batch, Record, Seal};
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("old.log");
     let header = wal_format::FileHeader {
@@ -363,11 +355,8 @@ fn a_version_1_log_gets_no_batch_frames_until_it_is_rewritten() {
     wal.append_many([&b"a"[..], b"b", b"c"]).unwrap();
     wal.close().unwrap();
     assert_eq!(
-        frame_markers(&path),
-        [RECORD_MARKER; 4]
-            .into_iter()
-            .chain([SEAL_MARKER])
-            .collect::<Vec<_>>(),
+        frame_kinds(&path),
+        [Record; 4].into_iter().chain([Seal]).collect::<Vec<_>>(),
         "a version 1 reader can still read every frame"
     );
     assert_eq!(std::fs::read(&path).unwrap()[8], 1, "still version 1");
@@ -376,9 +365,9 @@ fn a_version_1_log_gets_no_batch_frames_until_it_is_rewritten() {
     assert_eq!(records.len(), 4);
     wal.rewrite(|w| records.iter().try_for_each(|r| w.push(r)))
         .unwrap();
-    assert_eq!(wal.header().version, wal_format::header::FORMAT_VERSION);
+    assert_eq!(wal.header().version, wal_format::FORMAT_VERSION);
     wal.close().unwrap();
-    assert_eq!(frame_markers(&path), [BATCH_MARKER, SEAL_MARKER]);
+    assert_eq!(frame_kinds(&path), [Batch, Seal]);
     let (_, again) = open(&path).unwrap();
     assert_eq!(again, records);
 }

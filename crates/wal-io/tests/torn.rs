@@ -7,8 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use support::{LOG, Rng, check_open, open_at, open_log};
-use wal_format::batch::{COUNT_LEN, ENTRY_OVERHEAD};
-use wal_format::{FRAME_OVERHEAD, FileHeader, HEADER_LEN};
+use wal_format::{COUNT_LEN, ENTRY_OVERHEAD, FRAME_OVERHEAD, FileHeader, HEADER_LEN};
 use wal_io::sim::SimStorage;
 use wal_io::{FsStorage, Storage, Truncation, TruncationReason, Wal, WalOptions};
 

@@ -8,9 +8,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
-use wal_format::frame::FrameKind;
 use wal_format::{
-    DEFAULT_MAX_RECORD_LEN, Decoded, FileHeader, FrameHeader, HEADER_LEN, decode_record,
+    DEFAULT_MAX_RECORD_LEN, Decoded, FileHeader, FrameHeader, FrameKind, HEADER_LEN, decode_record,
 };
 use wal_io::sim::SimStorage;
 use wal_io::{
