@@ -97,16 +97,19 @@ impl OpenOptions {
         }
     }
 
-    /// Threads an open replays the log with (default: 2 where the machine
-    /// has two cores or more, else 1). With 1, the opening thread reads,
-    /// checks, decodes and applies each record in turn; with 2 or more, a
-    /// second thread reads, checks checksums in file order and decodes,
-    /// while the opening thread applies the decoded records to the map in
-    /// log order. The resulting map, its order and every recovery verdict
-    /// (torn tail, corruption, salvage, the record a failure names and its
-    /// message) are the same either way; on two cores the open takes about
-    /// half the time. Values above 2 use 2 threads for now: applying in log
-    /// order on one thread is the part left to split. `0` means 1.
+    /// Threads [`open_threaded`](Self::open_threaded) and
+    /// [`open_shared`](Self::open_shared) replay the log with (default: 2
+    /// where the machine has two cores or more, else 1; [`open`](Self::open),
+    /// whose bounds do not ask for `Send`, always uses 1). With 1, the
+    /// opening thread reads, checks, decodes and applies each record in
+    /// turn; with 2 or more, a second thread reads, checks checksums in
+    /// file order, decodes and hashes inserted keys, while the opening
+    /// thread applies the decoded records to the map in log order. The
+    /// resulting map, its order and every recovery verdict (torn tail,
+    /// corruption, salvage, the record a failure names and its message)
+    /// are the same either way; on two cores the open takes about two
+    /// thirds of the time. Values above 2 use 2 threads for now: applying
+    /// in log order on one thread is the part left to split. `0` means 1.
     #[must_use]
     pub fn recovery_threads(mut self, threads: usize) -> Self {
         self.recovery_threads = threads.max(1);

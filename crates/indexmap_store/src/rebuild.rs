@@ -4,9 +4,9 @@
 //!
 //! With [`OpenOptions::recovery_threads`](crate::OpenOptions::recovery_threads)
 //! above 1, a scoped thread runs [`Wal::open_with`] (reading, checking
-//! checksums in file order, and decoding each payload) and hands the
-//! decoded operations in chunks to the opening thread, which applies them
-//! to the map in log order. Every failure, a decode error on the reading
+//! checksums in file order, decoding each payload and hashing each
+//! inserted key) and hands the decoded operations in chunks to the opening
+//! thread, which applies them to the map in log order. Every failure, a decode error on the reading
 //! thread or a record that cannot apply on the opening one, travels in log
 //! order to the opening thread, whose first failure is the open's: the
 //! reading thread reports it through [`Replay::finish`] before the log's
