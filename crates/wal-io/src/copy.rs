@@ -6,7 +6,7 @@ use std::path::Path;
 
 use wal_format::FileHeader;
 
-use crate::error::WalError;
+use crate::error::{Context, WalError};
 use crate::options::WalOptions;
 use crate::rewrite::{RewriteWriter, fill_file};
 use crate::storage::{OpenMode, StorageLock, parent_dir};
@@ -43,12 +43,8 @@ impl Wal {
     {
         let given = dest.as_ref();
         let storage = &*self.storage;
-        let dest = storage
-            .resolve(given)
-            .map_err(|e| WalError::io("opening", given, e))?;
-        let exists = storage
-            .file_exists(&dest)
-            .map_err(|e| WalError::io("opening", given, e))?;
+        let dest = storage.resolve(given).context("opening", given)?;
+        let exists = storage.file_exists(&dest).context("opening", given)?;
         if dest == self.path || (exists && !overwrite) {
             return Err(WalError::DestinationExists { path: dest });
         }
@@ -74,13 +70,13 @@ impl Wal {
         clear_temp(storage, &dest, &opts)?;
         let file = storage
             .open(&tmp, OpenMode::CreateNew)
-            .map_err(|e| WalError::io("creating", &tmp, e))?;
+            .context("creating", &tmp)?;
         let header =
             FileHeader::new(&opts.app_tag, opts.app_version, 0).with_file_id(storage.new_file_id());
         let written = fill_file(&*file, header, &opts, &tmp, fill).and_then(|filled| {
             storage
                 .rename(&tmp, &dest)
-                .map_err(|e| WalError::io("renaming over", &dest, e))
+                .context("renaming over", &dest)
                 .map(|()| filled.records)
         });
         drop(file);
@@ -96,7 +92,7 @@ impl Wal {
         };
         storage
             .sync_dir(dir)
-            .map_err(|e| WalError::io("syncing directory of", &dest, e))?;
+            .context("syncing directory of", &dest)?;
         Ok(records)
     }
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use wal_format::{Decoded, FileHeader, FormatError, HEADER_LEN};
 
-use crate::error::WalError;
+use crate::error::{Context, WalError};
 use crate::options::WalOptions;
 use crate::report::RecoveryReport;
 use crate::storage::{OpenMode, Storage, StorageFile, parent_dir, read_exact_at};
@@ -26,22 +26,15 @@ pub(crate) fn create(
     note_temp(report, clear_temp(storage, path, opts)?);
     let file = storage
         .open(&tmp, OpenMode::CreateNew)
-        .map_err(|e| WalError::io("creating", &tmp, e))?;
+        .context("creating", &tmp)?;
     let header = FileHeader::new(&opts.app_tag, opts.app_version, 0)
         .with_file_id(storage.new_file_id())
         .with_vouched_len(wal_format::HEADER_LEN as u64);
     let written = file
         .write_at(0, &header.encode())
-        .map_err(|e| WalError::io("writing to", &tmp, e))
-        .and_then(|()| {
-            file.sync_data()
-                .map_err(|e| WalError::io("syncing", &tmp, e))
-        })
-        .and_then(|()| {
-            storage
-                .rename(&tmp, path)
-                .map_err(|e| WalError::io("renaming over", path, e))
-        });
+        .context("writing to", &tmp)
+        .and_then(|()| file.sync_data().context("syncing", &tmp))
+        .and_then(|()| storage.rename(&tmp, path).context("renaming over", path));
     if let Err(e) = written {
         // Best effort: leave nothing behind (a later open removes it else).
         drop(file);
@@ -50,7 +43,7 @@ pub(crate) fn create(
     }
     storage
         .sync_dir(parent_dir(path))
-        .map_err(|e| WalError::io("syncing directory of", path, e))?;
+        .context("syncing directory of", path)?;
     Ok((file, header))
 }
 
@@ -63,7 +56,7 @@ pub(crate) fn open_existing(
 ) -> Result<(Box<dyn StorageFile>, FileHeader), WalError> {
     let file = storage
         .open(path, OpenMode::Existing)
-        .map_err(|e| WalError::io("opening", path, e))?;
+        .context("opening", path)?;
     match read_header(&*file, path, opts)? {
         Some(header) => Ok((file, header)),
         None => {
@@ -83,9 +76,9 @@ pub(crate) fn read_header(
     path: &Path,
     opts: &WalOptions,
 ) -> Result<Option<FileHeader>, WalError> {
-    let len = file.len().map_err(|e| WalError::io("reading", path, e))?;
+    let len = file.len().context("reading", path)?;
     let mut head = vec![0; usize::try_from(len).unwrap_or(HEADER_LEN).min(HEADER_LEN)];
-    read_exact_at(file, 0, &mut head).map_err(|e| WalError::io("reading", path, e))?;
+    read_exact_at(file, 0, &mut head).context("reading", path)?;
     match FileHeader::decode(&head) {
         Ok(Decoded::Complete(header)) => {
             let expected = FileHeader::new(&opts.app_tag, 0, 0);
@@ -125,6 +118,6 @@ pub(crate) fn precheck(
 ) -> Result<(), WalError> {
     let file = storage
         .open(path, OpenMode::Existing)
-        .map_err(|e| WalError::io("opening", path, e))?;
+        .context("opening", path)?;
     read_header(&*file, path, opts).map(drop)
 }

@@ -291,6 +291,19 @@ impl WalError {
     }
 }
 
+/// Names what was being done, and to which file, when an I/O call fails:
+/// `file.sync_data().context("syncing", &path)?`.
+pub(crate) trait Context<T> {
+    /// The result, or the error as [`WalError::Io`] with `op` and `path`.
+    fn context(self, op: &'static str, path: impl Into<PathBuf>) -> Result<T, WalError>;
+}
+
+impl<T> Context<T> for io::Result<T> {
+    fn context(self, op: &'static str, path: impl Into<PathBuf>) -> Result<T, WalError> {
+        self.map_err(|e| WalError::io(op, path, e))
+    }
+}
+
 impl From<WalError> for io::Error {
     fn from(e: WalError) -> Self {
         io::Error::new(e.kind(), e)

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use wal_format::{FileHeader, FrameKind, Record};
 
 use crate::create::read_header;
-use crate::error::{BoxError, WalError};
+use crate::error::{BoxError, Context, WalError};
 use crate::options::{RecoveryMode, WalOptions};
 use crate::reader::{Reader, Stop};
 use crate::recover::{Replayed, Vouch};
@@ -145,14 +145,9 @@ impl WalFollower {
         F: FnMut(ReplayRecord<'_>) -> Result<(), BoxError>,
     {
         let given = path.as_ref();
-        let path = storage
-            .resolve(given)
-            .map_err(|e| WalError::io("opening", given, e))?;
+        let path = storage.resolve(given).context("opening", given)?;
         // A directory or a special file is refused here, as by an open.
-        if !storage
-            .file_exists(&path)
-            .map_err(|e| WalError::io("opening", given, e))?
-        {
+        if !storage.file_exists(&path).context("opening", given)? {
             return Err(WalError::io(
                 "opening",
                 given,

@@ -35,7 +35,7 @@ use std::path::{Path, PathBuf};
 use wal_format::{FileHeader, FormatError};
 
 use crate::create::read_header;
-use crate::error::{BoxError, VouchedBy, WalError};
+use crate::error::{BoxError, Context, VouchedBy, WalError};
 use crate::fs::FsStorage;
 use crate::options::{RecoveryMode, WalOptions};
 use crate::reader::Reader;
@@ -193,13 +193,8 @@ where
     F: FnMut(ReplayRecord<'_>) -> Result<(), BoxError>,
 {
     let given = path.as_ref();
-    let path = storage
-        .resolve(given)
-        .map_err(|e| WalError::io("opening", given, e))?;
-    if !storage
-        .file_exists(&path)
-        .map_err(|e| WalError::io("opening", given, e))?
-    {
+    let path = storage.resolve(given).context("opening", given)?;
+    if !storage.file_exists(&path).context("opening", given)? {
         return Err(WalError::io(
             "opening",
             given,
@@ -209,16 +204,14 @@ where
             ),
         ));
     }
-    let links = storage
-        .link_count(&path)
-        .map_err(|e| WalError::io("opening", &path, e))?;
+    let links = storage.link_count(&path).context("opening", &path)?;
     if links > 1 {
         return Err(WalError::HardLinked { path, links });
     }
     let file = storage
         .open(&path, OpenMode::Existing)
-        .map_err(|e| WalError::io("opening", &path, e))?;
-    let file_len = file.len().map_err(|e| WalError::io("reading", &path, e))?;
+        .context("opening", &path)?;
+    let file_len = file.len().context("reading", &path)?;
     let lock_path = sibling(&path, ".lock");
     let sidecar_state = sidecar_state(storage, &lock_path);
     let side = sidecar::read(storage, &lock_path);

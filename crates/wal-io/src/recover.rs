@@ -14,7 +14,7 @@ use std::time::Instant;
 use wal_format::{FileHeader, FrameKind};
 
 use crate::create::{create, open_existing, precheck};
-use crate::error::{BoxError, VouchedBy, WalError};
+use crate::error::{BoxError, Context, VouchedBy, WalError};
 use crate::options::WalOptions;
 use crate::reader::{Reader, Stop};
 use crate::replay::{Each, Replay};
@@ -65,15 +65,10 @@ impl Wal {
         // Resolve symbolic links once, so that the lock, the temporary file
         // and rewrites' renames all act on the real file, whatever name it
         // was opened by.
-        let path = storage
-            .resolve(given)
-            .map_err(|e| WalError::io("opening", given, e))?;
+        let path = storage.resolve(given).context("opening", given)?;
         // Refuse a directory, a special file or a stranger's file before
         // a lock file is created beside it.
-        if storage
-            .file_exists(&path)
-            .map_err(|e| WalError::io("opening", given, e))?
-        {
+        if storage.file_exists(&path).context("opening", given)? {
             precheck(&*storage, &path, &opts)?;
         }
         let lock_path = sibling(&path, ".lock");
@@ -169,13 +164,9 @@ where
     R: Replay + ?Sized,
 {
     let mut report = RecoveryReport::default();
-    let exists = storage
-        .file_exists(path)
-        .map_err(|e| WalError::io("opening", path, e))?;
+    let exists = storage.file_exists(path).context("opening", path)?;
     if exists {
-        let links = storage
-            .link_count(path)
-            .map_err(|e| WalError::io("opening", path, e))?;
+        let links = storage.link_count(path).context("opening", path)?;
         if links > 1 {
             return Err(WalError::HardLinked {
                 path: path.to_path_buf(),
@@ -192,7 +183,7 @@ where
     let side = sidecar::read(storage, lock_path);
     let vouch = Vouch::of(&header, side, lock_path);
 
-    let file_len = file.len().map_err(|e| WalError::io("reading", path, e))?;
+    let file_len = file.len().context("reading", path)?;
     let mut reader = Reader::new(&*file, file_len, opts.buf_capacity);
     let replayed = replay(&mut reader, path, &header, opts, replayer)?;
     let end = replayed.end;
@@ -202,8 +193,7 @@ where
 
     // Every record now in the file is claimed durable by the records
     // appended after this open, so make it so first.
-    file.sync_data()
-        .map_err(|e| WalError::io("syncing", path, e))?;
+    file.sync_data().context("syncing", path)?;
     if header.file_id != 0
         && side.writable()
         && side.durable_len_of(header.file_id) != Some(replayed.records_end)
@@ -321,7 +311,7 @@ fn read_frames(
     let mut records_end = offset;
     while offset < file_len {
         let read = reader.run(offset, seq, opts.max_record_len);
-        match read.map_err(|e| WalError::io("reading", path, e))? {
+        match read.context("reading", path)? {
             Ok(run) => {
                 for frame in &run {
                     if frame.kind == FrameKind::Seal {

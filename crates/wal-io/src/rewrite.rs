@@ -4,7 +4,7 @@ use std::path::Path;
 
 use wal_format::{FileHeader, Packer, encode_seal};
 
-use crate::error::{BoxError, WalError};
+use crate::error::{BoxError, Context, WalError};
 use crate::options::WalOptions;
 use crate::storage::{OpenMode, StorageFile, parent_dir};
 use crate::temp::{clear_temp, sibling};
@@ -113,7 +113,7 @@ impl Wal {
         let file = self
             .storage
             .open(&tmp, OpenMode::CreateNew)
-            .map_err(|e| WalError::io("creating", &tmp, e))?;
+            .context("creating", &tmp)?;
         let base_seq = self.next_seq;
         let header = FileHeader::new(&self.opts.app_tag, self.opts.app_version, base_seq)
             .with_file_id(self.storage.new_file_id());
@@ -228,7 +228,7 @@ where
     let records = filled?;
     file.write_at(0, &header.encode())
         .and_then(|()| file.sync_data())
-        .map_err(|e| WalError::io("syncing", tmp, e))?;
+        .context("syncing", tmp)?;
     Ok(Filled {
         header,
         records,

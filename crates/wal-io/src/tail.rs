@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use wal_format::{Decoded, FormatError};
 
-use crate::error::WalError;
+use crate::error::{Context, WalError};
 use crate::options::{RecoveryMode, WalOptions};
 use crate::reader::{Reader, Stop};
 use crate::recover::{Replayed, Vouch};
@@ -97,15 +97,14 @@ pub(crate) fn judge(
     };
     let voucher = reader
         .find_voucher(stop, opts.max_record_len)
-        .map_err(|e| WalError::io("reading", path, e))?;
+        .context("reading", path)?;
     match voucher {
         // The same verdict as a torn tail (nothing vouched is damaged or
         // missing), told apart only to keep the space for appends.
         None if !lost_vouched
             && opts.preallocate.is_some()
             && matches!(stop.cause, Some(FormatError::BadMarker { found: 0 }))
-            && zeros_to_end(&mut reader, stop.offset)
-                .map_err(|e| WalError::io("reading", path, e))? =>
+            && zeros_to_end(&mut reader, stop.offset).context("reading", path)? =>
         {
             Ok(Verdict::Preallocated)
         }
@@ -155,9 +154,7 @@ fn whole_valid_frame(
         return Ok(false);
     }
     let want = usize::try_from(frame_len).unwrap_or(usize::MAX);
-    let bytes = reader
-        .get(offset, want)
-        .map_err(|e| WalError::io("reading", path, e))?;
+    let bytes = reader.get(offset, want).context("reading", path)?;
     Ok(matches!(
         wal_format::decode_record(bytes, seq, max),
         Ok(Decoded::Complete(_))
@@ -192,8 +189,7 @@ pub(crate) fn settle(
             copy: salvage(storage, path, file, end, file_len)?,
         },
     };
-    file.set_len(end)
-        .map_err(|e| WalError::io("truncating", path, e))?;
+    file.set_len(end).context("truncating", path)?;
     Ok(Some(Truncation {
         offset: end,
         bytes: file_len - end,
@@ -214,22 +210,21 @@ fn salvage(
     let copy_path = sibling(path, &format!(".corrupt-{from}"));
     let copy = storage
         .open(&copy_path, OpenMode::CreateNew)
-        .map_err(|e| WalError::io("creating", &copy_path, e))?;
+        .context("creating", &copy_path)?;
     let mut buf = vec![0; 1 << 20];
     let mut at = from;
     while at < file_len {
         let n = usize::try_from(file_len - at)
             .unwrap_or(usize::MAX)
             .min(buf.len());
-        read_exact_at(file, at, &mut buf[..n]).map_err(|e| WalError::io("reading", path, e))?;
+        read_exact_at(file, at, &mut buf[..n]).context("reading", path)?;
         copy.write_at(at - from, &buf[..n])
-            .map_err(|e| WalError::io("writing to", &copy_path, e))?;
+            .context("writing to", &copy_path)?;
         at += n as u64;
     }
-    copy.sync_data()
-        .map_err(|e| WalError::io("syncing", &copy_path, e))?;
+    copy.sync_data().context("syncing", &copy_path)?;
     storage
         .sync_dir(parent_dir(path))
-        .map_err(|e| WalError::io("syncing directory of", &copy_path, e))?;
+        .context("syncing directory of", &copy_path)?;
     Ok(copy_path)
 }

@@ -4,7 +4,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use crate::error::WalError;
+use crate::error::{Context, WalError};
 use crate::options::WalOptions;
 use crate::report::RecoveryReport;
 use crate::storage::{OpenMode, Storage, parent_dir, read_exact_at};
@@ -46,36 +46,26 @@ pub(crate) fn clear_temp(
     opts: &WalOptions,
 ) -> Result<TempCleared, WalError> {
     let tmp = sibling(path, &opts.temp_suffix);
-    if !storage
-        .file_exists(&tmp)
-        .map_err(|e| WalError::io("checking for", &tmp, e))?
-    {
+    if !storage.file_exists(&tmp).context("checking for", &tmp)? {
         return Ok(TempCleared::Absent);
     }
     let dir = parent_dir(path);
     let cleared = if temp_is_ours(storage, &tmp)? {
-        storage
-            .remove(&tmp)
-            .map_err(|e| WalError::io("removing", &tmp, e))?;
+        storage.remove(&tmp).context("removing", &tmp)?;
         TempCleared::Removed(tmp)
     } else {
         let mut aside = sibling(&tmp, ".unrecognized");
         let mut n = 0u64;
-        while storage
-            .file_exists(&aside)
-            .map_err(|e| WalError::io("opening", &aside, e))?
-        {
+        while storage.file_exists(&aside).context("opening", &aside)? {
             n += 1;
             aside = sibling(&tmp, &format!(".unrecognized-{n}"));
         }
-        storage
-            .rename(&tmp, &aside)
-            .map_err(|e| WalError::io("renaming", &tmp, e))?;
+        storage.rename(&tmp, &aside).context("renaming", &tmp)?;
         TempCleared::SetAside(aside)
     };
     storage
         .sync_dir(dir)
-        .map_err(|e| WalError::io("syncing directory of", path, e))?;
+        .context("syncing directory of", path)?;
     Ok(cleared)
 }
 
@@ -88,15 +78,15 @@ const TEMP_PROBE_LEN: usize = 512;
 fn temp_is_ours(storage: &dyn Storage, tmp: &Path) -> Result<bool, WalError> {
     let file = storage
         .open(tmp, OpenMode::Existing)
-        .map_err(|e| WalError::io("opening", tmp, e))?;
-    let len = file.len().map_err(|e| WalError::io("reading", tmp, e))?;
+        .context("opening", tmp)?;
+    let len = file.len().context("reading", tmp)?;
     let mut head = vec![
         0;
         usize::try_from(len)
             .unwrap_or(TEMP_PROBE_LEN)
             .min(TEMP_PROBE_LEN)
     ];
-    read_exact_at(&*file, 0, &mut head).map_err(|e| WalError::io("reading", tmp, e))?;
+    read_exact_at(&*file, 0, &mut head).context("reading", tmp)?;
     Ok(match head.first() {
         None => true,
         Some(&first) => first == wal_format::MAGIC[0] || head.iter().all(|&b| b == 0),
