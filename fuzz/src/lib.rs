@@ -1,9 +1,5 @@
-//! Fuzz target bodies. They live with the facade's tests
-//! (`crates/indexmap_store/tests/fuzz_support/targets.rs`, using the model
-//! test's operation vocabulary in `tests/common/mod.rs`) so that a plain
-//! `cargo test` on stable replays every kept input through the same code.
+//! Fuzz target bodies. They live in `store-test-kit` (`fuzz` module, using
+//! the kit's operation vocabulary) so that a plain `cargo test` on stable
+//! replays every kept input through the same code.
 
-#[path = "../../crates/indexmap_store/tests/common/mod.rs"]
-pub mod common;
-#[path = "../../crates/indexmap_store/tests/fuzz_support/targets.rs"]
-pub mod targets;
+pub use store_test_kit::fuzz as targets;

@@ -9,18 +9,20 @@ use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
-use common::{HEADER_LEN, K, Op, Store, V, apply_model, log_records, sibling, store_error};
+use common::{HEADER_LEN, log_records, sibling};
 use indexmap::IndexMap;
 use indexmap_store::wal_io::{FsStorage, Wal, WalError, WalOptions};
 use indexmap_store::{
     COMPACT_TMP_SUFFIX, IndexMapStore, OpenOptions, StoreConfig, StoreError, TruncationReason,
 };
+use store_test_kit::small::{K, Op, Store, V};
+use store_test_kit::{apply_model, store_error};
 use test_support::scratch;
 
 type Users = IndexMapStore<String, u64>;
 
 fn entries(store: &Store) -> Vec<(K, V)> {
-    common::entries(store)
+    store_test_kit::entries(store)
 }
 
 /// Writes a small `String -> u64` store at `path` and returns its bytes.
@@ -413,8 +415,8 @@ fn recorded_history(path: &Path, ops: &[Op]) -> (Vec<u8>, Vec<u64>, Vec<IndexMap
             "{op:?} must write one record"
         );
         apply_model(&mut model, op);
-        common::apply_store(&mut store, op).expect("op");
-        assert_eq!(entries(&store), common::model_entries(&model));
+        store_test_kit::apply_store(&mut store, op).expect("op");
+        assert_eq!(entries(&store), store_test_kit::model_entries(&model));
         ends.push(store.stats().log_bytes);
         states.push(model.clone());
         if ends.len() == 4 {
@@ -441,8 +443,8 @@ fn history_ops() -> Vec<Op> {
         Op::Modify(k("c"), 5),
         Op::Remove(k("d")),
         Op::Apply(vec![
-            common::BatchItem::Insert(k("e"), 9),
-            common::BatchItem::SwapRemove(k("a")),
+            store_test_kit::small::BatchItem::Insert(k("e"), 9),
+            store_test_kit::small::BatchItem::SwapRemove(k("a")),
         ]),
         Op::Clear,
         Op::Insert(k("f"), u32::MAX),
@@ -486,7 +488,7 @@ fn every_prefix_of_a_log_opens_as_a_prefix_of_its_history() -> io::Result<()> {
         assert_eq!(k, complete, "prefix {len}: records replayed");
         assert_eq!(
             entries(&store),
-            common::model_entries(&states[k]),
+            store_test_kit::model_entries(&states[k]),
             "prefix {len}"
         );
         let end = if len == log.len() {
@@ -595,7 +597,7 @@ fn a_flipped_bit_in_a_synced_record_is_refused_then_salvaged() -> io::Result<()>
         let bad = flipped(&log, at, 3);
         fs::write(&path, &bad)?;
         let store: Store = OpenOptions::new().salvage(true).open(&path)?;
-        let expected = common::model_entries(&states[damaged_record]);
+        let expected = store_test_kit::model_entries(&states[damaged_record]);
         assert_eq!(entries(&store), expected, "byte {at}");
         let copy = sibling(&path, &format!(".corrupt-{start}"));
         let report = store.recovery_report();

@@ -9,8 +9,10 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
-use common::{Op, apply_store, log_records, sibling, spec_says_compact};
+use common::{log_records, sibling};
 use indexmap_store::{COMPACT_TMP_SUFFIX, IndexMapStore, StoreConfig};
+use store_test_kit::small::Op;
+use store_test_kit::{apply_store, spec_says_compact};
 use test_support::scratch;
 
 type Users = IndexMapStore<String, u64>;
@@ -93,7 +95,10 @@ fn check_compaction_rule(config: StoreConfig, ops: &[Op]) -> (u64, u64) {
             before.log_bytes + record_bytes,
             before.total_records + records,
         );
-        assert_eq!(common::entries(&store), common::entries(&reference));
+        assert_eq!(
+            store_test_kit::entries(&store),
+            store_test_kit::entries(&reference)
+        );
         if records > 0 && spec_says_compact(&config, bytes, total, live) {
             assert_eq!(
                 after.compactions,
@@ -103,7 +108,7 @@ fn check_compaction_rule(config: StoreConfig, ops: &[Op]) -> (u64, u64) {
             assert_eq!(after.total_records, live);
             assert_eq!(after.unsynced_records, 0);
             assert_eq!(fs::metadata(&path).expect("log").len(), after.log_bytes);
-            let expected: Vec<(String, u32)> = common::entries(&store);
+            let expected: Vec<(String, u32)> = store_test_kit::entries(&store);
             assert_compacted_log(&path, &expected);
             assert!(
                 !sibling(&path, COMPACT_TMP_SUFFIX).exists(),
@@ -136,7 +141,7 @@ fn check_compaction_rule(config: StoreConfig, ops: &[Op]) -> (u64, u64) {
 
 #[test]
 fn automatic_compaction_follows_the_spec_rule() {
-    let k = |i: usize| common::KEYS[i % 6].to_owned();
+    let k = |i: usize| store_test_kit::small::KEYS[i % 6].to_owned();
     let mut ops = Vec::new();
     // Six live entries, then many overwrites (dead records pile up).
     for i in 0..6 {

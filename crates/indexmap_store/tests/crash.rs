@@ -13,46 +13,51 @@
 //! the workload are deterministic, so the same values reproduce it.
 //! `STORE_CRASH_SEEDS=<n>` runs more seeds.
 
+use std::cmp::Ordering;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
-use indexmap_store::{Batch, Durability, IndexMapStore, OpenOptions, StoreConfig};
+use indexmap_store::{Durability, IndexMapStore, OpenOptions, StoreConfig};
+use store_test_kit::{BatchItem, Flavor, apply_model, apply_store};
 use test_support::rng::Rng;
 use wal_io::sim::{CrashVariant, SimStorage};
 
+/// The crash test's data: a few small keys, byte vectors of up to a few
+/// KiB, so that records straddle pages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Bytes;
+
+impl Flavor for Bytes {
+    type K = u16;
+    type V = Vec<u8>;
+    type Delta = u8;
+
+    fn modify(v: &mut Vec<u8>, b: &u8) {
+        v.push(*b);
+    }
+
+    fn keep(k: &u16, v: &Vec<u8>, d: u32) -> bool {
+        u32::from(*k as u8 ^ v.len() as u8) % 3 != d % 3
+    }
+
+    fn compare(k1: &u16, v1: &Vec<u8>, k2: &u16, v2: &Vec<u8>) -> Ordering {
+        (v1.len(), k1).cmp(&(v2.len(), k2))
+    }
+
+    fn class(_: &u16, v: &Vec<u8>) -> u64 {
+        v.len() as u64 % 3
+    }
+
+    fn key_size(k: &u16) -> usize {
+        usize::from(*k)
+    }
+}
+
+type Op = store_test_kit::Op<Bytes>;
 type Map = IndexMap<u16, Vec<u8>>;
 type Store = IndexMapStore<u16, Vec<u8>>;
 
 const PATH: &str = "db.log";
-
-#[derive(Debug, Clone)]
-enum Op {
-    Insert(u16, Vec<u8>),
-    ShiftRemove(u16),
-    SwapRemove(u16),
-    Modify(u16, u8),
-    Batch(Vec<(bool, u16, Vec<u8>)>),
-    InsertMany(Vec<(u16, Vec<u8>)>),
-    Move(usize, usize),
-    Clear,
-    Flush,
-    Compact,
-    // Schema version 3: one record each, however many entries they touch.
-    Retain(u8),
-    SortKeys,
-    SortByLen,
-    Reverse,
-    SwapIndices(usize, usize),
-    Drain(usize, usize),
-    Truncate(usize),
-    ShiftInsert(usize, u16, Vec<u8>),
-    /// A batch of shift- and swap-removals and inserts (the deferred path).
-    MixedBatch(Vec<(u8, u16, Vec<u8>)>),
-}
-
-fn retain_keep(k: u16, v: &[u8], d: u8) -> bool {
-    (k as u8 ^ v.len() as u8) % 3 != d % 3
-}
 
 /// `(a, b)` taken modulo `len + 1` and ordered: a valid drain range.
 fn drain_range(a: usize, b: usize, len: usize) -> (usize, usize) {
@@ -65,6 +70,25 @@ fn insert_index(i: usize, map_len: usize, present: bool) -> usize {
     i % (map_len + usize::from(!present)).max(1)
 }
 
+/// `op` with its indices made valid for `map` (taken modulo its length),
+/// as the workload meant them: the workload is drawn before any map exists.
+fn resolve(op: Op, map: &Map) -> Op {
+    let len = map.len();
+    match op {
+        Op::SwapIndices(a, b) if len > 0 => Op::SwapIndices(a % len, b % len),
+        // Nothing to swap: a no-op (the store and the model both refuse it).
+        Op::SwapIndices(..) => Op::SwapIndices(0, 0),
+        Op::Drain(a, b) => {
+            let (a, b) = drain_range(a, b, len);
+            Op::Drain(a, b)
+        }
+        Op::ShiftInsert(i, k, v) => {
+            Op::ShiftInsert(insert_index(i, len, map.contains_key(&k)), k, v)
+        }
+        op => op,
+    }
+}
+
 fn value(rng: &mut Rng) -> Vec<u8> {
     let len = match rng.below(10) {
         0 => 3000 + rng.below(3000),
@@ -73,20 +97,30 @@ fn value(rng: &mut Rng) -> Vec<u8> {
     (0..len).map(|_| rng.next_u64() as u8).collect()
 }
 
-/// The workload of `seed`; `Move` indices are taken modulo the length then.
+/// The workload of `seed`, its indices resolved against the model as it
+/// goes (`MoveIndex` is taken modulo the length by the kit itself).
 fn workload(seed: u64, n: usize) -> Vec<Op> {
     let mut rng = Rng::new(seed);
+    let mut map = Map::new();
     (0..n)
         .map(|_| {
             let key = rng.below(24) as u16;
-            match rng.below(125) {
+            let op = match rng.below(125) {
                 0..=39 => Op::Insert(key, value(&mut rng)),
                 40..=49 => Op::ShiftRemove(key),
                 50..=57 => Op::SwapRemove(key),
                 58..=67 => Op::Modify(key, rng.next_u64() as u8),
-                68..=73 => Op::Batch(
+                68..=73 => Op::Apply(
                     (0..1 + rng.below(6))
-                        .map(|_| (rng.below(3) != 0, rng.below(24) as u16, value(&mut rng)))
+                        .map(|_| {
+                            let (insert, k) = (rng.below(3) != 0, rng.below(24) as u16);
+                            let v = value(&mut rng);
+                            if insert {
+                                BatchItem::Insert(k, v)
+                            } else {
+                                BatchItem::ShiftRemove(k)
+                            }
+                        })
                         .collect(),
                 ),
                 74..=78 => Op::InsertMany(
@@ -94,151 +128,42 @@ fn workload(seed: u64, n: usize) -> Vec<Op> {
                         .map(|_| (rng.below(24) as u16, value(&mut rng)))
                         .collect(),
                 ),
-                79..=84 => Op::Move(rng.next_u64() as usize, rng.next_u64() as usize),
+                79..=84 => Op::MoveIndex(rng.next_u64() as usize, rng.next_u64() as usize),
                 85..=86 => Op::Clear,
                 87..=95 => Op::Flush,
                 96..=99 => Op::Compact,
-                100..=103 => Op::Retain(rng.next_u64() as u8),
+                // Schema version 3: one record each, however many entries
+                // they touch.
+                100..=103 => Op::Retain(u32::from(rng.next_u64() as u8)),
                 104..=105 => Op::SortKeys,
-                106..=107 => Op::SortByLen,
+                // By value length, then key.
+                106..=107 => Op::SortBy,
                 108..=109 => Op::Reverse,
                 110..=111 => Op::SwapIndices(rng.next_u64() as usize, rng.next_u64() as usize),
                 112..=113 => Op::Drain(rng.next_u64() as usize, rng.next_u64() as usize),
                 114 => Op::Truncate(rng.below(24) as usize),
                 115..=118 => Op::ShiftInsert(rng.next_u64() as usize, key, value(&mut rng)),
-                _ => Op::MixedBatch(
+                // A batch of shift- and swap-removals and inserts (the
+                // deferred path).
+                _ => Op::Apply(
                     (0..2 + rng.below(8))
-                        .map(|_| (rng.below(3) as u8, rng.below(24) as u16, value(&mut rng)))
+                        .map(|_| {
+                            let (kind, k) = (rng.below(3), rng.below(24) as u16);
+                            let v = value(&mut rng);
+                            match kind {
+                                0 => BatchItem::Insert(k, v),
+                                1 => BatchItem::ShiftRemove(k),
+                                _ => BatchItem::SwapRemove(k),
+                            }
+                        })
                         .collect(),
                 ),
-            }
+            };
+            let op = resolve(op, &map);
+            apply_model(&mut map, &op);
+            op
         })
         .collect()
-}
-
-fn apply_model(map: &mut Map, op: &Op) {
-    match op {
-        Op::Insert(k, v) => {
-            map.insert(*k, v.clone());
-        }
-        Op::ShiftRemove(k) => {
-            map.shift_remove(k);
-        }
-        Op::SwapRemove(k) => {
-            map.swap_remove(k);
-        }
-        Op::Modify(k, b) => {
-            if let Some(v) = map.get_mut(k) {
-                v.push(*b);
-            }
-        }
-        Op::Batch(ops) => {
-            for (insert, k, v) in ops {
-                if *insert {
-                    map.insert(*k, v.clone());
-                } else {
-                    map.shift_remove(k);
-                }
-            }
-        }
-        Op::InsertMany(pairs) => map.extend(pairs.iter().cloned()),
-        Op::Move(a, b) => {
-            if !map.is_empty() {
-                map.move_index(a % map.len(), b % map.len());
-            }
-        }
-        Op::Clear => map.clear(),
-        Op::Flush | Op::Compact => {}
-        Op::Retain(d) => map.retain(|k, v| retain_keep(*k, v, *d)),
-        Op::SortKeys => map.sort_keys(),
-        Op::SortByLen => map.sort_by(|k1, v1, k2, v2| (v1.len(), k1).cmp(&(v2.len(), k2))),
-        Op::Reverse => map.reverse(),
-        Op::SwapIndices(a, b) => {
-            if !map.is_empty() {
-                map.swap_indices(a % map.len(), b % map.len());
-            }
-        }
-        Op::Drain(a, b) => {
-            let (a, b) = drain_range(*a, *b, map.len());
-            map.drain(a..b);
-        }
-        Op::Truncate(len) => map.truncate(*len),
-        Op::ShiftInsert(i, k, v) => {
-            let i = insert_index(*i, map.len(), map.contains_key(k));
-            map.shift_insert(i, *k, v.clone());
-        }
-        Op::MixedBatch(ops) => {
-            for (kind, k, v) in ops {
-                match kind {
-                    0 => {
-                        map.insert(*k, v.clone());
-                    }
-                    1 => {
-                        map.shift_remove(k);
-                    }
-                    _ => {
-                        map.swap_remove(k);
-                    }
-                }
-            }
-        }
-    }
-}
-
-fn apply_store(store: &mut Store, op: &Op) -> std::io::Result<()> {
-    match op {
-        Op::Insert(k, v) => store.insert(*k, v.clone()).map(drop),
-        Op::ShiftRemove(k) => store.shift_remove(k).map(drop),
-        Op::SwapRemove(k) => store.swap_remove(k).map(drop),
-        Op::Modify(k, b) => store.modify(k, |v| v.push(*b)).map(drop),
-        Op::Batch(ops) => {
-            let mut batch = Batch::new();
-            for (insert, k, v) in ops {
-                if *insert {
-                    batch.insert(*k, v.clone());
-                } else {
-                    batch.shift_remove(*k);
-                }
-            }
-            store.apply(batch)
-        }
-        Op::InsertMany(pairs) => store.insert_many(pairs.iter().cloned()),
-        Op::Move(a, b) => match store.len() {
-            0 => Ok(()),
-            n => store.move_index(a % n, b % n),
-        },
-        Op::Clear => store.clear(),
-        Op::Flush => store.flush(),
-        Op::Compact => store.compact(),
-        Op::Retain(d) => store.retain(|k, v| retain_keep(*k, v, *d)),
-        Op::SortKeys => store.sort_keys(),
-        Op::SortByLen => store.sort_by(|k1, v1, k2, v2| (v1.len(), k1).cmp(&(v2.len(), k2))),
-        Op::Reverse => store.reverse(),
-        Op::SwapIndices(a, b) => match store.len() {
-            0 => Ok(()),
-            n => store.swap_indices(a % n, b % n),
-        },
-        Op::Drain(a, b) => {
-            let (a, b) = drain_range(*a, *b, store.len());
-            store.drain(a..b).map(drop)
-        }
-        Op::Truncate(len) => store.truncate(*len),
-        Op::ShiftInsert(i, k, v) => {
-            let i = insert_index(*i, store.len(), store.contains_key(k));
-            store.shift_insert(i, *k, v.clone()).map(drop)
-        }
-        Op::MixedBatch(ops) => {
-            let mut batch = Batch::new();
-            for (kind, k, v) in ops {
-                match kind {
-                    0 => batch.insert(*k, v.clone()),
-                    1 => batch.shift_remove(*k),
-                    _ => batch.swap_remove(*k),
-                };
-            }
-            store.apply(batch)
-        }
-    }
 }
 
 /// The options of seed `seed`: `Always` for multiples of 3, else one of
@@ -385,12 +310,15 @@ fn the_workloads_hold_every_new_record() {
     let ops: Vec<Op> = (1..9).flat_map(|s| workload(s * 3, 200)).collect();
     let has = |f: fn(&Op) -> bool| ops.iter().any(f);
     assert!(has(|op| matches!(op, Op::Retain(_))));
-    assert!(has(|op| matches!(op, Op::SortKeys | Op::SortByLen)));
+    assert!(has(|op| matches!(op, Op::SortKeys | Op::SortBy)));
     assert!(has(|op| matches!(op, Op::Reverse)));
     assert!(has(|op| matches!(op, Op::SwapIndices(..))));
     assert!(has(|op| matches!(op, Op::Drain(..) | Op::Truncate(_))));
     assert!(has(|op| matches!(op, Op::ShiftInsert(..))));
-    assert!(has(|op| matches!(op, Op::MixedBatch(_))));
+    assert!(has(|op| matches!(
+        op,
+        Op::Apply(items) if items.iter().any(|i| matches!(i, BatchItem::SwapRemove(_)))
+    )));
 }
 
 #[test]

@@ -4,17 +4,15 @@
 //! corpus (`seed_corpus_is_written`; `cargo xtask fuzz` runs it with
 //! `FUZZ_CORPUS_DIR=<repo>/fuzz/corpus`).
 
-mod common;
-#[path = "fuzz_support/targets.rs"]
-mod targets;
-
 use std::path::Path;
+
+use store_test_kit::fuzz;
 
 #[test]
 fn every_kept_fuzz_input_passes() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/regressions");
     let mut replayed = 0;
-    for (name, target) in targets::TARGETS {
+    for (name, target) in fuzz::TARGETS {
         let dir = root.join(name);
         let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| {
             panic!("{} must exist (keep a README.md in it): {e}", dir.display())
@@ -48,7 +46,7 @@ fn targets_accept_small_generated_inputs() {
                     state as u8
                 })
                 .collect();
-            for (_, target) in targets::TARGETS {
+            for (_, target) in fuzz::TARGETS {
                 target(&data);
             }
         }
@@ -66,10 +64,10 @@ fn seed_corpus_is_written() {
             scratch.path().to_path_buf()
         }
     };
-    let written = targets::write_seed_corpus(&root).expect("the seed corpus is written");
-    let seeds = targets::seed_inputs().expect("the seeds are generated");
+    let written = fuzz::write_seed_corpus(&root).expect("the seed corpus is written");
+    let seeds = fuzz::seed_inputs().expect("the seeds are generated");
     assert_eq!(written, seeds.len());
-    for (name, target) in targets::TARGETS {
+    for (name, target) in fuzz::TARGETS {
         let ours: Vec<_> = seeds.iter().filter(|s| s.target == name).collect();
         assert!(!ours.is_empty(), "no seed inputs for `{name}`");
         for seed in ours {

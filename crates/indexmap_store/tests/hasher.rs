@@ -3,14 +3,13 @@
 //! the file (a log written under one hasher opens under any other, and the
 //! bytes of the records do not depend on it).
 
-mod common;
-
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher, RandomState};
 use std::path::Path;
 
-use common::{K, Op, V, apply_model, apply_store, ops_from_bytes};
 use indexmap::IndexMap;
 use indexmap_store::{IndexMapStore, OpenOptions, StoreConfig};
+use store_test_kit::small::{K, Op, V, ops_from_bytes};
+use store_test_kit::{apply_model, apply_store};
 use test_support::rng::{Rng, announced_seed};
 
 /// foldhash with a fixed seed: the same hasher in every process, as an

@@ -21,6 +21,7 @@
 //! `STORE_KILL_SEED=<seed>` for the same operation sequences and kill
 //! choices (the kill timing itself cannot be replayed).
 
+use std::cmp::Ordering;
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -30,8 +31,9 @@ use std::time::{Duration, Instant};
 use indexmap::IndexMap;
 use indexmap_store::wal_io::WalError;
 use indexmap_store::{
-    Batch, COMPACT_TMP_SUFFIX, IndexMapStore, StoreConfig, StoreError, TruncationReason,
+    COMPACT_TMP_SUFFIX, IndexMapStore, StoreConfig, StoreError, TruncationReason,
 };
+use store_test_kit::{BatchItem, Flavor, apply_model, apply_store};
 use test_support::child::{Protocol, Running, env_u64, nth};
 use test_support::rng::{Rng, announced_seed, mix};
 use test_support::{chain, copy_aside};
@@ -61,22 +63,41 @@ type Store = IndexMapStore<String, String>;
 // ---------------------------------------------------------------------------
 // Deterministic helpers shared by parent and child.
 
-/// One operation of the sequence.
-#[derive(Debug, Clone)]
-enum Op {
-    Insert(String, String),
-    ShiftRemove(String),
-    SwapRemove(String),
-    /// Replace the value with [`modified`]`(old, i)`.
-    Modify(String, u64),
-    InsertMany(Vec<(String, String)>),
-    /// `apply` of a batch of inserts and removals.
-    Batch(Vec<Op>),
-    /// `move_index(a % len, b % len)`, if not empty.
-    Move(u64, u64),
-    Pop,
-    Clear,
+/// The kill test's data: keys from a small set, string values that
+/// [`modified`] grows by a suffix naming the operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Strings;
+
+impl Flavor for Strings {
+    type K = String;
+    type V = String;
+    /// The index of the operation that modifies.
+    type Delta = u64;
+
+    fn modify(v: &mut String, i: &u64) {
+        *v = modified(v, *i);
+    }
+
+    // The sequence below uses none of the ops that take these closures.
+    fn keep(_: &String, v: &String, d: u32) -> bool {
+        v.len() % 3 != d as usize % 3
+    }
+
+    fn compare(_: &String, v1: &String, _: &String, v2: &String) -> Ordering {
+        v1.len().cmp(&v2.len())
+    }
+
+    fn class(_: &String, v: &String) -> u64 {
+        v.len() as u64 % 3
+    }
+
+    fn key_size(k: &String) -> usize {
+        k.len()
+    }
 }
+
+/// One operation of the sequence.
+type Op = store_test_kit::Op<Strings>;
 
 fn key(rng: &mut Rng) -> String {
     format!("key-{:02}", rng.below(KEYS))
@@ -126,89 +147,18 @@ fn op(seed: u64, i: u64) -> Op {
                 .map(|j| match rng.below(3) {
                     0 => {
                         let k = key(&mut rng);
-                        Op::Insert(k, value(&mut rng, i, j))
+                        BatchItem::Insert(k, value(&mut rng, i, j))
                     }
-                    1 => Op::ShiftRemove(key(&mut rng)),
-                    _ => Op::SwapRemove(key(&mut rng)),
+                    1 => BatchItem::ShiftRemove(key(&mut rng)),
+                    _ => BatchItem::SwapRemove(key(&mut rng)),
                 })
                 .collect();
-            Op::Batch(ops)
+            Op::Apply(ops)
         }
-        90..=95 => Op::Move(rng.next_u64(), rng.next_u64()),
+        // `move_index(a % len, b % len)`, if not empty.
+        90..=95 => Op::MoveIndex(rng.next_u64() as usize, rng.next_u64() as usize),
         96..=98 => Op::Pop,
         _ => Op::Clear,
-    }
-}
-
-/// The indices a [`Op::Move`] resolves to in a map of `len` entries.
-fn move_indices(a: u64, b: u64, len: usize) -> Option<(usize, usize)> {
-    let len = len as u64;
-    (len > 0).then(|| ((a % len) as usize, (b % len) as usize))
-}
-
-fn apply_model(map: &mut Map, op: &Op) {
-    match op {
-        Op::Insert(k, v) => {
-            map.insert(k.clone(), v.clone());
-        }
-        Op::ShiftRemove(k) => {
-            map.shift_remove(k);
-        }
-        Op::SwapRemove(k) => {
-            map.swap_remove(k);
-        }
-        Op::Modify(k, i) => {
-            if let Some(v) = map.get_mut(k) {
-                *v = modified(v, *i);
-            }
-        }
-        Op::InsertMany(pairs) => {
-            for (k, v) in pairs {
-                map.insert(k.clone(), v.clone());
-            }
-        }
-        Op::Batch(ops) => {
-            for op in ops {
-                apply_model(map, op);
-            }
-        }
-        Op::Move(a, b) => {
-            if let Some((from, to)) = move_indices(*a, *b, map.len()) {
-                map.move_index(from, to);
-            }
-        }
-        Op::Pop => {
-            map.pop();
-        }
-        Op::Clear => map.clear(),
-    }
-}
-
-fn apply_store(store: &mut Store, op: &Op) -> io::Result<()> {
-    match op {
-        Op::Insert(k, v) => store.insert(k.clone(), v.clone()).map(drop),
-        Op::ShiftRemove(k) => store.shift_remove(k).map(drop),
-        Op::SwapRemove(k) => store.swap_remove(k).map(drop),
-        Op::Modify(k, i) => store.modify(k, |v| *v = modified(v, *i)).map(drop),
-        Op::InsertMany(pairs) => store.insert_many(pairs.iter().cloned()),
-        Op::Batch(ops) => {
-            let mut batch = Batch::new();
-            for op in ops {
-                match op {
-                    Op::Insert(k, v) => batch.insert(k.clone(), v.clone()),
-                    Op::ShiftRemove(k) => batch.shift_remove(k.clone()),
-                    Op::SwapRemove(k) => batch.swap_remove(k.clone()),
-                    other => unreachable!("{other:?} in a batch"),
-                };
-            }
-            store.apply(batch)
-        }
-        Op::Move(a, b) => match move_indices(*a, *b, store.len()) {
-            Some((from, to)) => store.move_index(from, to),
-            None => Ok(()),
-        },
-        Op::Pop => store.pop().map(drop),
-        Op::Clear => store.clear(),
     }
 }
 

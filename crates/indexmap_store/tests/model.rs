@@ -1,18 +1,14 @@
 //! Model test: random sequences of every mutating method, on a real store
 //! and on a plain `IndexMap`, must agree after every step and every reopen.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::{
-    BatchItem, K, KEYS, OP_VARIANTS, Op, Outcome, StoreUnderTest, V, apply_model, check_step,
-    ops_from_bytes,
-};
 use indexmap::IndexMap;
 use indexmap_store::StoreConfig;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
+use store_test_kit::small::{BatchItem, K, KEYS, Op, Outcome, StoreUnderTest, V, ops_from_bytes};
+use store_test_kit::{OP_VARIANTS, apply_model, check_step};
 
 fn key() -> impl Strategy<Value = K> {
     prop::sample::select(&KEYS[..]).prop_map(str::to_owned)

@@ -7,12 +7,13 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
-use common::{log_records, store_error};
+use common::log_records;
 use indexmap::IndexMap;
 use indexmap_store::wal_io::WalError;
 use indexmap_store::{Batch, IndexMapStore, OpenOptions, StoreConfig, StoreError};
 use serde::ser::{Error as _, SerializeStruct};
 use serde::{Deserialize, Serialize, Serializer};
+use store_test_kit::store_error;
 use test_support::scratch;
 
 type Users = IndexMapStore<String, u64>;

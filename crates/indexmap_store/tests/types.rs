@@ -2,17 +2,15 @@
 //! checked on open; a store of other types is refused, untouched, with a
 //! message naming both sides; `migrate` converts it in one atomic rewrite.
 
-mod common;
-
 use std::fs;
 use std::hash::Hash;
 use std::io;
 use std::path::Path;
 
-use common::store_error;
 use indexmap_store::{IndexMapStore, OpenOptions, StoreError};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use store_test_kit::store_error;
 use test_support::scratch;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

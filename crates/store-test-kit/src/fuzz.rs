@@ -1,5 +1,5 @@
 //! The bodies of the fuzz targets, shared by `fuzz/` (libFuzzer, nightly)
-//! and by `tests/fuzz_regressions.rs`, which replays every input kept under
+//! and by the facade's test `fuzz_regressions`, which replays every input kept under
 //! `fuzz/regressions/` on stable with a plain `cargo test`, and the seed
 //! corpus generator ([`write_seed_corpus`]) that `cargo xtask fuzz` runs
 //! through that test before fuzzing.
@@ -20,7 +20,8 @@ use wal_format::{
 use wal_io::sim::{CrashVariant, SimStorage};
 use wal_io::{RecoveryMode, Wal, WalOptions};
 
-use crate::common::{Op, Outcome, V, apply_model, apply_store, ops_from_bytes};
+use crate::small::{Op, Outcome, V, ops_from_bytes};
+use crate::{apply_model, apply_store};
 
 /// A target's body.
 pub type Target = fn(&[u8]);
