@@ -275,8 +275,8 @@ pub fn run(root: &Path, args: &FuzzArgs) -> Result<bool, String> {
     };
 
     let mut seed = Command::new("cargo");
-    seed.args(["test", "-p", "indexmap_store", "--test", "fuzz_regressions"])
-        .args(["seed_corpus_is_written", "--", "--exact"])
+    seed.args(["test", "-p", "indexmap_store", "--test", "it"])
+        .args(["fuzz_regressions::seed_corpus_is_written", "--", "--exact"])
         .env("FUZZ_CORPUS_DIR", root.join("fuzz").join("corpus"))
         .current_dir(root);
     cmd::step(&mut seed, "writing the seed corpus")?;

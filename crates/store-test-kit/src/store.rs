@@ -12,6 +12,7 @@ use crate::model::{modified, move_indices};
 use crate::op::{BatchItem, Op, Outcome};
 
 /// The [`StoreError`] behind `err`; panics if there is none.
+#[track_caller]
 pub fn store_error(err: &io::Error) -> &StoreError {
     err.get_ref()
         .and_then(|e| e.downcast_ref::<StoreError>())

@@ -3,8 +3,6 @@
 //! pass, out-of-bounds calls are refused and write nothing, and records
 //! that cannot apply are refused on open with the file untouched.
 
-mod common;
-
 use std::fs;
 use std::io;
 use std::ops::Bound;
@@ -258,11 +256,11 @@ fn every_new_method_is_one_record_and_survives_reopen_and_compaction() -> io::Re
     for (what, on_store, on_model) in &steps {
         let records = store.recovery_report().records;
         let before = store.stats();
-        let frames = common::log_records(&fs::read(&path)?).len();
+        let frames = crate::common::log_records(&fs::read(&path)?).len();
         on_store(&mut store)?;
         on_model(&mut model);
         assert_eq!(
-            common::log_records(&fs::read(&path)?).len(),
+            crate::common::log_records(&fs::read(&path)?).len(),
             frames + 1,
             "{what}: one record"
         );

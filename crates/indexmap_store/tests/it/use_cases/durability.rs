@@ -11,7 +11,7 @@ use indexmap::IndexMap;
 use indexmap_store::{Batch, IndexMapStore, StoreConfig, TruncationReason};
 use test_support::scratch;
 
-use crate::{Users, chain, cp_alone, entries, model_entries, reopen_entries};
+use super::{Users, chain, cp_alone, entries, model_entries, reopen_entries};
 
 /// A store that is never closed: what a killed process leaves behind.
 fn kill(store: Users) {
@@ -166,7 +166,7 @@ fn a_batch_cut_short_is_not_there_at_all() -> io::Result<()> {
     kill(store);
     for len in [before + 1, before + 100, (before + after) / 2, after - 1] {
         let copy = cp_alone(&path, &format!("cut{len}"));
-        crate::set_len(&copy, len);
+        super::set_len(&copy, len);
         let store: Users = IndexMapStore::open(&copy)?;
         assert_eq!(
             entries(&store),

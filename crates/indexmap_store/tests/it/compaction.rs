@@ -3,13 +3,11 @@
 //! `compact()`, the `<path>.compact.tmp` it writes through, and the log it
 //! leaves (one `Insert` per live entry, in order).
 
-mod common;
-
 use std::fs;
 use std::io;
 use std::path::Path;
 
-use common::{log_records, sibling};
+use crate::common::{log_records, sibling};
 use indexmap_store::{COMPACT_TMP_SUFFIX, IndexMapStore, StoreConfig};
 use store_test_kit::small::Op;
 use store_test_kit::{apply_store, spec_says_compact};
@@ -335,14 +333,14 @@ fn manual_compaction_keeps_order_and_uses_the_temp_path() -> io::Result<()> {
             assert_eq!(store.stats().total_records, 4);
         }
     }
-    common::assert_foreign_file_intact(dir.path(), &tmp, foreign);
+    crate::common::assert_foreign_file_intact(dir.path(), &tmp, foreign);
     assert_eq!(keys(&store), ["w", "x", "z", "v"]);
     // Either way the store keeps working.
     store.insert("u".into(), 1)?;
     drop(store);
     let store: Users = IndexMapStore::open(&path)?;
     assert_eq!(keys(&store), ["w", "x", "z", "v", "u"]);
-    common::assert_foreign_file_intact(dir.path(), &tmp, foreign);
+    crate::common::assert_foreign_file_intact(dir.path(), &tmp, foreign);
     Ok(())
 }
 

@@ -12,7 +12,7 @@ use std::process::Command;
 use indexmap::IndexMap;
 use indexmap_store::{IndexMapStore, StoreConfig};
 
-use crate::{chain, entries, model_entries};
+use super::{chain, entries, model_entries};
 
 /// A tmpfs mounted on a fresh temporary directory, unmounted on drop.
 struct Tmpfs {
@@ -150,7 +150,7 @@ fn a_full_disk_loses_nothing_and_does_not_brick_the_store() {
         "call {at} ({step:?}) failed with {}",
         chain(&err)
     );
-    crate::store_error(&err);
+    super::store_error(&err);
     let failed_key = match &step {
         Step::Insert(k) | Step::Overwrite(k) => k.clone(),
         Step::Modify => "counter".to_owned(),

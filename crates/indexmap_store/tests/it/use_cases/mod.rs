@@ -21,8 +21,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use indexmap::IndexMap;
-use indexmap_store::{IndexMapStore, StoreError};
+use indexmap_store::IndexMapStore;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -45,14 +44,9 @@ pub fn header_len() -> u64 {
     })
 }
 
-/// The `StoreError` behind `err`, which the README promises every error
-/// carries.
-#[track_caller]
-pub fn store_error(err: &io::Error) -> &StoreError {
-    err.get_ref()
-        .and_then(|e| e.downcast_ref::<StoreError>())
-        .unwrap_or_else(|| panic!("the error carries no StoreError: {err:?}"))
-}
+// The `StoreError` behind an error, which the README promises every error
+// carries, and the entries of a store or a model, in order.
+pub use store_test_kit::{entries, model_entries, store_error};
 
 /// The error of an open that must fail.
 #[track_caller]
@@ -81,16 +75,6 @@ pub fn assert_refused(err: &io::Error, kind: io::ErrorKind, what: &str) {
 /// The error and its sources, on one line.
 pub fn chain(err: &io::Error) -> String {
     test_support::chain(err)
-}
-
-/// The entries of a store, in order.
-pub fn entries<K: Clone, V: Clone>(store: &IndexMapStore<K, V>) -> Vec<(K, V)> {
-    store.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
-}
-
-/// The entries of a model map, in order.
-pub fn model_entries<K: Clone, V: Clone>(map: &IndexMap<K, V>) -> Vec<(K, V)> {
-    map.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
 /// Every file in `dir` (not recursing) with its bytes.
@@ -122,13 +106,12 @@ where
 }
 
 /// One frame of a log, located with the layout of `FORMAT.md`: 12 bytes of
-/// header (marker, lag, `len`, `seq_lo`), the payload, a 4-byte checksum.
+/// header (marker, lag, `len`, `seq_lo`), the payload, a 4-byte checksum
+/// (`16 + len` bytes in all).
 #[derive(Debug, Clone, Copy)]
 pub struct Frame {
     /// Byte offset of the frame in the file.
     pub offset: u64,
-    /// Frame length, `16 + len`.
-    pub size: u64,
     /// `0xA5` record, `0x5A` seal, `0xC3` batch.
     pub marker: u8,
 }
@@ -143,7 +126,6 @@ pub fn frames(bytes: &[u8]) -> Vec<Frame> {
         assert!(at + size <= bytes.len(), "frame at {at} runs past the end");
         out.push(Frame {
             offset: at as u64,
-            size: size as u64,
             marker: bytes[at],
         });
         at += size;

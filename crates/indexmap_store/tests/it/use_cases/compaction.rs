@@ -12,7 +12,7 @@ use indexmap::IndexMap;
 use indexmap_store::{Batch, IndexMapStore, StoreConfig, StoreStats};
 use test_support::scratch;
 
-use crate::{cp_alone, entries, model_entries, reopen_entries};
+use super::{cp_alone, entries, model_entries, reopen_entries};
 
 type Store = IndexMapStore<String, [u8; 32]>;
 

@@ -1,13 +1,11 @@
 //! Scenarios from the specification (seed README and its notes), one
 //! promise per test, on real files.
 
-mod common;
-
 use std::fs;
 use std::io;
 use std::path::Path;
 
-use common::log_records;
+use crate::common::log_records;
 use indexmap::IndexMap;
 use indexmap_store::wal_io::WalError;
 use indexmap_store::{Batch, IndexMapStore, OpenOptions, StoreConfig, StoreError};

@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use test_support::scratch;
 
-use crate::{assert_refused, entries, reopen_entries, snapshot};
+use super::{assert_refused, entries, reopen_entries, snapshot};
 
 /// Writes `pairs` as a `<K1, V1>` store, closes it, opens it as `<K2, V2>`
 /// (which must be refused with `InvalidData`, leaving every file as it

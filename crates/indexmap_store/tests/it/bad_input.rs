@@ -2,14 +2,12 @@
 //! paths. Never a panic, and never a byte of a file that is not provably
 //! ours changed.
 
-mod common;
-
 use std::fs;
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
-use common::{HEADER_LEN, log_records, sibling};
+use crate::common::{HEADER_LEN, log_records, sibling};
 use indexmap::IndexMap;
 use indexmap_store::wal_io::{FsStorage, Wal, WalError, WalOptions};
 use indexmap_store::{
@@ -279,7 +277,7 @@ fn a_foreign_file_at_the_temp_path_is_never_lost_or_changed() -> io::Result<()> 
             );
         }
     }
-    let holder = common::assert_foreign_file_intact(dir.path(), &tmp, foreign);
+    let holder = crate::common::assert_foreign_file_intact(dir.path(), &tmp, foreign);
 
     // An existing log, automatic compaction due after every write.
     fs::remove_file(&holder)?;
@@ -299,7 +297,7 @@ fn a_foreign_file_at_the_temp_path_is_never_lost_or_changed() -> io::Result<()> 
         "a foreign file removed"
     );
     assert_eq!(store.len(), 3);
-    common::assert_foreign_file_intact(dir.path(), &tmp, foreign);
+    crate::common::assert_foreign_file_intact(dir.path(), &tmp, foreign);
     for i in 0..10 {
         store.insert("alice".into(), i)?;
     }
@@ -308,7 +306,7 @@ fn a_foreign_file_at_the_temp_path_is_never_lost_or_changed() -> io::Result<()> 
     }
     store.insert("dave".into(), 4)?;
     drop(store);
-    common::assert_foreign_file_intact(dir.path(), &tmp, foreign);
+    crate::common::assert_foreign_file_intact(dir.path(), &tmp, foreign);
     let store: Users = IndexMapStore::open(&path)?;
     assert_eq!(store.get("alice"), Some(&9));
     assert_eq!(
@@ -316,7 +314,7 @@ fn a_foreign_file_at_the_temp_path_is_never_lost_or_changed() -> io::Result<()> 
         ["alice", "bob", "carol", "dave"]
     );
     drop(store);
-    common::assert_foreign_file_intact(dir.path(), &tmp, foreign);
+    crate::common::assert_foreign_file_intact(dir.path(), &tmp, foreign);
     Ok(())
 }
 

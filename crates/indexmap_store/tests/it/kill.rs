@@ -1,6 +1,6 @@
 //! Real-process crash tests: a child process mutates a store and is killed with `SIGKILL`.
 //!
-//! The test binary re-executes itself as the child (`--exact kill_child`,
+//! The test binary re-executes itself as the child (`--exact kill::kill_child`,
 //! with the `STORE_KILL_CHILD` environment variable naming the store's
 //! directory and `STORE_KILL_ROLE` what to do there; the plumbing is
 //! [`test_support::child`]). The child applies a deterministic
@@ -41,7 +41,7 @@ use test_support::{chain, copy_aside};
 /// The child is the `kill_child` test below; `STORE_KILL_CHILD`, set only
 /// in a child, names the store's directory, and `STORE_KILL_ROLE` what it
 /// does there: `writer` or `hold`.
-const PROTOCOL: Protocol = Protocol::new("kill_child", "STORE_KILL_CHILD", "STORE_KILL_ROLE");
+const PROTOCOL: Protocol = Protocol::new("kill::kill_child", "STORE_KILL_CHILD", "STORE_KILL_ROLE");
 /// Operations the store holds when the child starts (verified by the parent).
 const START_ENV: &str = "STORE_KILL_START";
 /// The seed of the operation sequence; also the parent's override.

@@ -9,7 +9,7 @@ use indexmap_store::wal_io::WalError;
 use indexmap_store::{IndexMapStore, OpenOptions, StoreError, TruncationReason};
 use test_support::scratch;
 
-use crate::{
+use super::{
     Users, assert_refused, chain, cp_alone, entries, frames, header_len, open_fails,
     reopen_entries, set_len, snapshot,
 };
@@ -140,7 +140,7 @@ fn a_bit_flip_in_synced_data_is_refused_then_salvaged() -> io::Result<()> {
         "the message names the offset {}: {msg}",
         victim.offset
     );
-    match crate::store_error(&err) {
+    match super::store_error(&err) {
         StoreError::Log(WalError::Corrupt { offset, .. }) => assert_eq!(*offset, victim.offset),
         other => panic!("expected a Corrupt error, got {other:?}"),
     }

@@ -17,8 +17,11 @@ use indexmap_store::{Durability, IndexMapStore, OpenOptions, SharedStore};
 use test_support::child::{Protocol, env_u64, nth};
 use test_support::rng::{Rng, announced_seed};
 
-const PROTOCOL: Protocol =
-    Protocol::new("shared_kill_child", "SHARED_KILL_CHILD", "SHARED_KILL_ROLE");
+const PROTOCOL: Protocol = Protocol::new(
+    "shared_kill::shared_kill_child",
+    "SHARED_KILL_CHILD",
+    "SHARED_KILL_ROLE",
+);
 const PREALLOC_ENV: &str = "SHARED_KILL_PREALLOC";
 const STORE: &str = "shared.log";
 const THREADS: u64 = 8;

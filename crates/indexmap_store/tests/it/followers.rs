@@ -27,7 +27,11 @@ use test_support::chain;
 use test_support::child::{Protocol, Running, env_u64, nth};
 use test_support::rng::{Rng, announced_seed, mix};
 
-const PROTOCOL: Protocol = Protocol::new("follow_child", "STORE_FOLLOW_CHILD", "STORE_FOLLOW_ROLE");
+const PROTOCOL: Protocol = Protocol::new(
+    "followers::follow_child",
+    "STORE_FOLLOW_CHILD",
+    "STORE_FOLLOW_ROLE",
+);
 const SEED_ENV: &str = "STORE_FOLLOW_SEED";
 const START_ENV: &str = "STORE_FOLLOW_START";
 /// The most operations any writer of the run may reach: a reader's bound

@@ -3,7 +3,6 @@
 //! apart from the library and from `store-test-kit`, on purpose) and
 //! file helpers. The operation vocabulary, its model and the step oracle
 //! live in `store-test-kit`.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 

@@ -8,7 +8,7 @@ use indexmap::IndexMap;
 use indexmap_store::{Batch, IndexMapStore, StoreConfig};
 use test_support::scratch;
 
-use crate::{Users, assert_refused, chain, entries, model_entries, open_fails, reopen_entries};
+use super::{Users, assert_refused, chain, entries, model_entries, open_fails, reopen_entries};
 
 fn owned(pairs: &[(&str, u64)]) -> Vec<(String, u64)> {
     pairs.iter().map(|&(k, v)| (k.to_owned(), v)).collect()
@@ -298,7 +298,7 @@ fn close_reports_errors() -> io::Result<()> {
 }
 
 fn store_error_is_present(err: &io::Error) {
-    crate::store_error(err);
+    super::store_error(err);
 }
 
 /// README: "`compact`: Rewrite the log to one record per live entry, in

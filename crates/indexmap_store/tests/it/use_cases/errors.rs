@@ -9,7 +9,7 @@ use indexmap_store::{IndexMapStore, StoreError};
 use serde::{Deserialize, Serialize, Serializer};
 use test_support::scratch;
 
-use crate::{Users, assert_refused, chain, entries, header_len, open_fails, snapshot};
+use super::{Users, assert_refused, chain, entries, header_len, open_fails, snapshot};
 
 /// README: "Every error carries a `StoreError`" and the OS's own cause:
 /// opening a directory as the store says "Is a directory" and names the
@@ -20,7 +20,7 @@ fn opening_a_directory_names_the_cause_and_the_path() {
     let target = dir.path().join("a-directory");
     fs::create_dir(&target).unwrap();
     let err = open_fails(Users::open(&target), "a directory");
-    crate::store_error(&err);
+    super::store_error(&err);
     let msg = err.to_string();
     assert!(msg.contains("Is a directory"), "no OS cause in: {msg}");
     assert!(
@@ -37,7 +37,7 @@ fn a_missing_parent_directory_names_the_path_given() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("no-such-dir").join("data.log");
     let err = open_fails(Users::open(&target), "a missing parent directory");
-    crate::store_error(&err);
+    super::store_error(&err);
     assert_eq!(err.kind(), io::ErrorKind::NotFound);
     let msg = err.to_string();
     assert!(
@@ -158,7 +158,7 @@ fn a_value_that_cannot_be_serialised_writes_nothing() -> io::Result<()> {
     let err = store.insert("bad".into(), Picky(13)).unwrap_err();
     assert_refused(&err, io::ErrorKind::InvalidData, "insert of a bad value");
     assert!(
-        matches!(crate::store_error(&err), StoreError::Encode(_)),
+        matches!(super::store_error(&err), StoreError::Encode(_)),
         "{}",
         chain(&err)
     );
