@@ -14,6 +14,7 @@ mod common;
 mod compaction;
 mod compaction_failures;
 mod crash;
+mod durability_kill;
 mod faults;
 mod feed;
 mod followers;

@@ -23,7 +23,7 @@ use test_support::child::{Protocol, nth};
 use test_support::rng::{Rng, announced_seed};
 
 const PROTOCOL: Protocol = Protocol::new(
-    "durability_kill_child",
+    "durability_kill::durability_kill_child",
     "DURABILITY_KILL_CHILD",
     "DURABILITY_KILL_ROLE",
 );
