@@ -103,9 +103,12 @@ impl Fault {
     }
 }
 
-/// The kind of a counted operation, for fault matching.
+/// The kind of a counted storage operation of the simulation: what faults
+/// match on, and what a test observing the operations (wal-io's crash and
+/// fault suites wrap `SimStorage` to watch each one) reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum OpKind {
+#[non_exhaustive]
+pub enum OpKind {
     /// `open` of an existing file.
     Open,
     /// `open` creating a file.

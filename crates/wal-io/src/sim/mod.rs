@@ -47,7 +47,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-pub use fault::{CrashVariant, Fault, FaultKind};
+pub use fault::{CrashVariant, Fault, FaultKind, OpKind};
 
 use fault::{Rng, err};
 use file::{SimFile, SimLock};

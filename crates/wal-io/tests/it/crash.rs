@@ -6,11 +6,9 @@
 //! by `crash` would produce (`crash_at_reproduces_the_snapshots` checks
 //! it), so every failure names a seed, an operation index and a variant to
 //! rerun with `WAL_CRASH_REPRO=<seed>,<calls>,<op>,<variant>[,<j>,<variant2>]`
-//! (`cargo test -p wal-io --test crash reproduce_from_env -- --nocapture`).
+//! (`cargo test -p wal-io --test it crash::reproduce_from_env -- --nocapture`).
 //!
 //! `WAL_SOAK_SEEDS=<n>` adds `n` seeds of 5,000 calls each.
-
-mod support;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -18,11 +16,11 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use support::{
-    Driver, Hook, Hooked, LOG, Model, Op, OpInfo, TMP, WorkloadShape, check_open, lock, open_log,
-    workload,
+use crate::support::{
+    Driver, Hook, Hooked, LOG, Model, OpInfo, TMP, WorkloadShape, check_open, lock, mutates,
+    open_log, workload,
 };
-use wal_io::sim::{CrashVariant, SimStorage};
+use wal_io::sim::{CrashVariant, OpKind, SimStorage};
 use wal_io::{Storage, TruncationReason, WalOptions};
 
 /// Calls per seed in the default run.
@@ -324,7 +322,7 @@ impl Checker {
         }
         drop(model);
         st.cache = cache;
-        if info.op.mutates() {
+        if mutates(info.op) {
             st.mutations += 1;
         }
     }
@@ -366,7 +364,7 @@ fn run_seed(seed: u64, calls: usize, recrash_every: u64, capture_points: &[u64])
     checker.set_call(calls + 1, "(end)".to_owned());
     checker.at(&OpInfo {
         index: sim.ops(),
-        op: Op::Read,
+        op: OpKind::Read,
         path: Path::new("(end)").to_path_buf(),
     });
     let mut st = lock(&checker.state);
@@ -571,7 +569,7 @@ fn reproduce_from_env() {
 fn crash_at_reproduces_the_snapshots() {
     let (seed, calls) = (3, 300);
     let total = run_seed(seed, calls, 0, &[]).total_ops;
-    let mut rng = support::Rng::new(99);
+    let mut rng = crate::support::Rng::new(99);
     let mut points: Vec<u64> = (0..40).map(|_| rng.index(total as usize) as u64).collect();
     points.extend([0, 1, 2, 3, 4, 5, total - 1]);
     let run = run_seed(seed, calls, 0, &points);
@@ -689,10 +687,10 @@ fn state_before(
 fn temp_sync(nth: usize) -> impl FnMut(&OpInfo) -> bool + Send + 'static {
     let mut created = 0;
     move |info| {
-        if info.op == Op::CreateNew && info.path == Path::new(TMP) {
+        if info.op == OpKind::CreateNew && info.path == Path::new(TMP) {
             created += 1;
         }
-        info.op == Op::SyncData && created == nth + 1
+        info.op == OpKind::SyncData && created == nth + 1
     }
 }
 
@@ -705,7 +703,7 @@ fn garbage_torn_temp_of_an_interrupted_rewrite_is_not_left_behind() {
     let mut failures = Vec::new();
     for seed in 0..512 {
         let (op, snap) = state_before(seed, temp_sync(1), |storage| {
-            let (mut wal, _, _) = support::open_at(storage, Path::new(LOG), &opts).unwrap();
+            let (mut wal, _, _) = crate::support::open_at(storage, Path::new(LOG), &opts).unwrap();
             wal.append(b"synced").unwrap();
             wal.sync().unwrap();
             wal.rewrite(|_| Ok(())).unwrap();
@@ -734,7 +732,7 @@ fn garbage_torn_temp_of_an_interrupted_creation_does_not_brick_the_open() {
     let mut failures = Vec::new();
     for seed in 0..512 {
         let (op, snap) = state_before(seed, temp_sync(0), |storage| {
-            drop(support::open_at(storage, Path::new(LOG), &opts).unwrap());
+            drop(crate::support::open_at(storage, Path::new(LOG), &opts).unwrap());
         });
         snap.crash(CrashVariant::TornSectorGarbage);
         let tmp = snap.read_file(TMP);

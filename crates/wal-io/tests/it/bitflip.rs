@@ -1,13 +1,11 @@
 //! Every single-bit flip, and seeded bursts, over closed valid logs: recovery never returns a wrong record or panics; damage to a record proven synced (a later record's watermark covers it) is refused as `Corrupt` at that record's offset with the file unchanged; damage in the unsynced tail is truncated to a prefix; damage to the header is refused as `NotALog`/`BadHeader` with the file unchanged.
 
-mod support;
-
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use support::{LOG, Rng, check_open, open_log};
+use crate::support::{LOG, Rng, check_open, open_log};
 use wal_format::{
     DEFAULT_MAX_RECORD_LEN, Decoded, FileHeader, FrameKind, HEADER_LEN, MAGIC, decode_record,
 };

@@ -4,12 +4,10 @@
 //! after a failed fsync, the seal at the end of a rewritten log, and the
 //! sync of an open that cut a torn tail.
 
-mod support;
-
 use std::path::Path;
 use std::sync::Arc;
 
-use support::{LOG, TMP, open_log};
+use crate::support::{LOG, TMP, open_log};
 use wal_format::{Decoded, FileHeader, FrameHeader, FrameKind};
 use wal_io::sim::{CrashVariant, Fault, FaultKind, SimStorage};
 use wal_io::{OpenMode, Storage, TruncationReason, WalOptions};

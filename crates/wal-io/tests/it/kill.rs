@@ -1,6 +1,6 @@
 //! Real-process crash tests: a child process writes to a log and is killed with `SIGKILL`.
 //!
-//! The test binary re-executes itself as the child (`--exact kill_child`,
+//! The test binary re-executes itself as the child (`--exact kill::kill_child`,
 //! with the `WAL_KILL_CHILD` environment variable naming the log's
 //! directory and `WAL_KILL_ROLE` what to do there; the plumbing is
 //! [`test_support::child`]). The child reports progress on its standard
@@ -35,7 +35,7 @@ use wal_io::{FsStorage, TruncationReason, Wal, WalError, WalOptions};
 /// The child is the `kill_child` test below; `WAL_KILL_CHILD`, set only
 /// in a child, names the log's directory, and `WAL_KILL_ROLE` what it does
 /// there: `writer`, `hold`, `rewrite-gated` or `rewrite-loop`.
-const PROTOCOL: Protocol = Protocol::new("kill_child", "WAL_KILL_CHILD", "WAL_KILL_ROLE");
+const PROTOCOL: Protocol = Protocol::new("kill::kill_child", "WAL_KILL_CHILD", "WAL_KILL_ROLE");
 /// Records the log holds when the child starts (verified by the parent).
 const START_ENV: &str = "WAL_KILL_START";
 /// The seed of the child's operation sequence; also the parent's override.

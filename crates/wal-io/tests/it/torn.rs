@@ -1,12 +1,10 @@
 //! A torn write at every byte offset of a log's last record, the rest of the record's bytes cut off or filled with zeros, garbage or old bytes: recovery truncates to the start of that record, reports a torn tail, and the log takes 100 more appends that survive a reopen.
 
-mod support;
-
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use support::{LOG, Rng, check_open, open_at, open_log};
+use crate::support::{LOG, Rng, check_open, open_at, open_log};
 use wal_format::{COUNT_LEN, ENTRY_OVERHEAD, FRAME_OVERHEAD, FileHeader, HEADER_LEN};
 use wal_io::sim::SimStorage;
 use wal_io::{FsStorage, Storage, Truncation, TruncationReason, Wal, WalOptions};

@@ -1,17 +1,15 @@
 //! Injected I/O faults (fsync EIO with Linux semantics, write EIO, short writes, ENOSPC; once and persistent) at every storage operation of seeded workloads, rewrites and opens included: the failing call returns an error, every later write is refused as `Poisoned` without touching storage, no image holds a partial record followed by a valid one, a failed rewrite leaves the log byte-identical unless it failed after its rename, and reopening, directly or after a crash, satisfies the oracle with failed syncs counting as unsynced.
 
-mod support;
-
 use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use support::{
-    Driver, Hook, Hooked, LOCK, LOG, Model, Op, OpInfo, Step, StepError, TMP, WorkloadShape,
+use crate::support::{
+    Driver, Hook, Hooked, LOCK, LOG, Model, OpInfo, Step, StepError, TMP, WorkloadShape,
     check_open, lock, open_log, partial_then_valid, workload,
 };
-use wal_io::sim::{CrashVariant, Fault, FaultKind, SimStorage};
+use wal_io::sim::{CrashVariant, Fault, FaultKind, OpKind, SimStorage};
 use wal_io::{Storage, Wal, WalError, WalOptions};
 
 const KINDS: [FaultKind; 5] = [
@@ -50,16 +48,16 @@ fn shape() -> WorkloadShape {
 /// Whether `fault` fails operation `index` of kind `op` (the simulation's
 /// rule; lock files and extending `set_len` do not occur after the first
 /// open).
-fn fires(fault: &Fault, index: u64, op: Op) -> bool {
+fn fires(fault: &Fault, index: u64, op: OpKind) -> bool {
     index == fault.at_op
         || (fault.persistent
             && index > fault.at_op
             && match fault.kind {
                 FaultKind::Eio | FaultKind::ShortWriteEio => true,
                 FaultKind::Enospc | FaultKind::ShortWriteEnospc => {
-                    matches!(op, Op::CreateNew | Op::Write | Op::Allocate)
+                    matches!(op, OpKind::CreateNew | OpKind::Write | OpKind::Allocate)
                 }
-                FaultKind::FsyncEio => matches!(op, Op::SyncData | Op::SyncDir),
+                FaultKind::FsyncEio => matches!(op, OpKind::SyncData | OpKind::SyncDir),
             })
 }
 
@@ -192,8 +190,8 @@ fn run_faulted(seed: u64, steps: &[Step], fault: Fault, t: &mut Tally) {
         match (result, failing) {
             (Ok(()), None) => {}
             (Ok(()), Some(o)) => {
-                if (o.op == Op::FileExists && o.path == Path::new(TMP))
-                    || (o.op != Op::Lock && o.path == Path::new(LOCK))
+                if (o.op == OpKind::FileExists && o.path == Path::new(TMP))
+                    || (o.op != OpKind::Lock && o.path == Path::new(LOCK))
                 {
                     // A probe for a stale temporary file, or reading or
                     // writing the sidecar's claim (best effort: a claim that
@@ -247,10 +245,10 @@ fn run_faulted(seed: u64, steps: &[Step], fault: Fault, t: &mut Tally) {
     // found the disk full and was cut back.
     let renamed_before = ops
         .iter()
-        .any(|o| o.op == Op::Rename && o.index < failing.index);
+        .any(|o| o.op == OpKind::Rename && o.index < failing.index);
     if let Some(wal) = driver.wal.as_mut() {
         let full = matches!(fault.kind, FaultKind::Enospc | FaultKind::ShortWriteEnospc)
-            && matches!(failing.op, Op::Write | Op::Allocate)
+            && matches!(failing.op, OpKind::Write | OpKind::Allocate)
             && failing.path == Path::new(LOG);
         let recoverable = (matches!(step, Step::Rewrite { .. }) && !renamed_before) || full;
         if wal.poisoned().is_none() {
@@ -275,7 +273,7 @@ fn run_faulted(seed: u64, steps: &[Step], fault: Fault, t: &mut Tally) {
         t.in_rewrite += 1;
         let renamed = ops
             .iter()
-            .any(|o| o.op == Op::Rename && o.index < failing.index);
+            .any(|o| o.op == OpKind::Rename && o.index < failing.index);
         if renamed {
             t.after_rename += 1;
         } else if (sim.read_file(LOG), sim.durable_file(LOG)) != before {
@@ -441,7 +439,7 @@ fn faults_during_recovery_of_crash_images() {
             steps.iter().for_each(|s| driver.step(s).unwrap());
             sim.ops()
         };
-        let mut rng = support::Rng::new(seed);
+        let mut rng = crate::support::Rng::new(seed);
         for _ in 0..12 {
             let op = rng.index(usize::try_from(total).unwrap_or(0)) as u64;
             for v in CrashVariant::ALL {

@@ -1,7 +1,6 @@
 //! Shared support of the crash and fault suites: the seeded generator (re-exported from `test-support`), a deterministic workload generator, the one oracle, and a storage wrapper that observes every storage operation.
 //!
-//! Every test binary that includes this module uses only part of it.
-#![allow(dead_code)]
+//! The crash, fault, bit-flip, torn-write and protocol-step modules use it.
 
 use std::fmt;
 use std::io;
@@ -11,7 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 use wal_format::{
     DEFAULT_MAX_RECORD_LEN, Decoded, FileHeader, FrameHeader, FrameKind, HEADER_LEN, decode_record,
 };
-use wal_io::sim::SimStorage;
+use wal_io::sim::{OpKind, SimStorage};
 use wal_io::{
     OpenMode, RecoveryReport, Storage, StorageFile, StorageLock, Wal, WalError, WalOptions,
 };
@@ -433,44 +432,14 @@ impl Driver {
     }
 }
 
-/// The kind of a storage operation, as [`Hooked`] reports it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    /// `Storage::open`, existing file.
-    Open,
-    /// `Storage::open`, creating.
-    CreateNew,
-    /// `Storage::file_exists`.
-    FileExists,
-    /// `Storage::rename`.
-    Rename,
-    /// `Storage::remove`.
-    Remove,
-    /// `Storage::sync_dir`.
-    SyncDir,
-    /// `Storage::lock`.
-    Lock,
-    /// `StorageFile::len`.
-    Len,
-    /// `StorageFile::read_at`.
-    Read,
-    /// `StorageFile::write_at`.
-    Write,
-    /// `StorageFile::set_len`.
-    SetLen,
-    /// `StorageFile::sync_data`.
-    SyncData,
-    /// `StorageFile::allocate`.
-    Allocate,
-}
-
-impl Op {
-    /// Whether the operation may change what a crash leaves (anything but
-    /// lookups and reads; taking a lock may create its file).
-    #[must_use]
-    pub fn mutates(self) -> bool {
-        !matches!(self, Self::Open | Self::FileExists | Self::Len | Self::Read)
-    }
+/// Whether an operation of kind `op` may change what a crash leaves
+/// (anything but lookups and reads; taking a lock may create its file).
+#[must_use]
+pub fn mutates(op: OpKind) -> bool {
+    !matches!(
+        op,
+        OpKind::Open | OpKind::FileExists | OpKind::Len | OpKind::Read
+    )
 }
 
 /// One storage operation about to run.
@@ -478,8 +447,11 @@ impl Op {
 pub struct OpInfo {
     /// Its number in the simulation ([`SimStorage::ops`]).
     pub index: u64,
-    /// What it is.
-    pub op: Op,
+    /// What it is. [`Hooked`] sees the call, not its effect: it reports a
+    /// `lock` as [`OpKind::Lock`] whether or not it creates the lock file,
+    /// and a `set_len` as [`OpKind::SetLen`] whether or not it grows the
+    /// file.
+    pub op: OpKind,
     /// The file or directory it acts on.
     pub path: PathBuf,
 }
@@ -508,7 +480,7 @@ impl Hooked {
         }
     }
 
-    fn before(&self, op: Op, path: &Path) {
+    fn before(&self, op: OpKind, path: &Path) {
         (self.hook)(&OpInfo {
             index: self.sim.ops(),
             op,
@@ -538,8 +510,8 @@ impl fmt::Debug for Hooked {
 impl Storage for Hooked {
     fn open(&self, path: &Path, mode: OpenMode) -> io::Result<Box<dyn StorageFile>> {
         let op = match mode {
-            OpenMode::Existing => Op::Open,
-            OpenMode::CreateNew => Op::CreateNew,
+            OpenMode::Existing => OpKind::Open,
+            OpenMode::CreateNew => OpKind::CreateNew,
         };
         self.before(op, path);
         let inner = self.sim.open(path, mode)?;
@@ -553,29 +525,29 @@ impl Storage for Hooked {
     }
 
     fn file_exists(&self, path: &Path) -> io::Result<bool> {
-        self.before(Op::FileExists, path);
+        self.before(OpKind::FileExists, path);
         self.sim.file_exists(path)
     }
 
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
-        self.before(Op::Rename, from);
+        self.before(OpKind::Rename, from);
         self.sim.rename(from, to)?;
         self.renamed(from, to);
         Ok(())
     }
 
     fn remove(&self, path: &Path) -> io::Result<()> {
-        self.before(Op::Remove, path);
+        self.before(OpKind::Remove, path);
         self.sim.remove(path)
     }
 
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
-        self.before(Op::SyncDir, dir);
+        self.before(OpKind::SyncDir, dir);
         self.sim.sync_dir(dir)
     }
 
     fn lock(&self, path: &Path) -> io::Result<Box<dyn StorageLock>> {
-        self.before(Op::Lock, path);
+        self.before(OpKind::Lock, path);
         self.sim.lock(path)
     }
 }
@@ -589,7 +561,7 @@ struct HookedFile {
 }
 
 impl HookedFile {
-    fn before(&self, op: Op) {
+    fn before(&self, op: OpKind) {
         let name = lock(&self.name).clone();
         self.storage.before(op, &name);
     }
@@ -603,32 +575,32 @@ impl fmt::Debug for HookedFile {
 
 impl StorageFile for HookedFile {
     fn len(&self) -> io::Result<u64> {
-        self.before(Op::Len);
+        self.before(OpKind::Len);
         self.inner.len()
     }
 
     fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
-        self.before(Op::Read);
+        self.before(OpKind::Read);
         self.inner.read_at(offset, buf)
     }
 
     fn write_at(&self, offset: u64, data: &[u8]) -> io::Result<()> {
-        self.before(Op::Write);
+        self.before(OpKind::Write);
         self.inner.write_at(offset, data)
     }
 
     fn set_len(&self, len: u64) -> io::Result<()> {
-        self.before(Op::SetLen);
+        self.before(OpKind::SetLen);
         self.inner.set_len(len)
     }
 
     fn sync_data(&self) -> io::Result<()> {
-        self.before(Op::SyncData);
+        self.before(OpKind::SyncData);
         self.inner.sync_data()
     }
 
     fn allocate(&self, len: u64) -> io::Result<()> {
-        self.before(Op::Allocate);
+        self.before(OpKind::Allocate);
         self.inner.allocate(len)
     }
 }
@@ -681,26 +653,4 @@ pub fn partial_then_valid(bytes: &[u8]) -> Option<String> {
         }
     }
     None
-}
-
-/// Encodes a valid log image: header with `base_seq`, then `payloads`
-/// each with its synced watermark.
-#[must_use]
-pub fn encode_log(base_seq: u64, records: &[(u64, &[u8])]) -> (Vec<u8>, Vec<u64>) {
-    let mut bytes = FileHeader::new(&WalOptions::default().app_tag, 0, base_seq)
-        .encode()
-        .to_vec();
-    let mut offsets = Vec::new();
-    for (i, (synced_upto, p)) in records.iter().enumerate() {
-        offsets.push(bytes.len() as u64);
-        wal_format::encode_record(
-            &mut bytes,
-            base_seq + i as u64,
-            *synced_upto,
-            p,
-            DEFAULT_MAX_RECORD_LEN,
-        )
-        .unwrap_or_default();
-    }
-    (bytes, offsets)
 }

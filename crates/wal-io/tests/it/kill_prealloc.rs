@@ -2,7 +2,7 @@
 //! and while holding records in the append buffer.
 //!
 //! The test binary re-executes itself as the child (`--exact
-//! kill_prealloc_child`; see [`test_support::child`]). A `writer` child
+//! kill_prealloc::kill_prealloc_child`; see [`test_support::child`]). A `writer` child
 //! appends records to a preallocated log, syncing every few, and reports
 //! `@@ACK <n>` after each sync covering records `0..n` and `@@DO <n>`
 //! before each append (`n` records if it completes). The parent kills it
@@ -21,7 +21,7 @@ use test_support::rng::{Rng, announced_seed, mix};
 use wal_io::{FsStorage, RecoveryReport, TruncationReason, Wal, WalError, WalOptions};
 
 const PROTOCOL: Protocol = Protocol::new(
-    "kill_prealloc_child",
+    "kill_prealloc::kill_prealloc_child",
     "WAL_KILL_PREALLOC_CHILD",
     "WAL_KILL_PREALLOC_ROLE",
 );
