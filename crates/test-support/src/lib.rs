@@ -8,6 +8,9 @@
 //! - [`child`]: re-executing the running test binary as a child process,
 //!   reading its progress lines, killing it with `SIGKILL` and checking
 //!   that the kill is what ended it;
+//! - [`kill`]: the skeleton of a kill test (rounds of children continuing
+//!   one file, each killed at a random point, the lock probed, the file
+//!   verified), which wal-io's and the store's kill tests fill in;
 //! - [`rng`]: deterministic choices from a seed, and the seed of a run
 //!   (from an environment variable, so a failure can be replayed);
 //! - [`bench`](mod@bench): the benches' criterion harness, which measures floors in
@@ -20,6 +23,7 @@
 
 pub mod bench;
 pub mod child;
+pub mod kill;
 pub mod rng;
 
 use std::path::{Path, PathBuf};

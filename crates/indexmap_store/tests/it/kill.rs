@@ -34,9 +34,10 @@ use indexmap_store::{
     COMPACT_TMP_SUFFIX, IndexMapStore, StoreConfig, StoreError, TruncationReason,
 };
 use store_test_kit::{BatchItem, Flavor, apply_model, apply_store};
+use test_support::chain;
 use test_support::child::{Protocol, Running, env_u64, nth};
+use test_support::kill::{self, Ctx, KillTest};
 use test_support::rng::{Rng, announced_seed, mix};
-use test_support::{chain, copy_aside};
 
 /// The child is the `kill_child` test below; `STORE_KILL_CHILD`, set only
 /// in a child, names the store's directory, and `STORE_KILL_ROLE` what it
@@ -294,25 +295,6 @@ fn kill_child() {
 // ---------------------------------------------------------------------------
 // The parent.
 
-/// Where a failure happened, for every assertion message.
-#[derive(Debug, Clone, Copy)]
-struct Ctx {
-    seed: u64,
-    round: u64,
-    iter: u64,
-    sync: bool,
-}
-
-impl fmt::Display for Ctx {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "[seed {} round {} iteration {} sync_on_write {}; rerun with {SEED_ENV}={}]",
-            self.seed, self.round, self.iter, self.sync, self.seed
-        )
-    }
-}
-
 /// Starts a child playing `role` on the store in `dir`, which holds the
 /// model after operations `0..start` of the sequence of `seed`.
 fn spawn(dir: &Path, role: &str, seed: u64, start: u64, sync: bool) -> Running {
@@ -349,51 +331,93 @@ fn assert_refused(ctx: &dyn fmt::Display, path: &Path) {
     }
 }
 
-/// What a reopen after a kill found.
-struct Verified {
-    /// Operations the store holds.
-    ops: u64,
-    torn: bool,
-    removed_temp: bool,
+/// The store's kill test ([`kill::run`] does the rounds): children
+/// alternate `sync_on_write`, and each round keeps a model `IndexMap` of
+/// what the store holds.
+#[derive(Debug, Default)]
+struct StoreKills {
+    compactions: u64,
+    mid_compaction: u64,
+    torn: u64,
+    removed_temp: u64,
 }
 
-/// Reopens the store (in place, or a copy of it so that the next child
-/// does the recovery itself) and checks that it equals the model after
-/// `acked` operations or, if operation `acked` was in flight, after
-/// `acked + 1`. `model` holds the state after `start` operations and is
-/// advanced to the one found.
-fn verify(
-    ctx: &Ctx,
-    path: &Path,
-    in_place: bool,
-    model: &mut Map,
-    start: u64,
-    acked: u64,
-    in_flight: bool,
-) -> Verified {
-    let target = if in_place {
-        path.to_path_buf()
-    } else {
-        copy_aside(path)
-    };
-    let store = open(&target, ctx.sync)
-        .unwrap_or_else(|e| panic!("{ctx}: reopening after the kill failed: {}", chain(&e)));
-    let report = store.recovery_report().clone();
-    if let Some(t) = &report.truncated {
-        assert_eq!(
-            t.reason,
-            TruncationReason::TornTail,
-            "{ctx}: a kill can only leave a torn tail: {t:?}"
-        );
+/// Whether the child of `ctx` runs with `sync_on_write`.
+fn sync(ctx: &Ctx) -> bool {
+    ctx.variant.is_some_and(|(_, on)| on)
+}
+
+impl KillTest for StoreKills {
+    type Round = Map;
+    const FILE: &'static str = STORE_NAME;
+    const SEED_ENV: &'static str = SEED_ENV;
+
+    fn variant(&self, iter: u64) -> Option<(&'static str, bool)> {
+        Some(("sync_on_write", iter.is_multiple_of(2)))
     }
-    for i in start..acked {
-        apply_model(model, &op(ctx.seed, i));
+
+    fn spawn(&self, ctx: &Ctx, dir: &Path, count: u64) -> Running {
+        spawn(dir, "writer", ctx.round_seed(), count, sync(ctx))
     }
-    let ops = if same(&store, model) {
-        acked
-    } else {
+
+    fn kill_point(&mut self, ctx: &Ctx, rng: &mut Rng, child: &mut Running) {
+        if rng.below(5) == 0 {
+            // Anywhere, including while the child starts and recovers.
+            thread::sleep(Duration::from_micros(rng.below(30_000)));
+        } else {
+            // After a number of acknowledged operations, maybe a bit later.
+            let target = 1 + rng.below(if sync(ctx) { 60 } else { 250 });
+            child.expect(ctx, "acknowledgement", nth("ACK", target));
+            if rng.below(2) == 0 {
+                thread::sleep(Duration::from_micros(rng.below(3_000)));
+            }
+        }
+    }
+
+    fn probe(&self, ctx: &Ctx, path: &Path) {
+        assert_refused(ctx, path);
+    }
+
+    fn killed(&mut self, path: &Path) {
+        self.mid_compaction += u64::from(tmp_path(path).exists());
+    }
+
+    /// Reopens the store and checks that it equals the model after `acked`
+    /// operations or, if operation `acked` was in flight, after
+    /// `acked + 1`. `model` holds the state after `start` operations and
+    /// is advanced to the one found.
+    fn verify(
+        &mut self,
+        model: &mut Map,
+        ctx: &Ctx,
+        target: &Path,
+        child: &Running,
+        start: u64,
+        acked: u64,
+    ) -> u64 {
+        let in_flight = child.last(&["DO"]).is_some_and(|d| d > acked);
+        self.compactions += child.count("COMPACTED");
+        let seed = ctx.round_seed();
+        let store = open(target, sync(ctx))
+            .unwrap_or_else(|e| panic!("{ctx}: reopening after the kill failed: {}", chain(&e)));
+        let report = store.recovery_report().clone();
+        if let Some(t) = &report.truncated {
+            assert_eq!(
+                t.reason,
+                TruncationReason::TornTail,
+                "{ctx}: a kill can only leave a torn tail: {t:?}"
+            );
+        }
+        self.torn += u64::from(report.truncated.is_some());
+        self.removed_temp += u64::from(report.removed_temp.is_some());
+        for i in start..acked {
+            apply_model(model, &op(seed, i));
+        }
+        if same(&store, model) {
+            return acked;
+        }
         let mut next = model.clone();
-        apply_model(&mut next, &op(ctx.seed, acked));
+        apply_model(&mut next, &op(seed, acked));
         assert!(
             in_flight && same(&store, &next),
             "{ctx}: after {acked} acknowledged operations (operation {acked} {}), the reopened \
@@ -407,100 +431,27 @@ fn verify(
         );
         *model = next;
         acked + 1
-    };
-    Verified {
-        ops,
-        torn: report.truncated.is_some(),
-        removed_temp: report.removed_temp.is_some(),
     }
-}
-
-#[derive(Debug, Default)]
-struct Stats {
-    kills: u64,
-    acked_ops: u64,
-    compactions: u64,
-    mid_compaction: u64,
-    torn: u64,
-    removed_temp: u64,
-    probes: u64,
-    in_flight_kept: u64,
 }
 
 #[test]
 fn sigkill_at_random_points_loses_no_acknowledged_operation() {
     let seed = announced_seed("indexmap_store kill test", SEED_ENV);
     let started = Instant::now();
-    let mut stats = Stats::default();
-    for round in 0..ROUNDS {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(STORE_NAME);
-        let op_seed = mix(seed, round);
-        let mut model = Map::new();
-        let mut count = 0u64;
-        for iter in 0..ITERS {
-            let sync = iter % 2 == 0;
-            let ctx = Ctx {
-                seed: op_seed,
-                round,
-                iter,
-                sync,
-            };
-            let mut rng = Rng::new(mix(mix(seed, round), iter));
-            let mut child = spawn(dir.path(), "writer", op_seed, count, sync);
-            if rng.below(5) == 0 {
-                // Anywhere, including while the child starts and recovers.
-                thread::sleep(Duration::from_micros(rng.below(30_000)));
-            } else {
-                // After a number of acknowledged operations, maybe a bit later.
-                let target = 1 + rng.below(if sync { 60 } else { 250 });
-                child.expect(&ctx, "acknowledgement", nth("ACK", target));
-                if rng.below(2) == 0 {
-                    thread::sleep(Duration::from_micros(rng.below(3_000)));
-                }
-            }
-            if rng.below(3) == 0 && child.has_opened() {
-                assert_refused(&ctx, &path);
-                stats.probes += 1;
-            }
-            child.kill(&ctx);
-            stats.kills += 1;
-            stats.mid_compaction += u64::from(tmp_path(&path).exists());
-            let acked = child.last(&["ACK"]).unwrap_or(count);
-            assert!(
-                acked >= count,
-                "{ctx}: acknowledged {acked} < {count} at start"
-            );
-            let in_flight = child.last(&["DO"]).is_some_and(|d| d > acked);
-            let found = verify(
-                &ctx,
-                &path,
-                rng.below(2) == 0,
-                &mut model,
-                count,
-                acked,
-                in_flight,
-            );
-            stats.acked_ops += child.count("ACK");
-            stats.compactions += child.count("COMPACTED");
-            stats.torn += u64::from(found.torn);
-            stats.removed_temp += u64::from(found.removed_temp);
-            stats.in_flight_kept += u64::from(found.ops > acked);
-            count = found.ops;
-        }
-    }
+    let mut stats = StoreKills::default();
+    let tally = kill::run(&mut stats, seed, ROUNDS, ITERS);
     println!(
-        "indexmap_store kill test: {stats:?} in {:.1?} (seed {seed})",
+        "indexmap_store kill test: {tally:?} {stats:?} in {:.1?} (seed {seed})",
         started.elapsed()
     );
-    assert!(stats.kills >= 200);
+    assert!(tally.kills >= 200);
     assert!(
-        stats.acked_ops >= 10 * stats.kills,
-        "the children did little work between kills: {stats:?}"
+        tally.acked_ops >= 10 * tally.kills,
+        "the children did little work between kills: {tally:?}"
     );
     assert!(
-        stats.compactions >= stats.kills,
-        "the children compacted too rarely: {stats:?}"
+        stats.compactions >= tally.kills,
+        "the children compacted too rarely: {tally:?} {stats:?}"
     );
     assert!(
         stats.mid_compaction > 0,

@@ -27,9 +27,10 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use test_support::chain;
 use test_support::child::{Protocol, Running, env_u64, nth};
+use test_support::kill::{self, Ctx, KillTest};
 use test_support::rng::{Rng, announced_seed, mix, seed_from_env};
-use test_support::{chain, copy_aside};
 use wal_io::{FsStorage, TruncationReason, Wal, WalError, WalOptions};
 
 /// The child is the `kill_child` test below; `WAL_KILL_CHILD`, set only
@@ -289,24 +290,6 @@ fn kill_child() {
 // ---------------------------------------------------------------------------
 // The parent.
 
-/// Where a failure happened, for every assertion message.
-#[derive(Debug, Clone, Copy)]
-struct Ctx {
-    seed: u64,
-    round: u64,
-    iter: u64,
-}
-
-impl fmt::Display for Ctx {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "[seed {} round {} iteration {}; rerun with {SEED_ENV}={}]",
-            self.seed, self.round, self.iter, self.seed
-        )
-    }
-}
-
 /// Starts a child playing `role` on the log in `dir`, which holds `start`
 /// records; its standard input is a pipe, held open so that the
 /// `rewrite-gated` child blocks reading it.
@@ -338,22 +321,11 @@ fn assert_refused(ctx: &dyn fmt::Display, path: &Path) {
     }
 }
 
-/// Reopens the log (in place, or a copy of it so that the next child does
-/// the recovery itself) and checks it holds `lo..=hi` records. Returns the
-/// count and what recovery did.
-fn verify(
-    ctx: &dyn fmt::Display,
-    path: &Path,
-    in_place: bool,
-    lo: u64,
-    hi: u64,
-) -> (u64, Recovered) {
-    let target = if in_place {
-        path.to_path_buf()
-    } else {
-        copy_aside(path)
-    };
-    let (wal, n, recovered) = open_checked(&target)
+/// Reopens the log at `target` (the log itself, or a copy of it so that
+/// the next child does the recovery itself) and checks it holds `lo..=hi`
+/// records. Returns the count and what recovery did.
+fn verify(ctx: &dyn fmt::Display, target: &Path, lo: u64, hi: u64) -> (u64, Recovered) {
+    let (wal, n, recovered) = open_checked(target)
         .unwrap_or_else(|e| panic!("{ctx}: reopening after the kill failed: {}", chain(&e)));
     assert!(
         lo <= n && n <= hi,
@@ -378,85 +350,91 @@ fn build_log(path: &Path, n: u64) {
     wal.sync().unwrap();
 }
 
+/// The log's kill test ([`kill::run`] does the rounds).
 #[derive(Debug, Default)]
-struct Stats {
-    kills: u64,
-    acked_ops: u64,
+struct LogKills {
     mid_rewrite: u64,
     torn: u64,
     big_kills: u64,
     removed_temp: u64,
-    probes: u64,
-    in_flight_kept: u64,
+}
+
+impl KillTest for LogKills {
+    type Round = ();
+    const FILE: &'static str = LOG_NAME;
+    const SEED_ENV: &'static str = SEED_ENV;
+
+    fn spawn(&self, ctx: &Ctx, dir: &Path, count: u64) -> Running {
+        spawn(dir, "writer", count, ctx.round_seed())
+    }
+
+    fn kill_point(&mut self, ctx: &Ctx, rng: &mut Rng, child: &mut Running) {
+        match rng.below(10) {
+            // Anywhere, including while the child starts and recovers.
+            0..=1 => thread::sleep(Duration::from_micros(rng.below(30_000))),
+            // After a number of acknowledged operations, maybe a bit later.
+            2..=5 => {
+                let target = 1 + rng.below(200);
+                child.expect(ctx, "acknowledgement", nth("ACK", target));
+                if rng.below(2) == 0 {
+                    thread::sleep(Duration::from_micros(rng.below(1_000)));
+                }
+            }
+            // Right as the child starts writing a large batch.
+            6 => {
+                let seen = child.wait_for(ctx, PROTOCOL.patience, |m| m.tag == "BIG");
+                self.big_kills += u64::from(seen);
+            }
+            // During (or just after) a rewrite.
+            _ => {
+                let skip = rng.below(3);
+                let seen = child.wait_for(ctx, PROTOCOL.patience, nth("RW", skip + 1));
+                if seen {
+                    thread::sleep(Duration::from_micros(rng.below(4_000)));
+                }
+            }
+        }
+    }
+
+    fn probe(&self, ctx: &Ctx, path: &Path) {
+        assert_refused(ctx, path);
+    }
+
+    fn killed(&mut self, path: &Path) {
+        self.mid_rewrite += u64::from(tmp_path(path).exists());
+    }
+
+    fn verify(
+        &mut self,
+        (): &mut (),
+        ctx: &Ctx,
+        target: &Path,
+        child: &Running,
+        start: u64,
+        acked: u64,
+    ) -> u64 {
+        let hi = child.last(&["DO", "BIG", "RW"]).unwrap_or(start).max(acked);
+        let (n, recovered) = verify(ctx, target, acked, hi);
+        self.torn += u64::from(recovered.torn);
+        self.removed_temp += u64::from(recovered.removed_temp);
+        n
+    }
 }
 
 #[test]
 fn sigkill_at_random_points_loses_no_acknowledged_record() {
     let seed = announced_seed("wal-io kill test", SEED_ENV);
     let started = Instant::now();
-    let mut stats = Stats::default();
-    for round in 0..ROUNDS {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(LOG_NAME);
-        let mut count = 0u64;
-        for iter in 0..ITERS {
-            let ctx = Ctx { seed, round, iter };
-            let mut rng = Rng::new(mix(mix(seed, round), iter));
-            let mut child = spawn(dir.path(), "writer", count, mix(seed, round));
-            match rng.below(10) {
-                // Anywhere, including while the child starts and recovers.
-                0..=1 => thread::sleep(Duration::from_micros(rng.below(30_000))),
-                // After a number of acknowledged operations, maybe a bit later.
-                2..=5 => {
-                    let target = 1 + rng.below(200);
-                    child.expect(&ctx, "acknowledgement", nth("ACK", target));
-                    if rng.below(2) == 0 {
-                        thread::sleep(Duration::from_micros(rng.below(1_000)));
-                    }
-                }
-                // Right as the child starts writing a large batch.
-                6 => {
-                    let seen = child.wait_for(&ctx, PROTOCOL.patience, |m| m.tag == "BIG");
-                    stats.big_kills += u64::from(seen);
-                }
-                // During (or just after) a rewrite.
-                _ => {
-                    let skip = rng.below(3);
-                    let seen = child.wait_for(&ctx, PROTOCOL.patience, nth("RW", skip + 1));
-                    if seen {
-                        thread::sleep(Duration::from_micros(rng.below(4_000)));
-                    }
-                }
-            }
-            if rng.below(3) == 0 && child.has_opened() {
-                assert_refused(&ctx, &path);
-                stats.probes += 1;
-            }
-            child.kill(&ctx);
-            stats.kills += 1;
-            stats.mid_rewrite += u64::from(tmp_path(&path).exists());
-            let acked = child.last(&["ACK"]).unwrap_or(count);
-            assert!(
-                acked >= count,
-                "{ctx}: acknowledged {acked} < {count} at start"
-            );
-            let hi = child.last(&["DO", "BIG", "RW"]).unwrap_or(count).max(acked);
-            let (n, recovered) = verify(&ctx, &path, rng.below(2) == 0, acked, hi);
-            stats.acked_ops += child.count("ACK");
-            stats.torn += u64::from(recovered.torn);
-            stats.removed_temp += u64::from(recovered.removed_temp);
-            stats.in_flight_kept += u64::from(n > acked);
-            count = n;
-        }
-    }
+    let mut stats = LogKills::default();
+    let tally = kill::run(&mut stats, seed, ROUNDS, ITERS);
     println!(
-        "wal-io kill test: {stats:?} in {:.1?} (seed {seed})",
+        "wal-io kill test: {tally:?} {stats:?} in {:.1?} (seed {seed})",
         started.elapsed()
     );
-    assert!(stats.kills >= 200);
+    assert!(tally.kills >= 200);
     assert!(
-        stats.acked_ops >= 10 * stats.kills,
-        "the children did little work between kills: {stats:?}"
+        tally.acked_ops >= 10 * tally.kills,
+        "the children did little work between kills: {tally:?}"
     );
     assert!(
         stats.mid_rewrite > 0,
@@ -482,7 +460,7 @@ fn second_process_is_refused_while_the_holder_lives_and_admitted_after_its_kill(
         "a refused open changed the log"
     );
     child.kill(&ctx);
-    let (n, recovered) = verify(&ctx, &path, true, 100, 100);
+    let (n, recovered) = verify(&ctx, &path, 100, 100);
     assert_eq!(n, 100);
     assert!(!recovered.torn);
 }
@@ -519,7 +497,7 @@ fn second_process_is_refused_during_a_rewrite_and_admitted_after_its_kill() {
         tmp.exists(),
         "{ctx}: the kill mid-rewrite left no temporary file"
     );
-    let (n, recovered) = verify(&ctx, &path, true, 4000, 4000);
+    let (n, recovered) = verify(&ctx, &path, 4000, 4000);
     assert_eq!(n, 4000);
     assert!(
         recovered.removed_temp,
@@ -543,6 +521,8 @@ fn kills_during_back_to_back_rewrites_of_a_large_log_keep_every_record() {
             seed,
             round: 1000,
             iter,
+            seed_env: SEED_ENV,
+            variant: None,
         };
         let mut rng = Rng::new(mix(mix(seed, 1000), iter));
         let mut child = spawn(dir.path(), "rewrite-loop", RECORDS, 0);
@@ -555,7 +535,7 @@ fn kills_during_back_to_back_rewrites_of_a_large_log_keep_every_record() {
         child.kill(&ctx);
         mid_rewrite += u64::from(tmp.exists());
         completed += child.count("ACK");
-        let (n, _) = verify(&ctx, &path, true, RECORDS, RECORDS);
+        let (n, _) = verify(&ctx, &path, RECORDS, RECORDS);
         assert_eq!(n, RECORDS);
     }
     println!(
