@@ -5,15 +5,17 @@
 //!
 //! A test says what differs in a [`KillTest`]: how to start a child, where
 //! to kill it, how to probe the lock, and how to verify the file after the
-//! kill. [`run`] does the rest, in the same order and with the same random
+//! kill. [`run`] (or [`run_announced`], which adds the seed, a summary
+//! and the checks every kill test makes) does the rest, in the same order and with the same random
 //! draws for every test, so a seed names the same kill choices in both.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use crate::child::Running;
 use crate::copy_aside;
-use crate::rng::{Rng, mix};
+use crate::rng::{Rng, announced_seed, mix};
 
 /// Where a kill test is, for every assertion message.
 #[derive(Debug, Clone, Copy)]
@@ -77,11 +79,9 @@ pub trait KillTest {
     /// Asserts that a second opener of `path` is refused now.
     fn probe(&self, ctx: &Ctx, path: &Path);
 
-    /// Right after the kill, before anything reopens the file (to tally,
-    /// for one, whether the kill landed mid-compaction).
-    fn killed(&mut self, path: &Path) {
-        let _ = path;
-    }
+    /// Where a rewrite or compaction of the file at `path` writes its
+    /// temporary file: a kill that leaves it landed mid-rewrite.
+    fn temp_path(&self, path: &Path) -> PathBuf;
 
     /// Reopens the file at `target` (the file itself or a copy) and checks
     /// what it holds, given that the child had `acked` operations
@@ -109,6 +109,9 @@ pub struct Tally {
     pub acked_ops: u64,
     /// Kills after which the file held an operation in flight.
     pub in_flight_kept: u64,
+    /// Kills that left a temporary file ([`KillTest::temp_path`]): they
+    /// landed during a rewrite or compaction.
+    pub mid_rewrite: u64,
 }
 
 /// Runs `rounds` rounds of `iters` kills each: every kill starts a child
@@ -140,7 +143,7 @@ pub fn run<T: KillTest>(test: &mut T, seed: u64, rounds: u64, iters: u64) -> Tal
             }
             child.kill(&ctx);
             tally.kills += 1;
-            test.killed(&path);
+            tally.mid_rewrite += u64::from(test.temp_path(&path).exists());
             let acked = child.last(&["ACK"]).unwrap_or(count);
             assert!(
                 acked >= count,
@@ -154,6 +157,61 @@ pub fn run<T: KillTest>(test: &mut T, seed: u64, rounds: u64, iters: u64) -> Tal
         }
     }
     tally
+}
+
+/// A whole kill test named `name`: its seed announced (taken from
+/// [`KillTest::SEED_ENV`] if set), [`run`], a summary line, and what every
+/// kill test demands of a run: at least 200 kills, ten acknowledged
+/// operations per kill on average, and at least one kill during a rewrite
+/// (or compaction). Returns the tally for the test's own demands.
+pub fn run_announced<T: KillTest + fmt::Debug>(
+    name: &str,
+    test: &mut T,
+    rounds: u64,
+    iters: u64,
+) -> Tally {
+    let seed = announced_seed(name, T::SEED_ENV);
+    let started = Instant::now();
+    let tally = run(test, seed, rounds, iters);
+    println!(
+        "{name}: {tally:?} {test:?} in {:.1?} (seed {seed})",
+        started.elapsed()
+    );
+    assert!(tally.kills >= 200, "only {} kills", tally.kills);
+    assert!(
+        tally.acked_ops >= 10 * tally.kills,
+        "the children did little work between kills: {tally:?}"
+    );
+    assert!(
+        tally.mid_rewrite > 0,
+        "no kill landed during a rewrite or compaction: {tally:?} (seed {seed})"
+    );
+    tally
+}
+
+/// The lock check of a child that holds the file at `path` open: waits
+/// until `child` reports `HELD`, has `probe` assert three times that a
+/// second opener is refused, checks that the refusals left the file as
+/// `baseline` (by default, its bytes once the child held it), and kills the
+/// child.
+pub fn refused_while_held(
+    ctx: &str,
+    child: &mut Running,
+    path: &Path,
+    baseline: Option<Vec<u8>>,
+    probe: impl Fn(&dyn fmt::Display, &Path),
+) {
+    child.expect(&ctx, "HELD", |m| m.tag == "HELD");
+    let held = baseline.unwrap_or_else(|| std::fs::read(path).expect("the held file"));
+    for _ in 0..3 {
+        probe(&ctx, path);
+    }
+    assert_eq!(
+        std::fs::read(path).expect("the held file"),
+        held,
+        "{ctx}: a refused open changed the file"
+    );
+    child.kill(&ctx);
 }
 
 /// `path` itself if `in_place`, else a copy of it beside it (see

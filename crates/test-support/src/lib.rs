@@ -16,8 +16,9 @@
 //! - [`bench`](mod@bench): the benches' criterion harness, which measures floors in
 //!   the same run as their subjects and prints the ratios;
 //! - [`chain`] and [`copy_aside`], for failure messages and for recovering
-//!   a copy of a file rather than the file itself; [`scratch`], a
-//!   temporary directory per test.
+//!   a copy of a file rather than the file itself; [`sibling`], the name of
+//!   a file's lock or temporary file; [`scratch`], a temporary directory
+//!   per test.
 //!
 //! Add it to a crate as a path `[dev-dependencies]` entry only.
 
@@ -66,6 +67,14 @@ pub fn copy_aside(path: &Path) -> PathBuf {
         std::fs::copy(path, &copy).unwrap();
     }
     copy
+}
+
+/// `path` with `suffix` appended to its file name (`x.log` → `x.log.lock`):
+/// where a store or log keeps its lock and temporary files.
+pub fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
 }
 
 /// A fresh temporary directory and the path `name` in it; the directory

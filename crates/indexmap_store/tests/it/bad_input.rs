@@ -7,7 +7,7 @@ use std::io;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::common::{HEADER_LEN, log_records, sibling};
+use crate::common::{HEADER_LEN, log_records};
 use indexmap::IndexMap;
 use indexmap_store::wal_io::{FsStorage, Wal, WalError, WalOptions};
 use indexmap_store::{
@@ -16,6 +16,7 @@ use indexmap_store::{
 use store_test_kit::small::{K, Op, Store, V};
 use store_test_kit::{apply_model, store_error};
 use test_support::scratch;
+use test_support::sibling;
 
 type Users = IndexMapStore<String, u64>;
 

@@ -51,13 +51,6 @@ pub fn log_records(bytes: &[u8]) -> Vec<(usize, Vec<u8>)> {
     records
 }
 
-/// `path` with `suffix` appended to its file name (`x.log` → `x.log.lock`).
-pub fn sibling(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
-}
-
 /// Every file directly in `dir` whose content is exactly `bytes`.
 pub fn files_holding(dir: &Path, bytes: &[u8]) -> Vec<PathBuf> {
     let mut found = Vec::new();

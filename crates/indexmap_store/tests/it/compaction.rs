@@ -7,11 +7,12 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
-use crate::common::{log_records, sibling};
+use crate::common::log_records;
 use indexmap_store::{COMPACT_TMP_SUFFIX, IndexMapStore, StoreConfig};
 use store_test_kit::small::Op;
 use store_test_kit::{apply_store, spec_says_compact};
 use test_support::scratch;
+use test_support::sibling;
 
 type Users = IndexMapStore<String, u64>;
 

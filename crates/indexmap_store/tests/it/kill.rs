@@ -26,7 +26,7 @@ use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use indexmap::IndexMap;
 use indexmap_store::wal_io::WalError;
@@ -34,10 +34,10 @@ use indexmap_store::{
     COMPACT_TMP_SUFFIX, IndexMapStore, StoreConfig, StoreError, TruncationReason,
 };
 use store_test_kit::{BatchItem, Flavor, apply_model, apply_store};
-use test_support::chain;
 use test_support::child::{Protocol, Running, env_u64, nth};
 use test_support::kill::{self, Ctx, KillTest};
-use test_support::rng::{Rng, announced_seed, mix};
+use test_support::rng::{Rng, mix};
+use test_support::{chain, sibling};
 
 /// The child is the `kill_child` test below; `STORE_KILL_CHILD`, set only
 /// in a child, names the store's directory, and `STORE_KILL_ROLE` what it
@@ -208,12 +208,6 @@ fn open(path: &Path, sync_on_write: bool) -> io::Result<Store> {
     IndexMapStore::open_with(path, config(sync_on_write))
 }
 
-fn tmp_path(path: &Path) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(COMPACT_TMP_SUFFIX);
-    PathBuf::from(name)
-}
-
 // ---------------------------------------------------------------------------
 // The child.
 
@@ -337,7 +331,6 @@ fn assert_refused(ctx: &dyn fmt::Display, path: &Path) {
 #[derive(Debug, Default)]
 struct StoreKills {
     compactions: u64,
-    mid_compaction: u64,
     torn: u64,
     removed_temp: u64,
 }
@@ -378,8 +371,8 @@ impl KillTest for StoreKills {
         assert_refused(ctx, path);
     }
 
-    fn killed(&mut self, path: &Path) {
-        self.mid_compaction += u64::from(tmp_path(path).exists());
+    fn temp_path(&self, path: &Path) -> PathBuf {
+        sibling(path, COMPACT_TMP_SUFFIX)
     }
 
     /// Reopens the store and checks that it equals the model after `acked`
@@ -436,26 +429,11 @@ impl KillTest for StoreKills {
 
 #[test]
 fn sigkill_at_random_points_loses_no_acknowledged_operation() {
-    let seed = announced_seed("indexmap_store kill test", SEED_ENV);
-    let started = Instant::now();
     let mut stats = StoreKills::default();
-    let tally = kill::run(&mut stats, seed, ROUNDS, ITERS);
-    println!(
-        "indexmap_store kill test: {tally:?} {stats:?} in {:.1?} (seed {seed})",
-        started.elapsed()
-    );
-    assert!(tally.kills >= 200);
-    assert!(
-        tally.acked_ops >= 10 * tally.kills,
-        "the children did little work between kills: {tally:?}"
-    );
+    let tally = kill::run_announced("indexmap_store kill test", &mut stats, ROUNDS, ITERS);
     assert!(
         stats.compactions >= tally.kills,
         "the children compacted too rarely: {tally:?} {stats:?}"
-    );
-    assert!(
-        stats.mid_compaction > 0,
-        "no kill landed during a compaction: {stats:?} (seed {seed})"
     );
 }
 
@@ -472,18 +450,8 @@ fn second_process_is_refused_while_the_holder_lives_and_admitted_after_its_kill(
     drop(store);
     let model = model_at(seed, 100);
     let mut child = spawn(dir.path(), "hold", seed, 100, false);
-    child.expect(&ctx, "HELD", |m| m.tag == "HELD");
     // The child's open may have compacted; what it holds is the baseline.
-    let held = std::fs::read(&path).unwrap();
-    for _ in 0..3 {
-        assert_refused(&ctx, &path);
-    }
-    assert_eq!(
-        std::fs::read(&path).unwrap(),
-        held,
-        "{ctx}: a refused open changed the log"
-    );
-    child.kill(&ctx);
+    kill::refused_while_held(ctx, &mut child, &path, None, assert_refused);
     let store = open(&path, false).unwrap_or_else(|e| panic!("{ctx}: {}", chain(&e)));
     assert!(same(&store, &model), "{ctx}: {}", diff(&store, &model));
     assert!(store.recovery_report().truncated.is_none());

@@ -3,22 +3,16 @@
 
 use std::fs;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use indexmap_store::wal_io::WalError;
 use indexmap_store::{IndexMapStore, OpenOptions, StoreError, TruncationReason};
-use test_support::scratch;
+use test_support::{scratch, sibling};
 
 use super::{
     Users, assert_refused, chain, cp_alone, entries, frames, header_len, open_fails,
     reopen_entries, set_len, snapshot,
 };
-
-fn sibling(path: &Path, suffix: &str) -> PathBuf {
-    let mut s = path.as_os_str().to_owned();
-    s.push(suffix);
-    PathBuf::from(s)
-}
 
 /// A closed store of `n` single inserts; returns its entries.
 fn closed_store(path: &Path, n: u64) -> Vec<(String, u64)> {
