@@ -21,7 +21,7 @@ use wal_io::sim::{CrashVariant, SimStorage};
 use wal_io::{RecoveryMode, Wal, WalOptions};
 
 use crate::small::{Op, Outcome, V, ops_from_bytes};
-use crate::{apply_model, apply_store};
+use crate::{apply_model, apply_store, latest_matching_state};
 
 /// A target's body.
 pub type Target = fn(&[u8]);
@@ -255,15 +255,9 @@ pub fn store_ops(data: &[u8]) {
     sim.crash(variant);
     let store = open().expect("the store reopens after a crash");
     let got: Vec<_> = store.iter().map(|(k, v)| (k.clone(), *v)).collect();
-    let matched = (durable..=issued.min(states.len() - 1)).rev().any(|k| {
-        states[k].len() == got.len()
-            && states[k]
-                .iter()
-                .zip(&got)
-                .all(|((a, b), (c, d))| a == c && b == d)
-    });
+    let matched = latest_matching_state(&states, durable, issued.min(states.len() - 1), &got);
     assert!(
-        matched,
+        matched.is_some(),
         "after {variant}: the store matches no state between op {durable} and op {issued}"
     );
 }

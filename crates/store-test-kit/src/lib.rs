@@ -28,5 +28,5 @@ mod store;
 pub use flavor::{Flavor, Small};
 pub use model::apply_model;
 pub use op::{BatchItem, OP_VARIANTS, Op, Outcome};
-pub use oracle::{check_step, entries, model_entries, spec_says_compact};
+pub use oracle::{check_step, entries, latest_matching_state, model_entries, spec_says_compact};
 pub use store::{StoreUnderTest, apply_store, store_error};

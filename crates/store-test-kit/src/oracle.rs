@@ -13,6 +13,25 @@ pub fn entries<K: Clone, V: Clone, S>(store: &IndexMapStore<K, V, S>) -> Vec<(K,
     store.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
+/// The latest of `states[lo..=hi]` (models after each operation) whose
+/// entries are exactly `got`, order included: what a store recovered after
+/// a crash must match, between the last operation known durable (`lo`) and
+/// the last one issued (`hi`).
+pub fn latest_matching_state<K: PartialEq, V: PartialEq, S>(
+    states: &[IndexMap<K, V, S>],
+    lo: usize,
+    hi: usize,
+    got: &[(K, V)],
+) -> Option<usize> {
+    (lo..=hi).rev().find(|&k| {
+        states[k].len() == got.len()
+            && states[k]
+                .iter()
+                .zip(got)
+                .all(|((a, b), (c, d))| a == c && b == d)
+    })
+}
+
 /// The model's entries, in order, owned.
 pub fn model_entries<K: Clone, V: Clone, S>(model: &IndexMap<K, V, S>) -> Vec<(K, V)> {
     model.iter().map(|(k, v)| (k.clone(), v.clone())).collect()

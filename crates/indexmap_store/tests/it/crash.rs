@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use indexmap::IndexMap;
 use indexmap_store::{Durability, IndexMapStore, OpenOptions, StoreConfig};
-use store_test_kit::{BatchItem, Flavor, apply_model, apply_store};
+use store_test_kit::{BatchItem, Flavor, apply_model, apply_store, latest_matching_state};
 use test_support::rng::Rng;
 use wal_io::sim::{CrashVariant, SimStorage};
 
@@ -244,13 +244,7 @@ fn check_seed(seed: u64, n_ops: usize) -> usize {
                 panic!("seed {seed} variant {variant} crash at op {crash_at}: reopen failed: {e}")
             });
             let got: Vec<_> = store.iter().map(|(k, v)| (*k, v.clone())).collect();
-            let matched = (durable..=issued).rev().find(|&k| {
-                states[k].len() == got.len()
-                    && states[k]
-                        .iter()
-                        .zip(&got)
-                        .all(|((a, b), (c, d))| a == c && b == d)
-            });
+            let matched = latest_matching_state(&states, durable, issued, &got);
             assert!(
                 matched.is_some(),
                 "seed {seed} variant {variant} crash at op {crash_at}: recovered {} entries, \
