@@ -17,7 +17,8 @@
 //!   the same run as their subjects and prints the ratios;
 //! - [`chain`] and [`copy_aside`], for failure messages and for recovering
 //!   a copy of a file rather than the file itself; [`sibling`], the name of
-//!   a file's lock or temporary file; [`scratch`], a temporary directory
+//!   a file's lock or temporary file; [`dir_names`], a directory's listing;
+//!   [`scratch`], a temporary directory
 //!   per test.
 //!
 //! Add it to a crate as a path `[dev-dependencies]` entry only.
@@ -75,6 +76,21 @@ pub fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
     PathBuf::from(name)
+}
+
+/// The paths directly in `dir`, sorted: what a test compares to show that
+/// a refused call created nothing.
+///
+/// # Panics
+///
+/// On any I/O error.
+pub fn dir_names(dir: &Path) -> Vec<PathBuf> {
+    let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    names
 }
 
 /// A fresh temporary directory and the path `name` in it; the directory

@@ -18,14 +18,6 @@ type Store = IndexMapStore<u16, Vec<u8>>;
 
 const PATH: &str = "db.log";
 
-const KINDS: [FaultKind; 5] = [
-    FaultKind::Eio,
-    FaultKind::Enospc,
-    FaultKind::ShortWriteEio,
-    FaultKind::ShortWriteEnospc,
-    FaultKind::FsyncEio,
-];
-
 fn config() -> StoreConfig {
     StoreConfig {
         sync_on_write: true,
@@ -82,7 +74,7 @@ fn a_failed_write_sync_or_compaction_refuses_every_later_write() {
         sim.ops() - base
     };
     let mut failures = 0;
-    for kind in KINDS {
+    for kind in FaultKind::ALL {
         for at in 0..total {
             let sim = SimStorage::new(at);
             let mut store = open(&sim).unwrap();

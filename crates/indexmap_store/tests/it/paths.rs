@@ -5,21 +5,12 @@
 use std::fs;
 use std::io;
 use std::os::unix::fs::FileTypeExt;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use indexmap_store::IndexMapStore;
+use test_support::dir_names;
 
 type Users = IndexMapStore<String, u64>;
-
-fn names(dir: &Path) -> Vec<PathBuf> {
-    let mut names: Vec<PathBuf> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    names.sort();
-    names
-}
 
 /// Two names for one log used to give two writers (the lock is named after
 /// the path), and an acknowledged insert was lost: now both are refused.
@@ -32,13 +23,13 @@ fn a_store_with_two_names_is_refused() -> io::Result<()> {
     store.close()?;
     let b = dir.path().join("b.log");
     fs::hard_link(&a, &b)?;
-    let entries = names(dir.path());
+    let entries = dir_names(dir.path());
     for path in [&a, &b] {
         let err = Users::open(path).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
         assert!(err.to_string().contains("hard link"), "{err}");
     }
-    assert_eq!(names(dir.path()), entries, "nothing created");
+    assert_eq!(dir_names(dir.path()), entries, "nothing created");
     fs::remove_file(&b)?;
     assert_eq!(Users::open(&a)?.get("alice"), Some(&1));
     Ok(())
@@ -53,7 +44,7 @@ fn a_fifo_is_refused_and_kept() -> io::Result<()> {
     let err = Users::open(&path).unwrap_err();
     assert!(err.to_string().contains("not a regular file"), "{err}");
     assert!(fs::symlink_metadata(&path)?.file_type().is_fifo());
-    assert_eq!(names(dir.path()), vec![path]);
+    assert_eq!(dir_names(dir.path()), vec![path]);
     Ok(())
 }
 
@@ -67,7 +58,7 @@ fn a_dangling_symlink_is_refused_and_kept() -> io::Result<()> {
     let err = Users::open(&link).unwrap_err();
     assert!(err.to_string().contains("symbolic link"), "{err}");
     assert_eq!(fs::read_link(&link)?, target, "the link is kept");
-    assert_eq!(names(dir.path()), vec![link.clone()]);
+    assert_eq!(dir_names(dir.path()), vec![link.clone()]);
     // A link to a log is followed: the store lives in the target.
     let mut store: Users = IndexMapStore::open(&target)?;
     store.insert("bob".into(), 2)?;

@@ -32,6 +32,15 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
+    /// Every kind.
+    pub const ALL: [FaultKind; 5] = [
+        Self::Eio,
+        Self::Enospc,
+        Self::ShortWriteEio,
+        Self::ShortWriteEnospc,
+        Self::FsyncEio,
+    ];
+
     /// Whether a persistent fault of this kind keeps failing operations of
     /// kind `op` after its first one.
     pub(super) fn persists_on(self, op: OpKind) -> bool {

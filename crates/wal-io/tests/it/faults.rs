@@ -12,14 +12,6 @@ use crate::support::{
 use wal_io::sim::{CrashVariant, Fault, FaultKind, OpKind, SimStorage};
 use wal_io::{Storage, Wal, WalError, WalOptions};
 
-const KINDS: [FaultKind; 5] = [
-    FaultKind::Eio,
-    FaultKind::Enospc,
-    FaultKind::ShortWriteEio,
-    FaultKind::ShortWriteEnospc,
-    FaultKind::FsyncEio,
-];
-
 /// Calls per seed.
 const CALLS: usize = 150;
 
@@ -353,7 +345,7 @@ fn run_seeds(name: &str, seeds: std::ops::Range<u64>) {
         let total = sim.ops();
         points += total;
         for at_op in 0..total {
-            for kind in KINDS {
+            for kind in FaultKind::ALL {
                 for fault in [Fault::once(at_op, kind), Fault::persistent(at_op, kind)] {
                     run_faulted(seed, &steps, fault, &mut t);
                 }
@@ -363,7 +355,7 @@ fn run_seeds(name: &str, seeds: std::ops::Range<u64>) {
     eprintln!(
         "{name}: {} seeds x {CALLS} calls, {points} operations x {} kinds x once/persistent = {} faulted runs: {} failed calls ({} in opens, {} in rewrites, {} of them after the rename), {} left the log usable, {} ignored probe failures, {} faults never hit, {} reopens checked, {} violations, {:.1?}",
         seeds.end - seeds.start,
-        KINDS.len(),
+        FaultKind::ALL.len(),
         t.runs,
         t.failed_calls,
         t.in_open,
@@ -454,7 +446,7 @@ fn faults_during_recovery_of_crash_images() {
                     u64::from(report.truncated.is_some() || report.removed_temp.is_some());
                 let recovery_ops = probe.ops() - o0;
                 for j in 0..recovery_ops {
-                    for kind in KINDS {
+                    for kind in FaultKind::ALL {
                         t.runs += 1;
                         let here = format!(
                             "seed {seed}, crash at op {op} ({v}), {kind:?} at op {j} of the recovery"

@@ -5,10 +5,11 @@
 
 use std::fs;
 use std::os::unix::fs::FileTypeExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
+use test_support::dir_names;
 use wal_io::{FsStorage, Wal, WalError, WalOptions};
 
 fn open_with(path: &Path, opts: WalOptions) -> Result<(Wal, Vec<Vec<u8>>), WalError> {
@@ -22,16 +23,6 @@ fn open_with(path: &Path, opts: WalOptions) -> Result<(Wal, Vec<Vec<u8>>), WalEr
 
 fn open(path: &Path) -> Result<(Wal, Vec<Vec<u8>>), WalError> {
     open_with(path, WalOptions::default())
-}
-
-/// The names in `dir`, sorted.
-fn names(dir: &Path) -> Vec<PathBuf> {
-    let mut names: Vec<PathBuf> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    names.sort();
-    names
 }
 
 /// A log of 2 MiB records written with a 4 MiB bound, reopened with a
@@ -99,7 +90,7 @@ fn a_hard_linked_log_is_refused() {
     wal.close().unwrap();
     fs::hard_link(&a, &b).unwrap();
     let before = fs::read(&a).unwrap();
-    let entries = names(dir.path());
+    let entries = dir_names(dir.path());
     for path in [&a, &b] {
         let err = open(path).unwrap_err();
         assert!(
@@ -109,7 +100,7 @@ fn a_hard_linked_log_is_refused() {
         assert!(err.to_string().contains("hard link"), "{err}");
     }
     assert_eq!(fs::read(&a).unwrap(), before);
-    assert_eq!(names(dir.path()), entries, "nothing created");
+    assert_eq!(dir_names(dir.path()), entries, "nothing created");
     fs::remove_file(&b).unwrap();
     assert_eq!(open(&a).unwrap().1, vec![b"one".to_vec()]);
 }
@@ -122,14 +113,14 @@ fn a_fifo_at_the_path_is_refused_untouched() {
     let path = dir.path().join("pipe.log");
     let made = Command::new("mkfifo").arg(&path).status().unwrap();
     assert!(made.success(), "mkfifo failed");
-    let entries = names(dir.path());
+    let entries = dir_names(dir.path());
     let err = open(&path).unwrap_err();
     assert!(err.to_string().contains("not a regular file"), "{err}");
     assert!(
         fs::symlink_metadata(&path).unwrap().file_type().is_fifo(),
         "the FIFO is still there"
     );
-    assert_eq!(names(dir.path()), entries, "nothing created");
+    assert_eq!(dir_names(dir.path()), entries, "nothing created");
 }
 
 /// A symbolic link to nothing is neither followed into a new file nor
@@ -140,11 +131,11 @@ fn a_dangling_symlink_is_refused_and_kept() {
     let link = dir.path().join("data.log");
     let target = dir.path().join("missing").join("real.log");
     std::os::unix::fs::symlink(&target, &link).unwrap();
-    let entries = names(dir.path());
+    let entries = dir_names(dir.path());
     let err = open(&link).unwrap_err();
     assert!(err.to_string().contains("symbolic link"), "{err}");
     assert_eq!(fs::read_link(&link).unwrap(), target, "the link is kept");
-    assert_eq!(names(dir.path()), entries, "nothing created");
+    assert_eq!(dir_names(dir.path()), entries, "nothing created");
 }
 
 /// Errors carry their cause and name the path the caller gave: a
@@ -161,7 +152,7 @@ fn errors_name_the_path_given_and_the_cause() {
     let text = open(&missing).unwrap_err().to_string();
     assert!(text.contains("No such file or directory"), "{text}");
     assert!(text.contains("x.log") && !text.contains(".lock"), "{text}");
-    assert!(names(dir.path()).is_empty(), "nothing created");
+    assert!(dir_names(dir.path()).is_empty(), "nothing created");
 }
 
 /// A refused open leaves nothing behind: no lock file beside a text file,
@@ -173,7 +164,7 @@ fn a_refused_open_creates_no_file() {
     fs::write(&notes, "hello").unwrap();
     let err = open(&notes).unwrap_err();
     assert!(matches!(err, WalError::NotALog { .. }), "{err:?}");
-    assert_eq!(names(dir.path()), vec![notes.clone()]);
+    assert_eq!(dir_names(dir.path()), vec![notes.clone()]);
 
     let other = dir.path().join("other.log");
     let opts = WalOptions {
@@ -185,5 +176,5 @@ fn a_refused_open_creates_no_file() {
     fs::remove_file(dir.path().join("other.log.lock")).unwrap();
     let err = open(&other).unwrap_err();
     assert!(matches!(err, WalError::WrongApp { .. }), "{err:?}");
-    assert_eq!(names(dir.path()), vec![notes, other]);
+    assert_eq!(dir_names(dir.path()), vec![notes, other]);
 }
