@@ -30,6 +30,7 @@ mod records_v3;
 mod scenarios;
 mod shared;
 mod shared_kill;
+mod threaded_open;
 mod threads;
 mod types;
 mod use_cases;
