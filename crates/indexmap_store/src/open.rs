@@ -107,8 +107,8 @@ impl OpenOptions {
     /// thread applies the decoded records to the map in log order. The
     /// resulting map, its order and every recovery verdict (torn tail,
     /// corruption, salvage, the record a failure names and its message)
-    /// are the same either way; on two cores the open takes about two
-    /// thirds of the time. Values above 2 use 2 threads for now: applying
+    /// are the same either way; on two cores the open takes about half the
+    /// time. Values above 2 use 2 threads for now: applying
     /// in log order on one thread is the part left to split. `0` means 1.
     #[must_use]
     pub fn recovery_threads(mut self, threads: usize) -> Self {
