@@ -105,8 +105,8 @@ impl Ours {
 
     /// The store at `dir/store.log`, opened with `options`, decoding on a
     /// second thread (`open_threaded`, `recovery_threads` 2: what measures
-    /// best on two cores; the sequential `open` takes about twice as
-    /// long).
+    /// best on two cores; the sequential `open` takes about 1.3 times
+    /// as long).
     fn open_with(dir: &Path, options: &indexmap_store::OpenOptions) -> Self {
         let path = dir.join("store.log");
         let store = options

@@ -101,15 +101,16 @@ impl OpenOptions {
     /// [`open_shared`](Self::open_shared) replay the log with (default: 2
     /// where the machine has two cores or more, else 1; [`open`](Self::open),
     /// whose bounds do not ask for `Send`, always uses 1). With 1, the
-    /// opening thread reads, checks, decodes and applies each record in
-    /// turn; with 2 or more, a second thread reads, checks checksums in
+    /// opening thread reads, checks and decodes a chunk of records, then
+    /// applies it; with 2 or more, a second thread reads, checks checksums in
     /// file order, decodes and hashes inserted keys, while the opening
     /// thread applies the decoded records to the map in log order. The
     /// resulting map, its order and every recovery verdict (torn tail,
     /// corruption, salvage, the record a failure names and its message)
-    /// are the same either way; on two cores the open takes about half the
-    /// time. Values above 2 use 2 threads for now: applying
-    /// in log order on one thread is the part left to split. `0` means 1.
+    /// are the same either way; on two cores the open takes about three
+    /// quarters of the time (0.30 s instead of 0.39 s for 1M entries).
+    /// Values above 2 use 2 threads for now: applying in log order on one
+    /// thread is the part left to split. `0` means 1.
     #[must_use]
     pub fn recovery_threads(mut self, threads: usize) -> Self {
         self.recovery_threads = threads.max(1);
@@ -258,10 +259,10 @@ impl OpenOptions {
     }
 
     /// Like [`open`](Self::open), replaying the log with
-    /// [`recovery_threads`](Self::recovery_threads) threads: about half
-    /// the time on two cores. The key and value types must be `Send`,
-    /// since they are decoded on one thread and put in the map on another
-    /// (which is why [`open`](Self::open), whose bounds do not ask for
+    /// [`recovery_threads`](Self::recovery_threads) threads: about three
+    /// quarters of the time on two cores. The key and value types must be
+    /// `Send`, since they are decoded on one thread and put in the map on
+    /// another (which is why [`open`](Self::open), whose bounds do not ask for
     /// `Send`, replays on the opening thread). Every verdict, error and
     /// resulting map is the one `open` gives.
     ///

@@ -117,16 +117,6 @@ where
         crate::open::replay(&mut self.map, seq, offset, op)
     }
 
-    /// Decodes and applies one record: the sequential open's replay.
-    pub(crate) fn record(&mut self, record: ReplayRecord<'_>) -> Result<(), StoreError>
-    where
-        K: DeserializeOwned,
-        V: DeserializeOwned,
-    {
-        let op = decode(record)?;
-        self.apply(record.seq, record.offset, op)
-    }
-
     /// Opens the log and replays it into the map on this thread (an
     /// [`OpenFn`]: `threads` is ignored).
     pub(crate) fn open_sequential(
@@ -140,7 +130,12 @@ where
         V: DeserializeOwned,
     {
         let path = self.path;
-        Wal::open_with(storage, path, opts, &mut Sequential(self))
+        let mut sequential = Sequential {
+            rebuild: self,
+            chunk: Chunk::default(),
+            failure: None,
+        };
+        Wal::open_with(storage, path, opts, &mut sequential)
     }
 
     /// Opens the log and replays it into the map: on this thread with
@@ -222,26 +217,32 @@ where
     ) -> Result<(), ReplayFailure> {
         for chunk in incoming {
             self.file_len = file_len.load(Ordering::Relaxed);
-            for Decoded {
+            self.apply_chunk(chunk)?;
+        }
+        Ok(())
+    }
+
+    /// Applies a chunk's records in order, up to the first that fails.
+    fn apply_chunk(&mut self, chunk: Chunk<K, V>) -> Result<(), ReplayFailure> {
+        for Decoded {
+            seq,
+            offset,
+            hash,
+            op,
+        } in chunk.ops
+        {
+            let applied = match (op, hash) {
+                (Ok(Op::Insert(key, value)), Some(hash)) => {
+                    self.insert_hashed(hash, key, value);
+                    Ok(())
+                }
+                (op, _) => op.and_then(|op| self.apply(seq, offset, op)),
+            };
+            applied.map_err(|e| ReplayFailure {
                 seq,
                 offset,
-                hash,
-                op,
-            } in chunk.ops
-            {
-                let applied = match (op, hash) {
-                    (Ok(Op::Insert(key, value)), Some(hash)) => {
-                        self.insert_hashed(hash, key, value);
-                        Ok(())
-                    }
-                    (op, _) => op.and_then(|op| self.apply(seq, offset, op)),
-                };
-                applied.map_err(|e| ReplayFailure {
-                    seq,
-                    offset,
-                    source: e.into(),
-                })?;
-            }
+                source: e.into(),
+            })?;
         }
         Ok(())
     }
@@ -277,8 +278,32 @@ fn decode<K: DeserializeOwned, V: DeserializeOwned>(
     })
 }
 
-/// The sequential replay: each record decoded and applied before the next.
-struct Sequential<'r, 'a, K, V, S>(&'r mut Rebuild<'a, K, V, S>);
+/// The sequential replay, on the opening thread: records are decoded (and
+/// inserted keys hashed) a chunk at a time, then the chunk is applied, so
+/// that decoding and building the map each keep their own data in the
+/// caches (measured: a third of the time at 10M entries). A failure is
+/// reported through [`Replay::finish`], at its record, as the threaded
+/// open reports it.
+struct Sequential<'r, 'a, K, V, S> {
+    rebuild: &'r mut Rebuild<'a, K, V, S>,
+    chunk: Chunk<K, V>,
+    failure: Option<ReplayFailure>,
+}
+
+impl<K, V, S> Sequential<'_, '_, K, V, S>
+where
+    K: Hash + Eq,
+    S: BuildHasher,
+{
+    /// Applies the records gathered so far, unless one has failed.
+    fn flush(&mut self) {
+        if self.failure.is_some() || self.chunk.ops.is_empty() {
+            return;
+        }
+        let chunk = std::mem::take(&mut self.chunk);
+        self.failure = self.rebuild.apply_chunk(chunk).err();
+    }
+}
 
 impl<K, V, S> Replay for Sequential<'_, '_, K, V, S>
 where
@@ -287,11 +312,27 @@ where
     S: BuildHasher,
 {
     fn begin(&mut self, file_len: u64) {
-        self.0.file_len = file_len;
+        self.rebuild.file_len = file_len;
     }
 
     fn record(&mut self, record: ReplayRecord<'_>) -> Result<(), BoxError> {
-        self.0.record(record).map_err(Into::into)
+        if self.failure.is_some() {
+            return Ok(());
+        }
+        let hasher = self.rebuild.map.hasher();
+        if self.chunk.push(record, |key| hasher.hash_one(key)) {
+            self.flush();
+        }
+        Ok(())
+    }
+
+    fn failed(&self) -> bool {
+        self.failure.is_some()
+    }
+
+    fn finish(&mut self) -> Result<(), ReplayFailure> {
+        self.flush();
+        self.failure.take().map_or(Ok(()), Err)
     }
 }
 
@@ -308,6 +349,28 @@ struct Decoded<K, V> {
 struct Chunk<K, V> {
     ops: Vec<Decoded<K, V>>,
     bytes: usize,
+}
+
+impl<K: DeserializeOwned, V: DeserializeOwned> Chunk<K, V> {
+    /// Decodes `record` into the chunk, hashing an inserted key with
+    /// `hash`; returns whether the chunk should go now: it is full, or the
+    /// record did not decode (nothing after it is taken).
+    fn push(&mut self, record: ReplayRecord<'_>, hash: impl Fn(&K) -> u64) -> bool {
+        let op = decode(record);
+        let bad = op.is_err();
+        let hash = match &op {
+            Ok(Op::Insert(key, _)) => Some(hash(key)),
+            _ => None,
+        };
+        self.bytes += record.payload.len();
+        self.ops.push(Decoded {
+            seq: record.seq,
+            offset: record.offset,
+            hash,
+            op,
+        });
+        bad || self.ops.len() >= CHUNK_OPS || self.bytes >= CHUNK_BYTES
+    }
 }
 
 impl<K, V> Default for Chunk<K, V> {
@@ -362,24 +425,12 @@ where
         if self.stopped {
             return Ok(());
         }
-        let op = decode(record);
-        let bad = op.is_err();
-        let hash = match &op {
-            Ok(Op::Insert(key, _)) => Some(self.hasher.hash_one(key)),
-            _ => None,
-        };
-        self.chunk.bytes += record.payload.len();
-        self.chunk.ops.push(Decoded {
-            seq: record.seq,
-            offset: record.offset,
-            hash,
-            op,
-        });
-        if bad || self.chunk.ops.len() >= CHUNK_OPS || self.chunk.bytes >= CHUNK_BYTES {
+        let hasher = &self.hasher;
+        if self.chunk.push(record, |key| hasher.hash_one(key)) {
+            // Nothing after a record that failed to decode is read.
+            self.stopped |= self.chunk.ops.last().is_some_and(|d| d.op.is_err());
             self.send();
         }
-        // Nothing after a record that failed to decode is read.
-        self.stopped |= bad;
         Ok(())
     }
 
