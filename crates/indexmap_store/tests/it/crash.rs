@@ -2,7 +2,9 @@
 //! every storage operation of seeded workloads (automatic compactions
 //! included), under every crash variant. The reopened store must equal the
 //! model after some number of operations between the last one known durable
-//! and the last one issued, order included.
+//! and the last one issued, order included, and a threaded open
+//! (`open_threaded`, two threads) of the same crashed state must recover
+//! the same entries with the same report.
 //!
 //! Every seed picks a durability policy (`Always`, `OnFlush`, `Bytes`,
 //! `Buffered`) and whether the log is preallocated, so the crash images
@@ -240,10 +242,33 @@ fn check_seed(seed: u64, n_ops: usize) -> usize {
             sim.crash_at(crash_at);
             let (durable, issued) = run_until_crash(&sim, &ops, &cfg);
             sim.crash(variant);
+            // The same crashed state, for the threaded open below.
+            let twin = sim.snapshot();
             let store = open(&sim, &cfg).unwrap_or_else(|e| {
                 panic!("seed {seed} variant {variant} crash at op {crash_at}: reopen failed: {e}")
             });
             let got: Vec<_> = store.iter().map(|(k, v)| (*k, v.clone())).collect();
+            // Decoding on a second thread recovers the very same store.
+            let threaded: Store = cfg
+                .clone()
+                .storage(Arc::new(twin.clone()))
+                .recovery_threads(2)
+                .open_threaded(PATH)
+                .unwrap_or_else(|e| {
+                    panic!("seed {seed} variant {variant} crash at op {crash_at}: threaded reopen failed: {e}")
+                });
+            assert!(
+                threaded
+                    .iter()
+                    .map(|(k, v)| (*k, v.clone()))
+                    .eq(got.iter().cloned())
+                    && threaded.recovery_report() == store.recovery_report(),
+                "seed {seed} variant {variant} crash at op {crash_at}: the threaded open \
+                 recovered another state ({:?} vs {:?})",
+                threaded.recovery_report(),
+                store.recovery_report()
+            );
+            drop(threaded);
             let matched = latest_matching_state(&states, durable, issued, &got);
             assert!(
                 matched.is_some(),
