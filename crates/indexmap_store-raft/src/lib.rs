@@ -1,0 +1,51 @@
+//! A replicated, insertion-ordered key-value map: an `IndexMap` kept the
+//! same, in the same order, on every node of a Raft cluster.
+//!
+//! For services that must survive the loss of a machine, not only of a
+//! process: writes are acknowledged once a majority of nodes hold them
+//! durably. Consensus is [openraft](https://docs.rs/openraft) (0.9, the
+//! `storage-v2` traits); this crate provides what openraft leaves to its
+//! users, built on [`wal_io`] and tested the way `indexmap_store` is:
+//!
+//! - [`LogStore`]: the Raft log in a wal-io log file. Appended entries are
+//!   readable at once and reported durable only after the `fdatasync` that
+//!   covers them (appends share syncs); the vote, truncations and purges
+//!   are durable before their call returns, each all or nothing.
+//! - [`StateMachine`]: the map, its last applied log id and membership.
+//!   A snapshot is a wal-io log in the compacted format (metadata, then one
+//!   insert per entry, in order), replaced atomically; installing one from
+//!   the leader purges the log it covers before it returns.
+//!
+//! Keys and values are any serde types ([`Key`], [`Value`]); each log entry
+//! carries one [`Command`] (an `IndexMap` method, or a [`Command::Batch`]
+//! of them applied as one) and answers a [`Response`].
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![expect(
+    clippy::result_large_err,
+    reason = "openraft's trait signatures fix its error types (StorageError, RPCError), which are large"
+)]
+
+mod apply;
+mod codec;
+mod error;
+mod log_core;
+mod log_store;
+mod node;
+mod router;
+mod snapshot;
+mod state_machine;
+mod types;
+
+pub use apply::apply_command;
+pub use error::RaftStoreError;
+pub use log_core::{LOG_APP_TAG, LOG_SCHEMA_VERSION};
+pub use log_store::{LogReader, LogStore};
+pub use node::{LOG_FILE, ReplicatedMap, SNAPSHOT_FILE};
+pub use router::{Router, RouterConnection, RouterNetwork};
+pub use snapshot::{SNAPSHOT_APP_TAG, SNAPSHOT_SCHEMA_VERSION};
+pub use state_machine::{MapReader, MapState, SnapshotBuilder, StateMachine};
+pub use types::{
+    Command, Entry, Key, LogId, MapConfig, Membership, NodeId, Raft, Response, SnapshotMeta, Value,
+    Vote,
+};
+pub use {openraft, wal_io};
