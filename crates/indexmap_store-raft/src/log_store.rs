@@ -138,6 +138,14 @@ impl<K: Key, V: Value> LogStore<K, V> {
         (core.state.last_purged, core.state.entries_in(..))
     }
 
+    /// Rewrites the log file now with only what it holds (the vote, the
+    /// last purged id, the entries, the committed id): atomic, and durable
+    /// when it returns. The log also does this by itself after a purge
+    /// once purged entries take most of the file.
+    pub fn compact(&self) -> Result<(), RaftStoreError> {
+        lock(&self.core).rewrite()
+    }
+
     /// A handle for the state machine: installs snapshots' purges.
     pub(crate) fn purge_handle(&self) -> LogReader<K, V> {
         LogReader {

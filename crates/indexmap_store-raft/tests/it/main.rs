@@ -4,4 +4,6 @@
     reason = "openraft's storage suite returns its StorageError, which is large"
 )]
 
+mod log_crash;
 mod suite;
+mod support;
