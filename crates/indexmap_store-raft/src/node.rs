@@ -131,11 +131,11 @@ impl<K: Key, V: Value> ReplicatedMap<K, V> {
     }
 
     /// Makes `voters` the voting members (on the leader): joint consensus,
-    /// then the new membership. A node removed from the voters stays a
-    /// learner.
+    /// then the new membership. A node not in `voters` leaves the cluster
+    /// (learners included); add it back with [`add_learner`](Self::add_learner).
     pub async fn change_membership(&self, voters: BTreeSet<NodeId>) -> Result<(), RaftStoreError> {
         self.raft
-            .change_membership(voters, true)
+            .change_membership(voters, false)
             .await
             .map(drop)
             .map_err(|e| self.error(e))

@@ -4,6 +4,9 @@
     reason = "openraft's storage suite returns its StorageError, which is large"
 )]
 
+mod cluster;
+mod cluster_kit;
+mod linearizable;
 mod log_crash;
 mod suite;
 mod support;

@@ -1,0 +1,323 @@
+//! Three nodes on the in-process router, each on a simulated disk: leaders
+//! lose power and come back, links are cut and healed, while clients
+//! write and read; every acknowledged write must survive, the nodes must
+//! converge to one map in one order, and the history must be
+//! linearizable.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use indexmap_store_raft::openraft::BasicNode;
+use indexmap_store_raft::wal_io::sim::CrashVariant;
+
+use crate::cluster_kit::{Cluster, Nodes};
+use crate::linearizable::{Event, Kind, check};
+use crate::support::Rng;
+
+const SECONDS: Duration = Duration::from_secs(1);
+
+/// Keys are used in windows of [`WINDOW`] keys; a key takes at most
+/// [`OPS_PER_KEY`] operations (the checker's search stays small), then
+/// the clients move to the next window.
+const WINDOW: u64 = 8;
+const OPS_PER_KEY: u64 = 60;
+
+/// What the clients share: a logical clock, the history, the key budget.
+#[derive(Clone, Default)]
+struct Shared {
+    clock: Arc<AtomicU64>,
+    history: Arc<Mutex<Vec<Event>>>,
+    window: Arc<AtomicU64>,
+    per_key: Arc<Mutex<BTreeMap<u64, u64>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Shared {
+    fn tick(&self) -> u64 {
+        self.clock.fetch_add(1, Ordering::SeqCst)
+    }
+
+    fn record(&self, event: Event) {
+        self.history
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(event);
+    }
+
+    /// A key with budget left, from the current window.
+    fn key(&self, rng: &mut Rng) -> u64 {
+        loop {
+            let window = self.window.load(Ordering::SeqCst);
+            let key = window * WINDOW + rng.below(WINDOW);
+            let mut per_key = self.per_key.lock().unwrap_or_else(PoisonError::into_inner);
+            let used = per_key.entry(key).or_default();
+            if *used < OPS_PER_KEY {
+                *used += 1;
+                return key;
+            }
+            drop(per_key);
+            let _ = self.window.compare_exchange(
+                window,
+                window + 1,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            );
+        }
+    }
+
+    fn keys_used(&self) -> Vec<u64> {
+        self.per_key
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .keys()
+            .copied()
+            .collect()
+    }
+}
+
+/// A client: writes (unique values) and linearizable reads on whichever
+/// node says it is the leader, each call bounded by a timeout. A write
+/// that fails or times out may still have been applied: its outcome is
+/// recorded as unknown.
+async fn client(id: u64, nodes: Nodes, shared: Shared) -> u64 {
+    let mut rng = Rng::new(100 + id);
+    let mut acknowledged = 0;
+    let mut seq = 0;
+    while !shared.stop.load(Ordering::SeqCst) {
+        let Some(node) = nodes.leader() else {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        };
+        let key = shared.key(&mut rng);
+        if rng.below(3) == 0 {
+            let call = shared.tick();
+            if let Ok(Ok(value)) = tokio::time::timeout(SECONDS, node.get(&key)).await {
+                let ret = Some(shared.tick());
+                shared.record(Event {
+                    key,
+                    kind: Kind::Read(value),
+                    call,
+                    ret,
+                });
+            }
+        } else {
+            seq += 1;
+            let value = id * 1_000_000 + seq;
+            let call = shared.tick();
+            let done = tokio::time::timeout(SECONDS, node.insert(key, value)).await;
+            let ret = matches!(done, Ok(Ok(_))).then(|| shared.tick());
+            acknowledged += u64::from(ret.is_some());
+            shared.record(Event {
+                key,
+                kind: Kind::Write(value),
+                call,
+                ret,
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(3)).await;
+    }
+    acknowledged
+}
+
+fn rounds() -> u64 {
+    std::env::var("RAFT_CLUSTER_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(50)
+}
+
+/// `RAFT_CLUSTER_ROUNDS` (default 50) rounds, each either a power loss of
+/// the leader (every crash variant in turn) and its restart, or the
+/// leader cut off from the others and healed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_writes_survive_leader_power_losses_and_partitions() {
+    let mut cluster = Cluster::new(&[1, 2, 3]).await;
+    cluster.leader(10 * SECONDS).await;
+    let shared = Shared::default();
+    let clients: Vec<_> = (0..3)
+        .map(|id| tokio::spawn(client(id, cluster.nodes.clone(), shared.clone())))
+        .collect();
+    let mut rng = Rng::new(7);
+    let (mut losses, mut partitions) = (0, 0);
+    for round in 0..rounds() {
+        let leader = cluster.leader(20 * SECONDS).await.id();
+        if round % 4 == 3 {
+            cluster.router.isolate(leader);
+            tokio::time::sleep(Duration::from_millis(200 + rng.below(200))).await;
+            cluster.router.heal();
+            partitions += 1;
+        } else {
+            let variant = CrashVariant::ALL[(losses % CrashVariant::ALL.len() as u64) as usize];
+            cluster.power_loss(leader, variant).await;
+            tokio::time::sleep(Duration::from_millis(100 + rng.below(200))).await;
+            cluster.start(leader).await;
+            losses += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(50 + rng.below(100))).await;
+    }
+    shared.stop.store(true, Ordering::SeqCst);
+    let mut acknowledged = 0;
+    for c in clients {
+        acknowledged += c.await.expect("a client task");
+    }
+    let map = cluster.converged(30 * SECONDS).await;
+
+    // A last linearizable read of every key used closes the history: an
+    // acknowledged write that was lost shows here at the latest.
+    let leader = cluster.leader(10 * SECONDS).await;
+    for key in shared.keys_used() {
+        let call = shared.tick();
+        let value = leader
+            .get(&key)
+            .await
+            .expect("a read once the cluster is healthy");
+        let ret = Some(shared.tick());
+        shared.record(Event {
+            key,
+            kind: Kind::Read(value),
+            call,
+            ret,
+        });
+        assert_eq!(
+            value,
+            map.iter().find(|(k, _)| *k == key).map(|(_, v)| *v),
+            "key {key}: the leader's read and the converged map differ"
+        );
+    }
+    let history = shared
+        .history
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    if let Err(e) = check(&history) {
+        panic!(
+            "the history of {} operations is not linearizable: {e}",
+            history.len()
+        );
+    }
+    assert!(
+        losses >= 1 && partitions >= 1,
+        "{losses} power losses, {partitions} partitions"
+    );
+    assert!(
+        acknowledged >= rounds(),
+        "only {acknowledged} writes were acknowledged in {} rounds",
+        rounds()
+    );
+}
+
+/// Writes `keys` through the leader, each acknowledged (retrying while
+/// leadership moves, for up to ten seconds per key).
+async fn write_keys(cluster: &Cluster, keys: std::ops::Range<u64>) {
+    for key in keys {
+        let deadline = std::time::Instant::now() + 10 * SECONDS;
+        loop {
+            let leader = cluster.leader(10 * SECONDS).await;
+            match leader.insert(key, key * 10).await {
+                Ok(_) => break,
+                Err(e) if std::time::Instant::now() < deadline => {
+                    eprintln!(
+                        "write of key {key} on node {} failed, retrying: {e}",
+                        leader.id()
+                    );
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("no write of key {key} within ten seconds: {e}"),
+            }
+        }
+    }
+}
+
+/// openraft purges nothing a follower's replication still needs, so a
+/// follower that is merely down holds the leader's log back. One that was
+/// removed while down and comes back with its old disk has fallen behind
+/// a purge: it must install the leader's snapshot over its stale log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_fell_behind_past_a_purge_catches_up_by_snapshot() {
+    let mut cluster = Cluster::new(&[1, 2, 3]).await;
+    write_keys(&cluster, 0..20).await;
+    let leader = cluster.leader(10 * SECONDS).await;
+    let behind = [1, 2, 3]
+        .into_iter()
+        .find(|&id| id != leader.id())
+        .unwrap_or(3);
+    cluster.stop(behind).await;
+    let rest: BTreeSet<u64> = [1, 2, 3].into_iter().filter(|&id| id != behind).collect();
+    leader
+        .change_membership(rest)
+        .await
+        .expect("the majority removes the node that is down");
+    write_keys(&cluster, 20..150).await;
+    let leader = cluster.leader(10 * SECONDS).await;
+    let purged = leader.raft().metrics().borrow().purged;
+    assert!(
+        purged.is_some(),
+        "the leader purged its log after a snapshot"
+    );
+    cluster.start(behind).await;
+    leader
+        .add_learner(behind, BasicNode::new(format!("node-{behind}")))
+        .await
+        .expect("the stale node rejoins as a learner");
+    leader
+        .change_membership([1, 2, 3].into_iter().collect())
+        .await
+        .expect("and becomes a voter again");
+    let map = cluster.converged(30 * SECONDS).await;
+    assert_eq!(map, (0..150).map(|k| (k, k * 10)).collect::<Vec<_>>());
+    let installed = cluster.node(behind).raft().metrics().borrow().snapshot;
+    assert!(
+        installed.map(|s| s.index) >= purged.map(|p| p.index),
+        "node {behind} caught up past the purge ({purged:?}), so from a snapshot (has {installed:?})"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_lost_its_disk_rejoins_as_a_learner_and_catches_up() {
+    let mut cluster = Cluster::new(&[1, 2, 3]).await;
+    write_keys(&cluster, 0..100).await;
+    let lost = cluster.leader(10 * SECONDS).await.id() % 3 + 1;
+    cluster.stop(lost).await;
+    let voters: BTreeSet<u64> = [1, 2, 3].into_iter().filter(|&id| id != lost).collect();
+    cluster
+        .leader(10 * SECONDS)
+        .await
+        .change_membership(voters.clone())
+        .await
+        .expect("the remaining majority removes the lost node");
+    cluster.wipe(lost);
+    cluster.start(lost).await;
+    let leader = cluster.leader(10 * SECONDS).await;
+    leader
+        .add_learner(lost, BasicNode::new(format!("node-{lost}")))
+        .await
+        .expect("the fresh node joins as a learner");
+    leader
+        .change_membership([1, 2, 3].into_iter().collect())
+        .await
+        .expect("the caught-up learner becomes a voter again");
+    write_keys(&cluster, 100..120).await;
+    let map = cluster.converged(30 * SECONDS).await;
+    assert_eq!(map, (0..120).map(|k| (k, k * 10)).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_power_loss_of_every_node_keeps_every_acknowledged_write() {
+    let mut cluster = Cluster::new(&[1, 2, 3]).await;
+    write_keys(&cluster, 0..60).await;
+    for (id, variant) in [
+        (1, CrashVariant::TornPrefix),
+        (2, CrashVariant::Pages),
+        (3, CrashVariant::LoseUnsynced),
+    ] {
+        cluster.power_loss(id, variant).await;
+    }
+    for id in [1, 2, 3] {
+        cluster.start(id).await;
+    }
+    write_keys(&cluster, 60..70).await;
+    let map = cluster.converged(30 * SECONDS).await;
+    assert_eq!(map, (0..70).map(|k| (k, k * 10)).collect::<Vec<_>>());
+}
