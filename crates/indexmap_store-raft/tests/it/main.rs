@@ -8,5 +8,6 @@ mod cluster;
 mod cluster_kit;
 mod linearizable;
 mod log_crash;
+mod snapshot_crash;
 mod suite;
 mod support;
