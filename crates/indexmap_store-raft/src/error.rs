@@ -54,6 +54,24 @@ pub enum RaftStoreError {
         /// The encoder's error.
         source: bincode::error::EncodeError,
     },
+    /// The node's log or snapshot is damaged: the node refuses to start
+    /// rather than keep a salvaged prefix (see [`crate::damage`]).
+    #[error(
+        "node {node}: {source}. A Raft node never keeps a salvaged prefix (it could forget entries it \
+         acknowledged or the vote it cast). Bring it back as a fresh learner: on the leader, \
+         change_membership without node {node}; set its files aside with \
+         indexmap_store_raft::set_aside(\"{}\"); start it again (empty); then, on the leader, \
+         add_learner and change_membership with it",
+        dir.display()
+    )]
+    Damaged {
+        /// The node.
+        node: NodeId,
+        /// Its directory.
+        dir: PathBuf,
+        /// What was found.
+        source: Box<RaftStoreError>,
+    },
     /// A snapshot received from the leader is not a whole snapshot.
     #[error("the snapshot received is invalid: {reason}; the leader will send it again")]
     BadSnapshot {

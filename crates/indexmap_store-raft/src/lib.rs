@@ -27,6 +27,7 @@
 
 mod apply;
 mod codec;
+pub mod damage;
 mod error;
 mod log_core;
 mod log_store;
@@ -37,6 +38,7 @@ mod state_machine;
 mod types;
 
 pub use apply::apply_command;
+pub use damage::{set_aside, set_aside_on};
 pub use error::RaftStoreError;
 pub use log_core::{LOG_APP_TAG, LOG_SCHEMA_VERSION};
 pub use log_store::{LogReader, LogStore};

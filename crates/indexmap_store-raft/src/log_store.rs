@@ -15,7 +15,7 @@ use std::io;
 use std::ops::RangeBounds;
 use std::path::Path;
 use std::sync::mpsc::{Receiver, Sender, channel};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::thread::JoinHandle;
 
 use openraft::storage::{LogFlushed, RaftLogStorage};
@@ -146,11 +146,10 @@ impl<K: Key, V: Value> LogStore<K, V> {
         lock(&self.core).rewrite()
     }
 
-    /// A handle for the state machine: installs snapshots' purges.
-    pub(crate) fn purge_handle(&self) -> LogReader<K, V> {
-        LogReader {
-            core: Arc::clone(&self.core),
-        }
+    /// A handle for the state machine, which purges the log when it
+    /// installs a snapshot; it does not keep the log open.
+    pub(crate) fn weak(&self) -> WeakLog<K, V> {
+        WeakLog(Arc::downgrade(&self.core))
     }
 
     /// Runs `f`, then syncs what it wrote: durable when this returns.
@@ -188,14 +187,30 @@ impl<K: Key, V: Value> Clone for LogReader<K, V> {
     }
 }
 
-impl<K: Key, V: Value> LogReader<K, V> {
+/// The log as the state machine holds it: without keeping it open.
+#[derive(Debug)]
+pub(crate) struct WeakLog<K: Key, V: Value>(Weak<Mutex<LogCore<K, V>>>);
+
+impl<K: Key, V: Value> WeakLog<K, V> {
     /// What installing a snapshot ending at `last` does to the log; durable
     /// when it returns. See [`LogCore::purge_for_snapshot`].
     pub(crate) fn purge_for_snapshot(&self, last: LogId) -> Result<(), RaftStoreError> {
-        let seq = lock(&self.core).purge_for_snapshot(last)?;
-        sync_covering(&self.core, seq)?;
-        lock(&self.core).maybe_rewrite()?;
+        let core = self.0.upgrade().ok_or_else(|| RaftStoreError::Stopped {
+            message: "the node's log is closed".to_owned(),
+        })?;
+        let seq = lock(&core).purge_for_snapshot(last)?;
+        sync_covering(&core, seq)?;
+        lock(&core).maybe_rewrite()?;
         Ok(())
+    }
+
+    pub(crate) fn clone_weak(&self) -> Self {
+        Self(Weak::clone(&self.0))
+    }
+
+    /// Whether the log file is closed (nothing holds it any more).
+    pub(crate) fn is_closed(&self) -> bool {
+        self.0.strong_count() == 0
     }
 }
 

@@ -6,14 +6,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::hash::Hash;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use openraft::error::{ForwardToLeader, RaftError};
 use openraft::{BasicNode, Config, RaftNetworkFactory, TryAsRef};
 use wal_io::{FsStorage, Storage};
 
+use crate::damage::is_damage;
 use crate::error::RaftStoreError;
 use crate::log_store::LogStore;
-use crate::state_machine::{MapReader, MapState, StateMachine};
+use crate::state_machine::{ClosedProbe, MapReader, MapState, StateMachine};
 use crate::types::{Command, Key, MapConfig, NodeId, Raft, Response, Value};
 
 /// The file of a node's Raft log, in its directory.
@@ -41,6 +43,7 @@ pub struct ReplicatedMap<K: Key, V: Value> {
     id: NodeId,
     raft: Raft<K, V>,
     reader: MapReader<K, V>,
+    files: ClosedProbe<K, V>,
 }
 
 impl<K: Key, V: Value> std::fmt::Debug for ReplicatedMap<K, V> {
@@ -84,15 +87,33 @@ impl<K: Key, V: Value> ReplicatedMap<K, V> {
     where
         N: RaftNetworkFactory<MapConfig<K, V>>,
     {
-        let (log, _) = LogStore::open(Arc::clone(&storage), dir.join(LOG_FILE))?;
-        let sm = StateMachine::open(storage, dir.join(SNAPSHOT_FILE), Some(&log))?;
+        let damaged = |e: RaftStoreError| {
+            if is_damage(&e) {
+                RaftStoreError::Damaged {
+                    node: id,
+                    dir: dir.to_path_buf(),
+                    source: Box::new(e),
+                }
+            } else {
+                e
+            }
+        };
+        let (log, _) = LogStore::open(Arc::clone(&storage), dir.join(LOG_FILE)).map_err(damaged)?;
+        let sm =
+            StateMachine::open(storage, dir.join(SNAPSHOT_FILE), Some(&log)).map_err(damaged)?;
         let reader = sm.reader();
+        let files = sm.closed_probe();
         let raft = openraft::Raft::new(id, config, network, log, sm)
             .await
             .map_err(|e| RaftStoreError::Stopped {
                 message: e.to_string(),
             })?;
-        Ok(Self { id, raft, reader })
+        Ok(Self {
+            id,
+            raft,
+            reader,
+            files,
+        })
     }
 
     /// This node's id.
@@ -226,14 +247,28 @@ impl<K: Key, V: Value> ReplicatedMap<K, V> {
         self.raft.metrics().borrow().current_leader
     }
 
-    /// Stops the node (its files stay; open it again to restart it).
+    /// Stops the node and closes its files (they stay; open the node
+    /// again to restart it). Returns once the files are closed, so that
+    /// the directory can be opened again at once.
     pub async fn shutdown(&self) -> Result<(), RaftStoreError> {
         self.raft
             .shutdown()
             .await
             .map_err(|e| RaftStoreError::Stopped {
                 message: e.to_string(),
-            })
+            })?;
+        // openraft drops the log and the state machine as its tasks end,
+        // shortly after the core: wait for them (bounded).
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.files.is_closed() {
+            if Instant::now() > deadline {
+                return Err(RaftStoreError::Stopped {
+                    message: "the node stopped but its files were still open 10 s later".to_owned(),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        Ok(())
     }
 
     fn error<E>(&self, e: RaftError<NodeId, E>) -> RaftStoreError

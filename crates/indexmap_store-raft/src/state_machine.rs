@@ -8,7 +8,9 @@
 
 use std::io::Cursor;
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{
+    Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak,
+};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use indexmap::IndexMap;
@@ -18,7 +20,7 @@ use wal_io::Storage;
 
 use crate::apply::apply_command;
 use crate::error::RaftStoreError;
-use crate::log_store::{LogReader, LogStore};
+use crate::log_store::{LogStore, WeakLog};
 use crate::snapshot::SnapshotFile;
 use crate::types::{
     Entry, Key, LogId, MapConfig, Membership, NodeId, Response, SnapshotMeta, Value,
@@ -52,28 +54,23 @@ struct Slot {
     meta: Option<SnapshotMeta>,
 }
 
-#[derive(Debug)]
-struct Shared<K: Key, V: Value> {
-    state: RwLock<MapState<K, V>>,
-    slot: Mutex<Slot>,
-    /// The node's log, which an installed snapshot purges.
-    log: Option<LogReader<K, V>>,
-}
+type State<K, V> = Arc<RwLock<MapState<K, V>>>;
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Read access to a node's map, shared with its state machine.
+/// Read access to a node's map, shared with its state machine (it holds
+/// no file open).
 #[derive(Debug)]
 pub struct MapReader<K: Key, V: Value> {
-    shared: Arc<Shared<K, V>>,
+    state: State<K, V>,
 }
 
 impl<K: Key, V: Value> Clone for MapReader<K, V> {
     fn clone(&self) -> Self {
         Self {
-            shared: Arc::clone(&self.shared),
+            state: Arc::clone(&self.state),
         }
     }
 }
@@ -81,23 +78,38 @@ impl<K: Key, V: Value> Clone for MapReader<K, V> {
 impl<K: Key, V: Value> MapReader<K, V> {
     /// The state as applied on this node (may lag the leader).
     pub fn read(&self) -> RwLockReadGuard<'_, MapState<K, V>> {
-        self.shared
-            .state
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
+        self.state.read().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Tells when a state machine's and its log's files are closed.
+#[derive(Debug)]
+pub(crate) struct ClosedProbe<K: Key, V: Value> {
+    slot: Weak<Mutex<Slot>>,
+    log: Option<WeakLog<K, V>>,
+}
+
+impl<K: Key, V: Value> ClosedProbe<K, V> {
+    /// Whether nothing holds the files open any more.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.slot.strong_count() == 0 && self.log.as_ref().is_none_or(WeakLog::is_closed)
     }
 }
 
 /// The state machine of one node.
 #[derive(Debug)]
 pub struct StateMachine<K: Key, V: Value> {
-    shared: Arc<Shared<K, V>>,
+    state: State<K, V>,
+    slot: Arc<Mutex<Slot>>,
+    /// The node's log, which an installed snapshot purges.
+    log: Option<WeakLog<K, V>>,
 }
 
 impl<K: Key, V: Value> StateMachine<K, V> {
     /// Opens the snapshot file at `path` (creating it if missing) and loads
     /// its snapshot. `log`, the node's log, is purged up to a snapshot
-    /// installed from the leader before the install returns.
+    /// installed from the leader before the install returns (the state
+    /// machine does not keep the log open).
     pub fn open(
         storage: Arc<dyn Storage>,
         path: impl AsRef<Path>,
@@ -116,44 +128,45 @@ impl<K: Key, V: Value> StateMachine<K, V> {
             None => (MapState::default(), None),
         };
         Ok(Self {
-            shared: Arc::new(Shared {
-                state: RwLock::new(state),
-                slot: Mutex::new(Slot { file, meta }),
-                log: log.map(LogStore::purge_handle),
-            }),
+            state: Arc::new(RwLock::new(state)),
+            slot: Arc::new(Mutex::new(Slot { file, meta })),
+            log: log.map(LogStore::weak),
         })
     }
 
     /// A handle to read the map while the node runs.
     pub fn reader(&self) -> MapReader<K, V> {
         MapReader {
-            shared: Arc::clone(&self.shared),
+            state: Arc::clone(&self.state),
+        }
+    }
+
+    /// A probe that tells when this state machine (and the log it purges)
+    /// have been dropped, their files closed.
+    pub(crate) fn closed_probe(&self) -> ClosedProbe<K, V> {
+        ClosedProbe {
+            slot: Arc::downgrade(&self.slot),
+            log: self.log.as_ref().map(WeakLog::clone_weak),
         }
     }
 
     fn write(&self) -> RwLockWriteGuard<'_, MapState<K, V>> {
-        self.shared
-            .state
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
+        self.state.write().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 /// Builds snapshots of a node's state machine.
 #[derive(Debug)]
 pub struct SnapshotBuilder<K: Key, V: Value> {
-    shared: Arc<Shared<K, V>>,
+    state: State<K, V>,
+    slot: Arc<Mutex<Slot>>,
 }
 
 impl<K: Key, V: Value> RaftSnapshotBuilder<MapConfig<K, V>> for SnapshotBuilder<K, V> {
     /// Writes the current state as the snapshot (atomically, durable when
     /// this returns). Applying waits while the snapshot is written.
     async fn build_snapshot(&mut self) -> Result<Snapshot<MapConfig<K, V>>, StorageError<NodeId>> {
-        let state = self
-            .shared
-            .state
-            .read()
-            .unwrap_or_else(PoisonError::into_inner);
+        let state = self.state.read().unwrap_or_else(PoisonError::into_inner);
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
@@ -165,7 +178,7 @@ impl<K: Key, V: Value> RaftSnapshotBuilder<MapConfig<K, V>> for SnapshotBuilder<
                 None => format!("empty-{nanos}"),
             },
         };
-        let mut slot = lock(&self.shared.slot);
+        let mut slot = lock(&self.slot);
         slot.file
             .write(&meta, &state.map)
             .map_err(RaftStoreError::into_storage_error)?;
@@ -213,7 +226,8 @@ impl<K: Key, V: Value> RaftStateMachine<MapConfig<K, V>> for StateMachine<K, V> 
 
     async fn get_snapshot_builder(&mut self) -> Self::SnapshotBuilder {
         SnapshotBuilder {
-            shared: Arc::clone(&self.shared),
+            state: Arc::clone(&self.state),
+            slot: Arc::clone(&self.slot),
         }
     }
 
@@ -232,7 +246,7 @@ impl<K: Key, V: Value> RaftStateMachine<MapConfig<K, V>> for StateMachine<K, V> 
         snapshot: Box<Cursor<Vec<u8>>>,
     ) -> Result<(), StorageError<NodeId>> {
         let bytes = snapshot.into_inner();
-        let mut slot = lock(&self.shared.slot);
+        let mut slot = lock(&self.slot);
         let loaded = slot
             .file
             .decode_received::<K, V>(&bytes)
@@ -251,7 +265,7 @@ impl<K: Key, V: Value> RaftStateMachine<MapConfig<K, V>> for StateMachine<K, V> 
         slot.file
             .write(meta, &loaded.map)
             .map_err(RaftStoreError::into_storage_error)?;
-        if let (Some(log), Some(last)) = (&self.shared.log, meta.last_log_id) {
+        if let (Some(log), Some(last)) = (&self.log, meta.last_log_id) {
             log.purge_for_snapshot(last)
                 .map_err(RaftStoreError::into_storage_error)?;
         }
@@ -267,7 +281,7 @@ impl<K: Key, V: Value> RaftStateMachine<MapConfig<K, V>> for StateMachine<K, V> 
     async fn get_current_snapshot(
         &mut self,
     ) -> Result<Option<Snapshot<MapConfig<K, V>>>, StorageError<NodeId>> {
-        let slot = lock(&self.shared.slot);
+        let slot = lock(&self.slot);
         let Some(meta) = slot.meta.clone() else {
             return Ok(None);
         };

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use indexmap_store_raft::RaftStoreError;
 use indexmap_store_raft::openraft::BasicNode;
 use indexmap_store_raft::wal_io::sim::CrashVariant;
 
@@ -320,4 +321,74 @@ async fn a_power_loss_of_every_node_keeps_every_acknowledged_write() {
     write_keys(&cluster, 60..70).await;
     let map = cluster.converged(30 * SECONDS).await;
     assert_eq!(map, (0..70).map(|k| (k, k * 10)).collect::<Vec<_>>());
+}
+
+/// A follower whose synced log is damaged refuses to start, naming the
+/// way back; set aside (kept byte for byte), it rejoins as a fresh learner.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_with_a_damaged_log_refuses_to_start_and_rejoins_as_a_fresh_learner() {
+    let mut cluster = Cluster::new(&[1, 2, 3]).await;
+    write_keys(&cluster, 0..30).await;
+    let leader = cluster.leader(10 * SECONDS).await;
+    let damaged = [1, 2, 3]
+        .into_iter()
+        .find(|&id| id != leader.id())
+        .unwrap_or(3);
+    cluster.converged(30 * SECONDS).await;
+    cluster.stop(damaged).await;
+    let disk = cluster.disk(damaged);
+    let mut bytes = disk.read_file("raft.log").expect("the node's log");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x40;
+    disk.write_file("raft.log", &bytes).expect("damage the log");
+
+    let err = cluster
+        .try_start(damaged)
+        .await
+        .expect_err("a damaged node must not start");
+    assert!(
+        matches!(err, RaftStoreError::Damaged { node, .. } if node == damaged),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    for step in ["change_membership", "set_aside", "add_learner"] {
+        assert!(
+            message.contains(step),
+            "the message names the step {step}: {message}"
+        );
+    }
+    assert_eq!(
+        disk.read_file("raft.log").as_deref(),
+        Some(&bytes[..]),
+        "a refused open changes nothing"
+    );
+
+    let rest: BTreeSet<u64> = [1, 2, 3].into_iter().filter(|&id| id != damaged).collect();
+    leader
+        .change_membership(rest)
+        .await
+        .expect("the majority removes the damaged node");
+    let moved =
+        indexmap_store_raft::set_aside_on(&disk, std::path::Path::new("")).expect("set aside");
+    let kept = moved
+        .iter()
+        .find(|p| p.to_string_lossy().starts_with("raft.log.damaged-"))
+        .expect("the log was set aside");
+    assert_eq!(
+        disk.read_file(kept).as_deref(),
+        Some(&bytes[..]),
+        "set aside byte for byte"
+    );
+    cluster.start(damaged).await;
+    leader
+        .add_learner(damaged, BasicNode::new(format!("node-{damaged}")))
+        .await
+        .expect("the fresh node joins as a learner");
+    leader
+        .change_membership([1, 2, 3].into_iter().collect())
+        .await
+        .expect("and becomes a voter again");
+    write_keys(&cluster, 30..40).await;
+    let map = cluster.converged(30 * SECONDS).await;
+    assert_eq!(map, (0..40).map(|k| (k, k * 10)).collect::<Vec<_>>());
 }

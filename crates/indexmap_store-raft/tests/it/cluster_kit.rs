@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use indexmap_store_raft::openraft::{BasicNode, Config, ServerState, SnapshotPolicy};
 use indexmap_store_raft::wal_io::sim::{CrashVariant, SimStorage};
-use indexmap_store_raft::{NodeId, ReplicatedMap, Router};
+use indexmap_store_raft::{NodeId, RaftStoreError, ReplicatedMap, Router};
 
 pub type Node = Arc<ReplicatedMap<u64, u64>>;
 
@@ -110,22 +110,32 @@ impl Cluster {
 
     /// Starts node `id` on its disk (as a crash left it).
     pub async fn start(&mut self, id: NodeId) {
-        let disk = self
-            .disks
-            .entry(id)
-            .or_insert_with(|| SimStorage::new(id))
-            .clone();
+        self.try_start(id)
+            .await
+            .unwrap_or_else(|e| panic!("node {id} must restart after any crash: {e}"));
+    }
+
+    /// Starts node `id` on its disk, or says why it cannot.
+    pub async fn try_start(&mut self, id: NodeId) -> Result<(), RaftStoreError> {
         let node = ReplicatedMap::open_on(
-            Arc::new(disk),
+            Arc::new(self.disk(id)),
             id,
             Path::new(""),
             Arc::clone(&self.config),
             self.router.network_for(id),
         )
-        .await
-        .unwrap_or_else(|e| panic!("node {id} must restart after any crash: {e}"));
+        .await?;
         self.router.register(id, node.raft().clone());
         self.nodes.put(id, Some(Arc::new(node)));
+        Ok(())
+    }
+
+    /// Node `id`'s disk.
+    pub fn disk(&mut self, id: NodeId) -> SimStorage {
+        self.disks
+            .entry(id)
+            .or_insert_with(|| SimStorage::new(id))
+            .clone()
     }
 
     /// Stops node `id` (no more messages, no more I/O).
