@@ -166,6 +166,15 @@ where
             found: describe(found),
         });
     }
+    // A compacted log announces its entry count: size the map once, as the
+    // writer's open does. Fallible and capped, since the count comes from
+    // the file (memory reserved and never written costs no RSS).
+    if let Op::Live(entries) = &op
+        && map.is_empty()
+    {
+        let wanted = usize::try_from(*entries).unwrap_or(usize::MAX).min(1 << 26);
+        let _ = map.try_reserve_exact(wanted);
+    }
     let change = Change {
         seq: record.seq,
         op,

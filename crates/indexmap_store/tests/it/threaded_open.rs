@@ -145,6 +145,14 @@ fn a_compacted_store_opens_the_same_with_its_map_sized_once() -> io::Result<()> 
         );
         assert!(store.recovery_report().duration > std::time::Duration::ZERO);
     }
+    // So does a read-only open.
+    let reader = OpenOptions::new().open_read_only::<String, u64>(&path)?;
+    assert_eq!(reader.len(), 10_001);
+    assert_eq!(
+        reader.as_map().capacity(),
+        10_001,
+        "a read-only open sizes the map once too"
+    );
     Ok(())
 }
 
