@@ -53,6 +53,7 @@ const NAMES: [&str; 14] = [
 
 /// The schema record: the shapes of the log's key and value types.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct SchemaInfo {
     /// FNV-1a of the full rendering of both shapes.
     pub fingerprint: u64,
@@ -161,6 +162,7 @@ pub fn decode_record<K: DeserializeOwned, V: DeserializeOwned>(
 
 /// What can be told about a record without its key and value types.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct RecordSummary {
     /// The operation's name (`insert`, `batch`, …), `unknown` for a
     /// variant this build does not know.

@@ -57,6 +57,7 @@ pub enum FollowEvent<'a> {
 
 /// What a poll (or the open) of a [`WalFollower`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct Polled {
     /// The log was replaced, and its records delivered from the first,
     /// after a [`FollowEvent::Reset`].

@@ -86,6 +86,7 @@ pub enum Verdict {
 
 /// What an open in [`RecoveryMode::Salvage`] would keep and copy aside.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SalvagePlan {
     /// The log's length after the salvage: the end of its last valid frame.
     pub keep_to: u64,
@@ -120,6 +121,7 @@ pub enum SidecarState {
 
 /// Where replay stopped before the end of the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Stop {
     /// Byte offset of the first frame that is not valid.
     pub offset: u64,

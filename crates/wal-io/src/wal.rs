@@ -72,6 +72,7 @@ pub struct Wal {
 
 /// A log's size and durability, as [`Wal::stats`] reports them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct WalStats {
     /// Bytes of log, header included: where the next frame goes. The
     /// file may be longer (space [preallocated](WalOptions::preallocate)
