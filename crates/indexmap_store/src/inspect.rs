@@ -19,8 +19,11 @@ use std::path::Path;
 use indexmap::IndexMap;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use wal_io::inspect::Inspection;
-use wal_io::{Storage, WalOptions};
+use wal_io::Storage;
+/// The log options [`wal_options`] returns.
+pub use wal_io::WalOptions;
+/// What [`replay_read_only`] found besides the map, and what it names.
+pub use wal_io::inspect::{Inspection, SalvagePlan, SidecarState, Stop, Verdict};
 
 use crate::codec::{self, BatchOp, Op};
 use crate::error::{StoreError, from_wal};

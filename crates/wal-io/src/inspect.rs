@@ -333,6 +333,23 @@ fn sidecar_state(storage: &dyn Storage, lock_path: &Path) -> SidecarState {
     }
 }
 
+/// Whether `bytes`, the first bytes of a file (any number, none
+/// included), could be the start of a log of this library: they agree
+/// with its magic number as far as both go. For a tool that must never
+/// touch a file that may be a log, before it takes the file for its own.
+///
+/// ```
+/// use wal_io::inspect::may_be_log;
+/// assert!(may_be_log(b""));
+/// assert!(may_be_log(b"\x89WAL"));
+/// assert!(!may_be_log(b"{\"key\": 1}"));
+/// ```
+#[must_use]
+pub fn may_be_log(bytes: &[u8]) -> bool {
+    let n = bytes.len().min(wal_format::MAGIC.len());
+    bytes.get(..n) == wal_format::MAGIC.get(..n)
+}
+
 /// Real files, read-only: a [`Storage`] whose files are opened for reading
 /// only and whose every write, rename, removal, sync and lock fails with
 /// `PermissionDenied`, so that nothing run over it can change or create a

@@ -201,3 +201,6 @@ pub use rewrite::RewriteWriter;
 pub use storage::{OpenMode, Storage, StorageFile, StorageLock};
 pub use sync::{CompletedSync, SyncTicket};
 pub use wal::{Batch, Wal, WalStats};
+/// What is wrong with bytes that should be a log's, as [`WalError`] and
+/// [`Truncation`] name it.
+pub use wal_format::FormatError;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::common::{HEADER_LEN, log_records};
 use indexmap::IndexMap;
-use indexmap_store::wal_io::{FsStorage, Wal, WalError, WalOptions};
+use indexmap_store::WalError;
 use indexmap_store::{
     COMPACT_TMP_SUFFIX, IndexMapStore, OpenOptions, StoreConfig, StoreError, TruncationReason,
 };
@@ -17,6 +17,7 @@ use store_test_kit::small::{K, Op, Store, V};
 use store_test_kit::{apply_model, store_error};
 use test_support::scratch;
 use test_support::sibling;
+use wal_io::{FsStorage, Wal, WalOptions};
 
 type Users = IndexMapStore<String, u64>;
 

@@ -11,11 +11,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use indexmap::IndexMap;
-use indexmap_store::wal_io::{FsStorage, Wal, WalOptions};
 use indexmap_store::{Batch, COMPACT_TMP_SUFFIX, IndexMapStore, StoreConfig, StoreError};
 use store_test_kit::store_error;
 use test_support::rng::Rng;
 use test_support::scratch;
+use wal_io::{FsStorage, Wal, WalOptions};
 
 type Store = IndexMapStore<String, u64>;
 

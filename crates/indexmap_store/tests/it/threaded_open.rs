@@ -12,12 +12,13 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use indexmap_store::wal_io::{FsStorage, RecoveryReport, Wal, WalOptions};
+use indexmap_store::RecoveryReport;
 use indexmap_store::{Batch, COMPACT_TMP_SUFFIX, IndexMapStore, OpenOptions, StoreConfig};
 use proptest::prelude::*;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 use test_support::scratch;
+use wal_io::{FsStorage, Wal, WalOptions};
 
 type Store = IndexMapStore<String, u64>;
 
