@@ -169,6 +169,7 @@
 
 mod copy;
 mod create;
+mod durable;
 mod error;
 mod follow;
 mod fs;
@@ -179,6 +180,7 @@ mod recover;
 mod replay;
 mod report;
 mod rewrite;
+mod scan;
 mod sidecar;
 #[cfg(feature = "sim")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sim")))]
