@@ -56,6 +56,8 @@ fn a_child_dropping_its_copy_keeps_the_parents_lock_and_log() {
     assert!(matches!(open(&path), Err(WalError::AlreadyOpen { .. })));
     wal.append(b"parent's second").unwrap();
     wal.close().unwrap();
+    // The replay-and-collect of wal-io's own tests, written again: their
+    // support module is private to that crate's test binary.
     let mut records = Vec::new();
     Wal::open(
         Arc::new(FsStorage::new()),

@@ -19,8 +19,11 @@ use std::path::Path;
 use indexmap::IndexMap;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use wal_io::inspect::Inspection;
-use wal_io::{Storage, WalOptions};
+use wal_io::Storage;
+/// The log options [`wal_options`] returns.
+pub use wal_io::WalOptions;
+/// What [`replay_read_only`] found besides the map, and what it names.
+pub use wal_io::inspect::{Inspection, SalvagePlan, SidecarState, Stop, Verdict};
 
 use crate::codec::{self, BatchOp, Op};
 use crate::error::{StoreError, from_wal};
@@ -53,6 +56,7 @@ const NAMES: [&str; 14] = [
 
 /// The schema record: the shapes of the log's key and value types.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct SchemaInfo {
     /// FNV-1a of the full rendering of both shapes.
     pub fingerprint: u64,
@@ -161,6 +165,7 @@ pub fn decode_record<K: DeserializeOwned, V: DeserializeOwned>(
 
 /// What can be told about a record without its key and value types.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct RecordSummary {
     /// The operation's name (`insert`, `batch`, …), `unknown` for a
     /// variant this build does not know.

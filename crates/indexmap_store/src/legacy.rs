@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use wal_format::MAGIC;
+use wal_io::inspect::may_be_log;
 use wal_io::storage::{parent_dir, read_exact_at};
 use wal_io::{OpenMode, Storage, WalError};
 
@@ -172,11 +172,6 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Whether `bytes` could be (the start of) a log of this library.
-fn is_ours(bytes: &[u8]) -> bool {
-    bytes[..bytes.len().min(MAGIC.len())] == MAGIC[..bytes.len().min(MAGIC.len())]
-}
-
 /// Wraps an I/O error with what was being done to which file.
 fn io_err(op: &'static str, path: &Path, e: io::Error) -> io::Error {
     StoreError::Log(WalError::Io {
@@ -302,7 +297,7 @@ impl OpenOptions {
         let storage = &*self.storage;
         let dir = parent_dir(path);
         let bytes = read_all(storage, path).map_err(|e| io_err("reading", path, e))?;
-        if is_ours(&bytes) {
+        if may_be_log(&bytes) {
             // Converted by another handle since the refusal.
             return Ok(None);
         }
@@ -433,7 +428,7 @@ fn clear_import_tmp(storage: &dyn Storage, path: &Path, tmp: &Path) -> io::Resul
         .map_err(|e| io_err("checking for", tmp, e))?;
     if exists {
         let bytes = read_all(storage, tmp).map_err(|e| io_err("reading", tmp, e))?;
-        if !is_ours(&bytes) {
+        if !may_be_log(&bytes) {
             return Err(StoreError::LegacyImport {
                 path: path.to_path_buf(),
                 reason: format!(

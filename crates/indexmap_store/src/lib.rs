@@ -47,12 +47,11 @@ pub use store::{COMPACT_TMP_SUFFIX, IndexMapStore, StoreStats};
 /// application's crash handling (`features = ["sim"]`).
 #[cfg(feature = "sim")]
 pub use wal_io::sim;
+/// The log's errors, reached through [`StoreError::Log`], and what they
+/// name.
+pub use wal_io::{FormatError, VouchedBy, WalError};
 /// The storage a store runs on ([`OpenOptions::storage`]): real files
 /// ([`FsStorage`], the default) or your own [`Storage`].
 pub use wal_io::{FsStorage, Storage, StorageFile, StorageLock};
+/// What an open found and did ([`IndexMapStore::recovery_report`]).
 pub use wal_io::{RecoveryReport, Truncation, TruncationReason};
-
-/// The whole storage layer, for what the names above do not cover (the
-/// log itself, its options and reports). Its API follows `wal-io`'s
-/// versions, not this crate's: prefer the names re-exported above.
-pub use wal_io;

@@ -108,12 +108,13 @@ where
         Ok(result)
     }
 
-    /// **`shift_remove`**, unlike indexmap's deprecated `remove`, which
-    /// was `swap_remove`: removes `key` by shifting every later entry down
-    /// one place, keeping the order of the rest. The specification's
-    /// `remove`. Code ported from `IndexMap::remove` that relied on its
-    /// O(1) swap should call [`swap_remove`](Self::swap_remove). Cost:
-    /// O(n); nothing is written if the key is absent.
+    /// **`shift_remove`** (keeps the order, O(n)), unlike indexmap's deprecated `remove` (`swap_remove`).
+    ///
+    /// Removes `key` by shifting every later entry down one place, keeping
+    /// the order of the rest: the specification's `remove`. Code ported
+    /// from `IndexMap::remove` that relied on its O(1) swap should call
+    /// [`swap_remove`](Self::swap_remove). Nothing is written if the key is
+    /// absent.
     pub fn remove<Q>(&mut self, key: &Q) -> io::Result<Option<V>>
     where
         Q: ?Sized + Hash + Equivalent<K>,

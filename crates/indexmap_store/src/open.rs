@@ -169,8 +169,8 @@ impl OpenOptions {
         self
     }
 
-    /// Runs the store on `storage` (for example `wal_io::sim::SimStorage`
-    /// in tests).
+    /// Runs the store on `storage` (for example `sim::SimStorage` in tests,
+    /// with the `sim` feature).
     #[must_use]
     pub fn storage(mut self, storage: Arc<dyn Storage>) -> Self {
         self.storage = storage;

@@ -22,8 +22,8 @@ use crate::create::read_header;
 use crate::error::{BoxError, Context, WalError};
 use crate::options::{RecoveryMode, WalOptions};
 use crate::reader::{Reader, Stop};
-use crate::recover::{Replayed, Vouch};
 use crate::report::ReplayRecord;
+use crate::scan::{Replayed, Vouch};
 use crate::sidecar;
 use crate::storage::{Storage, StorageFile};
 use crate::tail::judge;
@@ -57,6 +57,7 @@ pub enum FollowEvent<'a> {
 
 /// What a poll (or the open) of a [`WalFollower`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct Polled {
     /// The log was replaced, and its records delivered from the first,
     /// after a [`FollowEvent::Reset`].

@@ -39,9 +39,9 @@ use crate::error::{BoxError, Context, VouchedBy, WalError};
 use crate::fs::FsStorage;
 use crate::options::{RecoveryMode, WalOptions};
 use crate::reader::Reader;
-use crate::recover::{Replayed, Vouch, replay};
 use crate::replay::Each;
 use crate::report::ReplayRecord;
+use crate::scan::{Replayed, Vouch, replay};
 use crate::sidecar::{self, Sidecar};
 use crate::storage::{OpenMode, Storage, StorageFile, StorageLock};
 use crate::tail::{Cut, Verdict as TailVerdict, judge};
@@ -86,6 +86,7 @@ pub enum Verdict {
 
 /// What an open in [`RecoveryMode::Salvage`] would keep and copy aside.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SalvagePlan {
     /// The log's length after the salvage: the end of its last valid frame.
     pub keep_to: u64,
@@ -120,6 +121,7 @@ pub enum SidecarState {
 
 /// Where replay stopped before the end of the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Stop {
     /// Byte offset of the first frame that is not valid.
     pub offset: u64,
@@ -329,6 +331,23 @@ fn sidecar_state(storage: &dyn Storage, lock_path: &Path) -> SidecarState {
         },
         Sidecar::Foreign => SidecarState::Foreign,
     }
+}
+
+/// Whether `bytes`, the first bytes of a file (any number, none
+/// included), could be the start of a log of this library: they agree
+/// with its magic number as far as both go. For a tool that must never
+/// touch a file that may be a log, before it takes the file for its own.
+///
+/// ```
+/// use wal_io::inspect::may_be_log;
+/// assert!(may_be_log(b""));
+/// assert!(may_be_log(b"\x89WAL"));
+/// assert!(!may_be_log(b"{\"key\": 1}"));
+/// ```
+#[must_use]
+pub fn may_be_log(bytes: &[u8]) -> bool {
+    let n = bytes.len().min(wal_format::MAGIC.len());
+    bytes.get(..n) == wal_format::MAGIC.get(..n)
 }
 
 /// Real files, read-only: a [`Storage`] whose files are opened for reading

@@ -169,6 +169,7 @@
 
 mod copy;
 mod create;
+mod durable;
 mod error;
 mod follow;
 mod fs;
@@ -179,6 +180,7 @@ mod recover;
 mod replay;
 mod report;
 mod rewrite;
+mod scan;
 mod sidecar;
 #[cfg(feature = "sim")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sim")))]
@@ -201,3 +203,6 @@ pub use rewrite::RewriteWriter;
 pub use storage::{OpenMode, Storage, StorageFile, StorageLock};
 pub use sync::{CompletedSync, SyncTicket};
 pub use wal::{Batch, Wal, WalStats};
+/// What is wrong with bytes that should be a log's, as [`WalError`] and
+/// [`Truncation`] name it.
+pub use wal_format::FormatError;

@@ -2,6 +2,7 @@
 
 /// What recovery does when it finds synced data damaged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum RecoveryMode {
     /// Refuse to open, touching no byte ([`WalError::Corrupt`](crate::WalError::Corrupt)).
     #[default]

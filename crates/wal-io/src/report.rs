@@ -7,6 +7,7 @@ use wal_format::FormatError;
 
 /// One record handed to the replay callback of [`Wal::open`](crate::Wal::open).
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct ReplayRecord<'a> {
     /// The record's sequence number.
     pub seq: u64,
@@ -21,6 +22,7 @@ pub struct ReplayRecord<'a> {
 /// Two reports are equal when recovery found and did the same things:
 /// [`duration`](Self::duration), a measurement, is not compared.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct RecoveryReport {
     /// The file did not exist and was created.
     pub created: bool,
@@ -82,6 +84,7 @@ impl Eq for RecoveryReport {}
 
 /// A tail cut off by recovery.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Truncation {
     /// Offset the file was truncated to: the end of the last valid record.
     pub offset: u64,
@@ -96,6 +99,7 @@ pub struct Truncation {
 
 /// Why recovery cut a tail off.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TruncationReason {
     /// No later valid record proves the cut bytes were ever synced: they
     /// are an interrupted write.

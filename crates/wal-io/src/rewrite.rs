@@ -147,14 +147,13 @@ impl Wal {
         self.len = written;
         self.records = records;
         self.next_seq = next_seq;
-        self.synced_upto = base_seq;
-        self.synced_len = 0;
+        self.durable.new_file(base_seq);
         self.needs_seal = false;
         if let Err(e) = self.storage.sync_dir(&dir) {
             return Err(self.poison_with(WalError::io("syncing directory of", &self.path, e)));
         }
-        self.synced_upto = next_seq;
-        self.synced_len = written;
+        // fill_file synced the file, and now its name is durable too.
+        self.durable.synced(next_seq, written);
         self.write_claim(records_end);
         Ok(self.records)
     }

@@ -130,7 +130,7 @@ impl Wal {
         self.check_owner()?;
         self.check_poison()?;
         self.flush_buffer()?;
-        let file = (self.synced_upto < self.next_seq).then(|| Arc::clone(&self.file));
+        let file = (self.durable.upto() < self.next_seq).then(|| Arc::clone(&self.file));
         Ok(SyncTicket {
             file,
             upto: self.next_seq,
@@ -155,16 +155,15 @@ impl Wal {
         let CompletedSync { ticket, result } = done;
         self.check_poison()?;
         if ticket.epoch != self.epoch {
-            return Ok(self.synced_upto);
+            return Ok(self.durable.upto());
         }
         if let Err(e) = result {
             let err = self.poison_with(WalError::io("syncing", &self.path, e));
             self.cut_back();
             return Err(err);
         }
-        self.synced_upto = self.synced_upto.max(ticket.upto);
-        self.synced_len = self.synced_len.max(ticket.len);
-        Ok(self.synced_upto)
+        self.durable.synced(ticket.upto, ticket.len);
+        Ok(self.durable.upto())
     }
 
     /// The durable watermark: every record with a sequence number below it
@@ -172,6 +171,6 @@ impl Wal {
     /// the file when it was opened).
     #[must_use]
     pub fn durable_seq(&self) -> u64 {
-        self.synced_upto
+        self.durable.upto()
     }
 }

@@ -9,8 +9,8 @@ use wal_format::{Decoded, FormatError};
 use crate::error::{Context, WalError};
 use crate::options::{RecoveryMode, WalOptions};
 use crate::reader::{Reader, Stop};
-use crate::recover::{Replayed, Vouch};
 use crate::report::{Truncation, TruncationReason};
+use crate::scan::{Replayed, Vouch};
 use crate::storage::{OpenMode, Storage, StorageFile, parent_dir, read_exact_at};
 use crate::temp::sibling;
 

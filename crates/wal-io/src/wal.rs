@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use wal_format::{FileHeader, FormatError, Packer, encode_seal};
 
+use crate::durable::Durable;
 use crate::error::{BoxError, WalError};
 use crate::options::WalOptions;
 use crate::sidecar::{self, Claim};
@@ -42,11 +43,8 @@ pub struct Wal {
     pub(crate) records: u64,
     /// Sequence number of the next record.
     pub(crate) next_seq: u64,
-    /// Records below this sequence number are durable.
-    pub(crate) synced_upto: u64,
-    /// File length when `synced_upto` was last established: the bytes known
-    /// durable. A failed sync cuts the file back to it.
-    pub(crate) synced_len: u64,
+    /// What is known durable; changed only by its own methods.
+    pub(crate) durable: Durable,
     /// The last frame is a record, which no later frame vouches for: closing
     /// should seal the log.
     pub(crate) needs_seal: bool,
@@ -72,6 +70,7 @@ pub struct Wal {
 
 /// A log's size and durability, as [`Wal::stats`] reports them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct WalStats {
     /// Bytes of log, header included: where the next frame goes. The
     /// file may be longer (space [preallocated](WalOptions::preallocate)
@@ -130,10 +129,10 @@ impl Wal {
         WalStats {
             bytes: self.len,
             records: self.records,
-            unsynced_records: self.next_seq - self.synced_upto,
-            unsynced_bytes: self.len.saturating_sub(self.synced_len),
+            unsynced_records: self.next_seq - self.durable.upto(),
+            unsynced_bytes: self.len.saturating_sub(self.durable.len()),
             next_seq: self.next_seq,
-            durable_seq: self.synced_upto,
+            durable_seq: self.durable.upto(),
             buffered_bytes: self.pending.len() as u64,
         }
     }
@@ -175,7 +174,7 @@ impl Wal {
         self.check_poison()?;
         self.buf.clear();
         let first_seq = self.next_seq;
-        let packer = self.packer(first_seq, self.synced_upto);
+        let packer = self.packer(first_seq, self.durable.upto());
         Ok(Batch {
             wal: self,
             first_seq,

@@ -133,7 +133,7 @@ impl Wal {
     /// (best effort; see [`Wal::sync`]).
     pub(crate) fn cut_back(&mut self) {
         self.pending.clear();
-        let _ = self.file.set_len(self.synced_len);
-        self.allocated = self.synced_len;
+        let _ = self.file.set_len(self.durable.len());
+        self.allocated = self.durable.len();
     }
 }

@@ -5,11 +5,10 @@
 use std::fs;
 use std::io;
 use std::path::Path;
-use std::sync::Arc;
 
-use crate::common::{HEADER_LEN, log_records};
+use crate::common::{HEADER_LEN, STORE_APP_TAG, log_records, raw_log};
 use indexmap::IndexMap;
-use indexmap_store::wal_io::{FsStorage, Wal, WalError, WalOptions};
+use indexmap_store::WalError;
 use indexmap_store::{
     COMPACT_TMP_SUFFIX, IndexMapStore, OpenOptions, StoreConfig, StoreError, TruncationReason,
 };
@@ -88,7 +87,7 @@ fn wrong_types_on_a_log_without_schema_are_refused_with_the_record_offset() -> i
     };
     let payloads = [insert("alice", 1), insert("bob", 300), insert("carol", 3)];
     let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
-    let bytes = raw_log(&path, APP_TAG, &refs)?;
+    let bytes = raw_log(&path, STORE_APP_TAG, RAW_VERSION, &refs)?;
 
     // Insert(u64 = 5, Vec<String> of 97 ('a') strings...) runs out of bytes.
     let err = refused::<u64, Vec<String>>(&path, &bytes);
@@ -651,29 +650,13 @@ fn a_damaged_header_is_refused_untouched() -> io::Result<()> {
     Ok(())
 }
 
-/// Writes a log with the store's header tag but raw payloads.
-fn raw_log(path: &Path, app_tag: &[u8], payloads: &[&[u8]]) -> io::Result<Vec<u8>> {
-    let opts = WalOptions {
-        app_tag: app_tag.to_vec(),
-        app_version: 1,
-        temp_suffix: COMPACT_TMP_SUFFIX.to_owned(),
-        ..WalOptions::default()
-    };
-    let (mut wal, _) = Wal::open(Arc::new(FsStorage::new()), path, opts, |_| Ok(()))?;
-    for payload in payloads {
-        wal.append(payload)?;
-    }
-    wal.sync()?;
-    drop(wal);
-    fs::read(path)
-}
-
-const APP_TAG: &[u8] = b"ims/bincode2-std";
+/// The schema version of the logs written here: one before schema records.
+const RAW_VERSION: u32 = 1;
 
 #[test]
 fn a_log_of_another_application_is_refused_untouched() -> io::Result<()> {
     let (_dir, path) = scratch("other.log");
-    let bytes = raw_log(&path, b"someone-else", &[b"hello"])?;
+    let bytes = raw_log(&path, b"someone-else", RAW_VERSION, &[b"hello"])?;
     let err = refused::<String, u64>(&path, &bytes);
     assert!(
         matches!(
@@ -705,7 +688,7 @@ fn undecodable_or_inapplicable_records_are_refused_untouched() -> io::Result<()>
     ];
     for (i, (what, payloads)) in cases.into_iter().enumerate() {
         let path = dir.path().join(format!("raw-{i}.log"));
-        let bytes = raw_log(&path, APP_TAG, &payloads)?;
+        let bytes = raw_log(&path, STORE_APP_TAG, RAW_VERSION, &payloads)?;
         let err = refused::<String, u64>(&path, &bytes);
         let offset = log_records(&bytes).last().expect("a record").0 as u64;
         match store_error(&err) {

@@ -1,10 +1,16 @@
 //! Helpers several of the facade's integration tests share: the hand
 //! parser of the log format ([`log_records`], a second oracle written
-//! apart from the library and from `store-test-kit`, on purpose) and
-//! file helpers. The operation vocabulary, its model and the step oracle
-//! live in `store-test-kit`.
+//! apart from the library and from `store-test-kit`, on purpose), a
+//! writer of logs with raw payloads ([`raw_log`]) and file helpers. The
+//! operation vocabulary, its model and the step oracle live in
+//! `store-test-kit`.
 
+use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use indexmap_store::COMPACT_TMP_SUFFIX;
+use wal_io::{FsStorage, Wal, WalOptions};
 
 /// Length of the file header of the logs the store writes (format version
 /// 3; versions 1 and 2 had 44 bytes).
@@ -49,6 +55,35 @@ pub fn log_records(bytes: &[u8]) -> Vec<(usize, Vec<u8>)> {
         at = end + 4;
     }
     records
+}
+
+/// The application tag in a store's log header, written out here rather
+/// than taken from the library.
+pub const STORE_APP_TAG: &[u8] = b"ims/bincode2-std";
+
+/// Writes `payloads` as the records of a log whose header names `app_tag`
+/// and schema version `app_version`, framed as a store frames them
+/// (checksums valid) whatever they hold, syncs and closes it (sealed), and
+/// returns the file's bytes.
+pub fn raw_log(
+    path: &Path,
+    app_tag: &[u8],
+    app_version: u32,
+    payloads: &[&[u8]],
+) -> io::Result<Vec<u8>> {
+    let opts = WalOptions {
+        app_tag: app_tag.to_vec(),
+        app_version,
+        temp_suffix: COMPACT_TMP_SUFFIX.to_owned(),
+        ..WalOptions::default()
+    };
+    let (mut wal, _) = Wal::open(Arc::new(FsStorage::new()), path, opts, |_| Ok(()))?;
+    for payload in payloads {
+        wal.append(payload)?;
+    }
+    wal.sync()?;
+    wal.close()?;
+    std::fs::read(path)
 }
 
 /// Every file directly in `dir` whose content is exactly `bytes`.

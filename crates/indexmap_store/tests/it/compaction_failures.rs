@@ -50,12 +50,15 @@ fn first_compaction(cfg: StoreConfig) -> (u64, u16) {
     panic!("no compaction")
 }
 
-#[test]
-fn enospc_in_an_automatic_compaction_leaves_the_insert_ok() -> io::Result<()> {
-    let cfg = config(false);
+/// A store on `sim` whose first automatic compaction (as
+/// [`first_compaction`] finds it) failed for lack of space, and the model
+/// of its entries: the inserts up to the compacting one all succeeded.
+fn failed_first_compaction(
+    sim: &SimStorage,
+    cfg: StoreConfig,
+) -> io::Result<(Store, IndexMap<u16, Vec<u8>>)> {
     let (start, last) = first_compaction(cfg);
-    let sim = SimStorage::new(7);
-    let mut store = open(&sim, cfg)?;
+    let mut store = open(sim, cfg)?;
     // Ops of the compacting insert: its append (start), then the rewrite:
     // a probe for a stale temp file (start + 1), creating it (start + 2).
     sim.inject(Fault::once(start + 2, FaultKind::Enospc));
@@ -64,6 +67,14 @@ fn enospc_in_an_automatic_compaction_leaves_the_insert_ok() -> io::Result<()> {
         store.insert(i % 4, vec![i as u8; 60])?;
         model.insert(i % 4, vec![i as u8; 60]);
     }
+    Ok((store, model))
+}
+
+#[test]
+fn enospc_in_an_automatic_compaction_leaves_the_insert_ok() -> io::Result<()> {
+    let cfg = config(false);
+    let sim = SimStorage::new(7);
+    let (store, model) = failed_first_compaction(&sim, cfg)?;
     let stats = store.stats();
     assert_eq!(stats.compactions, 0, "{stats:?}");
     assert_eq!(stats.failed_compactions, 1, "{stats:?}");
@@ -87,15 +98,8 @@ fn enospc_in_an_automatic_compaction_leaves_the_insert_ok() -> io::Result<()> {
 #[test]
 fn after_a_failed_automatic_compaction_the_store_accepts_writes() -> io::Result<()> {
     let cfg = config(false);
-    let (start, last) = first_compaction(cfg);
     let sim = SimStorage::new(7);
-    let mut store = open(&sim, cfg)?;
-    sim.inject(Fault::once(start + 2, FaultKind::Enospc));
-    let mut model = IndexMap::new();
-    for i in 0..=last {
-        store.insert(i % 4, vec![i as u8; 60])?;
-        model.insert(i % 4, vec![i as u8; 60]);
-    }
+    let (mut store, mut model) = failed_first_compaction(&sim, cfg)?;
     assert_eq!(store.stats().failed_compactions, 1);
     // The store keeps accepting writes, and the retry waits: no rewrite
     // is attempted on each of the next mutations.

@@ -29,7 +29,7 @@ use std::thread;
 use std::time::Duration;
 
 use indexmap::IndexMap;
-use indexmap_store::wal_io::WalError;
+use indexmap_store::WalError;
 use indexmap_store::{
     COMPACT_TMP_SUFFIX, IndexMapStore, StoreConfig, StoreError, TruncationReason,
 };

@@ -7,12 +7,11 @@ use std::fs;
 use std::io;
 use std::ops::Bound;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Instant;
 
+use crate::common::{STORE_APP_TAG, raw_log};
 use indexmap::IndexMap;
-use indexmap_store::wal_io::{FsStorage, Wal, WalOptions};
-use indexmap_store::{Batch, COMPACT_TMP_SUFFIX, IndexMapStore, StoreConfig, StoreError};
+use indexmap_store::{Batch, IndexMapStore, StoreConfig, StoreError};
 use store_test_kit::store_error;
 use test_support::rng::Rng;
 use test_support::scratch;
@@ -297,21 +296,9 @@ fn retain_calls_its_closure_once_per_entry_and_counts_what_it_removed() -> io::R
     Ok(())
 }
 
-/// Writes a log with the store's header tag and raw payloads.
-fn raw_log(path: &Path, payloads: &[&[u8]]) -> io::Result<Vec<u8>> {
-    let opts = WalOptions {
-        app_tag: b"ims/bincode2-std".to_vec(),
-        app_version: 3,
-        temp_suffix: COMPACT_TMP_SUFFIX.to_owned(),
-        ..WalOptions::default()
-    };
-    let (mut wal, _) = Wal::open(Arc::new(FsStorage::new()), path, opts, |_| Ok(()))?;
-    for payload in payloads {
-        wal.append(payload)?;
-    }
-    wal.sync()?;
-    drop(wal);
-    fs::read(path)
+/// A log of schema version 3 with the store's header tag and raw payloads.
+fn raw_v3_log(path: &Path, payloads: &[&[u8]]) -> io::Result<Vec<u8>> {
+    raw_log(path, STORE_APP_TAG, 3, payloads)
 }
 
 #[test]
@@ -339,7 +326,7 @@ fn v3_records_that_cannot_apply_are_refused_and_the_file_untouched() -> io::Resu
     ];
     for (i, (what, record)) in cases.into_iter().enumerate() {
         let path = dir.path().join(format!("raw-{i}.log"));
-        let bytes = raw_log(&path, &[&[0, 1, b'a', 1], &[0, 1, b'b', 2], record])?;
+        let bytes = raw_v3_log(&path, &[&[0, 1, b'a', 1], &[0, 1, b'b', 2], record])?;
         let err = IndexMapStore::<String, u32>::open(&path).expect_err(what);
         assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{what}: {err}");
         assert!(
@@ -357,7 +344,7 @@ fn v3_records_that_cannot_apply_are_refused_and_the_file_untouched() -> io::Resu
     ];
     for (i, (record, want)) in valid.into_iter().enumerate() {
         let path = dir.path().join(format!("valid-{i}.log"));
-        raw_log(&path, &[&[0, 1, b'a', 1], &[0, 1, b'b', 2], record])?;
+        raw_v3_log(&path, &[&[0, 1, b'a', 1], &[0, 1, b'b', 2], record])?;
         let store = IndexMapStore::<String, u32>::open(&path)?;
         assert_eq!(store.keys().collect::<Vec<_>>(), want, "{record:?}");
     }

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::common::log_records;
 use indexmap::IndexMap;
-use indexmap_store::wal_io::WalError;
+use indexmap_store::WalError;
 use indexmap_store::{Batch, IndexMapStore, OpenOptions, StoreConfig, StoreError};
 use serde::ser::{Error as _, SerializeStruct};
 use serde::{Deserialize, Serialize, Serializer};

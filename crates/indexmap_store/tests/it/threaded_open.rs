@@ -9,11 +9,11 @@ use std::hash::{Hash, Hasher};
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use indexmap_store::wal_io::{FsStorage, RecoveryReport, Wal, WalOptions};
-use indexmap_store::{Batch, COMPACT_TMP_SUFFIX, IndexMapStore, OpenOptions, StoreConfig};
+use crate::common::{STORE_APP_TAG, raw_log};
+use indexmap_store::RecoveryReport;
+use indexmap_store::{Batch, IndexMapStore, OpenOptions, StoreConfig};
 use proptest::prelude::*;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -85,20 +85,11 @@ fn same_either_way(path: &Path, salvage: bool) -> Outcome {
     two
 }
 
-/// Writes `payloads` as records of a store's log, as a store would frame
-/// them (checksums valid), whatever they hold.
-fn raw_log(path: &Path, payloads: &[Vec<u8>]) {
-    let opts = WalOptions {
-        app_tag: b"ims/bincode2-std".to_vec(),
-        app_version: 4,
-        temp_suffix: COMPACT_TMP_SUFFIX.to_owned(),
-        ..WalOptions::default()
-    };
-    let (mut wal, _) = Wal::open(Arc::new(FsStorage::new()), path, opts, |_| Ok(())).unwrap();
-    for payload in payloads {
-        wal.append(payload).unwrap();
-    }
-    wal.sync().unwrap();
+/// Writes `payloads` as records of a store's log (schema version 4), as a
+/// store would frame them (checksums valid), whatever they hold.
+fn raw_v4_log(path: &Path, payloads: &[Vec<u8>]) {
+    let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
+    raw_log(path, STORE_APP_TAG, 4, &refs).unwrap();
 }
 
 /// bincode of `Op::Insert(key, value)` for a short key and small value.
@@ -162,7 +153,7 @@ fn a_record_that_does_not_decode_fails_both_opens_at_it_and_changes_nothing() {
     let mut payloads: Vec<_> = (0..3000).map(|i| insert(&format!("k{i}"), 1)).collect();
     // Variant 0 (insert), then a key length running past the record.
     payloads.insert(2500, vec![0, 200, b'x']);
-    raw_log(&path, &payloads);
+    raw_v4_log(&path, &payloads);
     // A torn tail after it, which a successful open would cut.
     let mut bytes = fs::read(&path).unwrap();
     bytes.extend_from_slice(&[1, 2, 3]);
@@ -182,7 +173,7 @@ fn a_record_that_cannot_apply_fails_both_opens_with_the_same_error() {
     payloads.insert(700, vec![8, 2, 0, 5]);
     // And an undecodable record after it: the first failure is the one.
     payloads.insert(1500, vec![0, 200]);
-    raw_log(&path, &payloads);
+    raw_v4_log(&path, &payloads);
     let outcome = same_either_way(&path, false);
     let (_, message) = outcome.opened.expect_err("the bad record fails the open");
     assert!(message.contains("record 700"), "{message}");

@@ -17,7 +17,7 @@ fn assert_send_sync<T: Send + Sync>() {}
 fn the_store_is_send_and_sync() {
     assert_send_sync::<Users>();
     assert_send_sync::<Arc<RwLock<Users>>>();
-    assert_send_sync::<indexmap_store::wal_io::Wal>();
+    assert_send_sync::<wal_io::Wal>();
 }
 
 /// Readers see every write the writer finished before they took the read

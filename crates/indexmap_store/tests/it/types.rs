@@ -7,6 +7,7 @@ use std::hash::Hash;
 use std::io;
 use std::path::Path;
 
+use crate::common::{STORE_APP_TAG, raw_log};
 use indexmap_store::{IndexMapStore, OpenOptions, StoreError};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -242,25 +243,17 @@ fn a_self_describing_type_is_refused_before_anything_is_written() {
 
 #[test]
 fn a_log_without_a_schema_record_opens_unchecked_and_gets_one_at_compaction() -> io::Result<()> {
-    use wal_io::{FsStorage, Wal, WalOptions};
     let (_dir, path) = scratch("legacy.log");
     // A log as the previous version wrote it: app version 1, Insert records.
-    let opts = WalOptions {
-        app_tag: b"ims/bincode2-std".to_vec(),
-        app_version: 1,
-        temp_suffix: ".compact.tmp".to_owned(),
-        ..WalOptions::default()
-    };
-    let (mut wal, _) = Wal::open(std::sync::Arc::new(FsStorage::new()), &path, opts, |_| {
-        Ok(())
-    })
-    .map_err(io::Error::other)?;
+    let mut payloads = Vec::new();
     for (k, v) in [("x", 1u64), ("y", 2)] {
-        let payload = bincode::serde::encode_to_vec((0u8, k, v), bincode::config::standard())
-            .map_err(io::Error::other)?;
-        wal.append(&payload).map_err(io::Error::other)?;
+        payloads.push(
+            bincode::serde::encode_to_vec((0u8, k, v), bincode::config::standard())
+                .map_err(io::Error::other)?,
+        );
     }
-    wal.close().map_err(io::Error::other)?;
+    let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
+    raw_log(&path, STORE_APP_TAG, 1, &refs)?;
 
     let mut store: IndexMapStore<String, u64> = IndexMapStore::open(&path)?;
     assert_eq!(store.keys().collect::<Vec<_>>(), ["x", "y"]);

@@ -116,29 +116,16 @@ fn recover_image(
         return out;
     }
     // A crash at each operation of this first recovery.
-    let r1_ops = img.ops() - ops0;
-    for j in 0..r1_ops {
-        let d = before.snapshot();
-        d.crash_at(ops0 + j);
-        // The open fails, or succeeds when the dead operation's error is
-        // ignored (a probe for a stale temporary file): either way the
-        // process dies here.
-        let _ = open_log(Arc::new(d.clone()), opts);
-        let v2 = CrashVariant::ALL[(rotate + j as usize) % CrashVariant::ALL.len()];
-        d.crash(v2);
-        out.recrash_images += 1;
-        match recover(&d, opts) {
-            Ok(k) if k == k1 => {}
-            Ok(k) => out.problems.push(format!(
-                "re-crash at op {j} of the first recovery ({v2}): {} records, the interrupted recovery would have returned {}",
-                k.len(),
-                k1.len()
-            )),
-            Err(e) => out.problems.push(format!(
-                "re-crash at op {j} of the first recovery ({v2}): {e}"
-            )),
-        }
-    }
+    let first = ops0..img.ops();
+    crash_each_op(
+        &mut out,
+        &before,
+        first,
+        rotate,
+        opts,
+        &k1,
+        "the first recovery",
+    );
     // A crash at each operation of a later recovery.
     let after = img.snapshot();
     let l0 = after.ops();
@@ -147,27 +134,54 @@ fn recover_image(
             .push("a second recovery after a completed one failed".to_owned());
         return out;
     }
-    let later_ops = after.ops() - l0;
-    for j in 0..later_ops {
-        let e = img.snapshot();
-        e.crash_at(l0 + j);
-        let _ = open_log(Arc::new(e.clone()), opts);
-        let v3 = CrashVariant::ALL[(rotate + 3 + j as usize) % CrashVariant::ALL.len()];
-        e.crash(v3);
+    let later = l0..after.ops();
+    crash_each_op(
+        &mut out,
+        &img,
+        later,
+        rotate + 3,
+        opts,
+        &k1,
+        "a later recovery",
+    );
+    out
+}
+
+/// Crashes a snapshot of `base` at each operation in `ops` of a recovery
+/// (`what`), with crash variants rotated by `rotate`; a problem unless
+/// the recovery after it returns `want`, the records that recovery
+/// would have returned, or did.
+fn crash_each_op(
+    out: &mut Outcome,
+    base: &SimStorage,
+    ops: std::ops::Range<u64>,
+    rotate: usize,
+    opts: &WalOptions,
+    want: &[Vec<u8>],
+    what: &str,
+) {
+    for (j, op) in ops.enumerate() {
+        let d = base.snapshot();
+        d.crash_at(op);
+        // The open fails, or succeeds when the dead operation's error is
+        // ignored (a probe for a stale temporary file): either way the
+        // process dies here.
+        let _ = open_log(Arc::new(d.clone()), opts);
+        let v = CrashVariant::ALL[(rotate + j) % CrashVariant::ALL.len()];
+        d.crash(v);
         out.recrash_images += 1;
-        match recover(&e, opts) {
-            Ok(k) if k == k1 => {}
+        match recover(&d, opts) {
+            Ok(k) if k == want => {}
             Ok(k) => out.problems.push(format!(
-                "crash at op {j} of a later recovery ({v3}): {} records, the completed recovery returned {}",
+                "crash at op {j} of {what} ({v}): {} records, that recovery returns {}",
                 k.len(),
-                k1.len()
+                want.len()
             )),
-            Err(e) => out.problems.push(format!(
-                "crash at op {j} of a later recovery ({v3}): {e}"
-            )),
+            Err(e) => out
+                .problems
+                .push(format!("crash at op {j} of {what} ({v}): {e}")),
         }
     }
-    out
 }
 
 /// Outcomes of chosen crash points, by operation and variant index: the

@@ -152,14 +152,15 @@ fn a_rewrite_is_noticed_and_reloaded() {
     // Sequence numbers go on from where the old log ended.
     // (The compacted file's seal takes number 11.)
     assert_eq!(seen.seqs, [10, 12]);
+    let polled = seen.poll().unwrap();
     assert_eq!(
-        seen.poll().unwrap(),
-        Polled {
-            reloaded: false,
-            records: 0,
-            pending_bytes: 0,
-            next_seq: 13,
-        }
+        (
+            polled.reloaded,
+            polled.records,
+            polled.pending_bytes,
+            polled.next_seq
+        ),
+        (false, 0, 0, 13)
     );
 }
 

@@ -5,25 +5,11 @@
 
 use std::fs;
 use std::os::unix::fs::FileTypeExt;
-use std::path::Path;
 use std::process::Command;
-use std::sync::Arc;
 
+use crate::support::{open_fs as open, open_fs_with as open_with};
 use test_support::dir_names;
-use wal_io::{FsStorage, Wal, WalError, WalOptions};
-
-fn open_with(path: &Path, opts: WalOptions) -> Result<(Wal, Vec<Vec<u8>>), WalError> {
-    let mut records = Vec::new();
-    let (wal, _report) = Wal::open(Arc::new(FsStorage::new()), path, opts, |r| {
-        records.push(r.payload.to_vec());
-        Ok(())
-    })?;
-    Ok((wal, records))
-}
-
-fn open(path: &Path) -> Result<(Wal, Vec<Vec<u8>>), WalError> {
-    open_with(path, WalOptions::default())
-}
+use wal_io::{WalError, WalOptions};
 
 /// A log of 2 MiB records written with a 4 MiB bound, reopened with a
 /// 1 MiB bound: the records are complete and valid, so they are not a torn

@@ -3,21 +3,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::support::{open_fs as open, open_fs_with as open_with};
 use wal_format::FrameKind;
 use wal_io::{FsStorage, RecoveryMode, TruncationReason, Wal, WalError, WalOptions};
-
-fn open(path: &Path) -> Result<(Wal, Vec<Vec<u8>>), WalError> {
-    open_with(path, WalOptions::default())
-}
-
-fn open_with(path: &Path, opts: WalOptions) -> Result<(Wal, Vec<Vec<u8>>), WalError> {
-    let mut records = Vec::new();
-    let (wal, _report) = Wal::open(Arc::new(FsStorage::new()), path, opts, |r| {
-        records.push(r.payload.to_vec());
-        Ok(())
-    })?;
-    Ok((wal, records))
-}
 
 #[test]
 fn appends_survive_reopen_in_order() {

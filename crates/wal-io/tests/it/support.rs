@@ -12,7 +12,8 @@ use wal_format::{
 };
 use wal_io::sim::{OpKind, SimStorage};
 use wal_io::{
-    OpenMode, RecoveryReport, Storage, StorageFile, StorageLock, Wal, WalError, WalOptions,
+    FsStorage, OpenMode, RecoveryReport, Storage, StorageFile, StorageLock, Wal, WalError,
+    WalOptions,
 };
 
 /// The log every suite writes.
@@ -258,6 +259,17 @@ pub fn open_at(
         Ok(())
     })?;
     Ok((wal, replayed, report))
+}
+
+/// Opens the log at `path` on real files; returns the replayed payloads.
+pub fn open_fs_with(path: &Path, opts: WalOptions) -> Result<(Wal, Vec<Vec<u8>>), WalError> {
+    let (wal, replayed, _) = open_at(Arc::new(FsStorage::new()), path, &opts)?;
+    Ok((wal, replayed.payloads))
+}
+
+/// [`open_fs_with`] with the default options.
+pub fn open_fs(path: &Path) -> Result<(Wal, Vec<Vec<u8>>), WalError> {
+    open_fs_with(path, WalOptions::default())
 }
 
 /// Opens [`LOG`], collecting the replayed records.

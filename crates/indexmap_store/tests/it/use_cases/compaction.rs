@@ -54,6 +54,29 @@ fn compacted_size(path: &Path, sub: &str) -> u64 {
     fs::metadata(&copy).unwrap().len()
 }
 
+/// What every compacting workload here ends with: the log on disk is
+/// within 2x of a freshly compacted log of the same data, and a reopen
+/// after closing `store` finds exactly `model`.
+fn assert_near_compacted_and_reopens(
+    store: Store,
+    path: &Path,
+    model: &IndexMap<String, [u8; 32]>,
+) -> io::Result<()> {
+    let s = store.stats();
+    let on_disk = fs::metadata(path)?.len();
+    let fresh = compacted_size(path, "fresh");
+    assert!(
+        on_disk <= 2 * fresh,
+        "log is {on_disk} bytes, a compacted log of the same data {fresh}: {s:?}"
+    );
+    drop(store);
+    assert_eq!(
+        reopen_entries::<String, [u8; 32]>(path),
+        model_entries(model)
+    );
+    Ok(())
+}
+
 /// "`total_records` counts the log's records" and "Every mutation appends
 /// one record": an `insert_many` of 1,000 pairs is 1,000 mutations, an
 /// `apply` of 15 operations is 15, and `dead_ratio` follows.
@@ -117,19 +140,8 @@ fn rewriting_the_same_keys_in_batches_compacts() -> io::Result<()> {
         (s.total_records as f64) < 2.0 * s.live_records as f64,
         "the ratio was reached without compacting: {s:?}"
     );
-    let on_disk = fs::metadata(&path)?.len();
-    assert_eq!(s.log_bytes, on_disk);
-    let fresh = compacted_size(&path, "fresh");
-    assert!(
-        on_disk <= 2 * fresh,
-        "log is {on_disk} bytes, a compacted log of the same data {fresh}: {s:?}"
-    );
-    drop(store);
-    assert_eq!(
-        reopen_entries::<String, [u8; 32]>(&path),
-        model_entries(&model)
-    );
-    Ok(())
+    assert_eq!(s.log_bytes, fs::metadata(&path)?.len());
+    assert_near_compacted_and_reopens(store, &path, &model)
 }
 
 /// `apply(Batch)` with removals: batches that each insert 2,000 new keys
@@ -159,19 +171,8 @@ fn batches_with_removals_compact() -> io::Result<()> {
     }
     let s = store.stats();
     assert!(s.compactions >= 1, "batched churn never compacted: {s:?}");
-    let on_disk = fs::metadata(&path)?.len();
-    let fresh = compacted_size(&path, "fresh");
-    assert!(
-        on_disk <= 2 * fresh,
-        "log {on_disk} bytes, compacted {fresh}: {s:?}"
-    );
     assert_eq!(entries(&store), model_entries(&model));
-    drop(store);
-    assert_eq!(
-        reopen_entries::<String, [u8; 32]>(&path),
-        model_entries(&model)
-    );
-    Ok(())
+    assert_near_compacted_and_reopens(store, &path, &model)
 }
 
 /// The same policy with single inserts: overwriting 1,000 keys twenty
@@ -190,13 +191,7 @@ fn single_overwrites_compact() -> io::Result<()> {
     let s = store.stats();
     assert!(s.compactions >= 1, "{s:?}");
     honest(&s, "single overwrites");
-    assert!(fs::metadata(&path)?.len() <= 2 * compacted_size(&path, "fresh"));
-    drop(store);
-    assert_eq!(
-        reopen_entries::<String, [u8; 32]>(&path),
-        model_entries(&model)
-    );
-    Ok(())
+    assert_near_compacted_and_reopens(store, &path, &model)
 }
 
 /// "(with no live records the ratio is infinite)": clearing a store whose

@@ -5,7 +5,7 @@ use std::fs;
 use std::io;
 use std::path::Path;
 
-use indexmap_store::wal_io::WalError;
+use indexmap_store::WalError;
 use indexmap_store::{IndexMapStore, OpenOptions, StoreError, TruncationReason};
 use test_support::{scratch, sibling};
 
