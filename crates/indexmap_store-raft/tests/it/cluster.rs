@@ -4,13 +4,12 @@
 //! converge to one map in one order, and the history must be
 //! linearizable.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use indexmap_store_raft::RaftStoreError;
-use indexmap_store_raft::openraft::BasicNode;
 use indexmap_store_raft::wal_io::sim::CrashVariant;
 
 use crate::cluster_kit::{Cluster, Nodes};
@@ -245,11 +244,7 @@ async fn a_node_that_fell_behind_past_a_purge_catches_up_by_snapshot() {
         .find(|&id| id != leader.id())
         .unwrap_or(3);
     cluster.stop(behind).await;
-    let rest: BTreeSet<u64> = [1, 2, 3].into_iter().filter(|&id| id != behind).collect();
-    leader
-        .change_membership(rest)
-        .await
-        .expect("the majority removes the node that is down");
+    cluster.remove(behind).await;
     write_keys(&cluster, 20..150).await;
     let leader = cluster.leader(10 * SECONDS).await;
     let purged = leader.raft().metrics().borrow().purged;
@@ -258,14 +253,7 @@ async fn a_node_that_fell_behind_past_a_purge_catches_up_by_snapshot() {
         "the leader purged its log after a snapshot"
     );
     cluster.start(behind).await;
-    leader
-        .add_learner(behind, BasicNode::new(format!("node-{behind}")))
-        .await
-        .expect("the stale node rejoins as a learner");
-    leader
-        .change_membership([1, 2, 3].into_iter().collect())
-        .await
-        .expect("and becomes a voter again");
+    cluster.rejoin(behind).await;
     let map = cluster.converged(30 * SECONDS).await;
     assert_eq!(map, (0..150).map(|k| (k, k * 10)).collect::<Vec<_>>());
     let installed = cluster.node(behind).raft().metrics().borrow().snapshot;
@@ -281,24 +269,10 @@ async fn a_node_that_lost_its_disk_rejoins_as_a_learner_and_catches_up() {
     write_keys(&cluster, 0..100).await;
     let lost = cluster.leader(10 * SECONDS).await.id() % 3 + 1;
     cluster.stop(lost).await;
-    let voters: BTreeSet<u64> = [1, 2, 3].into_iter().filter(|&id| id != lost).collect();
-    cluster
-        .leader(10 * SECONDS)
-        .await
-        .change_membership(voters.clone())
-        .await
-        .expect("the remaining majority removes the lost node");
+    cluster.remove(lost).await;
     cluster.wipe(lost);
     cluster.start(lost).await;
-    let leader = cluster.leader(10 * SECONDS).await;
-    leader
-        .add_learner(lost, BasicNode::new(format!("node-{lost}")))
-        .await
-        .expect("the fresh node joins as a learner");
-    leader
-        .change_membership([1, 2, 3].into_iter().collect())
-        .await
-        .expect("the caught-up learner becomes a voter again");
+    cluster.rejoin(lost).await;
     write_keys(&cluster, 100..120).await;
     let map = cluster.converged(30 * SECONDS).await;
     assert_eq!(map, (0..120).map(|k| (k, k * 10)).collect::<Vec<_>>());
@@ -363,11 +337,7 @@ async fn a_node_with_a_damaged_log_refuses_to_start_and_rejoins_as_a_fresh_learn
         "a refused open changes nothing"
     );
 
-    let rest: BTreeSet<u64> = [1, 2, 3].into_iter().filter(|&id| id != damaged).collect();
-    leader
-        .change_membership(rest)
-        .await
-        .expect("the majority removes the damaged node");
+    cluster.remove(damaged).await;
     let moved =
         indexmap_store_raft::set_aside_on(&disk, std::path::Path::new("")).expect("set aside");
     let kept = moved
@@ -380,14 +350,7 @@ async fn a_node_with_a_damaged_log_refuses_to_start_and_rejoins_as_a_fresh_learn
         "set aside byte for byte"
     );
     cluster.start(damaged).await;
-    leader
-        .add_learner(damaged, BasicNode::new(format!("node-{damaged}")))
-        .await
-        .expect("the fresh node joins as a learner");
-    leader
-        .change_membership([1, 2, 3].into_iter().collect())
-        .await
-        .expect("and becomes a voter again");
+    cluster.rejoin(damaged).await;
     write_keys(&cluster, 30..40).await;
     let map = cluster.converged(30 * SECONDS).await;
     assert_eq!(map, (0..40).map(|k| (k, k * 10)).collect::<Vec<_>>());

@@ -159,6 +159,48 @@ impl Cluster {
         self.disks.insert(id, SimStorage::new(1000 + id));
     }
 
+    /// Removes node `id` from the cluster (on the leader), as one does
+    /// before it comes back empty or after a long absence.
+    pub async fn remove(&self, id: NodeId) {
+        let voters = self
+            .leader(Duration::from_secs(10))
+            .await
+            .raft()
+            .metrics()
+            .borrow()
+            .membership_config
+            .voter_ids()
+            .filter(|&v| v != id)
+            .collect();
+        self.leader(Duration::from_secs(10))
+            .await
+            .change_membership(voters)
+            .await
+            .unwrap_or_else(|e| panic!("the majority removes node {id}: {e}"));
+    }
+
+    /// Adds node `id` (up) back: as a learner, which returns once it has
+    /// caught up, then as a voter.
+    pub async fn rejoin(&self, id: NodeId) {
+        let leader = self.leader(Duration::from_secs(10)).await;
+        leader
+            .add_learner(id, BasicNode::new(format!("node-{id}")))
+            .await
+            .unwrap_or_else(|e| panic!("node {id} rejoins as a learner: {e}"));
+        let mut voters: BTreeSet<NodeId> = leader
+            .raft()
+            .metrics()
+            .borrow()
+            .membership_config
+            .voter_ids()
+            .collect();
+        voters.insert(id);
+        leader
+            .change_membership(voters)
+            .await
+            .unwrap_or_else(|e| panic!("node {id} becomes a voter again: {e}"));
+    }
+
     /// Waits for a leader among the nodes that are up.
     pub async fn leader(&self, within: Duration) -> Node {
         let deadline = Instant::now() + within;
