@@ -4,4 +4,5 @@
     reason = "openraft's storage suite returns its StorageError, which is large"
 )]
 
+mod processes;
 mod suite;
