@@ -27,7 +27,7 @@
 //! its argument, and answers `200 OK` with the same encoding of a
 //! `Result`: openraft's own `Result` for the Raft RPCs, so that the caller
 //! gets the remote node's `RaftError` as a `RemoteError`; a
-//! [`RaftStoreError`](crate::RaftStoreError) in transit for the rest. A
+//! [`RaftStoreError`] in transit for the rest. A
 //! body that does not decode answers `400 Bad Request` with the reason as
 //! text.
 //!

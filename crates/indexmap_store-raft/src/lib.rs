@@ -19,7 +19,7 @@
 //! - [`http`]: the transport between processes, HTTP/1 over TCP with
 //!   bincode bodies (axum and reqwest): each node runs [`serve`] and opens
 //!   its map with an [`HttpNetwork`]; applications use an [`HttpClient`],
-//!   which finds the leader. `examples/cluster.rs` runs three node
+//!   which finds the leader. `examples/cluster/` runs three node
 //!   processes on loopback with it. The in-process [`Router`] is for
 //!   tests.
 //!
