@@ -39,8 +39,12 @@ fn config() -> Arc<Config> {
 /// Node `id` on `dir`, served on a loopback port; returns it and its
 /// address.
 async fn start(id: NodeId, dir: &std::path::Path) -> (Arc<Map>, String) {
+    start_with(id, dir, config()).await
+}
+
+async fn start_with(id: NodeId, dir: &std::path::Path, config: Arc<Config>) -> (Arc<Map>, String) {
     let map = Arc::new(
-        Map::open(id, dir.join(id.to_string()), config(), HttpNetwork::new())
+        Map::open(id, dir.join(id.to_string()), config, HttpNetwork::new())
             .await
             .unwrap(),
     );
@@ -155,6 +159,69 @@ async fn a_client_that_knows_a_follower_reaches_the_leader_and_a_learner_joins()
     for (map, _) in nodes.iter().chain([&(fourth, fourth_addr)]) {
         map.shutdown().await.unwrap();
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_joins_after_a_purge_gets_the_snapshot_over_http() {
+    let dir = tempfile::tempdir().unwrap();
+    // A snapshot every 50 entries, and the log it covers purged at once.
+    let config = Arc::new(
+        Config {
+            snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(50),
+            max_in_snapshot_log_to_keep: 0,
+            ..(*self::config()).clone()
+        }
+        .validate()
+        .unwrap(),
+    );
+    let (first, first_addr) = start_with(1, dir.path(), Arc::clone(&config)).await;
+    let client = Client::new([first_addr.clone()]);
+    let members = BTreeMap::from([(1, BasicNode::new(first_addr.clone()))]);
+    client.initialize(&first_addr, &members).await.unwrap();
+    for i in 0..200 {
+        eventually("writing", || client.insert(format!("k{i}"), i.to_string())).await;
+    }
+    let purged = eventually("purging", || async {
+        first
+            .raft()
+            .metrics()
+            .borrow()
+            .purged
+            .ok_or(RaftStoreError::Raft {
+                message: "nothing purged yet".to_owned(),
+            })
+    })
+    .await;
+    assert!(purged.index > 0, "{purged:?}");
+
+    // The log before `purged` is gone: only a snapshot can bring the
+    // newcomer up to date.
+    let (second, second_addr) = start_with(2, dir.path(), config).await;
+    client
+        .add_learner(2, BasicNode::new(second_addr.clone()))
+        .await
+        .unwrap();
+    let theirs = client.local_map(&first_addr).await.unwrap();
+    let mine = eventually("the learner catching up", || async {
+        let mine = client.local_map(&second_addr).await?;
+        if mine.last_applied >= theirs.last_applied {
+            Ok(mine)
+        } else {
+            Err(RaftStoreError::Raft {
+                message: "behind".to_owned(),
+            })
+        }
+    })
+    .await;
+    assert_eq!(mine.entries, theirs.entries);
+    assert_eq!(mine.entries.len(), 200);
+    let installed = second.raft().metrics().borrow().snapshot;
+    assert!(
+        installed.is_some_and(|s| s.index >= purged.index),
+        "the learner installed {installed:?}, the leader purged up to {purged:?}"
+    );
+    first.shutdown().await.unwrap();
+    second.shutdown().await.unwrap();
 }
 
 #[tokio::test]
