@@ -115,6 +115,42 @@ pub enum RaftStoreError {
         /// Why.
         message: String,
     },
+    /// No connection could be made to a node (HTTP transport): the
+    /// request was not sent, so nothing was applied.
+    #[error(
+        "node at {addr} could not be reached: {reason}; check that it runs and listens there \
+         (it may be restarting), or send the request to another node"
+    )]
+    Unreachable {
+        /// The node's address.
+        addr: String,
+        /// The transport's error.
+        reason: String,
+    },
+    /// A request was sent but no answer came (timed out, connection
+    /// reset): a write may or may not have been applied.
+    #[error(
+        "no answer from node at {addr}: {reason}; a write may or may not have been applied: \
+         read it back (linearizable) before retrying it unless it is idempotent"
+    )]
+    NoAnswer {
+        /// The node's address.
+        addr: String,
+        /// The transport's error.
+        reason: String,
+    },
+    /// A node answered with an error of its own, or with a body this
+    /// client cannot decode (another version, other key or value types).
+    #[error(
+        "node at {addr} answered: {message}; check its log, and that it runs the same version \
+         with the same key and value types"
+    )]
+    Remote {
+        /// The node's address.
+        addr: String,
+        /// What it answered.
+        message: String,
+    },
 }
 
 impl RaftStoreError {

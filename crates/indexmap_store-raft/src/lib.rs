@@ -16,6 +16,13 @@
 //!   insert per entry, in order), replaced atomically; installing one from
 //!   the leader purges the log it covers before it returns.
 //!
+//! - [`http`]: the transport between processes, HTTP/1 over TCP with
+//!   bincode bodies (axum and reqwest): each node runs [`serve`] and opens
+//!   its map with an [`HttpNetwork`]; applications use an [`HttpClient`],
+//!   which finds the leader. `examples/cluster/` runs three node
+//!   processes on loopback with it. The in-process [`Router`] is for
+//!   tests.
+//!
 //! Keys and values are any serde types ([`Key`], [`Value`]); each log entry
 //! carries one [`Command`] (an `IndexMap` method, or a [`Command::Batch`]
 //! of them applied as one) and answers a [`Response`].
@@ -29,6 +36,12 @@ mod apply;
 mod codec;
 pub mod damage;
 mod error;
+pub mod http;
+mod http_client;
+mod http_network;
+mod http_server;
+#[cfg(test)]
+mod http_tests;
 mod log_core;
 mod log_store;
 mod node;
@@ -40,6 +53,10 @@ mod types;
 pub use apply::apply_command;
 pub use damage::{set_aside, set_aside_on};
 pub use error::RaftStoreError;
+pub use http::{LocalMap, NodeMetrics};
+pub use http_client::{DEFAULT_TIMEOUT, HttpClient};
+pub use http_network::{HttpConnection, HttpNetwork};
+pub use http_server::{router, serve, serve_with_shutdown};
 pub use log_core::{LOG_APP_TAG, LOG_SCHEMA_VERSION};
 pub use log_store::{LogReader, LogStore};
 pub use node::{LOG_FILE, ReplicatedMap, SNAPSHOT_FILE};

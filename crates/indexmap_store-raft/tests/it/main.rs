@@ -8,6 +8,7 @@ mod cluster;
 mod cluster_kit;
 mod linearizable;
 mod log_crash;
+mod processes;
 mod snapshot_crash;
 mod suite;
 mod support;
