@@ -14,6 +14,7 @@ use openraft::{BasicNode, Config, RaftNetwork, RaftNetworkFactory};
 use tokio::net::TcpListener;
 
 use crate::error::RaftStoreError;
+use crate::http::LocalMap;
 use crate::http_client::HttpClient;
 use crate::http_network::HttpNetwork;
 use crate::http_server::serve;
@@ -55,6 +56,26 @@ async fn start_with(id: NodeId, dir: &std::path::Path, config: Arc<Config>) -> (
 }
 
 /// Retries `f` every 20 ms for up to 20 s.
+/// Waits until the node at `addr` has applied at least what `theirs` had.
+async fn caught_up(
+    client: &Client,
+    what: &str,
+    addr: &str,
+    theirs: &LocalMap<String, String>,
+) -> LocalMap<String, String> {
+    eventually(what, || async {
+        let mine = client.local_map(addr).await?;
+        if mine.last_applied >= theirs.last_applied {
+            Ok(mine)
+        } else {
+            Err(RaftStoreError::Raft {
+                message: "behind".to_owned(),
+            })
+        }
+    })
+    .await
+}
+
 async fn eventually<T, F, Fut>(what: &str, mut f: F) -> T
 where
     F: FnMut() -> Fut,
@@ -144,17 +165,7 @@ async fn a_client_that_knows_a_follower_reaches_the_leader_and_a_learner_joins()
     })
     .await;
     let theirs = client.local_map(&leader_addr).await.unwrap();
-    let mine = eventually("the new voter catching up", || async {
-        let mine = client.local_map(&fourth_addr).await?;
-        if mine.last_applied >= theirs.last_applied {
-            Ok(mine)
-        } else {
-            Err(RaftStoreError::Raft {
-                message: "behind".to_owned(),
-            })
-        }
-    })
-    .await;
+    let mine = caught_up(&client, "the new voter catching up", &fourth_addr, &theirs).await;
     assert_eq!(mine.entries, vec![("a".to_owned(), "2".to_owned())]);
     for (map, _) in nodes.iter().chain([&(fourth, fourth_addr)]) {
         map.shutdown().await.unwrap();
@@ -202,17 +213,7 @@ async fn a_node_that_joins_after_a_purge_gets_the_snapshot_over_http() {
         .await
         .unwrap();
     let theirs = client.local_map(&first_addr).await.unwrap();
-    let mine = eventually("the learner catching up", || async {
-        let mine = client.local_map(&second_addr).await?;
-        if mine.last_applied >= theirs.last_applied {
-            Ok(mine)
-        } else {
-            Err(RaftStoreError::Raft {
-                message: "behind".to_owned(),
-            })
-        }
-    })
-    .await;
+    let mine = caught_up(&client, "the learner catching up", &second_addr, &theirs).await;
     assert_eq!(mine.entries, theirs.entries);
     assert_eq!(mine.entries.len(), 200);
     let installed = second.raft().metrics().borrow().snapshot;
