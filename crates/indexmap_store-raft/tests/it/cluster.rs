@@ -4,77 +4,24 @@
 //! converge to one map in one order, and the history must be
 //! linearizable.
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use indexmap_store_raft::RaftStoreError;
 use indexmap_store_raft::wal_io::sim::CrashVariant;
 
 use crate::cluster_kit::{Cluster, Nodes};
-use crate::linearizable::{Event, Kind, check};
+use crate::linearizable::{Event, History, Kind, check};
 use crate::support::Rng;
 
 const SECONDS: Duration = Duration::from_secs(1);
 
-/// Keys are used in windows of [`WINDOW`] keys; a key takes at most
-/// [`OPS_PER_KEY`] operations (the checker's search stays small), then
-/// the clients move to the next window.
-const WINDOW: u64 = 8;
-const OPS_PER_KEY: u64 = 60;
-
-/// What the clients share: a logical clock, the history, the key budget.
+/// What the clients share: the history and the signal to stop.
 #[derive(Clone, Default)]
 struct Shared {
-    clock: Arc<AtomicU64>,
-    history: Arc<Mutex<Vec<Event>>>,
-    window: Arc<AtomicU64>,
-    per_key: Arc<Mutex<BTreeMap<u64, u64>>>,
+    history: History,
     stop: Arc<AtomicBool>,
-}
-
-impl Shared {
-    fn tick(&self) -> u64 {
-        self.clock.fetch_add(1, Ordering::SeqCst)
-    }
-
-    fn record(&self, event: Event) {
-        self.history
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(event);
-    }
-
-    /// A key with budget left, from the current window.
-    fn key(&self, rng: &mut Rng) -> u64 {
-        loop {
-            let window = self.window.load(Ordering::SeqCst);
-            let key = window * WINDOW + rng.below(WINDOW);
-            let mut per_key = self.per_key.lock().unwrap_or_else(PoisonError::into_inner);
-            let used = per_key.entry(key).or_default();
-            if *used < OPS_PER_KEY {
-                *used += 1;
-                return key;
-            }
-            drop(per_key);
-            let _ = self.window.compare_exchange(
-                window,
-                window + 1,
-                Ordering::SeqCst,
-                Ordering::SeqCst,
-            );
-        }
-    }
-
-    fn keys_used(&self) -> Vec<u64> {
-        self.per_key
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .keys()
-            .copied()
-            .collect()
-    }
 }
 
 /// A client: writes (unique values) and linearizable reads on whichever
@@ -90,12 +37,12 @@ async fn client(id: u64, nodes: Nodes, shared: Shared) -> u64 {
             tokio::time::sleep(Duration::from_millis(10)).await;
             continue;
         };
-        let key = shared.key(&mut rng);
+        let key = shared.history.key(&mut rng);
         if rng.below(3) == 0 {
-            let call = shared.tick();
+            let call = shared.history.tick();
             if let Ok(Ok(value)) = tokio::time::timeout(SECONDS, node.get(&key)).await {
-                let ret = Some(shared.tick());
-                shared.record(Event {
+                let ret = Some(shared.history.tick());
+                shared.history.record(Event {
                     key,
                     kind: Kind::Read(value),
                     call,
@@ -105,11 +52,11 @@ async fn client(id: u64, nodes: Nodes, shared: Shared) -> u64 {
         } else {
             seq += 1;
             let value = id * 1_000_000 + seq;
-            let call = shared.tick();
+            let call = shared.history.tick();
             let done = tokio::time::timeout(SECONDS, node.insert(key, value)).await;
-            let ret = matches!(done, Ok(Ok(_))).then(|| shared.tick());
+            let ret = matches!(done, Ok(Ok(_))).then(|| shared.history.tick());
             acknowledged += u64::from(ret.is_some());
-            shared.record(Event {
+            shared.history.record(Event {
                 key,
                 kind: Kind::Write(value),
                 call,
@@ -167,14 +114,14 @@ async fn acknowledged_writes_survive_leader_power_losses_and_partitions() {
     // A last linearizable read of every key used closes the history: an
     // acknowledged write that was lost shows here at the latest.
     let leader = cluster.leader(10 * SECONDS).await;
-    for key in shared.keys_used() {
-        let call = shared.tick();
+    for key in shared.history.keys_used() {
+        let call = shared.history.tick();
         let value = leader
             .get(&key)
             .await
             .expect("a read once the cluster is healthy");
-        let ret = Some(shared.tick());
-        shared.record(Event {
+        let ret = Some(shared.history.tick());
+        shared.history.record(Event {
             key,
             kind: Kind::Read(value),
             call,
@@ -186,11 +133,7 @@ async fn acknowledged_writes_survive_leader_power_losses_and_partitions() {
             "key {key}: the leader's read and the converged map differ"
         );
     }
-    let history = shared
-        .history
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone();
+    let history = shared.history.events();
     if let Err(e) = check(&history) {
         panic!(
             "the history of {} operations is not linearizable: {e}",

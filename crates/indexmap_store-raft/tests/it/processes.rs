@@ -2,7 +2,9 @@
 //! cluster whose leader is SIGKILLed and restarted on its directory again
 //! and again while clients write. Afterwards every acknowledged write is
 //! on every node, and the three maps are equal, in the same order, with
-//! each client's keys in the order it wrote them.
+//! each client's keys in the order it wrote them; and a client of
+//! registers (writes and linearizable reads) leaves a linearizable
+//! history.
 //!
 //! The nodes are this test binary run again ([`node_child`]). The number
 //! of leader kills is `PROCESSES_KILLS` (default 50: about 40 s on two
@@ -20,6 +22,8 @@ use indexmap_store_raft::{
     serve_with_shutdown,
 };
 use test_support::child::{Protocol, Running, nth};
+
+use crate::linearizable::{Event, History, Kind, check};
 use test_support::rng::{Rng, announced_seed};
 use tokio::runtime::Runtime;
 
@@ -176,6 +180,44 @@ async fn writer(client: Client, w: u64, stop: Arc<AtomicBool>, acks: Arc<AtomicU
     n
 }
 
+/// A client of registers for the linearizability check: writes of unique
+/// values and linearizable reads, on keys `r<k>`, each call bounded by the
+/// client's timeout. A write that fails may still have been applied: its
+/// outcome is recorded as unknown.
+async fn register_client(client: Client, history: History, stop: Arc<AtomicBool>, seed: u64) {
+    let mut rng = Rng::new(seed);
+    let mut seq = 0;
+    while !stop.load(Ordering::Relaxed) {
+        let key = history.key(&mut rng);
+        let name = format!("r{key}");
+        if rng.below(3) == 0 {
+            let call = history.tick();
+            if let Ok(value) = client.get(&name).await {
+                let ret = Some(history.tick());
+                let value = value.map(|v| v.parse().expect("registers hold numbers"));
+                history.record(Event {
+                    key,
+                    kind: Kind::Read(value),
+                    call,
+                    ret,
+                });
+            }
+        } else {
+            seq += 1;
+            let call = history.tick();
+            let done = client.insert(name, seq.to_string()).await;
+            let ret = done.is_ok().then(|| history.tick());
+            history.record(Event {
+                key,
+                kind: Kind::Write(seq),
+                call,
+                ret,
+            });
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 #[test]
 fn every_acknowledged_write_survives_repeated_leader_sigkills() {
     let kills: u64 = std::env::var("PROCESSES_KILLS")
@@ -220,6 +262,13 @@ fn every_acknowledged_write_survives_repeated_leader_sigkills() {
             ))
         })
         .collect();
+    let history = History::default();
+    let registers = rt.spawn(register_client(
+        client.clone(),
+        history.clone(),
+        Arc::clone(&stop),
+        seed ^ 0x5EED,
+    ));
 
     for round in 0..kills {
         let leader = rt.block_on(agreed_leader(&client, &addrs));
@@ -255,6 +304,7 @@ fn every_acknowledged_write_survives_repeated_leader_sigkills() {
         .into_iter()
         .map(|w| rt.block_on(w).unwrap())
         .collect();
+    rt.block_on(registers).unwrap();
     let total: u64 = acked.iter().sum();
     assert!(total >= acked_before_stop && total >= kills * (WRITERS + 1));
     let maps = rt.block_on(retry("converging", || async {
@@ -271,6 +321,38 @@ fn every_acknowledged_write_survives_repeated_leader_sigkills() {
         }
     }));
     let map = &maps[0];
+
+    // The registers' history, closed by a linearizable read of each,
+    // is linearizable.
+    for key in history.keys_used() {
+        let name = format!("r{key}");
+        let call = history.tick();
+        let value = rt.block_on(retry("reading a register", || client.get(&name)));
+        let ret = Some(history.tick());
+        let value = value.map(|v| v.parse().expect("registers hold numbers"));
+        history.record(Event {
+            key,
+            kind: Kind::Read(value),
+            call,
+            ret,
+        });
+    }
+    let events = history.events();
+    let completed = events.iter().filter(|e| e.ret.is_some()).count();
+    assert!(
+        completed >= usize::try_from(kills).unwrap_or(usize::MAX),
+        "{}",
+        ctx(&format!("only {completed} register operations completed"))
+    );
+    if let Err(e) = check(&events) {
+        panic!(
+            "{}",
+            ctx(&format!(
+                "the history of {} register operations is not linearizable: {e}",
+                events.len()
+            ))
+        );
+    }
 
     // Every acknowledged key is there, with its value; each writer's keys
     // are in the order it wrote them, with nothing it did not try.
@@ -296,7 +378,7 @@ fn every_acknowledged_write_survives_repeated_leader_sigkills() {
             last = Some(at);
         }
     }
-    for (key, value) in &map.entries {
+    for (key, value) in map.entries.iter().filter(|(k, _)| k.starts_with('w')) {
         let (w, n) = key[1..].split_once('-').unwrap();
         let (w, n): (usize, u64) = (w.parse().unwrap(), n.parse().unwrap());
         // At most the one write under way when the writer stopped.
