@@ -243,3 +243,52 @@ fn a_log_reopened_after_a_clean_run_is_the_model() {
         assert_eq!(committed, last_committed.flatten(), "seed {seed}");
     }
 }
+
+/// Purged entries do not stay on disk: once they take most of a large log
+/// file, a purge rewrites it (atomically) with what is live.
+#[test]
+fn a_purge_rewrites_a_log_that_purged_entries_dominate() {
+    let sim = SimStorage::new(5);
+    let big = |id: LogId| Entry::<u64, u64> {
+        log_id: id,
+        payload: EntryPayload::Normal(Command::Batch(
+            (0..2048)
+                .map(|k| Command::Insert {
+                    key: k,
+                    value: id.index,
+                })
+                .collect(),
+        )),
+    };
+    block_on(async {
+        let (mut log, _) = Log::open(Arc::new(sim.clone()), "raft.log").expect("open");
+        for index in 1..=800 {
+            log.blocking_append([big(log_id(1, index))])
+                .await
+                .expect("append");
+        }
+        let before = sim.read_file("raft.log").map_or(0, |b| b.len());
+        assert!(
+            before > 8 << 20,
+            "the log is large enough to be rewritten: {before} bytes"
+        );
+        log.purge(log_id(1, 790)).await.expect("purge");
+        let after = sim.read_file("raft.log").map_or(0, |b| b.len());
+        assert!(
+            after < before / 10,
+            "a purge of most entries shrinks the file: {before} -> {after} bytes"
+        );
+        let (purged, entries) = log.contents();
+        assert_eq!(purged, Some(log_id(1, 790)));
+        assert_eq!(entries.len(), 10);
+    });
+    // And the rewritten file reopens to the same log.
+    let (got, _) = recovered_entries(&sim);
+    assert_eq!(got, (791..=800).collect::<Vec<_>>());
+}
+
+fn recovered_entries(sim: &SimStorage) -> (Vec<u64>, Option<LogId>) {
+    let (log, _) = Log::open(Arc::new(sim.clone()), "raft.log").expect("reopen");
+    let (purged, entries) = log.contents();
+    (entries.iter().map(|e| e.log_id.index).collect(), purged)
+}
