@@ -36,6 +36,8 @@ mod apply;
 mod codec;
 pub mod damage;
 mod error;
+#[cfg(test)]
+mod group_commit_tests;
 pub mod http;
 mod http_client;
 mod http_network;

@@ -53,22 +53,26 @@ fn sync_covering<K: Key, V: Value>(
     Ok(())
 }
 
+/// What an append calls once the sync that covers it has run (openraft's
+/// `LogFlushed` callback, or a test's probe).
+pub(crate) type Done = Box<dyn FnOnce(io::Result<()>) + Send>;
+
 /// An append waiting for its sync.
-struct Pending<K: Key, V: Value> {
+struct Pending {
     seq: u64,
-    callback: LogFlushed<MapConfig<K, V>>,
+    done: Done,
 }
 
 /// The flusher thread: takes every pending append, syncs once for all of
 /// them, then completes their callbacks.
-fn flusher<K: Key, V: Value>(core: Core<K, V>, rx: Receiver<Pending<K, V>>) {
+fn flusher<K: Key, V: Value>(core: Core<K, V>, rx: Receiver<Pending>) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         batch.extend(rx.try_iter());
         let upto = batch.iter().map(|p| p.seq).max().unwrap_or(0);
         let result = sync_covering(&core, upto);
         for pending in batch {
-            pending.callback.log_io_completed(
+            (pending.done)(
                 result
                     .as_ref()
                     .map(drop)
@@ -81,7 +85,7 @@ fn flusher<K: Key, V: Value>(core: Core<K, V>, rx: Receiver<Pending<K, V>>) {
 /// The Raft log of one node: a wal-io log file replayed into memory.
 pub struct LogStore<K: Key, V: Value> {
     core: Core<K, V>,
-    flush_tx: Option<Sender<Pending<K, V>>>,
+    flush_tx: Option<Sender<Pending>>,
     flusher: Option<JoinHandle<()>>,
 }
 
@@ -150,6 +154,29 @@ impl<K: Key, V: Value> LogStore<K, V> {
     /// installs a snapshot; it does not keep the log open.
     pub(crate) fn weak(&self) -> WeakLog<K, V> {
         WeakLog(Arc::downgrade(&self.core))
+    }
+
+    /// Writes `entries` (readable at once) and hands `done` to the flusher,
+    /// which calls it after the sync that covers them: appends queued while
+    /// a sync runs share the next one.
+    pub(crate) fn append_then(
+        &mut self,
+        entries: Vec<Entry<K, V>>,
+        done: Done,
+    ) -> Result<(), RaftStoreError> {
+        let seq = lock(&self.core).append(entries)?;
+        let pending = Pending { seq, done };
+        match &self.flush_tx {
+            Some(tx) => {
+                if let Err(unsent) = tx.send(pending) {
+                    (unsent.0.done)(Err(io::Error::other(
+                        "the log's flusher thread has stopped; restart the node",
+                    )));
+                }
+            }
+            None => (pending.done)(Err(io::Error::other("the log is closed"))),
+        }
+        Ok(())
     }
 
     /// Runs `f`, then syncs what it wrote: durable when this returns.
@@ -282,23 +309,9 @@ impl<K: Key, V: Value> RaftLogStorage<MapConfig<K, V>> for LogStore<K, V> {
         I::IntoIter: OptionalSend,
     {
         let entries: Vec<_> = entries.into_iter().collect();
-        let seq = lock(&self.core)
-            .append(entries)
-            .map_err(RaftStoreError::into_storage_error)?;
-        let pending = Pending { seq, callback };
-        match &self.flush_tx {
-            Some(tx) => {
-                if let Err(unsent) = tx.send(pending) {
-                    unsent.0.callback.log_io_completed(Err(io::Error::other(
-                        "the log's flusher thread has stopped; restart the node",
-                    )));
-                }
-            }
-            None => pending
-                .callback
-                .log_io_completed(Err(io::Error::other("the log is closed"))),
-        }
-        Ok(())
+        let done: Done = Box::new(move |result| callback.log_io_completed(result));
+        self.append_then(entries, done)
+            .map_err(RaftStoreError::into_storage_error)
     }
 
     async fn truncate(&mut self, log_id: LogId) -> Result<(), StorageError<NodeId>> {
