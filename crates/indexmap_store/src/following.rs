@@ -1,7 +1,7 @@
 //! [`ReadOnlyStore::follow`]: refreshing a reader on a timer, on a thread
 //! of its own.
 
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash, RandomState};
 use std::io;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::{self, JoinHandle};
@@ -16,15 +16,16 @@ use crate::read_only::{ReadOnlyStore, Refreshed};
 /// [`ReadOnlyStore::follow`]. Dropping it stops the thread (and drops the
 /// store); [`stop`](Self::stop) gives the store back.
 #[derive(Debug)]
-pub struct Following<K, V> {
+pub struct Following<K, V, S = RandomState> {
     stop: Option<mpsc::Sender<()>>,
-    thread: Option<JoinHandle<ReadOnlyStore<K, V>>>,
+    thread: Option<JoinHandle<ReadOnlyStore<K, V, S>>>,
 }
 
-impl<K, V> ReadOnlyStore<K, V>
+impl<K, V, S> ReadOnlyStore<K, V, S>
 where
     K: Hash + Eq + Serialize + DeserializeOwned + Send + 'static,
     V: Serialize + DeserializeOwned + Send + 'static,
+    S: BuildHasher + Clone + Send + 'static,
 {
     /// Moves the store to a new thread that calls
     /// [`refresh`](Self::refresh) every `every`, and `on_refresh` with the
@@ -48,7 +49,7 @@ where
     /// let reader = following.stop();
     /// # Ok::<(), std::io::Error>(())
     /// ```
-    pub fn follow<F>(mut self, every: Duration, mut on_refresh: F) -> Following<K, V>
+    pub fn follow<F>(mut self, every: Duration, mut on_refresh: F) -> Following<K, V, S>
     where
         F: FnMut(&Self, io::Result<Refreshed>) + Send + 'static,
     {
@@ -72,14 +73,14 @@ where
     }
 }
 
-impl<K, V> Following<K, V> {
+impl<K, V, S> Following<K, V, S> {
     /// Stops the thread after its current refresh and returns the store.
     ///
     /// # Panics
     ///
     /// If the callback panicked: the panic is passed on.
     #[must_use]
-    pub fn stop(mut self) -> ReadOnlyStore<K, V> {
+    pub fn stop(mut self) -> ReadOnlyStore<K, V, S> {
         self.stop.take();
         let thread = self
             .thread
@@ -92,7 +93,7 @@ impl<K, V> Following<K, V> {
     }
 }
 
-impl<K, V> Drop for Following<K, V> {
+impl<K, V, S> Drop for Following<K, V, S> {
     fn drop(&mut self) {
         self.stop.take();
         if let Some(thread) = self.thread.take() {

@@ -13,6 +13,16 @@ use crate::IndexMapStore;
 macro_rules! map_reads {
     ($store:ty, [$($gen:ident),*], $s:ty) => {
         impl<$($gen),*> $store {
+            /// The map's hasher (see [`OpenOptions::open_with_hasher`] and
+            /// [`OpenOptions::open_read_only_with_hasher`]). Cost: O(1).
+            ///
+            /// [`OpenOptions::open_with_hasher`]: crate::OpenOptions::open_with_hasher
+            /// [`OpenOptions::open_read_only_with_hasher`]: crate::OpenOptions::open_read_only_with_hasher
+            #[must_use]
+            pub fn hasher(&self) -> &$s {
+                self.map.hasher()
+            }
+
             /// The value of `key`. Cost: O(1).
             #[must_use]
             pub fn get<Q>(&self, key: &Q) -> Option<&V>
@@ -130,13 +140,3 @@ macro_rules! map_reads {
 pub(crate) use map_reads;
 
 map_reads!(IndexMapStore<K, V, S>, [K, V, S], S);
-
-impl<K, V, S> IndexMapStore<K, V, S> {
-    /// The map's hasher (see [`OpenOptions::open_with_hasher`]). Cost: O(1).
-    ///
-    /// [`OpenOptions::open_with_hasher`]: crate::OpenOptions::open_with_hasher
-    #[must_use]
-    pub fn hasher(&self) -> &S {
-        self.map.hasher()
-    }
-}

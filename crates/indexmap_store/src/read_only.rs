@@ -2,7 +2,7 @@
 //! processes, while a writer has it open or not, following what the writer
 //! logs.
 
-use std::hash::Hash;
+use std::hash::{BuildHasher, Hash, RandomState};
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
@@ -35,9 +35,11 @@ use crate::store::COMPACT_TMP_SUFFIX;
 /// its operations, and a later refresh never shows an earlier prefix
 /// (unless the writer itself lost records: a failed `fsync`, or a salvage).
 /// The reads are [`IndexMapStore`](crate::IndexMapStore)'s, at the map's
-/// speed.
-pub struct ReadOnlyStore<K, V> {
-    pub(crate) map: IndexMap<K, V>,
+/// speed. `S` is the map's hasher, as for `IndexMapStore`
+/// ([`OpenOptions::open_read_only_with_hasher`]); it is not recorded in
+/// the log, so a reader may hash with another than the writer's.
+pub struct ReadOnlyStore<K, V, S = RandomState> {
+    pub(crate) map: IndexMap<K, V, S>,
     follower: WalFollower,
     expected: SchemaRecord,
     last: Polled,
@@ -100,6 +102,25 @@ impl OpenOptions {
         K: Hash + Eq + Serialize + DeserializeOwned,
         V: Serialize + DeserializeOwned,
     {
+        self.open_read_only_with_hasher(path, RandomState::new())
+    }
+
+    /// Like [`open_read_only`](Self::open_read_only), with the map hashing
+    /// keys by `hash_builder`, as
+    /// [`open_with_hasher`](Self::open_with_hasher) does for a writer. The
+    /// hasher is not recorded in the log: a reader may use another than
+    /// the writer's. `S: Clone` because a reload after a compaction builds
+    /// a new map with the same hasher.
+    pub fn open_read_only_with_hasher<K, V, S>(
+        &self,
+        path: impl AsRef<Path>,
+        hash_builder: S,
+    ) -> io::Result<ReadOnlyStore<K, V, S>>
+    where
+        K: Hash + Eq + Serialize + DeserializeOwned,
+        V: Serialize + DeserializeOwned,
+        S: BuildHasher + Clone,
+    {
         let path = path.as_ref();
         let expected = self.schema::<K, V>()?;
         let opts = WalOptions {
@@ -109,7 +130,7 @@ impl OpenOptions {
             temp_suffix: COMPACT_TMP_SUFFIX.to_owned(),
             ..WalOptions::default()
         };
-        let mut map = IndexMap::new();
+        let mut map = IndexMap::with_hasher(hash_builder);
         let opened = WalFollower::open(
             Arc::clone(&self.storage),
             path,
@@ -140,8 +161,8 @@ impl OpenOptions {
 
 /// Decodes `record`, checks a schema record against `expected`, shows it
 /// to `on_change` and applies it to `map`.
-fn apply<K, V>(
-    map: &mut IndexMap<K, V>,
+fn apply<K, V, S>(
+    map: &mut IndexMap<K, V, S>,
     path: &Path,
     expected: &SchemaRecord,
     record: ReplayRecord<'_>,
@@ -150,6 +171,7 @@ fn apply<K, V>(
 where
     K: Hash + Eq + DeserializeOwned,
     V: DeserializeOwned,
+    S: BuildHasher,
 {
     let op = codec::decode(record.payload).map_err(|source| StoreError::Decode {
         seq: record.seq,
@@ -183,10 +205,11 @@ where
     crate::open::replay(map, record.seq, record.offset, change.op)
 }
 
-impl<K, V> ReadOnlyStore<K, V>
+impl<K, V, S> ReadOnlyStore<K, V, S>
 where
     K: Hash + Eq + Serialize + DeserializeOwned,
     V: Serialize + DeserializeOwned,
+    S: BuildHasher + Clone,
 {
     /// Applies the operations the writer logged since the last refresh (or
     /// the open), in order, reading only them: O(new records), never a
@@ -211,10 +234,10 @@ where
         let path = self.follower.path().to_path_buf();
         let (map, expected) = (&mut self.map, &self.expected);
         // A reload is built aside and shown only once it is whole.
-        let mut reload: Option<IndexMap<K, V>> = None;
+        let mut reload: Option<IndexMap<K, V, S>> = None;
         let polled = self.follower.poll(|event| match event {
             FollowEvent::Reset => {
-                reload = Some(IndexMap::new());
+                reload = Some(IndexMap::with_hasher(map.hasher().clone()));
                 Ok(())
             }
             FollowEvent::Record(record) => match &mut reload {
@@ -237,7 +260,7 @@ where
     }
 }
 
-impl<K, V> ReadOnlyStore<K, V> {
+impl<K, V, S> ReadOnlyStore<K, V, S> {
     /// The log file's path (symbolic links resolved).
     #[must_use]
     pub fn path(&self) -> &Path {
@@ -267,7 +290,7 @@ impl<K, V> ReadOnlyStore<K, V> {
     }
 }
 
-impl<K: std::fmt::Debug, V: std::fmt::Debug> std::fmt::Debug for ReadOnlyStore<K, V> {
+impl<K: std::fmt::Debug, V: std::fmt::Debug, S> std::fmt::Debug for ReadOnlyStore<K, V, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ReadOnlyStore")
             .field("path", &self.follower.path())

@@ -130,7 +130,8 @@ impl WalFollower {
     ///
     /// Takes no lock and changes nothing: no byte, no timestamp, no new
     /// file. Fails as [`Wal::open`](crate::Wal::open) would, with the same
-    /// errors, on what it would refuse (not a log, another application,
+    /// errors, on what it would refuse (not a log, another application, a
+    /// file with a second name ([`WalError::HardLinked`]),
     /// damaged or missing synced data, a record beyond the bound); a
     /// missing file is an error (`NotFound`), not created. A torn tail is
     /// reported in [`Polled::pending_bytes`], not cut. An empty file, or a
@@ -277,6 +278,18 @@ impl WalFollower {
         &self,
         replay: &mut dyn FnMut(FollowEvent<'_>) -> Result<(), BoxError>,
     ) -> Result<(State, Polled), WalError> {
+        // A second name is refused as an open refuses it: a writer using
+        // the other name would compact to a new file this one never sees.
+        let links = self
+            .storage
+            .link_count(&self.path)
+            .map_err(|e| self.io("opening", e))?;
+        if links > 1 {
+            return Err(WalError::HardLinked {
+                path: self.path.clone(),
+                links,
+            });
+        }
         let file = self
             .storage
             .open_read(&self.path)

@@ -181,3 +181,42 @@ fn split_off_returns_a_map_with_the_stores_hasher() {
     assert_eq!(reopened.len(), 6);
     assert_eq!(reopened.get_index(5), Some((&"k5".to_owned(), &5)));
 }
+
+/// A reader hashes with its own hasher, whatever the writer's, and keeps
+/// it when a compaction makes it reload the log whole.
+#[test]
+fn a_reader_follows_under_its_own_hasher_across_a_compaction() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("read.log");
+    let mut writer: IndexMapStore<K, V> = IndexMapStore::open(&path).expect("open");
+    for i in 0..5u32 {
+        writer.insert(format!("k{i}"), i).expect("insert");
+    }
+    let mut reader = OpenOptions::new()
+        .open_read_only_with_hasher::<K, V, _>(&path, fixed_fold(11))
+        .expect("open read-only");
+    assert_eq!(reader.get("k3"), Some(&3));
+
+    writer.shift_remove("k0").expect("remove");
+    writer.insert("k9".to_owned(), 9).expect("insert");
+    let refreshed = reader.refresh().expect("refresh");
+    assert!(!refreshed.reloaded);
+    writer.compact().expect("compact");
+    writer.insert("k10".to_owned(), 10).expect("insert");
+    let refreshed = reader.refresh().expect("refresh after the compaction");
+    assert!(refreshed.reloaded, "a compaction replaces the file");
+
+    let want: Vec<(K, V)> = writer.iter().map(|(k, v)| (k.clone(), *v)).collect();
+    let seen: Vec<(K, V)> = reader.iter().map(|(k, v)| (k.clone(), *v)).collect();
+    assert_eq!(seen, want);
+    assert_eq!(
+        reader.get("k9"),
+        Some(&9),
+        "lookups hash with the reader's hasher"
+    );
+    assert_eq!(
+        reader.hasher().hash_one("k9"),
+        fixed_fold(11).hash_one("k9"),
+        "the reload kept the reader's hasher"
+    );
+}

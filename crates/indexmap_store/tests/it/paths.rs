@@ -7,7 +7,7 @@ use std::io;
 use std::os::unix::fs::FileTypeExt;
 use std::process::Command;
 
-use indexmap_store::IndexMapStore;
+use indexmap_store::{IndexMapStore, OpenOptions};
 use test_support::dir_names;
 
 type Users = IndexMapStore<String, u64>;
@@ -26,6 +26,13 @@ fn a_store_with_two_names_is_refused() -> io::Result<()> {
     let entries = dir_names(dir.path());
     for path in [&a, &b] {
         let err = Users::open(path).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
+        assert!(err.to_string().contains("hard link"), "{err}");
+        // A reader too: through the other name it would miss a writer's
+        // compaction (the new file takes only one of the names).
+        let err = OpenOptions::new()
+            .open_read_only::<String, u64>(path)
+            .unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
         assert!(err.to_string().contains("hard link"), "{err}");
     }

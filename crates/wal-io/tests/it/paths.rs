@@ -6,10 +6,11 @@
 use std::fs;
 use std::os::unix::fs::FileTypeExt;
 use std::process::Command;
+use std::sync::Arc;
 
 use crate::support::{open_fs as open, open_fs_with as open_with};
 use test_support::dir_names;
-use wal_io::{WalError, WalOptions};
+use wal_io::{FsStorage, Visibility, WalError, WalFollower, WalOptions};
 
 /// A log of 2 MiB records written with a 4 MiB bound, reopened with a
 /// 1 MiB bound: the records are complete and valid, so they are not a torn
@@ -84,6 +85,20 @@ fn a_hard_linked_log_is_refused() {
             "{err:?}"
         );
         assert!(err.to_string().contains("hard link"), "{err}");
+        // A follower too: through the other name it would never see the
+        // file a compaction puts in the writer's place.
+        let err = WalFollower::open(
+            Arc::new(FsStorage::new()),
+            path,
+            WalOptions::default(),
+            Visibility::Written,
+            |_| Ok(()),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, WalError::HardLinked { links: 2, .. }),
+            "{err:?}"
+        );
     }
     assert_eq!(fs::read(&a).unwrap(), before);
     assert_eq!(dir_names(dir.path()), entries, "nothing created");
