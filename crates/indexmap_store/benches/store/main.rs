@@ -6,7 +6,8 @@
 //! and vs that plus filling an `IndexMap` with the same pairs (the whole
 //! job's floor; building the map alone costs several times the writes);
 //! `insert` with `sync_on_write` vs write + `fdatasync` (≥ 0.9); `get` vs
-//! `IndexMap::get` (time ≤ 1.1); reopening vs reading, checking, decoding
+//! `IndexMap::get` (time ≤ 1.1); the same through `SharedStore`'s read
+//! lock (≤ 1.3), and with a writer running (`shared.rs`); reopening vs reading, checking, decoding
 //! and inserting by hand (≥ 0.7); `compact` vs a `BufWriter` writing and
 //! syncing the same bytes (≥ 0.7). Before the timed groups it measures, in
 //! fresh child processes, the resident memory of an opened store against a
@@ -47,6 +48,7 @@ mod fixture;
 mod memory;
 mod mirror;
 mod reorder;
+mod shared;
 
 /// Single inserts: the store vs `IndexMap::insert` (A) and vs encoding,
 /// checksumming and writing each record by hand (B); for reference, A and
@@ -637,6 +639,7 @@ fn main() {
     insert_many(&mut c, &rec, &fx, scale);
     insert_sync(&mut c, &rec, &fx, scale);
     get(&mut c, &rec, &fx, scale);
+    shared::get(&mut c, &rec, &fx, scale);
     reopen(&mut c, &rec, &fx, scale);
     compact(&mut c, &rec, &fx, scale);
     reorder::mutations(&mut c, &rec, &fx, scale);
