@@ -5,11 +5,11 @@
 //! from the moment all threads are started to the moment the last one ends.
 //!
 //! Each store in its durable mode, from every thread at once:
-//! - `indexmap_store`: today's only way to share it, one
+//! - `indexmap_store`: a plain store shared the naive way, one
 //!   `Mutex<IndexMapStore>` with `sync_on_write: true` (a writer syncs while
 //!   holding the lock, so no two syncs overlap);
-//! - `indexmap_store-shared`: the `SharedStore` with group commit, a hook
-//!   ([`indexmap_store_shared_durable`]) until it lands;
+//! - `indexmap_store-shared`: the `SharedStore` with group commit
+//!   ([`indexmap_store_shared_durable`]);
 //! - fjall: `Keyspace::insert`, then `Database::persist(PersistMode::SyncData)`;
 //! - redb: one write transaction per insert, `Durability::Immediate` (redb
 //!   runs one write transaction at a time);

@@ -114,9 +114,20 @@ pub fn section(jobs: &[Job]) -> String {
             );
         }
     }
+    // Group commit's own gain: 8 writers against 1, the same store and
+    // workload in the same run.
+    let shared = |t| threads("indexmap_store-shared", t);
+    row(
+        &mut text,
+        "group commit, 8 threads: ≥ 5 x 1 thread",
+        ("shared, 8 threads", shared(8)),
+        ("shared, 1 thread", shared(1)),
+        5.0,
+    );
     text.push_str(
-        "\nThe group-commit rows use the `SharedStore` (`shared`) when it ran, else today's \
-         `Mutex<IndexMapStore>` (`mutex`); the `Buffered` row needs its hook filled.\n",
+        "\nThe group-commit rows use the `SharedStore` (`shared`) when it ran, else a \
+         `Mutex<IndexMapStore>` (`mutex`); the `Buffered` rows need `indexmap_store-buffered` \
+         and `indexmap_store-0.2.3` in the run (`load-per-call`).\n",
     );
     text
 }

@@ -179,11 +179,11 @@ pub const NOTES: [(&str, &str, &str, &str); 11] = [
         "indexmap_store",
         "durable-threads",
         "indexmap_store: a Mutex<IndexMapStore>, one fdatasync per write",
-        "indexmap_store today is shared by threads only behind a `Mutex`, with \
-         `sync_on_write: true`: each writer syncs while holding the lock, so no two \
-         syncs overlap and the rate cannot grow with the threads. The `SharedStore` \
-         with group commit (issue 16) is the column `indexmap_store-shared` once its \
-         hook in `compare/src/threads.rs` is filled.",
+        "indexmap_store in this column is a plain `IndexMapStore` behind a `Mutex`, \
+         with `sync_on_write: true`: each writer syncs while holding the lock, so no \
+         two syncs overlap and the rate cannot grow with the threads. Threads should \
+         share a store through `SharedStore` (column `indexmap_store-shared`), whose \
+         group commit runs one `fdatasync` outside the lock for every writer waiting.",
     ),
 ];
 
