@@ -20,13 +20,13 @@ use wal_format::{FileHeader, FrameKind, Record};
 
 use crate::create::read_header;
 use crate::error::{BoxError, Context, WalError};
+use crate::follow_tail::{QuietTail, judge_tail};
 use crate::options::{RecoveryMode, WalOptions};
 use crate::reader::{Reader, Stop};
 use crate::report::ReplayRecord;
 use crate::scan::{Replayed, Vouch};
 use crate::sidecar;
 use crate::storage::{Storage, StorageFile};
-use crate::tail::judge;
 use crate::temp::sibling;
 
 /// Which records a [`WalFollower`] shows.
@@ -113,6 +113,8 @@ struct Pos {
     records: u64,
     /// Bytes after `offset` when last looked.
     pending: u64,
+    /// A tail of zeros seen at the last look (see [`crate::follow_tail`]).
+    quiet: Option<QuietTail>,
 }
 
 /// The frames one scan went over.
@@ -311,6 +313,7 @@ impl WalFollower {
             next_seq: header.base_seq,
             records: 0,
             pending: 0,
+            quiet: None,
         };
         let polled = self.advance_in(&*file, &header, &mut pos, replay)?;
         let state = State {
@@ -385,8 +388,15 @@ impl WalFollower {
             // a torn tail (pending), or damage or a cut an open would
             // refuse.
             let replayed = scanned.replayed();
-            let reader = Reader::new(file, file_len, self.opts.buf_capacity);
-            judge(reader, &self.path, &replayed, &vouch, &self.opts)?;
+            judge_tail(
+                file,
+                file_len,
+                &self.path,
+                &replayed,
+                &vouch,
+                &self.opts,
+                &mut pos.quiet,
+            )?;
         }
         pos.pending = file_len.saturating_sub(pos.offset);
         Ok(Polled {
@@ -404,7 +414,7 @@ impl WalFollower {
         &self,
         file: &dyn StorageFile,
         file_len: u64,
-        pos: &Pos,
+        pos: &mut Pos,
         vouch: &Vouch,
     ) -> Result<u64, WalError> {
         let mut watermark = 0;
@@ -428,7 +438,15 @@ impl WalFollower {
         let (scanned, failed) = scanned;
         failed?;
         let replayed = scanned.replayed();
-        judge(reader, &self.path, &replayed, vouch, &self.opts)?;
+        judge_tail(
+            file,
+            file_len,
+            &self.path,
+            &replayed,
+            vouch,
+            &self.opts,
+            &mut pos.quiet,
+        )?;
         let by_watermark = ends
             .iter()
             .rev()

@@ -172,6 +172,7 @@ mod create;
 mod durable;
 mod error;
 mod follow;
+mod follow_tail;
 mod fs;
 pub mod inspect;
 mod options;

@@ -123,7 +123,7 @@ pub(crate) fn judge(
 }
 
 /// Whether every byte of the file from `offset` to its end is zero.
-fn zeros_to_end(reader: &mut Reader<'_>, mut offset: u64) -> std::io::Result<bool> {
+pub(crate) fn zeros_to_end(reader: &mut Reader<'_>, mut offset: u64) -> std::io::Result<bool> {
     const STEP: usize = 1 << 20;
     while offset < reader.file_len() {
         let bytes = reader.get(offset, STEP)?;

@@ -11,6 +11,7 @@ mod crash;
 mod deferred_replay;
 mod faults;
 mod follow;
+mod follow_prealloc;
 mod group_commit;
 mod kill;
 mod kill_prealloc;
