@@ -67,7 +67,7 @@ type Store = IndexMapStore<String, String>;
 /// The kill test's data: keys from a small set, string values that
 /// [`modified`] grows by a suffix naming the operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Strings;
+pub(crate) struct Strings;
 
 impl Flavor for Strings {
     type K = String;
