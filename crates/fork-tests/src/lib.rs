@@ -11,14 +11,37 @@
 ///
 /// If `fork` or `waitpid` fails, or the child does not exit normally.
 pub fn in_child(child: impl FnOnce() -> i32) -> i32 {
+    let status = wait_status(fork_running(child));
+    assert!(libc::WIFEXITED(status), "the child did not exit: {status}");
+    libc::WEXITSTATUS(status)
+}
+
+/// Forks a child that sleeps `millis` milliseconds, keeping copies of every
+/// open file description, then exits. Returns its pid; reap it with
+/// [`wait`].
+pub fn sleeping_child(millis: u64) -> i32 {
+    fork_running(|| {
+        std::thread::sleep(std::time::Duration::from_millis(millis));
+        0
+    })
+}
+
+/// Waits for the child `pid`.
+pub fn wait(pid: i32) {
+    wait_status(pid);
+}
+
+/// Forks; the child runs `child` (101 if it panics) and `_exit`s with that
+/// code, never returning into the caller. Returns the child's pid.
+fn fork_running(child: impl FnOnce() -> i32) -> i32 {
     #[allow(
         unsafe_code,
         reason = "std has no fork; the child only runs `child` and `_exit`s"
     )]
     // SAFETY: the child runs `child` and then `_exit`s, never returning into
     // the test harness. The tests that call this run one at a time (they take
-    // a lock), and what `child` does (drop a log, write, close files) is
-    // what a daemon does after fork; glibc's malloc is fork-safe.
+    // a lock), and what `child` does (drop a log, write, close files, sleep)
+    // is what a daemon does after fork; glibc's malloc is fork-safe.
     unsafe {
         match libc::fork() {
             -1 => panic!("fork failed: {}", std::io::Error::last_os_error()),
@@ -27,42 +50,17 @@ pub fn in_child(child: impl FnOnce() -> i32) -> i32 {
                     std::panic::catch_unwind(std::panic::AssertUnwindSafe(child)).unwrap_or(101);
                 libc::_exit(code)
             }
-            pid => {
-                let mut status = 0;
-                assert_eq!(libc::waitpid(pid, &mut status, 0), pid, "waitpid");
-                assert!(libc::WIFEXITED(status), "the child did not exit: {status}");
-                libc::WEXITSTATUS(status)
-            }
-        }
-    }
-}
-
-/// Forks a child that sleeps `millis` milliseconds, keeping copies of every
-/// open file description, then exits. Returns its pid; reap it with
-/// [`wait`].
-pub fn sleeping_child(millis: u64) -> i32 {
-    #[allow(
-        unsafe_code,
-        reason = "std has no fork; the child only sleeps and `_exit`s"
-    )]
-    // SAFETY: the child only sleeps and `_exit`s.
-    unsafe {
-        match libc::fork() {
-            -1 => panic!("fork failed: {}", std::io::Error::last_os_error()),
-            0 => {
-                std::thread::sleep(std::time::Duration::from_millis(millis));
-                libc::_exit(0)
-            }
             pid => pid,
         }
     }
 }
 
-/// Waits for the child `pid`.
-pub fn wait(pid: i32) {
+/// Waits for the child `pid`; returns its wait status.
+fn wait_status(pid: i32) -> i32 {
     let mut status = 0;
     #[allow(unsafe_code, reason = "waitpid on our own child")]
     // SAFETY: plain waitpid on a pid this process forked.
     let got = unsafe { libc::waitpid(pid, &mut status, 0) };
     assert_eq!(got, pid, "waitpid");
+    status
 }

@@ -17,13 +17,22 @@ use wal_io::{FsStorage, Wal, WalError, WalOptions};
 static FORKING: Mutex<()> = Mutex::new(());
 
 fn open(path: &Path) -> Result<Wal, WalError> {
-    Wal::open(
+    open_replaying(path).map(|(w, _)| w)
+}
+
+/// Opens the log at `path`, with the payloads it replayed.
+fn open_replaying(path: &Path) -> Result<(Wal, Vec<Vec<u8>>), WalError> {
+    let mut records = Vec::new();
+    let (wal, _) = Wal::open(
         Arc::new(FsStorage::new()),
         path,
         WalOptions::default(),
-        |_| Ok(()),
-    )
-    .map(|(w, _)| w)
+        |r| {
+            records.push(r.payload.to_vec());
+            Ok(())
+        },
+    )?;
+    Ok((wal, records))
 }
 
 #[test]
@@ -56,19 +65,7 @@ fn a_child_dropping_its_copy_keeps_the_parents_lock_and_log() {
     assert!(matches!(open(&path), Err(WalError::AlreadyOpen { .. })));
     wal.append(b"parent's second").unwrap();
     wal.close().unwrap();
-    // The replay-and-collect of wal-io's own tests, written again: their
-    // support module is private to that crate's test binary.
-    let mut records = Vec::new();
-    Wal::open(
-        Arc::new(FsStorage::new()),
-        &path,
-        WalOptions::default(),
-        |r| {
-            records.push(r.payload.to_vec());
-            Ok(())
-        },
-    )
-    .unwrap();
+    let (_, records) = open_replaying(&path).unwrap();
     assert_eq!(records, [b"parent's".to_vec(), b"parent's second".to_vec()]);
 }
 

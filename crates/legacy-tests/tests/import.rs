@@ -62,6 +62,27 @@ fn names(dir: &Path) -> Vec<String> {
     names
 }
 
+/// Asserts that a refused open left the log at `path` as `before`, and
+/// nothing beside it in `dir` but the names in `only`.
+#[track_caller]
+fn assert_untouched(path: &Path, before: &[u8], dir: &Path, only: &[&str]) {
+    assert_eq!(fs::read(path).unwrap(), before);
+    assert_eq!(names(dir), only, "nothing created beside it");
+}
+
+/// The error of an import of `path` as `IndexMapStore<K, V>`, which must
+/// fail.
+fn import_fails<K, V>(path: &Path) -> io::Error
+where
+    K: std::hash::Hash + Eq + Clone + std::fmt::Debug + Serialize + serde::de::DeserializeOwned,
+    V: Clone + std::fmt::Debug + Serialize + serde::de::DeserializeOwned,
+{
+    OpenOptions::new()
+        .import_legacy(true)
+        .open::<K, V>(path)
+        .unwrap_err()
+}
+
 /// What indexmap_store 0.2.3 reads back from a copy of `path`, in order.
 fn old_reads<K, V>(path: &Path) -> Vec<(K, V)>
 where
@@ -126,12 +147,7 @@ fn a_plain_open_refuses_an_old_log_naming_the_option_and_changes_nothing() {
     assert!(msg.contains("indexmap_store 0.2.x"), "{msg}");
     assert!(msg.contains("import_legacy(true)"), "{msg}");
     assert!(msg.contains(".v0-backup"), "{msg}");
-    assert_eq!(fs::read(&path).unwrap(), before);
-    assert_eq!(
-        names(dir.path()),
-        ["users.log"],
-        "nothing created beside it"
-    );
+    assert_untouched(&path, &before, dir.path(), &["users.log"]);
 }
 
 #[test]
@@ -245,10 +261,7 @@ fn importing_with_other_types_fails_and_changes_nothing() {
     }
     let before = fs::read(&path).unwrap();
 
-    let err = OpenOptions::new()
-        .import_legacy(true)
-        .open::<u64, String>(&path)
-        .unwrap_err();
+    let err = import_fails::<u64, String>(&path);
     assert_eq!(err.kind(), io::ErrorKind::InvalidData);
     assert!(
         matches!(store_error(&err), StoreError::LegacyImport { .. }),
@@ -256,10 +269,7 @@ fn importing_with_other_types_fails_and_changes_nothing() {
     );
     assert!(err.to_string().contains("other types"), "{err}");
     // (String, u32) reads the first record's bytes but leaves 4 over.
-    let err = OpenOptions::new()
-        .import_legacy(true)
-        .open::<String, u32>(&path)
-        .unwrap_err();
+    let err = import_fails::<String, u32>(&path);
     assert!(
         matches!(store_error(&err), StoreError::LegacyImport { .. }),
         "{err}"
@@ -270,12 +280,7 @@ fn importing_with_other_types_fails_and_changes_nothing() {
         !matches!(store_error(&err), StoreError::LegacyLog { .. }),
         "{err}"
     );
-    assert_eq!(fs::read(&path).unwrap(), before);
-    assert_eq!(
-        names(dir.path()),
-        ["typed.log"],
-        "nothing created beside it"
-    );
+    assert_untouched(&path, &before, dir.path(), &["typed.log"]);
 }
 
 #[test]
@@ -290,10 +295,7 @@ fn an_existing_backup_with_other_bytes_is_never_overwritten() {
     let backup = sibling(&path, ".v0-backup");
     fs::write(&backup, b"someone else's backup").unwrap();
 
-    let err = OpenOptions::new()
-        .import_legacy(true)
-        .open::<String, u64>(&path)
-        .unwrap_err();
+    let err = import_fails::<String, u64>(&path);
     assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
     assert!(
         matches!(store_error(&err), StoreError::LegacyBackupExists { .. }),

@@ -35,6 +35,9 @@ fn invalid_as_outcome<F: Flavor>(result: io::Result<Outcome<F>>) -> io::Result<O
 
 /// Applies `op` to `store`, which must not be asked to [`Op::Reopen`]
 /// (see [`StoreUnderTest`] for that).
+///
+/// Deliberately mirrors [`apply_model`](crate::apply_model) arm for arm:
+/// the two are the sides a test compares, so neither may call the other.
 pub fn apply_store<F: Flavor, S: BuildHasher + Clone>(
     store: &mut IndexMapStore<F::K, F::V, S>,
     op: &Op<F>,

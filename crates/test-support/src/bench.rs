@@ -301,6 +301,15 @@ impl<'c, 'r> Group<'c, 'r> {
         });
     }
 
+    /// Settings for routines whose one iteration is well under a second: a
+    /// 500 ms warm-up, then `quick` (`BENCH_QUICK=1`) or `full` of sampling
+    /// (under `cargo test --benches` each routine runs once, untimed).
+    pub fn sampled(&mut self, scale: Scale, quick: Duration, full: Duration) {
+        self.group.warm_up_time(Duration::from_millis(500));
+        self.group
+            .measurement_time(scale.pick(Duration::from_millis(10), quick, full));
+    }
+
     /// Settings for routines whose one iteration takes a good part of a
     /// second: one iteration per sample.
     pub fn slow(&mut self, scale: Scale) {

@@ -54,6 +54,22 @@ impl fmt::Display for Ctx {
     }
 }
 
+/// What [`KillTest::verify`] is told about one kill.
+#[derive(Debug, Clone, Copy)]
+pub struct Killed<'a> {
+    /// Where the test is.
+    pub ctx: &'a Ctx,
+    /// The file to reopen: the file itself or a copy of it (see
+    /// [`reopen_target`]).
+    pub target: &'a Path,
+    /// The killed child, with everything it reported.
+    pub child: &'a Running,
+    /// The operations the file held when the child started.
+    pub start: u64,
+    /// The operations the child had acknowledged (at least `start`).
+    pub acked: u64,
+}
+
 /// What a kill test does differently from another.
 pub trait KillTest {
     /// What a round carries from one kill to the next (the model of what
@@ -83,19 +99,10 @@ pub trait KillTest {
     /// temporary file: a kill that leaves it landed mid-rewrite.
     fn temp_path(&self, path: &Path) -> PathBuf;
 
-    /// Reopens the file at `target` (the file itself or a copy) and checks
-    /// what it holds, given that the child had `acked` operations
-    /// acknowledged (at least `start`, those before it started); returns
-    /// the operations the file holds.
-    fn verify(
-        &mut self,
-        round: &mut Self::Round,
-        ctx: &Ctx,
-        target: &Path,
-        child: &Running,
-        start: u64,
-        acked: u64,
-    ) -> u64;
+    /// Reopens the file at `killed.target` (the file itself or a copy)
+    /// and checks what it holds, given what the child had acknowledged;
+    /// returns the operations the file holds.
+    fn verify(&mut self, round: &mut Self::Round, killed: &Killed<'_>) -> u64;
 }
 
 /// What [`run`] counted.
@@ -150,7 +157,14 @@ pub fn run<T: KillTest>(test: &mut T, seed: u64, rounds: u64, iters: u64) -> Tal
                 "{ctx}: acknowledged {acked} < {count} at start"
             );
             let target = reopen_target(&path, rng.below(2) == 0);
-            let held = test.verify(&mut state, &ctx, &target, &child, count, acked);
+            let killed = Killed {
+                ctx: &ctx,
+                target: &target,
+                child: &child,
+                start: count,
+                acked,
+            };
+            let held = test.verify(&mut state, &killed);
             tally.acked_ops += child.count("ACK");
             tally.in_flight_kept += u64::from(held > acked);
             count = held;

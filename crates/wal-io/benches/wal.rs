@@ -81,6 +81,62 @@ fn remove(path: &Path) {
     let _ = std::fs::remove_file(PathBuf::from(lock));
 }
 
+/// Times `run` on `subject` (made, untimed, by the caller), then drops
+/// `subject` and removes the benchmark file at `path`, untimed: the shape
+/// of every routine below that writes a file.
+fn timed<T>(path: &Path, mut subject: T, run: impl FnOnce(&mut T)) -> Duration {
+    let start = Instant::now();
+    run(&mut subject);
+    let elapsed = start.elapsed();
+    drop(subject);
+    remove(path);
+    elapsed
+}
+
+/// A new log at `path`, preallocating in chunks of `preallocate`, with one
+/// durable append made: the untimed start of the durable-append routines,
+/// as the floors create (and fill) their file before the clock starts.
+/// With preallocation, this is where the first chunk is zero-filled and
+/// synced. The next chunk is needed only every [`PREALLOC_CHUNK`] bytes
+/// (7,281 of these records), which few samples reach.
+fn synced_wal(path: &Path, payloads: &[Vec<u8>], preallocate: Option<u64>) -> Wal {
+    let mut wal = open_wal_with(
+        path,
+        WalOptions {
+            preallocate,
+            ..WalOptions::default()
+        },
+    );
+    wal.append(&payloads[0]).unwrap();
+    wal.sync().unwrap();
+    wal
+}
+
+/// `n` durable appends (`append`, then `sync`), of `payloads` in turn.
+fn append_sync_n(wal: &mut Wal, payloads: &[Vec<u8>], n: usize) {
+    for i in 0..n {
+        black_box(
+            wal.append(black_box(&payloads[i % payloads.len()]))
+                .unwrap(),
+        );
+        wal.sync().unwrap();
+    }
+}
+
+/// `n` positioned writes of `frames` in turn, back to back from offset 0,
+/// each followed by `fdatasync`: appending without growing the file when
+/// it was filled beforehand.
+fn write_at_sync_n(file: &File, frames: &[Vec<u8>], n: usize) {
+    use std::os::unix::fs::FileExt;
+    let mut at = 0;
+    for i in 0..n {
+        let frame = black_box(&frames[i % frames.len()]);
+        file.write_all_at(frame, at).unwrap();
+        at += frame.len() as u64;
+        file.sync_data().unwrap();
+    }
+}
+
 /// `payloads` packed as `Wal::append_many` writes them (batch frames of
 /// about 64 KiB): all the bytes, and the same bytes cut into one piece per
 /// record (its length and payload, in its own allocation, as an
@@ -150,55 +206,38 @@ fn append_one(c: &mut Criterion, rec: &Recorder, dir: &Path, scale: Scale) {
 
     let mut g = Group::new(c, rec, "wal/append_one");
     g.group.throughput(Throughput::Bytes(frame_len as u64));
-    g.group.warm_up_time(Duration::from_millis(500));
-    g.group.measurement_time(scale.pick(
-        Duration::from_millis(100),
-        Duration::from_secs(1),
-        Duration::from_secs(2),
-    ));
+    g.sampled(scale, Duration::from_secs(1), Duration::from_secs(2));
 
     g.bench("floor_write_all", |iters| {
-        let mut file = File::create(&path).unwrap();
-        let start = Instant::now();
-        for i in 0..iters as usize {
-            file.write_all(black_box(&frames[i % frames.len()]))
-                .unwrap();
-        }
-        let elapsed = start.elapsed();
-        drop(file);
-        remove(&path);
-        elapsed
+        timed(&path, File::create(&path).unwrap(), |file| {
+            for i in 0..iters as usize {
+                file.write_all(black_box(&frames[i % frames.len()]))
+                    .unwrap();
+            }
+        })
     });
 
     g.bench("wal_append", |iters| {
-        let mut wal = open_wal(&path);
-        let start = Instant::now();
-        for i in 0..iters as usize {
-            black_box(
-                wal.append(black_box(&payloads[i % payloads.len()]))
-                    .unwrap(),
-            );
-        }
-        let elapsed = start.elapsed();
-        drop(wal);
-        remove(&path);
-        elapsed
+        timed(&path, open_wal(&path), |wal| {
+            for i in 0..iters as usize {
+                black_box(
+                    wal.append(black_box(&payloads[i % payloads.len()]))
+                        .unwrap(),
+                );
+            }
+        })
     });
 
     g.bench("ref_encode_write_all", |iters| {
-        let mut file = File::create(&path).unwrap();
-        let mut buf = Vec::with_capacity(frame_len);
-        let start = Instant::now();
-        for i in 0..iters {
-            buf.clear();
-            let p = &payloads[i as usize % payloads.len()];
-            encode_record(&mut buf, i, i, black_box(p), DEFAULT_MAX_RECORD_LEN).unwrap();
-            file.write_all(&buf).unwrap();
-        }
-        let elapsed = start.elapsed();
-        drop(file);
-        remove(&path);
-        elapsed
+        let subject = (File::create(&path).unwrap(), Vec::with_capacity(frame_len));
+        timed(&path, subject, |(file, buf)| {
+            for i in 0..iters {
+                buf.clear();
+                let p = &payloads[i as usize % payloads.len()];
+                encode_record(buf, i, i, black_box(p), DEFAULT_MAX_RECORD_LEN).unwrap();
+                file.write_all(buf).unwrap();
+            }
+        })
     });
     g.group.finish();
     rec.ratio(
@@ -240,58 +279,42 @@ fn append_many(
 
     let mut g = Group::new(c, rec, name);
     g.group.throughput(Throughput::Bytes(all.len() as u64));
-    g.group.warm_up_time(Duration::from_millis(500));
-    g.group.measurement_time(scale.pick(
-        Duration::from_millis(100),
-        Duration::from_secs(1),
-        Duration::from_secs(1),
-    ));
+    g.sampled(scale, Duration::from_secs(1), Duration::from_secs(1));
 
     g.bench("floor_bufwriter", |iters| {
-        let mut w = BufWriter::with_capacity(1 << 20, File::create(&path).unwrap());
-        let start = Instant::now();
-        for _ in 0..iters {
-            for frame in &frames {
-                w.write_all(black_box(frame)).unwrap();
+        let w = BufWriter::with_capacity(1 << 20, File::create(&path).unwrap());
+        timed(&path, w, |w| {
+            for _ in 0..iters {
+                for frame in &frames {
+                    w.write_all(black_box(frame)).unwrap();
+                }
+                w.flush().unwrap();
             }
-            w.flush().unwrap();
-        }
-        let elapsed = start.elapsed();
-        drop(w);
-        remove(&path);
-        elapsed
+        })
     });
 
     g.bench("wal_append_many", |iters| {
-        let mut wal = open_wal(&path);
-        let start = Instant::now();
-        for _ in 0..iters {
-            let seqs = wal
-                .append_many(payloads.iter().map(|p| black_box(p.as_slice())))
-                .unwrap();
-            black_box(seqs);
-        }
-        let elapsed = start.elapsed();
-        drop(wal);
-        remove(&path);
-        elapsed
+        timed(&path, open_wal(&path), |wal| {
+            for _ in 0..iters {
+                let seqs = wal
+                    .append_many(payloads.iter().map(|p| black_box(p.as_slice())))
+                    .unwrap();
+                black_box(seqs);
+            }
+        })
     });
 
     g.bench("ref_encode_write_all", |iters| {
-        let mut file = File::create(&path).unwrap();
-        let mut buf = Vec::with_capacity(all.len());
-        let mut seq = 0;
-        let start = Instant::now();
-        for _ in 0..iters {
-            buf.clear();
-            pack(&mut buf, seq, &payloads);
-            seq += payloads.len() as u64;
-            file.write_all(&buf).unwrap();
-        }
-        let elapsed = start.elapsed();
-        drop(file);
-        remove(&path);
-        elapsed
+        let subject = (File::create(&path).unwrap(), Vec::with_capacity(all.len()));
+        timed(&path, subject, |(file, buf)| {
+            let mut seq = 0;
+            for _ in 0..iters {
+                buf.clear();
+                pack(buf, seq, &payloads);
+                seq += payloads.len() as u64;
+                file.write_all(buf).unwrap();
+            }
+        })
     });
     g.group.finish();
     rec.ratio(
@@ -319,26 +342,18 @@ fn append_sync(c: &mut Criterion, rec: &Recorder, dir: &Path, scale: Scale) {
     let mut g = Group::new(c, rec, "wal/append_sync");
     g.group
         .throughput(Throughput::Bytes(frames[0].len() as u64));
-    g.group.warm_up_time(Duration::from_millis(500));
-    g.group.measurement_time(scale.pick(
-        Duration::from_millis(100),
-        Duration::from_secs(2),
-        Duration::from_secs(3),
-    ));
+    g.sampled(scale, Duration::from_secs(2), Duration::from_secs(3));
 
     g.bench("floor_write_fdatasync", |iters| {
-        let mut file = File::create(&path).unwrap();
+        let file = File::create(&path).unwrap();
         file.sync_all().unwrap();
-        let start = Instant::now();
-        for i in 0..iters as usize {
-            file.write_all(black_box(&frames[i % frames.len()]))
-                .unwrap();
-            file.sync_data().unwrap();
-        }
-        let elapsed = start.elapsed();
-        drop(file);
-        remove(&path);
-        elapsed
+        timed(&path, file, |file| {
+            for i in 0..iters as usize {
+                file.write_all(black_box(&frames[i % frames.len()]))
+                    .unwrap();
+                file.sync_data().unwrap();
+            }
+        })
     });
 
     g.bench("floor_prealloc_write_fdatasync", |iters| {
@@ -352,18 +367,9 @@ fn append_sync(c: &mut Criterion, rec: &Recorder, dir: &Path, scale: Scale) {
             at += PREALLOC_CHUNK;
         }
         file.sync_all().unwrap();
-        let mut at = 0;
-        let start = Instant::now();
-        for i in 0..iters as usize {
-            let frame = black_box(&frames[i % frames.len()]);
-            file.write_all_at(frame, at).unwrap();
-            at += frame.len() as u64;
-            file.sync_data().unwrap();
-        }
-        let elapsed = start.elapsed();
-        drop(file);
-        remove(&path);
-        elapsed
+        timed(&path, file, |file| {
+            write_at_sync_n(file, &frames, iters as usize);
+        })
     });
 
     for (id, preallocate) in [
@@ -371,32 +377,10 @@ fn append_sync(c: &mut Criterion, rec: &Recorder, dir: &Path, scale: Scale) {
         ("wal_append_sync_prealloc", Some(PREALLOC_CHUNK)),
     ] {
         g.bench(id, |iters| {
-            let mut wal = open_wal_with(
-                &path,
-                WalOptions {
-                    preallocate,
-                    ..WalOptions::default()
-                },
-            );
-            // One durable append before the clock starts, as the floors
-            // create (and fill) their file before it: with preallocation,
-            // this is where the first chunk is zero-filled and synced. The
-            // next chunk is needed only every PREALLOC_CHUNK bytes (7,281
-            // of these records), which few samples reach.
-            wal.append(&payloads[0]).unwrap();
-            wal.sync().unwrap();
-            let start = Instant::now();
-            for i in 0..iters as usize {
-                black_box(
-                    wal.append(black_box(&payloads[i % payloads.len()]))
-                        .unwrap(),
-                );
-                wal.sync().unwrap();
-            }
-            let elapsed = start.elapsed();
-            drop(wal);
-            remove(&path);
-            elapsed
+            let wal = synced_wal(&path, &payloads, preallocate);
+            timed(&path, wal, |wal| {
+                append_sync_n(wal, &payloads, iters as usize);
+            })
         });
     }
     g.group.finish();
@@ -442,37 +426,17 @@ fn interleaved_sync_probe(dir: &Path, scale: Scale) {
                             .unwrap();
                     }
                     file.sync_all().unwrap();
-                    let mut at = 0;
-                    let start = Instant::now();
-                    for i in 0..per_round {
-                        let frame = &frames[i % frames.len()];
-                        file.write_all_at(frame, at).unwrap();
-                        at += frame.len() as u64;
-                        file.sync_data().unwrap();
-                    }
-                    start.elapsed()
+                    timed(&path, file, |file| {
+                        write_at_sync_n(file, &frames, per_round);
+                    })
                 }
                 _ => {
                     let preallocate = (k == 3).then_some(PREALLOC_CHUNK);
-                    let mut wal = open_wal_with(
-                        &path,
-                        WalOptions {
-                            preallocate,
-                            ..WalOptions::default()
-                        },
-                    );
-                    wal.append(&payloads[0]).unwrap();
-                    wal.sync().unwrap();
-                    let start = Instant::now();
-                    for i in 0..per_round {
-                        wal.append(&payloads[i % payloads.len()]).unwrap();
-                        wal.sync().unwrap();
-                    }
-                    start.elapsed()
+                    let wal = synced_wal(&path, &payloads, preallocate);
+                    timed(&path, wal, |wal| append_sync_n(wal, &payloads, per_round))
                 }
             };
             times.push(elapsed.as_secs_f64() / per_round as f64);
-            remove(&path);
         }
     }
     let medians: Vec<f64> = times

@@ -12,7 +12,7 @@ use indexmap_store_raft::RaftStoreError;
 use indexmap_store_raft::wal_io::sim::CrashVariant;
 
 use crate::cluster_kit::{Cluster, Nodes};
-use crate::linearizable::{Event, History, Kind, check};
+use crate::linearizable::{History, check};
 use crate::support::Rng;
 
 const SECONDS: Duration = Duration::from_secs(1);
@@ -41,27 +41,16 @@ async fn client(id: u64, nodes: Nodes, shared: Shared) -> u64 {
         if rng.below(3) == 0 {
             let call = shared.history.tick();
             if let Ok(Ok(value)) = tokio::time::timeout(SECONDS, node.get(&key)).await {
-                let ret = Some(shared.history.tick());
-                shared.history.record(Event {
-                    key,
-                    kind: Kind::Read(value),
-                    call,
-                    ret,
-                });
+                shared.history.returned_read(key, call, value);
             }
         } else {
             seq += 1;
             let value = id * 1_000_000 + seq;
             let call = shared.history.tick();
             let done = tokio::time::timeout(SECONDS, node.insert(key, value)).await;
-            let ret = matches!(done, Ok(Ok(_))).then(|| shared.history.tick());
-            acknowledged += u64::from(ret.is_some());
-            shared.history.record(Event {
-                key,
-                kind: Kind::Write(value),
-                call,
-                ret,
-            });
+            let ok = matches!(done, Ok(Ok(_)));
+            shared.history.returned_write(key, value, call, ok);
+            acknowledged += u64::from(ok);
         }
         tokio::time::sleep(Duration::from_millis(3)).await;
     }
@@ -120,13 +109,7 @@ async fn acknowledged_writes_survive_leader_power_losses_and_partitions() {
             .get(&key)
             .await
             .expect("a read once the cluster is healthy");
-        let ret = Some(shared.history.tick());
-        shared.history.record(Event {
-            key,
-            kind: Kind::Read(value),
-            call,
-            ret,
-        });
+        shared.history.returned_read(key, call, value);
         assert_eq!(
             value,
             map.iter().find(|(k, _)| *k == key).map(|(_, v)| *v),
@@ -173,6 +156,22 @@ async fn write_keys(cluster: &Cluster, keys: std::ops::Range<u64>) {
     }
 }
 
+/// Asserts that the nodes converge to keys `0..n`, each holding ten times
+/// the key, as [`write_keys`] writes them.
+async fn assert_converged_to_keys(cluster: &Cluster, n: u64) {
+    let map = cluster.converged(30 * SECONDS).await;
+    assert_eq!(map, (0..n).map(|k| (k, k * 10)).collect::<Vec<_>>());
+}
+
+/// A node that does not lead now.
+async fn a_follower(cluster: &Cluster) -> u64 {
+    let leader = cluster.leader(10 * SECONDS).await;
+    [1, 2, 3]
+        .into_iter()
+        .find(|&id| id != leader.id())
+        .unwrap_or(3)
+}
+
 /// openraft purges nothing a follower's replication still needs, so a
 /// follower that is merely down holds the leader's log back. One that was
 /// removed while down and comes back with its old disk has fallen behind
@@ -181,11 +180,7 @@ async fn write_keys(cluster: &Cluster, keys: std::ops::Range<u64>) {
 async fn a_node_that_fell_behind_past_a_purge_catches_up_by_snapshot() {
     let mut cluster = Cluster::new(&[1, 2, 3]).await;
     write_keys(&cluster, 0..20).await;
-    let leader = cluster.leader(10 * SECONDS).await;
-    let behind = [1, 2, 3]
-        .into_iter()
-        .find(|&id| id != leader.id())
-        .unwrap_or(3);
+    let behind = a_follower(&cluster).await;
     cluster.stop(behind).await;
     cluster.remove(behind).await;
     write_keys(&cluster, 20..150).await;
@@ -197,8 +192,7 @@ async fn a_node_that_fell_behind_past_a_purge_catches_up_by_snapshot() {
     );
     cluster.start(behind).await;
     cluster.rejoin(behind).await;
-    let map = cluster.converged(30 * SECONDS).await;
-    assert_eq!(map, (0..150).map(|k| (k, k * 10)).collect::<Vec<_>>());
+    assert_converged_to_keys(&cluster, 150).await;
     let installed = cluster.node(behind).raft().metrics().borrow().snapshot;
     assert!(
         installed.map(|s| s.index) >= purged.map(|p| p.index),
@@ -217,8 +211,7 @@ async fn a_node_that_lost_its_disk_rejoins_as_a_learner_and_catches_up() {
     cluster.start(lost).await;
     cluster.rejoin(lost).await;
     write_keys(&cluster, 100..120).await;
-    let map = cluster.converged(30 * SECONDS).await;
-    assert_eq!(map, (0..120).map(|k| (k, k * 10)).collect::<Vec<_>>());
+    assert_converged_to_keys(&cluster, 120).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -236,8 +229,7 @@ async fn a_power_loss_of_every_node_keeps_every_acknowledged_write() {
         cluster.start(id).await;
     }
     write_keys(&cluster, 60..70).await;
-    let map = cluster.converged(30 * SECONDS).await;
-    assert_eq!(map, (0..70).map(|k| (k, k * 10)).collect::<Vec<_>>());
+    assert_converged_to_keys(&cluster, 70).await;
 }
 
 /// A follower whose synced log is damaged refuses to start, naming the
@@ -246,11 +238,7 @@ async fn a_power_loss_of_every_node_keeps_every_acknowledged_write() {
 async fn a_node_with_a_damaged_log_refuses_to_start_and_rejoins_as_a_fresh_learner() {
     let mut cluster = Cluster::new(&[1, 2, 3]).await;
     write_keys(&cluster, 0..30).await;
-    let leader = cluster.leader(10 * SECONDS).await;
-    let damaged = [1, 2, 3]
-        .into_iter()
-        .find(|&id| id != leader.id())
-        .unwrap_or(3);
+    let damaged = a_follower(&cluster).await;
     cluster.converged(30 * SECONDS).await;
     cluster.stop(damaged).await;
     let disk = cluster.disk(damaged);
@@ -295,6 +283,5 @@ async fn a_node_with_a_damaged_log_refuses_to_start_and_rejoins_as_a_fresh_learn
     cluster.start(damaged).await;
     cluster.rejoin(damaged).await;
     write_keys(&cluster, 30..40).await;
-    let map = cluster.converged(30 * SECONDS).await;
-    assert_eq!(map, (0..40).map(|k| (k, k * 10)).collect::<Vec<_>>());
+    assert_converged_to_keys(&cluster, 40).await;
 }

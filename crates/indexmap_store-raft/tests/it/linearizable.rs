@@ -37,6 +37,31 @@ impl History {
             .push(event);
     }
 
+    /// Records a read of `key`, called at `call` (a [`tick`](Self::tick)),
+    /// that has just returned `value`.
+    pub fn returned_read(&self, key: u64, call: u64, value: Option<u64>) {
+        let ret = Some(self.tick());
+        self.record(Event {
+            key,
+            kind: Kind::Read(value),
+            call,
+            ret,
+        });
+    }
+
+    /// Records a write of `value` to `key`, called at `call`, that has just
+    /// returned: `acknowledged`, or failed or timed out, in which case its
+    /// outcome is unknown (it may still have been applied).
+    pub fn returned_write(&self, key: u64, value: u64, call: u64, acknowledged: bool) {
+        let ret = acknowledged.then(|| self.tick());
+        self.record(Event {
+            key,
+            kind: Kind::Write(value),
+            call,
+            ret,
+        });
+    }
+
     /// A key with budget left, from the current window.
     pub fn key(&self, rng: &mut Rng) -> u64 {
         loop {

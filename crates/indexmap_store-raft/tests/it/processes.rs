@@ -23,7 +23,7 @@ use indexmap_store_raft::{
 };
 use test_support::child::{Protocol, Running, nth};
 
-use crate::linearizable::{Event, History, Kind, check};
+use crate::linearizable::{History, check};
 use test_support::rng::{Rng, announced_seed};
 use tokio::runtime::Runtime;
 
@@ -129,7 +129,11 @@ fn free_port(rng: &mut Rng) -> u16 {
     }
 }
 
-/// Retries `f` every 20 ms for up to [`PATIENCE`].
+/// Retries `f` every 20 ms for up to [`PATIENCE`], then panics.
+///
+/// Deliberately repeats `examples/cluster/main.rs`'s `retry` (which returns
+/// the error instead): the example stays self-contained for its readers,
+/// and a test cannot link an example's code.
 async fn retry<T, F, Fut>(what: &str, mut f: F) -> T
 where
     F: FnMut() -> Fut,
@@ -180,6 +184,11 @@ async fn writer(client: Client, w: u64, stop: Arc<AtomicBool>, acks: Arc<AtomicU
     n
 }
 
+/// A register's value as read: registers hold numbers.
+fn register(value: Option<String>) -> Option<u64> {
+    value.map(|v| v.parse().expect("registers hold numbers"))
+}
+
 /// A client of registers for the linearizability check: writes of unique
 /// values and linearizable reads, on keys `r<k>`, each call bounded by the
 /// client's timeout. A write that fails may still have been applied: its
@@ -193,26 +202,13 @@ async fn register_client(client: Client, history: History, stop: Arc<AtomicBool>
         if rng.below(3) == 0 {
             let call = history.tick();
             if let Ok(value) = client.get(&name).await {
-                let ret = Some(history.tick());
-                let value = value.map(|v| v.parse().expect("registers hold numbers"));
-                history.record(Event {
-                    key,
-                    kind: Kind::Read(value),
-                    call,
-                    ret,
-                });
+                history.returned_read(key, call, register(value));
             }
         } else {
             seq += 1;
             let call = history.tick();
             let done = client.insert(name, seq.to_string()).await;
-            let ret = done.is_ok().then(|| history.tick());
-            history.record(Event {
-                key,
-                kind: Kind::Write(seq),
-                call,
-                ret,
-            });
+            history.returned_write(key, seq, call, done.is_ok());
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
@@ -328,14 +324,7 @@ fn every_acknowledged_write_survives_repeated_leader_sigkills() {
         let name = format!("r{key}");
         let call = history.tick();
         let value = rt.block_on(retry("reading a register", || client.get(&name)));
-        let ret = Some(history.tick());
-        let value = value.map(|v| v.parse().expect("registers hold numbers"));
-        history.record(Event {
-            key,
-            kind: Kind::Read(value),
-            call,
-            ret,
-        });
+        history.returned_read(key, call, register(value));
     }
     let events = history.events();
     let completed = events.iter().filter(|e| e.ret.is_some()).count();

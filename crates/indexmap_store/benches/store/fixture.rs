@@ -2,8 +2,9 @@
 //! values, fresh stores, and the N-entry log the read groups share.
 
 use std::cell::OnceCell;
+use std::hint::black_box;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use indexmap_store::{IndexMapStore, StoreConfig};
 
@@ -57,6 +58,23 @@ pub(crate) fn shuffled_keys(data: &Pairs) -> Vec<String> {
     keys
 }
 
+/// The time of `iters` rounds of looking up each of `keys` with `get`:
+/// the loop of every lookup group, whose floors and subjects differ only
+/// in `get`.
+pub(crate) fn time_lookups<R>(
+    iters: u64,
+    keys: &[String],
+    mut get: impl FnMut(&str) -> R,
+) -> Duration {
+    let start = Instant::now();
+    for _ in 0..iters {
+        for k in keys {
+            black_box(get(black_box(k.as_str())));
+        }
+    }
+    start.elapsed()
+}
+
 pub(crate) fn pairs(n: u64) -> Pairs {
     (0..n).map(|i| (key(i), value(i))).collect()
 }
@@ -90,22 +108,14 @@ impl Fixture {
     }
 
     /// A copy of the data to insert, and a new store at `path` (default
-    /// configuration) to insert it into.
-    pub(crate) fn data_and_store(&self, path: &Path) -> (Pairs, Store) {
-        (
-            self.data().clone(),
-            fresh_store(path, StoreConfig::default()),
-        )
-    }
-
-    /// The same with [`OpenOptions::verify_writes`] off: what the
-    /// read-back check costs is the difference.
+    /// configuration), with [`OpenOptions::verify_writes`] as `verified`
+    /// says: what the read-back check costs is the difference.
     ///
     /// [`OpenOptions::verify_writes`]: indexmap_store::OpenOptions::verify_writes
-    pub(crate) fn data_and_unverified_store(&self, path: &Path) -> (Pairs, Store) {
+    pub(crate) fn data_and_store(&self, path: &Path, verified: bool) -> (Pairs, Store) {
         remove(path);
         let store = indexmap_store::OpenOptions::new()
-            .verify_writes(false)
+            .verify_writes(verified)
             .open(path)
             .unwrap();
         (self.data().clone(), store)

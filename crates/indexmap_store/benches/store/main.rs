@@ -31,7 +31,6 @@ use std::cell::OnceCell;
 use std::fs::File;
 use std::hint::black_box;
 use std::io::{BufWriter, Write};
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
@@ -40,7 +39,7 @@ use indexmap_store::{IndexMapStore, OpenOptions, StoreConfig};
 use test_support::bench::{Group, Recorder, Scale, Target, selected};
 use wal_format::{DEFAULT_MAX_RECORD_LEN, FileHeader, Packer};
 
-use fixture::{Fixture, Pairs, Store, fresh_store, remove, shuffled_keys};
+use fixture::{Fixture, Pairs, Store, fresh_store, remove, shuffled_keys, time_lookups};
 use memory::{memory_child, memory_report};
 use mirror::{encode_batch, encode_frame, encode_op, reopen_by_hand};
 
@@ -115,32 +114,21 @@ fn insert(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: Scale) {
         )
     });
 
-    g.bench("store_insert", |iters| {
-        timed(
-            iters,
-            || fx.data_and_store(&path),
-            |(data, mut store)| {
-                for (k, v) in data {
-                    black_box(store.insert(k, v).unwrap());
-                }
-                store
-            },
-            || remove(&path),
-        )
-    });
-    g.bench("store_insert_unverified", |iters| {
-        timed(
-            iters,
-            || fx.data_and_unverified_store(&path),
-            |(data, mut store)| {
-                for (k, v) in data {
-                    black_box(store.insert(k, v).unwrap());
-                }
-                store
-            },
-            || remove(&path),
-        )
-    });
+    for (id, verified) in [("store_insert", true), ("store_insert_unverified", false)] {
+        g.bench(id, |iters| {
+            timed(
+                iters,
+                || fx.data_and_store(&path, verified),
+                |(data, mut store)| {
+                    for (k, v) in data {
+                        black_box(store.insert(k, v).unwrap());
+                    }
+                    store
+                },
+                || remove(&path),
+            )
+        });
+    }
     g.group.finish();
     let s = "store/insert/store_insert";
     rec.ratio(
@@ -245,28 +233,22 @@ fn insert_many(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: Scale) {
         )
     });
 
-    g.bench("store_insert_many", |iters| {
-        timed(
-            iters,
-            || fx.data_and_store(&path),
-            |(data, mut store)| {
-                store.insert_many(data).unwrap();
-                store
-            },
-            || remove(&path),
-        )
-    });
-    g.bench("store_insert_many_unverified", |iters| {
-        timed(
-            iters,
-            || fx.data_and_unverified_store(&path),
-            |(data, mut store)| {
-                store.insert_many(data).unwrap();
-                store
-            },
-            || remove(&path),
-        )
-    });
+    for (id, verified) in [
+        ("store_insert_many", true),
+        ("store_insert_many_unverified", false),
+    ] {
+        g.bench(id, |iters| {
+            timed(
+                iters,
+                || fx.data_and_store(&path, verified),
+                |(data, mut store)| {
+                    store.insert_many(data).unwrap();
+                    store
+                },
+                || remove(&path),
+            )
+        });
+    }
     g.group.finish();
     let s = "store/insert_many/store_insert_many";
     rec.ratio(
@@ -302,12 +284,7 @@ fn insert_many(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: Scale) {
 fn insert_sync(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: Scale) {
     let mut g = Group::new(c, rec, "store/insert_sync");
     g.group.throughput(Throughput::Elements(1));
-    g.group.warm_up_time(Duration::from_millis(500));
-    g.group.measurement_time(scale.pick(
-        Duration::from_millis(10),
-        Duration::from_secs(2),
-        Duration::from_secs(3),
-    ));
+    g.sampled(scale, Duration::from_secs(2), Duration::from_secs(3));
     let path = fx.path("insert_sync.log");
     let some = |iters: u64| -> Pairs {
         fx.data()
@@ -366,12 +343,7 @@ fn insert_sync(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: Scale) {
 fn get(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: Scale) {
     let mut g = Group::new(c, rec, "store/get");
     g.group.throughput(Throughput::Elements(fx.n));
-    g.group.warm_up_time(Duration::from_millis(500));
-    g.group.measurement_time(scale.pick(
-        Duration::from_millis(10),
-        Duration::from_secs(2),
-        Duration::from_secs(3),
-    ));
+    g.sampled(scale, Duration::from_secs(2), Duration::from_secs(3));
     let lookups: OnceCell<Vec<String>> = OnceCell::new();
     let lookups = || lookups.get_or_init(|| shuffled_keys(fx.data()));
     let map: OnceCell<IndexMap<String, String>> = OnceCell::new();
@@ -385,14 +357,7 @@ fn get(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: Scale) {
             }
             map
         });
-        let keys = lookups();
-        let start = Instant::now();
-        for _ in 0..iters {
-            for k in keys {
-                black_box(map.get(black_box(k.as_str())));
-            }
-        }
-        start.elapsed()
+        time_lookups(iters, lookups(), |k| map.get(k))
     });
 
     g.bench("store_get", |iters| {
@@ -401,14 +366,7 @@ fn get(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: Scale) {
             store.insert_many(fx.data().clone()).unwrap();
             store
         });
-        let keys = lookups();
-        let start = Instant::now();
-        for _ in 0..iters {
-            for k in keys {
-                black_box(store.get(black_box(k.as_str())));
-            }
-        }
-        start.elapsed()
+        time_lookups(iters, lookups(), |k| store.get(k))
     });
     g.group.finish();
     rec.ratio(
@@ -437,9 +395,16 @@ fn reopen(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: Scale) {
         total
     });
 
-    let open = |path: &Path| -> Duration {
+    // One open of the N-entry log, decoding on a second thread (issue 19;
+    // 2 threads by default) if `threaded`.
+    let open = |threaded: bool| -> Duration {
         let start = Instant::now();
-        let store: Store = IndexMapStore::open(path).unwrap();
+        let store: Store = if threaded {
+            OpenOptions::new().open_threaded(fx.loaded())
+        } else {
+            IndexMapStore::open(fx.loaded())
+        }
+        .unwrap();
         let elapsed = start.elapsed();
         assert_eq!(store.len() as u64, fx.n);
         elapsed
@@ -449,7 +414,7 @@ fn reopen(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: Scale) {
     let id = g.id("store_open");
     let mut sample = true;
     if rec.reports() && selected(&id) {
-        let once = open(fx.loaded());
+        let once = open(false);
         if once > scale.iter_budget() {
             rec.record(&id, once, 1);
             rec.note(
@@ -464,21 +429,9 @@ fn reopen(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: Scale) {
         }
     }
     if sample {
-        g.bench("store_open", |iters| {
-            (0..iters).map(|_| open(fx.loaded())).sum()
-        });
-        // Decoding on a second thread (issue 19; 2 threads by default).
-        g.bench("store_open_threaded", |iters| {
-            (0..iters)
-                .map(|_| {
-                    let start = Instant::now();
-                    let store: Store = OpenOptions::new().open_threaded(fx.loaded()).unwrap();
-                    let elapsed = start.elapsed();
-                    assert_eq!(store.len() as u64, fx.n);
-                    elapsed
-                })
-                .sum()
-        });
+        for (id, threaded) in [("store_open", false), ("store_open_threaded", true)] {
+            g.bench(id, |iters| (0..iters).map(|_| open(threaded)).sum());
+        }
     }
     g.group.finish();
     rec.ratio(

@@ -33,7 +33,7 @@ use indexmap::IndexMap;
 use indexmap_store::{Batch, IndexMapStore, OpenOptions, StoreConfig};
 use test_support::bench::{Group, Recorder, Scale, Target};
 
-use crate::fixture::{Fixture, Store, fresh_store, remove, shuffle, shuffled_keys};
+use crate::fixture::{Fixture, Store, fresh_store, remove, shuffle, shuffled_keys, time_lookups};
 use crate::timed;
 
 type Fold = foldhash::fast::FixedState;
@@ -270,58 +270,59 @@ pub(crate) fn mutations(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: 
     });
     g.group.finish();
 
+    // Replay ≤ 2× retain is checked as: reopen with the batch ≤ reopen
+    // without it plus twice the retain.
+    let ratios: [(&str, &[&str], Target); 7] = [
+        (
+            "store_retain",
+            &["floor_indexmap_retain", "floor_write_retain_record"],
+            Target::Time(3.0),
+        ),
+        (
+            "reopen_after_retain",
+            &["floor_reopen_without"],
+            Target::Time(1.2),
+        ),
+        (
+            "store_sort_keys",
+            &["floor_indexmap_sort_keys", "floor_write_sort_record"],
+            Target::Time(1.5),
+        ),
+        (
+            "store_batch_shift_removes",
+            &["floor_indexmap_retain"],
+            Target::Time(2.0),
+        ),
+        (
+            "store_batch_shift_removes",
+            &["floor_indexmap_retain_by_keys"],
+            Target::Time(2.0),
+        ),
+        (
+            "reopen_after_batch",
+            &[
+                "floor_reopen_without",
+                "floor_indexmap_retain",
+                "floor_indexmap_retain",
+            ],
+            Target::Time(1.0),
+        ),
+        (
+            "reopen_after_batch",
+            &[
+                "floor_reopen_without",
+                "floor_indexmap_retain_by_keys",
+                "floor_indexmap_retain_by_keys",
+            ],
+            Target::Time(1.0),
+        ),
+    ];
     let id = |s: &str| format!("store/reorder/{s}");
-    rec.ratio(
-        &id("store_retain"),
-        &[
-            &id("floor_indexmap_retain"),
-            &id("floor_write_retain_record"),
-        ],
-        Target::Time(3.0),
-    );
-    rec.ratio(
-        &id("reopen_after_retain"),
-        &[&id("floor_reopen_without")],
-        Target::Time(1.2),
-    );
-    rec.ratio(
-        &id("store_sort_keys"),
-        &[
-            &id("floor_indexmap_sort_keys"),
-            &id("floor_write_sort_record"),
-        ],
-        Target::Time(1.5),
-    );
-    rec.ratio(
-        &id("store_batch_shift_removes"),
-        &[&id("floor_indexmap_retain")],
-        Target::Time(2.0),
-    );
-    rec.ratio(
-        &id("store_batch_shift_removes"),
-        &[&id("floor_indexmap_retain_by_keys")],
-        Target::Time(2.0),
-    );
-    // Replay ≤ 2× retain, as: reopen with the batch ≤ reopen without it
-    // plus twice the retain.
-    rec.ratio(
-        &id("reopen_after_batch"),
-        &[
-            &id("floor_reopen_without"),
-            &id("floor_indexmap_retain"),
-            &id("floor_indexmap_retain"),
-        ],
-        Target::Time(1.0),
-    );
-    rec.ratio(
-        &id("reopen_after_batch"),
-        &[
-            &id("floor_reopen_without"),
-            &id("floor_indexmap_retain_by_keys"),
-            &id("floor_indexmap_retain_by_keys"),
-        ],
-        Target::Time(1.0),
-    );
+    for (subject, floors, target) in ratios {
+        let floors: Vec<String> = floors.iter().map(|f| id(f)).collect();
+        let floors: Vec<&str> = floors.iter().map(String::as_str).collect();
+        rec.ratio(&id(subject), &floors, target);
+    }
     for name in ["retained.log", "batched.log", "reorder.log", "shuffled.log"] {
         remove(&fx.path(name));
     }
@@ -332,12 +333,7 @@ pub(crate) fn mutations(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: 
 pub(crate) fn get_foldhash(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: Scale) {
     let mut g = Group::new(c, rec, "store/get_foldhash");
     g.group.throughput(Throughput::Elements(fx.n));
-    g.group.warm_up_time(Duration::from_millis(500));
-    g.group.measurement_time(scale.pick(
-        Duration::from_millis(10),
-        Duration::from_secs(2),
-        Duration::from_secs(3),
-    ));
+    g.sampled(scale, Duration::from_secs(2), Duration::from_secs(3));
     let hasher = Fold::with_seed(0x1234);
     let store: OnceCell<IndexMapStore<String, String, Fold>> = OnceCell::new();
     let map: OnceCell<IndexMap<String, String, Fold>> = OnceCell::new();
@@ -349,14 +345,7 @@ pub(crate) fn get_foldhash(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scal
             map.extend(fx.data().iter().cloned());
             map
         });
-        let keys = lookups();
-        let start = Instant::now();
-        for _ in 0..iters {
-            for k in keys {
-                black_box(map.get(black_box(k.as_str())));
-            }
-        }
-        start.elapsed()
+        time_lookups(iters, lookups(), |k| map.get(k))
     });
     g.bench("store_get", |iters| {
         let store = store.get_or_init(|| {
@@ -364,14 +353,7 @@ pub(crate) fn get_foldhash(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scal
                 .open_with_hasher(fx.loaded(), hasher.clone())
                 .expect("open with foldhash")
         });
-        let keys = lookups();
-        let start = Instant::now();
-        for _ in 0..iters {
-            for k in keys {
-                black_box(store.get(black_box(k.as_str())));
-            }
-        }
-        start.elapsed()
+        time_lookups(iters, lookups(), |k| store.get(k))
     });
     g.group.finish();
     rec.ratio(

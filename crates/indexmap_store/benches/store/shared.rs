@@ -24,7 +24,7 @@ use indexmap::IndexMap;
 use indexmap_store::{OpenOptions, SharedStore, StoreConfig};
 use test_support::bench::{Group, Recorder, Scale, Target};
 
-use crate::fixture::{Fixture, remove, shuffled_keys, value};
+use crate::fixture::{Fixture, remove, shuffled_keys, time_lookups, value};
 
 type Shared = SharedStore<String, String>;
 
@@ -50,12 +50,7 @@ fn shared_store(fx: &Fixture, name: &str) -> Shared {
 pub(crate) fn get(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: Scale) {
     let mut g = Group::new(c, rec, "store/shared_get");
     g.group.throughput(Throughput::Elements(fx.n));
-    g.group.warm_up_time(Duration::from_millis(500));
-    g.group.measurement_time(scale.pick(
-        Duration::from_millis(10),
-        Duration::from_secs(2),
-        Duration::from_secs(3),
-    ));
+    g.sampled(scale, Duration::from_secs(2), Duration::from_secs(3));
     let keys: OnceCell<Vec<String>> = OnceCell::new();
     let keys = || keys.get_or_init(|| shuffled_keys(fx.data()));
     let map: OnceCell<IndexMap<String, String>> = OnceCell::new();
@@ -65,43 +60,19 @@ pub(crate) fn get(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: Scale)
 
     g.bench("floor_indexmap_get", |iters| {
         let (map, keys) = (map(), keys());
-        let start = Instant::now();
-        for _ in 0..iters {
-            for k in keys {
-                black_box(map.get(black_box(k.as_str())).map(String::len));
-            }
-        }
-        start.elapsed()
+        time_lookups(iters, keys, |k| map.get(k).map(String::len))
     });
     g.bench("shared_read_get", |iters| {
         let (shared, keys) = (shared(), keys());
-        let start = Instant::now();
-        for _ in 0..iters {
-            for k in keys {
-                black_box(shared.read().get(black_box(k.as_str())).map(String::len));
-            }
-        }
-        start.elapsed()
+        time_lookups(iters, keys, |k| shared.read().get(k).map(String::len))
     });
     g.bench("floor_indexmap_get_clone", |iters| {
         let (map, keys) = (map(), keys());
-        let start = Instant::now();
-        for _ in 0..iters {
-            for k in keys {
-                black_box(map.get(black_box(k.as_str())).cloned());
-            }
-        }
-        start.elapsed()
+        time_lookups(iters, keys, |k| map.get(k).cloned())
     });
     g.bench("shared_get_cloned", |iters| {
         let (shared, keys) = (shared(), keys());
-        let start = Instant::now();
-        for _ in 0..iters {
-            for k in keys {
-                black_box(shared.get_cloned(black_box(k.as_str())));
-            }
-        }
-        start.elapsed()
+        time_lookups(iters, keys, |k| shared.get_cloned(k))
     });
     g.group.finish();
     rec.ratio(

@@ -8,14 +8,14 @@ use std::sync::Arc;
 
 use indexmap::IndexMap;
 use indexmap_store::{BackupProgress, IndexMapStore, OpenOptions, StoreConfig};
+use test_support::scratch;
 use wal_io::sim::{CrashVariant, SimStorage};
 
 type Store = IndexMapStore<String, u64>;
 
 #[test]
 fn a_backup_is_an_ordinary_store_of_the_current_state() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("live.log");
+    let (dir, path) = scratch("live.log");
     let backup = dir.path().join("backup.log");
     let mut store = Store::open(&path).unwrap();
     for i in 0..1000u64 {
@@ -85,8 +85,7 @@ fn progress_is_reported_for_large_stores() {
 
 #[test]
 fn a_backup_can_be_read_by_a_follower_while_it_is_replaced() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("live.log");
+    let (dir, path) = scratch("live.log");
     let backup = dir.path().join("backup.log");
     let mut store = Store::open(&path).unwrap();
     store.insert("a".into(), 1).unwrap();

@@ -34,6 +34,15 @@ fn write_users(path: &Path) -> io::Result<Vec<u8>> {
     fs::read(path)
 }
 
+/// Asserts that the right types still open the users' store at `path`,
+/// unchanged.
+fn assert_users_still_open(path: &Path) -> io::Result<()> {
+    let store: Users = IndexMapStore::open(path)?;
+    assert_eq!(store.get("bob"), Some(&300));
+    assert_eq!(store.len(), 3);
+    Ok(())
+}
+
 /// Asserts that opening `path` as `IndexMapStore<K2, V2>` fails with
 /// `InvalidData` and leaves the file as `bytes`; returns the error.
 fn refused<K2, V2>(path: &Path, bytes: &[u8]) -> io::Error
@@ -71,11 +80,7 @@ fn wrong_types_are_refused_by_the_schema_record_and_the_file_untouched() -> io::
         }
         assert!(err.to_string().contains("migrate"), "{err}");
     }
-    // The right types still open it, unchanged.
-    let store: Users = IndexMapStore::open(&path)?;
-    assert_eq!(store.get("bob"), Some(&300));
-    assert_eq!(store.len(), 3);
-    Ok(())
+    assert_users_still_open(&path)
 }
 
 #[test]
@@ -127,11 +132,7 @@ fn wrong_types_on_a_log_without_schema_are_refused_with_the_record_offset() -> i
         "{err:?}"
     );
 
-    // The right types still open it, unchanged.
-    let store: Users = IndexMapStore::open(&path)?;
-    assert_eq!(store.get("bob"), Some(&300));
-    assert_eq!(store.len(), 3);
-    Ok(())
+    assert_users_still_open(&path)
 }
 
 #[test]

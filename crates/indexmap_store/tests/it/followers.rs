@@ -17,15 +17,17 @@
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::io;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use indexmap::IndexMap;
-use indexmap_store::{Batch, IndexMapStore, OpenOptions, ReadOnlyStore, StoreConfig};
+use indexmap_store::{IndexMapStore, OpenOptions, ReadOnlyStore, StoreConfig};
+use store_test_kit::{BatchItem, apply_model, apply_store};
 use test_support::chain;
 use test_support::child::{Protocol, Running, env_u64, nth};
 use test_support::rng::{Rng, announced_seed, mix};
+
+use crate::kill::Strings;
 
 const PROTOCOL: Protocol = Protocol::new(
     "followers::follow_child",
@@ -52,16 +54,9 @@ const KEYS: u64 = 20;
 type Map = IndexMap<String, String>;
 type Store = IndexMapStore<String, String>;
 
-#[derive(Debug, Clone)]
-enum Op {
-    Insert(String, String),
-    ShiftRemove(String),
-    SwapRemove(String),
-    InsertMany(Vec<(String, String)>),
-    Mixed(Vec<(bool, String, String)>),
-    Move(u64, u64),
-    Clear,
-}
+/// An operation of the run: the kit's vocabulary on the kill test's
+/// `String` flavor (this test uses none of the flavor's closures).
+type Op = store_test_kit::Op<Strings>;
 
 /// Operation `i` of the run of `seed`.
 fn op(seed: u64, i: u64) -> Op {
@@ -91,76 +86,21 @@ fn op(seed: u64, i: u64) -> Op {
                 .map(|j| (key(&mut rng), value(&mut rng, j)))
                 .collect(),
         ),
-        85..=92 => Op::Mixed(
+        85..=92 => Op::Apply(
             (0..1 + rng.below(5))
                 .map(|j| (rng.percent(50), key(&mut rng), value(&mut rng, j)))
+                .map(|(insert, k, v)| {
+                    if insert {
+                        BatchItem::Insert(k, v)
+                    } else {
+                        BatchItem::ShiftRemove(k)
+                    }
+                })
                 .collect(),
         ),
-        93..=98 => Op::Move(rng.next_u64(), rng.next_u64()),
+        // `move_index(a % len, b % len)`, if not empty.
+        93..=98 => Op::MoveIndex(rng.next_u64() as usize, rng.next_u64() as usize),
         _ => Op::Clear,
-    }
-}
-
-fn apply_model(map: &mut Map, op: &Op) {
-    match op {
-        Op::Insert(k, v) => {
-            map.insert(k.clone(), v.clone());
-        }
-        Op::ShiftRemove(k) => {
-            map.shift_remove(k);
-        }
-        Op::SwapRemove(k) => {
-            map.swap_remove(k);
-        }
-        Op::InsertMany(pairs) => {
-            for (k, v) in pairs {
-                map.insert(k.clone(), v.clone());
-            }
-        }
-        Op::Mixed(ops) => {
-            for (insert, k, v) in ops {
-                if *insert {
-                    map.insert(k.clone(), v.clone());
-                } else {
-                    map.shift_remove(k);
-                }
-            }
-        }
-        Op::Move(a, b) => {
-            let len = map.len() as u64;
-            if len > 0 {
-                map.move_index((a % len) as usize, (b % len) as usize);
-            }
-        }
-        Op::Clear => map.clear(),
-    }
-}
-
-fn apply_store(store: &mut Store, op: &Op) -> io::Result<()> {
-    match op {
-        Op::Insert(k, v) => store.insert(k.clone(), v.clone()).map(drop),
-        Op::ShiftRemove(k) => store.shift_remove(k).map(drop),
-        Op::SwapRemove(k) => store.swap_remove(k).map(drop),
-        Op::InsertMany(pairs) => store.insert_many(pairs.iter().cloned()),
-        Op::Mixed(ops) => {
-            let mut batch = Batch::new();
-            for (insert, k, v) in ops {
-                if *insert {
-                    batch.insert(k.clone(), v.clone());
-                } else {
-                    batch.shift_remove(k.clone());
-                }
-            }
-            store.apply(batch)
-        }
-        Op::Move(a, b) => {
-            let len = store.len() as u64;
-            if len == 0 {
-                return Ok(());
-            }
-            store.move_index((a % len) as usize, (b % len) as usize)
-        }
-        Op::Clear => store.clear(),
     }
 }
 
@@ -194,6 +134,7 @@ fn run_writer(path: &Path, seed: u64, start: u64) -> Store {
         let op = op(seed, i);
         PROTOCOL.report("DO", i + 1);
         apply_store(&mut store, &op)
+            .map(drop)
             .unwrap_or_else(|e| panic!("operation {i} failed: {}", chain(&e)));
         PROTOCOL.report("ACK", i + 1);
     }
@@ -254,7 +195,9 @@ fn follow_child() {
         let path = dir.path().join(STORE_NAME);
         let store = run_writer(&path, 7, 0);
         let mut model = Map::new();
-        (0..MAX_PER_ROUND).for_each(|i| apply_model(&mut model, &op(7, i)));
+        (0..MAX_PER_ROUND).for_each(|i| {
+            apply_model(&mut model, &op(7, i));
+        });
         assert!(store.iter().eq(model.iter()));
         assert!(store.stats().compactions >= 3, "{:?}", store.stats());
         return;

@@ -77,36 +77,33 @@ fn run_model<S: BuildHasher + Clone>(path: &Path, ops: &[Op], make: impl Fn(u64)
     assert_eq!(entries(&store), model_entries(&model), "under RandomState");
 }
 
-#[test]
-fn every_operation_matches_indexmap_under_foldhash() {
-    let seed = announced_seed("hasher model", "HASHER_SEED");
+/// `rounds` runs of [`run_model`], each on its own log, with the ops of 600
+/// random bytes from the seed announced as `name`, and the hasher
+/// `make(seed, n)` for the `n`th open.
+fn model_rounds<S: BuildHasher + Clone>(name: &str, rounds: u64, make: impl Fn(u64, u64) -> S) {
+    let seed = announced_seed(name, "HASHER_SEED");
     let mut rng = Rng::new(seed);
-    for round in 0..40 {
+    for round in 0..rounds {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut bytes = vec![0u8; 600];
         rng.fill(&mut bytes);
         let ops = ops_from_bytes(&bytes);
-        // A new seed per reopen: the hasher of one handle is not the next's.
         run_model(&dir.path().join(format!("{round}.log")), &ops, |n| {
-            fixed_fold(seed ^ n)
+            make(seed, n)
         });
     }
 }
 
 #[test]
+fn every_operation_matches_indexmap_under_foldhash() {
+    // A new seed per reopen: the hasher of one handle is not the next's.
+    model_rounds("hasher model", 40, |seed, n| fixed_fold(seed ^ n));
+}
+
+#[test]
 fn every_operation_matches_indexmap_under_a_default_hasher() {
     type Sip = BuildHasherDefault<DefaultHasher>;
-    let seed = announced_seed("hasher model (default)", "HASHER_SEED");
-    let mut rng = Rng::new(seed);
-    for round in 0..20 {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut bytes = vec![0u8; 600];
-        rng.fill(&mut bytes);
-        let ops = ops_from_bytes(&bytes);
-        run_model(&dir.path().join(format!("{round}.log")), &ops, |_| {
-            Sip::default()
-        });
-    }
+    model_rounds("hasher model (default)", 20, |_, _| Sip::default());
 }
 
 /// The records' bytes: the log after its header, which holds a random file

@@ -35,7 +35,7 @@ use indexmap_store::{
 };
 use store_test_kit::{BatchItem, Flavor, apply_model, apply_store};
 use test_support::child::{Protocol, Running, env_u64, nth};
-use test_support::kill::{self, Ctx, KillTest};
+use test_support::kill::{self, Ctx, KillTest, Killed};
 use test_support::rng::{Rng, mix};
 use test_support::{chain, sibling};
 
@@ -67,7 +67,7 @@ type Store = IndexMapStore<String, String>;
 /// The kill test's data: keys from a small set, string values that
 /// [`modified`] grows by a suffix naming the operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Strings;
+pub(crate) struct Strings;
 
 impl Flavor for Strings {
     type K = String;
@@ -379,15 +379,14 @@ impl KillTest for StoreKills {
     /// operations or, if operation `acked` was in flight, after
     /// `acked + 1`. `model` holds the state after `start` operations and
     /// is advanced to the one found.
-    fn verify(
-        &mut self,
-        model: &mut Map,
-        ctx: &Ctx,
-        target: &Path,
-        child: &Running,
-        start: u64,
-        acked: u64,
-    ) -> u64 {
+    fn verify(&mut self, model: &mut Map, killed: &Killed<'_>) -> u64 {
+        let Killed {
+            ctx,
+            target,
+            child,
+            start,
+            acked,
+        } = *killed;
         let in_flight = child.last(&["DO"]).is_some_and(|d| d > acked);
         self.compactions += child.count("COMPACTED");
         let seed = ctx.round_seed();

@@ -4,6 +4,7 @@
 
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
 use std::sync::Arc;
 
 use indexmap_store::{IndexMapStore, StoreConfig, StoreError};
@@ -26,6 +27,14 @@ impl Serialize for Touchy {
 }
 
 type Store = IndexMapStore<String, Touchy>;
+
+/// Asserts that a reopen of the log at `path` finds `"a"` holding
+/// `Touchy(1)`, the value before the failed call.
+fn assert_reopens_with_the_value_before(path: &Path) -> io::Result<()> {
+    let store: Store = IndexMapStore::open(path)?;
+    assert_eq!(store.get("a"), Some(&Touchy(1)));
+    Ok(())
+}
 
 fn is_poisoned(err: &io::Error) -> bool {
     matches!(
@@ -81,9 +90,7 @@ fn a_panicking_serialize_in_modify_leaves_the_store_poisoned() -> io::Result<()>
     assert!(is_poisoned(&err), "{err}");
     assert!(store.flush().is_err());
     drop(store);
-    let store: Store = IndexMapStore::open(&path)?;
-    assert_eq!(store.get("a"), Some(&Touchy(1)));
-    Ok(())
+    assert_reopens_with_the_value_before(&path)
 }
 
 /// The entry API's `and_modify` goes through the same path: a panicking
@@ -101,9 +108,7 @@ fn a_panicking_serialize_in_and_modify_leaves_the_store_poisoned() -> io::Result
     let err = store.compact().expect_err("poisoned");
     assert!(is_poisoned(&err), "{err}");
     drop(store);
-    let store: Store = IndexMapStore::open(&path)?;
-    assert_eq!(store.get("a"), Some(&Touchy(1)));
-    Ok(())
+    assert_reopens_with_the_value_before(&path)
 }
 
 #[test]

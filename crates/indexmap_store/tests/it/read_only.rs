@@ -12,6 +12,7 @@ use indexmap::IndexMap;
 use indexmap_store::{
     ChangeKind, IndexMapStore, OpenOptions, ReadOnlyStore, StoreConfig, StoreError,
 };
+use test_support::scratch;
 
 type Store = IndexMapStore<String, u64>;
 type Reader = ReadOnlyStore<String, u64>;
@@ -48,8 +49,7 @@ fn listing(dir: &Path) -> Vec<(PathBuf, Vec<u8>, SystemTime)> {
 
 #[test]
 fn a_reader_follows_a_live_writer_in_order() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("users.log");
+    let (_dir, path) = scratch("users.log");
     let mut store = Store::open(&path).unwrap();
     store.insert("alice".into(), 1).unwrap();
     let mut reader = reader(&path).unwrap();
@@ -106,8 +106,7 @@ fn a_reader_follows_a_live_writer_in_order() {
 
 #[test]
 fn a_read_only_open_changes_no_byte_timestamp_or_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("users.log");
+    let (dir, path) = scratch("users.log");
     let mut store = Store::open(&path).unwrap();
     for i in 0..100 {
         store.insert(format!("k{}", i % 17), i).unwrap();
@@ -145,8 +144,7 @@ fn a_read_only_open_changes_no_byte_timestamp_or_file() {
 
 #[test]
 fn a_reader_takes_no_lock() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("users.log");
+    let (_dir, path) = scratch("users.log");
     drop(Store::open(&path).unwrap());
     let readers: Vec<Reader> = (0..3).map(|_| reader(&path).unwrap()).collect();
     // A writer opens beside three readers.
@@ -160,8 +158,7 @@ fn a_reader_takes_no_lock() {
 
 #[test]
 fn other_types_are_refused_as_the_writer_refuses_them() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("users.log");
+    let (_dir, path) = scratch("users.log");
     let mut store = Store::open(&path).unwrap();
     store.insert("a".into(), 1).unwrap();
     let err = OpenOptions::new()
@@ -181,8 +178,7 @@ fn other_types_are_refused_as_the_writer_refuses_them() {
 
 #[test]
 fn damaged_synced_data_is_refused_and_left_as_it_is() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("users.log");
+    let (dir, path) = scratch("users.log");
     let mut store = Store::open(&path).unwrap();
     for i in 0..50 {
         store.insert(format!("key-{i}"), i).unwrap();
@@ -202,8 +198,7 @@ fn damaged_synced_data_is_refused_and_left_as_it_is() {
 
 #[test]
 fn a_torn_tail_is_pending_until_the_writer_reopens() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("users.log");
+    let (dir, path) = scratch("users.log");
     let mut store = Store::open(&path).unwrap();
     store.insert("a".into(), 1).unwrap();
     store.insert("b".into(), 2).unwrap();
@@ -230,8 +225,7 @@ fn a_torn_tail_is_pending_until_the_writer_reopens() {
 
 #[test]
 fn durable_only_readers_see_what_was_synced() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("users.log");
+    let (_dir, path) = scratch("users.log");
     let mut store = Store::open(&path).unwrap();
     store.insert("a".into(), 1).unwrap();
     let durable = || {
@@ -254,8 +248,7 @@ fn durable_only_readers_see_what_was_synced() {
 
 #[test]
 fn follow_refreshes_on_a_thread() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("users.log");
+    let (_dir, path) = scratch("users.log");
     let config = StoreConfig {
         min_compact_bytes: 0,
         ..StoreConfig::default()
@@ -289,8 +282,7 @@ fn follow_refreshes_on_a_thread() {
 
 #[test]
 fn a_legacy_log_is_named_and_never_imported_by_a_reader() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("old.log");
+    let (dir, path) = scratch("old.log");
     // Two inserts as indexmap_store 0.2.x wrote them: a u32 length, a tag
     // (0: insert), then the bincode 1 key and value.
     let mut log = Vec::new();

@@ -27,6 +27,8 @@ fn pairs(store: &Users) -> Vec<(String, u64)> {
 /// The seed README's quick start, with the two errors its notes list fixed.
 #[test]
 fn quick_start_corrected() -> io::Result<()> {
+    // Repeated on purpose by use_cases::api::quick_start_as_written: this
+    // test pins the seed specification's text, that one the README's.
     let (_dir, path) = scratch("users.log");
     let mut store: IndexMapStore<String, u64> = IndexMapStore::open(&path)?;
     store.insert("alice".into(), 1)?;
@@ -49,6 +51,8 @@ fn quick_start_corrected() -> io::Result<()> {
 /// the 4 MiB floor keeps a small log from being compacted.
 #[test]
 fn spec_configuration_literal_is_honoured() -> io::Result<()> {
+    // The spec's literal, as written; use_cases::api holds the README's
+    // (other comments, other checks) on purpose: each pins its document.
     let (_dir, path) = scratch("kv.log");
     let cfg = StoreConfig {
         sync_on_write: true,        // fsync every mutation (durable, slow)

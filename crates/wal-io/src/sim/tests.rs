@@ -93,22 +93,14 @@ fn namespace_errors() {
     let sim = SimStorage::new(4);
     sim.create_dir("dir/sub").unwrap();
     let kind = |r: io::Result<Box<dyn StorageFile>>| r.unwrap_err().kind();
-    assert_eq!(
-        kind(sim.open(p("missing/x"), OpenMode::CreateNew)),
-        io::ErrorKind::NotFound
-    );
-    assert_eq!(
-        kind(sim.open(p("dir"), OpenMode::Existing)),
-        io::ErrorKind::IsADirectory
-    );
-    assert_eq!(
-        kind(sim.open(p("dir/sub"), OpenMode::CreateNew)),
-        io::ErrorKind::AlreadyExists
-    );
-    assert_eq!(
-        kind(sim.open(p("dir/x"), OpenMode::Existing)),
-        io::ErrorKind::NotFound
-    );
+    for (path, mode, want) in [
+        ("missing/x", OpenMode::CreateNew, io::ErrorKind::NotFound),
+        ("dir", OpenMode::Existing, io::ErrorKind::IsADirectory),
+        ("dir/sub", OpenMode::CreateNew, io::ErrorKind::AlreadyExists),
+        ("dir/x", OpenMode::Existing, io::ErrorKind::NotFound),
+    ] {
+        assert_eq!(kind(sim.open(p(path), mode)), want, "{path} {mode:?}");
+    }
     drop(sim.open(p("dir/sub/x"), OpenMode::CreateNew).unwrap());
     assert_eq!(
         kind(sim.open(p("dir/sub/x"), OpenMode::CreateNew)),

@@ -21,7 +21,7 @@ use crate::support::{
     open_log, workload,
 };
 use wal_io::sim::{CrashVariant, OpKind, SimStorage};
-use wal_io::{Storage, TruncationReason, WalOptions};
+use wal_io::{RecoveryReport, Storage, TruncationReason, Wal, WalOptions};
 
 /// Calls per seed in the default run.
 const CALLS: usize = 2000;
@@ -102,9 +102,9 @@ fn recover_image(
         problems: Vec::new(),
         recrash_images: 0,
     };
-    let Ok(k1) = out.records.clone() else {
+    if out.records.is_err() {
         return out;
-    };
+    }
     if let Some(tmp) = img.read_file(TMP) {
         out.problems.push(format!(
             "stale temporary file left after recovery ({} B, starting {:02x?})",
@@ -117,15 +117,7 @@ fn recover_image(
     }
     // A crash at each operation of this first recovery.
     let first = ops0..img.ops();
-    crash_each_op(
-        &mut out,
-        &before,
-        first,
-        rotate,
-        opts,
-        &k1,
-        "the first recovery",
-    );
+    out.crash_each_op(&before, first, rotate, opts, "the first recovery");
     // A crash at each operation of a later recovery.
     let after = img.snapshot();
     let l0 = after.ops();
@@ -135,51 +127,47 @@ fn recover_image(
         return out;
     }
     let later = l0..after.ops();
-    crash_each_op(
-        &mut out,
-        &img,
-        later,
-        rotate + 3,
-        opts,
-        &k1,
-        "a later recovery",
-    );
+    out.crash_each_op(&img, later, rotate + 3, opts, "a later recovery");
     out
 }
 
-/// Crashes a snapshot of `base` at each operation in `ops` of a recovery
-/// (`what`), with crash variants rotated by `rotate`; a problem unless
-/// the recovery after it returns `want`, the records that recovery
-/// would have returned, or did.
-fn crash_each_op(
-    out: &mut Outcome,
-    base: &SimStorage,
-    ops: std::ops::Range<u64>,
-    rotate: usize,
-    opts: &WalOptions,
-    want: &[Vec<u8>],
-    what: &str,
-) {
-    for (j, op) in ops.enumerate() {
-        let d = base.snapshot();
-        d.crash_at(op);
-        // The open fails, or succeeds when the dead operation's error is
-        // ignored (a probe for a stale temporary file): either way the
-        // process dies here.
-        let _ = open_log(Arc::new(d.clone()), opts);
-        let v = CrashVariant::ALL[(rotate + j) % CrashVariant::ALL.len()];
-        d.crash(v);
-        out.recrash_images += 1;
-        match recover(&d, opts) {
-            Ok(k) if k == want => {}
-            Ok(k) => out.problems.push(format!(
-                "crash at op {j} of {what} ({v}): {} records, that recovery returns {}",
-                k.len(),
-                want.len()
-            )),
-            Err(e) => out
-                .problems
-                .push(format!("crash at op {j} of {what} ({v}): {e}")),
+impl Outcome {
+    /// Crashes a snapshot of `base` at each operation in `ops` of a
+    /// recovery (`what`), with crash variants rotated by `rotate`; a
+    /// problem unless the recovery after it returns the records of the
+    /// first recovery (which that recovery would have returned, or did).
+    fn crash_each_op(
+        &mut self,
+        base: &SimStorage,
+        ops: std::ops::Range<u64>,
+        rotate: usize,
+        opts: &WalOptions,
+        what: &str,
+    ) {
+        let Ok(want) = &self.records else {
+            return;
+        };
+        for (j, op) in ops.enumerate() {
+            let d = base.snapshot();
+            d.crash_at(op);
+            // The open fails, or succeeds when the dead operation's error
+            // is ignored (a probe for a stale temporary file): either way
+            // the process dies here.
+            let _ = open_log(Arc::new(d.clone()), opts);
+            let v = CrashVariant::ALL[(rotate + j) % CrashVariant::ALL.len()];
+            d.crash(v);
+            self.recrash_images += 1;
+            match recover(&d, opts) {
+                Ok(k) if k == *want => {}
+                Ok(k) => self.problems.push(format!(
+                    "crash at op {j} of {what} ({v}): {} records, that recovery returns {}",
+                    k.len(),
+                    want.len()
+                )),
+                Err(e) => self
+                    .problems
+                    .push(format!("crash at op {j} of {what} ({v}): {e}")),
+            }
         }
     }
 }
@@ -623,13 +611,8 @@ fn stale_temp_file_is_removed_and_foreign_one_left_alone() {
     with_records.truncate(with_records.len() - 3);
     let ours: [&[u8]; 6] = [b"", &magic[..3], &magic, &header, &with_records, &[0; 700]];
     for (i, tmp) in ours.iter().enumerate() {
-        let sim = SimStorage::new(i as u64);
-        let (mut wal, _, _) = open_log(Arc::new(sim.clone()), &opts).unwrap();
-        wal.append(b"kept").unwrap();
-        drop(wal);
-        sim.write_file(TMP, tmp).unwrap();
-        let (mut wal, replayed, report) = open_log(Arc::new(sim.clone()), &opts).unwrap();
-        assert_eq!(replayed.payloads, vec![b"kept".to_vec()], "case {i}");
+        let (sim, wal, report) =
+            reopen_beside_stale_temp(i as u64, tmp, &opts, &format!("case {i}"));
         assert_eq!(
             report.removed_temp.as_deref(),
             Some(Path::new(TMP)),
@@ -637,21 +620,13 @@ fn stale_temp_file_is_removed_and_foreign_one_left_alone() {
         );
         assert_eq!(sim.read_file(TMP), None, "case {i}: removed");
         assert_eq!(sim.durable_file(TMP), None, "case {i}: durably removed");
-        wal.rewrite(|w| w.push(b"new")).unwrap();
-        drop(wal);
-        let (_, replayed, _) = open_log(Arc::new(sim.clone()), &opts).unwrap();
-        assert_eq!(replayed.payloads, vec![b"new".to_vec()], "case {i}");
+        rewrite_and_reopen(&sim, wal, &opts, &format!("case {i}"));
     }
     let foreign: [&[u8]; 3] = [b"my notes", b"\0\0\0not zeros", &[b'W'; 600]];
     let aside = format!("{TMP}.unrecognized");
     for (i, tmp) in foreign.iter().enumerate() {
-        let sim = SimStorage::new(i as u64);
-        let (mut wal, _, _) = open_log(Arc::new(sim.clone()), &opts).unwrap();
-        wal.append(b"kept").unwrap();
-        drop(wal);
-        sim.write_file(TMP, tmp).unwrap();
-        let (mut wal, replayed, report) = open_log(Arc::new(sim.clone()), &opts).unwrap();
-        assert_eq!(replayed.payloads, vec![b"kept".to_vec()], "foreign {i}");
+        let case = format!("foreign {i}");
+        let (sim, wal, report) = reopen_beside_stale_temp(i as u64, tmp, &opts, &case);
         assert_eq!(report.removed_temp, None, "foreign {i}");
         assert_eq!(
             report.set_aside_temp.as_deref(),
@@ -664,12 +639,38 @@ fn stale_temp_file_is_removed_and_foreign_one_left_alone() {
             Some(*tmp),
             "foreign {i}: bytes kept"
         );
-        wal.rewrite(|w| w.push(b"new")).unwrap();
-        drop(wal);
-        let (_, replayed, _) = open_log(Arc::new(sim.clone()), &opts).unwrap();
-        assert_eq!(replayed.payloads, vec![b"new".to_vec()], "foreign {i}");
+        rewrite_and_reopen(&sim, wal, &opts, &case);
         assert_eq!(sim.read_file(&aside).as_deref(), Some(*tmp), "foreign {i}");
     }
+}
+
+/// A log on a new simulation (`seed`) holding the record "kept", closed,
+/// then `tmp` written as a stale temporary file beside it, and the log
+/// reopened: the simulation, the log and the open's report. Asserts that
+/// the open replayed just "kept".
+fn reopen_beside_stale_temp(
+    seed: u64,
+    tmp: &[u8],
+    opts: &WalOptions,
+    case: &str,
+) -> (SimStorage, Wal, RecoveryReport) {
+    let sim = SimStorage::new(seed);
+    let (mut wal, _, _) = open_log(Arc::new(sim.clone()), opts).unwrap();
+    wal.append(b"kept").unwrap();
+    drop(wal);
+    sim.write_file(TMP, tmp).unwrap();
+    let (wal, replayed, report) = open_log(Arc::new(sim.clone()), opts).unwrap();
+    assert_eq!(replayed.payloads, vec![b"kept".to_vec()], "{case}");
+    (sim, wal, report)
+}
+
+/// Rewrites `wal` to hold just "new", closes it, and asserts that a reopen
+/// replays just that: the temporary file no longer blocks a rewrite.
+fn rewrite_and_reopen(sim: &SimStorage, mut wal: Wal, opts: &WalOptions, case: &str) {
+    wal.rewrite(|w| w.push(b"new")).unwrap();
+    drop(wal);
+    let (_, replayed, _) = open_log(Arc::new(sim.clone()), opts).unwrap();
+    assert_eq!(replayed.payloads, vec![b"new".to_vec()], "{case}");
 }
 
 /// The simulation just before the first operation `pred` accepts, while

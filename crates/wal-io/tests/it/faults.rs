@@ -128,6 +128,34 @@ fn reopen_check(sim: &SimStorage, opts: &WalOptions, model: &Model) -> Result<()
     model.check(&replayed.payloads)
 }
 
+impl Tally {
+    /// Reopens a snapshot of `state` with its faults cleared, directly or
+    /// after a `crash`, and counts a violation (at `here`) unless it passes
+    /// [`reopen_check`]. Returns the snapshot as the reopen left it.
+    fn reopen(
+        &mut self,
+        state: &SimStorage,
+        crash: Option<CrashVariant>,
+        opts: &WalOptions,
+        model: &Model,
+        here: &str,
+    ) -> SimStorage {
+        let img = state.snapshot();
+        img.clear_faults();
+        if let Some(v) = crash {
+            img.crash(v);
+        }
+        self.reopens += 1;
+        if let Err(e) = reopen_check(&img, opts, model) {
+            match crash {
+                None => self.violation(format!("{here}: direct reopen: {e}")),
+                Some(v) => self.violation(format!("{here}: reopen after a crash ({v}): {e}")),
+            }
+        }
+        img
+    }
+}
+
 /// Runs the workload of `seed` with `fault` injected until a call fails,
 /// then checks everything the failure promises. Stops after the reopens.
 fn run_faulted(seed: u64, steps: &[Step], fault: Fault, t: &mut Tally) {
@@ -299,12 +327,7 @@ fn run_faulted(seed: u64, steps: &[Step], fault: Fault, t: &mut Tally) {
             }
         }
     }
-    let direct = state.snapshot();
-    direct.clear_faults();
-    t.reopens += 1;
-    if let Err(e) = reopen_check(&direct, &opts, &model) {
-        t.violation(format!("{here}: direct reopen: {e}"));
-    }
+    let direct = t.reopen(&state, None, &opts, &model, &here);
     for (name, image) in [
         ("visible", direct.read_file(LOG)),
         ("durable", direct.durable_file(LOG)),
@@ -316,13 +339,7 @@ fn run_faulted(seed: u64, steps: &[Step], fault: Fault, t: &mut Tally) {
         }
     }
     for v in CrashVariant::ALL {
-        let img = state.snapshot();
-        img.clear_faults();
-        img.crash(v);
-        t.reopens += 1;
-        if let Err(e) = reopen_check(&img, &opts, &model) {
-            t.violation(format!("{here}: reopen after a crash ({v}): {e}"));
-        }
+        t.reopen(&state, Some(v), &opts, &model, &here);
     }
 }
 
@@ -463,20 +480,9 @@ fn faults_during_recovery_of_crash_images() {
                             Err(_) => t.failed_calls += 1,
                         }
                         let state = s.snapshot();
-                        let direct = state.snapshot();
-                        direct.clear_faults();
-                        t.reopens += 1;
-                        if let Err(e) = reopen_check(&direct, &opts, &model) {
-                            t.violation(format!("{here}: direct reopen: {e}"));
-                        }
+                        t.reopen(&state, None, &opts, &model, &here);
                         let v2 = CrashVariant::ALL[usize::try_from(j).unwrap_or(0) % 7];
-                        let again = state.snapshot();
-                        again.clear_faults();
-                        again.crash(v2);
-                        t.reopens += 1;
-                        if let Err(e) = reopen_check(&again, &opts, &model) {
-                            t.violation(format!("{here}: reopen after a crash ({v2}): {e}"));
-                        }
+                        t.reopen(&state, Some(v2), &opts, &model, &here);
                     }
                 }
             }

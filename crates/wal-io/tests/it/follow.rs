@@ -2,20 +2,26 @@
 //! files, changing nothing.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+use crate::support::{new_fs_log, open_fs};
 
 use wal_io::{FollowEvent, FsStorage, Polled, Visibility, Wal, WalError, WalFollower, WalOptions};
 
+/// A writer of the log at `path`.
 fn open_wal(path: &Path) -> Wal {
-    Wal::open(
-        Arc::new(FsStorage::new()),
-        path,
-        WalOptions::default(),
-        |_| Ok(()),
-    )
-    .unwrap()
-    .0
+    open_fs(path).unwrap().0
+}
+
+/// A closed log of `n` records, record `i` being `len` bytes of `i`.
+fn closed_log(n: u8, len: usize) -> (tempfile::TempDir, PathBuf) {
+    let (dir, path, mut wal) = new_fs_log();
+    for i in 0..n {
+        wal.append(&vec![i; len]).unwrap();
+    }
+    wal.close().unwrap();
+    (dir, path)
 }
 
 /// A follower and the payloads it delivered (reset on `Reset`).
@@ -74,9 +80,7 @@ fn payloads(items: &[&[u8]]) -> Vec<Vec<u8>> {
 
 #[test]
 fn follows_appends_in_order_reading_only_new_records() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("events.log");
-    let mut wal = open_wal(&path);
+    let (_dir, path, mut wal) = new_fs_log();
     wal.append(b"one").unwrap();
     let (mut seen, polled) = follow(&path, Visibility::Written).unwrap();
     assert_eq!(seen.records, payloads(&[b"one"]));
@@ -104,9 +108,7 @@ fn follows_appends_in_order_reading_only_new_records() {
 
 #[test]
 fn a_partly_written_frame_is_pending_then_delivered_whole() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("events.log");
-    let mut wal = open_wal(&path);
+    let (dir, path, mut wal) = new_fs_log();
     wal.append(b"first").unwrap();
     let whole_len = fs::metadata(&path).unwrap().len();
     wal.append(b"second record").unwrap();
@@ -136,9 +138,7 @@ fn a_partly_written_frame_is_pending_then_delivered_whole() {
 
 #[test]
 fn a_rewrite_is_noticed_and_reloaded() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("events.log");
-    let mut wal = open_wal(&path);
+    let (_dir, path, mut wal) = new_fs_log();
     for i in 0..10u8 {
         wal.append(&[i]).unwrap();
     }
@@ -166,13 +166,7 @@ fn a_rewrite_is_noticed_and_reloaded() {
 
 #[test]
 fn damaged_synced_data_is_refused_with_the_writers_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("events.log");
-    let mut wal = open_wal(&path);
-    for i in 0..20u8 {
-        wal.append(&[i; 40]).unwrap();
-    }
-    wal.close().unwrap();
+    let (dir, path) = closed_log(20, 40);
     let mut bytes = fs::read(&path).unwrap();
     bytes[200] ^= 0x40;
     fs::write(&path, &bytes).unwrap();
@@ -181,13 +175,7 @@ fn damaged_synced_data_is_refused_with_the_writers_error() {
 
     let err = follow(&path, Visibility::Written).err().expect("refused");
     assert!(matches!(err, WalError::Corrupt { .. }), "{err}");
-    let writer_err = Wal::open(
-        Arc::new(FsStorage::new()),
-        &path,
-        WalOptions::default(),
-        |_| Ok(()),
-    )
-    .unwrap_err();
+    let writer_err = open_fs(&path).unwrap_err();
     assert_eq!(err.to_string(), writer_err.to_string());
     assert_eq!(fs::read(&path).unwrap(), bytes);
     assert_eq!(fs::read(&lock).unwrap(), lock_bytes);
@@ -195,13 +183,7 @@ fn damaged_synced_data_is_refused_with_the_writers_error() {
 
 #[test]
 fn a_log_cut_below_its_claim_is_refused_as_the_writer_refuses_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("events.log");
-    let mut wal = open_wal(&path);
-    for i in 0..5u8 {
-        wal.append(&[i; 10]).unwrap();
-    }
-    wal.close().unwrap();
+    let (_dir, path) = closed_log(5, 10);
     let bytes = fs::read(&path).unwrap();
     // Cut at a frame boundary: the last record and the seal.
     fs::write(&path, &bytes[..bytes.len() - 16 - 26]).unwrap();
@@ -239,9 +221,7 @@ fn an_empty_file_is_an_empty_log_until_its_writer_creates_it() {
 
 #[test]
 fn durable_visibility_shows_only_what_a_watermark_seal_or_claim_vouches_for() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("events.log");
-    let mut wal = open_wal(&path);
+    let (_dir, path, mut wal) = new_fs_log();
     wal.append(b"a").unwrap();
     wal.append(b"b").unwrap();
     let (mut seen, polled) = follow(&path, Visibility::Durable).unwrap();

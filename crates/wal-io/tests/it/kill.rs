@@ -28,7 +28,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use test_support::child::{Protocol, Running, env_u64, nth};
-use test_support::kill::{self, Ctx, KillTest};
+use test_support::kill::{self, Ctx, KillTest, Killed};
 use test_support::rng::{Rng, mix, seed_from_env};
 use test_support::{chain, sibling};
 use wal_io::{FsStorage, TruncationReason, Wal, WalError, WalOptions};
@@ -401,17 +401,13 @@ impl KillTest for LogKills {
         tmp_path(path)
     }
 
-    fn verify(
-        &mut self,
-        (): &mut (),
-        ctx: &Ctx,
-        target: &Path,
-        child: &Running,
-        start: u64,
-        acked: u64,
-    ) -> u64 {
-        let hi = child.last(&["DO", "BIG", "RW"]).unwrap_or(start).max(acked);
-        let (n, recovered) = verify(ctx, target, acked, hi);
+    fn verify(&mut self, (): &mut (), k: &Killed<'_>) -> u64 {
+        let hi = k
+            .child
+            .last(&["DO", "BIG", "RW"])
+            .unwrap_or(k.start)
+            .max(k.acked);
+        let (n, recovered) = verify(k.ctx, k.target, k.acked, hi);
         self.torn += u64::from(recovered.torn);
         self.removed_temp += u64::from(recovered.removed_temp);
         n

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::support::{open_fs as open, open_fs_with as open_with};
+use crate::support::{new_fs_log, open_at, open_fs as open, open_fs_with as open_with};
 use wal_format::FrameKind;
 use wal_io::{FsStorage, RecoveryMode, TruncationReason, Wal, WalError, WalOptions};
 
@@ -39,9 +39,7 @@ fn second_opener_is_refused_until_the_first_closes() {
 
 #[test]
 fn rewrite_replaces_contents_and_appends_continue() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("events.log");
-    let (mut wal, _) = open(&path).unwrap();
+    let (dir, path, mut wal) = new_fs_log();
     for i in 0..100u32 {
         wal.append(&i.to_le_bytes()).unwrap();
     }
@@ -69,9 +67,7 @@ fn rewrite_replaces_contents_and_appends_continue() {
 /// the cut from a torn write, and cuts it back.
 #[test]
 fn a_cut_closed_log_is_refused_and_a_log_alone_is_cut_back() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("events.log");
-    let (mut wal, _) = open(&path).unwrap();
+    let (dir, path, mut wal) = new_fs_log();
     wal.append(b"kept").unwrap();
     wal.append(b"torn record").unwrap();
     let full = wal.stats().bytes;
@@ -81,13 +77,7 @@ fn a_cut_closed_log_is_refused_and_a_log_alone_is_cut_back() {
     drop(f);
     let cut = std::fs::read(&path).unwrap();
 
-    let err = Wal::open(
-        Arc::new(FsStorage::new()),
-        &path,
-        WalOptions::default(),
-        |_| Ok(()),
-    )
-    .unwrap_err();
+    let err = open(&path).unwrap_err();
     let WalError::Truncated {
         offset,
         valid_records,
@@ -107,18 +97,9 @@ fn a_cut_closed_log_is_refused_and_a_log_alone_is_cut_back() {
 
     // The log alone, as `cp` of the log file would leave it.
     std::fs::remove_file(dir.path().join("events.log.lock")).unwrap();
-    let mut records = Vec::new();
-    let (_wal, report) = Wal::open(
-        Arc::new(FsStorage::new()),
-        &path,
-        WalOptions::default(),
-        |r| {
-            records.push(r.payload.to_vec());
-            Ok(())
-        },
-    )
-    .unwrap();
-    assert_eq!(records, vec![b"kept".to_vec()]);
+    let (_wal, replayed, report) =
+        open_at(Arc::new(FsStorage::new()), &path, &WalOptions::default()).unwrap();
+    assert_eq!(replayed.payloads, vec![b"kept".to_vec()]);
     let t = report.truncated.expect("a torn tail is reported");
     assert_eq!(t.reason, TruncationReason::TornTail);
     assert_eq!(t.offset, offset);
@@ -127,9 +108,7 @@ fn a_cut_closed_log_is_refused_and_a_log_alone_is_cut_back() {
 
 #[test]
 fn synced_corruption_is_refused_untouched_then_salvaged() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("events.log");
-    let (mut wal, _) = open(&path).unwrap();
+    let (dir, path, mut wal) = new_fs_log();
     wal.append(b"first").unwrap();
     let damaged_at = wal.stats().bytes;
     wal.append(b"second").unwrap();

@@ -272,6 +272,16 @@ pub fn open_fs(path: &Path) -> Result<(Wal, Vec<Vec<u8>>), WalError> {
     open_fs_with(path, WalOptions::default())
 }
 
+/// A new, empty log `events.log` in a fresh temporary directory, on real
+/// files: the directory (which removes itself when dropped), the log's
+/// path, and the log.
+pub fn new_fs_log() -> (tempfile::TempDir, PathBuf, Wal) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.log");
+    let (wal, _) = open_fs(&path).unwrap();
+    (dir, path, wal)
+}
+
 /// Opens [`LOG`], collecting the replayed records.
 pub fn open_log(
     storage: Arc<dyn Storage>,

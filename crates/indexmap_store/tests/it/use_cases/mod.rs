@@ -105,6 +105,15 @@ where
     entries(&store)
 }
 
+/// Asserts that `store` holds `want`, in order, and that a reopen of `path`
+/// after it is dropped finds the same.
+#[track_caller]
+pub fn assert_holds_and_reopens(store: Users, path: &Path, want: &[(String, u64)]) {
+    assert_eq!(entries(&store), want);
+    drop(store);
+    assert_eq!(reopen_entries::<String, u64>(path), want);
+}
+
 /// One frame of a log, located with the layout of `FORMAT.md`: 12 bytes of
 /// header (marker, lag, `len`, `seq_lo`), the payload, a 4-byte checksum
 /// (`16 + len` bytes in all).
