@@ -64,6 +64,11 @@ pub(crate) fn encode_batch(pairs: &Pairs) -> Vec<u8> {
 /// it writes and holds no entry: its payload's first byte (a varint).
 const SCHEMA_VARIANT: u8 = 6;
 
+/// The variant index of the entry count a compaction writes ahead of its
+/// entries (`Op::Live`, schema version 4), then the count as a varint: the
+/// store sizes its map from it, and so does [`reopen_by_hand`].
+const LIVE_VARIANT: u8 = 13;
+
 pub(crate) fn encode_op(buf: &mut Vec<u8>, k: &str, v: &str) {
     bincode::serde::encode_into_std_write(OpRef::Insert(k, v), buf, bincode::config::standard())
         .unwrap();
@@ -103,8 +108,18 @@ pub(crate) fn reopen_by_hand(path: &Path) -> IndexMap<String, String> {
                 Ok(Decoded::Complete(record)) => {
                     // A batch frame's records, or a record frame's one.
                     for payload in record.payloads() {
-                        if payload.first() == Some(&SCHEMA_VARIANT) {
-                            continue;
+                        match payload.split_first() {
+                            Some((&SCHEMA_VARIANT, _)) => continue,
+                            Some((&LIVE_VARIANT, count)) => {
+                                let (n, _): (u64, usize) = bincode::serde::decode_from_slice(
+                                    count,
+                                    bincode::config::standard(),
+                                )
+                                .unwrap();
+                                map.reserve(usize::try_from(n).unwrap());
+                                continue;
+                            }
+                            _ => {}
                         }
                         let (Op::Insert(k, v), used) =
                             bincode::serde::decode_from_slice(payload, bincode::config::standard())
