@@ -321,6 +321,31 @@ impl<E> CallbackError<E> {
             Self::Replay { .. } | Self::Encode { .. } => io::ErrorKind::InvalidData,
         }
     }
+
+    /// The callback's own error as `Ok` (that of a
+    /// [`Replay`](Self::Replay) or an [`Encode`](Self::Encode), without
+    /// the record's position: match on the variant to keep it), the log's
+    /// failure as `Err`. For a caller whose error type wraps a
+    /// [`WalError`], this is the whole conversion, with no arm for
+    /// variants a later version may add:
+    ///
+    /// ```
+    /// # use wal_io::{CallbackError, WalError};
+    /// #[derive(Debug)]
+    /// enum MyError { Log(WalError), BadRecord(String) }
+    ///
+    /// fn convert(e: CallbackError<MyError>) -> MyError {
+    ///     e.into_callback().unwrap_or_else(MyError::Log)
+    /// }
+    /// # let e = CallbackError::Encode { source: MyError::BadRecord("x".into()) };
+    /// # assert!(matches!(convert(e), MyError::BadRecord(_)));
+    /// ```
+    pub fn into_callback(self) -> Result<E, WalError> {
+        match self {
+            Self::Replay { source, .. } | Self::Encode { source } => Ok(source),
+            Self::Wal(e) => Err(e),
+        }
+    }
 }
 
 /// Boxes the callback's error: the [`WalError`] the boxed entry point

@@ -374,3 +374,39 @@ fn a_typed_inspection_hands_back_the_callbacks_error_by_value() {
     });
     assert!(matches!(boxed, Err(WalError::Replay { seq, .. }) if seq == at[0].0));
 }
+
+#[test]
+fn into_callback_splits_the_callbacks_error_from_the_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("events.log");
+    log_of(&path, &[BAD]);
+    let replayed = Wal::open_typed(storage(), &path, WalOptions::default(), |r| {
+        refuse(r.payload)
+    })
+    .map(|_| ())
+    .unwrap_err();
+    assert_eq!(
+        replayed.into_callback().map_err(|e| e.to_string()),
+        Ok(Unwanted {
+            payload: BAD.to_vec()
+        })
+    );
+
+    let (mut wal, _) = Wal::open(storage(), &path, WalOptions::default(), |_| Ok(())).unwrap();
+    let mut batch = wal.batch().unwrap();
+    let encoded = batch.push_with_typed(|_| refuse(BAD)).unwrap_err();
+    assert_eq!(encoded.into_callback().unwrap().payload, BAD);
+    drop(wal);
+
+    let not_a_log = dir.path().join("not-a-log");
+    std::fs::write(&not_a_log, b"plain text").unwrap();
+    let refused = Wal::open_typed(storage(), &not_a_log, WalOptions::default(), |r| {
+        refuse(r.payload)
+    })
+    .map(|_| ())
+    .unwrap_err();
+    assert!(matches!(
+        refused.into_callback(),
+        Err(WalError::NotALog { .. })
+    ));
+}
