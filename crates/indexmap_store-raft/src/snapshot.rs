@@ -261,3 +261,64 @@ impl SnapshotFile {
             .ok_or_else(|| bad("it holds no snapshot header".to_owned()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use wal_io::FsStorage;
+
+    use super::*;
+
+    /// A snapshot log whose first record is an insert, before any header.
+    fn headless(path: &Path) -> Vec<u8> {
+        let (mut wal, _) =
+            Wal::open(Arc::new(FsStorage::new()), path, options(), |_| Ok(())).unwrap();
+        wal.append(&[TAG_INSERT]).unwrap();
+        wal.close().unwrap();
+        std::fs::read(path).unwrap()
+    }
+
+    const HEADLESS: &str = "record 1 has tag 2, unexpected before the header";
+
+    #[test]
+    fn a_snapshot_record_that_does_not_decode_fails_the_open_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("snapshot");
+        headless(&path);
+        let err = SnapshotFile::open::<String, String>(Arc::new(FsStorage::new()), &path)
+            .err()
+            .expect("a record that does not decode must fail the open");
+        match &err {
+            RaftStoreError::Decode {
+                seq, what, reason, ..
+            } => {
+                assert_eq!((*seq, *what), (0, "snapshot record"));
+                assert_eq!(reason, HEADLESS);
+            }
+            other => panic!("expected a decode error, got {other}"),
+        }
+    }
+
+    #[test]
+    fn a_received_snapshot_is_refused_with_the_decoders_or_the_logs_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage: Arc<dyn Storage> = Arc::new(FsStorage::new());
+        let (file, loaded) =
+            SnapshotFile::open::<String, String>(Arc::clone(&storage), &dir.path().join("snap"))
+                .unwrap();
+        assert!(loaded.is_none());
+        let reason = |bytes: &[u8]| match file.decode_received::<String, String>(bytes) {
+            Err(RaftStoreError::BadSnapshot { reason }) => reason,
+            Err(other) => panic!("expected a bad snapshot, got {other}"),
+            Ok(_) => panic!("expected a bad snapshot, got one"),
+        };
+
+        let bytes = headless(&dir.path().join("headless"));
+        assert_eq!(reason(&bytes), HEADLESS);
+
+        let not_a_log = reason(b"{\"not\": \"a log\"}");
+        assert!(
+            not_a_log.contains("is not a log file written by this library"),
+            "{not_a_log}"
+        );
+    }
+}
