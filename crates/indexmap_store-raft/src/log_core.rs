@@ -127,19 +127,15 @@ impl<K: Key, V: Value> LogCore<K, V> {
         path: &Path,
     ) -> Result<(Self, RecoveryReport), RaftStoreError> {
         let mut state = LogState::default();
-        let mut failure = None;
-        let (wal, report) = Wal::open(storage, path, log_options(), |record| {
-            replay(&mut state, record.payload).map_err(|(what, reason)| {
-                failure = Some(RaftStoreError::Decode {
-                    path: path.to_path_buf(),
-                    seq: record.seq,
-                    what,
-                    reason: reason.clone(),
-                });
-                reason.into()
+        let (wal, report) = Wal::open_typed(storage, path, log_options(), |record| {
+            replay(&mut state, record.payload).map_err(|(what, reason)| RaftStoreError::Decode {
+                path: path.to_path_buf(),
+                seq: record.seq,
+                what,
+                reason,
             })
         })
-        .map_err(|e| failure.take().unwrap_or(RaftStoreError::from(e)))?;
+        .map_err(|e| e.into_callback().unwrap_or_else(RaftStoreError::from))?;
         Ok((
             Self {
                 wal,

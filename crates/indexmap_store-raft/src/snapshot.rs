@@ -131,22 +131,18 @@ impl SnapshotFile {
         path: &Path,
     ) -> Result<(Self, Option<Loaded<K, V>>), RaftStoreError> {
         let mut decoder = Decoder::new();
-        let mut failure = None;
-        let opened = Wal::open(Arc::clone(&storage), path, options(), |record| {
-            decoder.record(record.payload).map_err(|reason| {
-                failure = Some((record.seq, reason.clone()));
-                reason.into()
-            })
+        let opened = Wal::open_typed(Arc::clone(&storage), path, options(), |record| {
+            decoder
+                .record(record.payload)
+                .map_err(|reason| RaftStoreError::Decode {
+                    path: path.to_path_buf(),
+                    seq: record.seq,
+                    what: "snapshot record",
+                    reason,
+                })
         });
-        let (wal, _) = opened.map_err(|e| match failure.take() {
-            Some((seq, reason)) => RaftStoreError::Decode {
-                path: path.to_path_buf(),
-                seq,
-                what: "snapshot record",
-                reason,
-            },
-            None => e.into(),
-        })?;
+        let (wal, _) =
+            opened.map_err(|e| e.into_callback().unwrap_or_else(RaftStoreError::from))?;
         let loaded = decoder.finish().map_err(|reason| RaftStoreError::Decode {
             path: path.to_path_buf(),
             seq: 0,
@@ -233,22 +229,18 @@ impl SnapshotFile {
         file.write_at(0, bytes).map_err(io)?;
         drop(file);
         let mut decoder = Decoder::new();
-        let mut failure = None;
-        let read = WalFollower::open(
+        let read = WalFollower::open_typed(
             Arc::clone(&self.storage),
             &incoming,
             options(),
             Visibility::Written,
-            |record| {
-                decoder.record(record.payload).map_err(|reason| {
-                    failure = Some(reason.clone());
-                    reason.into()
-                })
-            },
+            |record| decoder.record(record.payload),
         );
         let _ = self.storage.remove(&incoming);
         let bad = |reason: String| RaftStoreError::BadSnapshot { reason };
-        let (_, polled) = read.map_err(|e| bad(failure.take().unwrap_or_else(|| e.to_string())))?;
+        // The decoder's reason, or the log's error in words.
+        let (_, polled) =
+            read.map_err(|e| bad(e.into_callback().unwrap_or_else(|e| e.to_string())))?;
         if polled.pending_bytes != 0 {
             return Err(bad(format!(
                 "{} bytes at its end are not whole records",
