@@ -127,19 +127,15 @@ impl<K: Key, V: Value> LogCore<K, V> {
         path: &Path,
     ) -> Result<(Self, RecoveryReport), RaftStoreError> {
         let mut state = LogState::default();
-        let mut failure = None;
-        let (wal, report) = Wal::open(storage, path, log_options(), |record| {
-            replay(&mut state, record.payload).map_err(|(what, reason)| {
-                failure = Some(RaftStoreError::Decode {
-                    path: path.to_path_buf(),
-                    seq: record.seq,
-                    what,
-                    reason: reason.clone(),
-                });
-                reason.into()
+        let (wal, report) = Wal::open_typed(storage, path, log_options(), |record| {
+            replay(&mut state, record.payload).map_err(|(what, reason)| RaftStoreError::Decode {
+                path: path.to_path_buf(),
+                seq: record.seq,
+                what,
+                reason,
             })
         })
-        .map_err(|e| failure.take().unwrap_or(RaftStoreError::from(e)))?;
+        .map_err(|e| e.into_callback().unwrap_or_else(RaftStoreError::from))?;
         Ok((
             Self {
                 wal,
@@ -325,4 +321,48 @@ fn replay<K: Key, V: Value>(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use wal_io::FsStorage;
+
+    use super::*;
+
+    /// A record that passes its checksum but does not decode fails the
+    /// open with the decoder's reason, naming the record, and changes no
+    /// byte of the log.
+    #[test]
+    fn a_record_that_does_not_decode_fails_the_open_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("raft.log");
+        let storage: Arc<dyn Storage> = Arc::new(FsStorage::new());
+        let (mut core, _) = LogCore::<String, String>::open(Arc::clone(&storage), &path).unwrap();
+        core.save_committed(None).unwrap();
+        let bad = core.wal().append(&[0xee]).unwrap();
+        drop(core);
+        let before = std::fs::read(&path).unwrap();
+
+        let Err(err) = LogCore::<String, String>::open(storage, &path) else {
+            panic!("a record that does not decode must fail the open");
+        };
+        match &err {
+            RaftStoreError::Decode {
+                path: named,
+                seq,
+                what,
+                reason,
+            } => {
+                assert_eq!(named, &path);
+                assert_eq!(*seq, bad);
+                assert_eq!(*what, "log record");
+                assert_eq!(
+                    reason,
+                    "unknown record tag 238 (written by a newer version?)"
+                );
+            }
+            other => panic!("expected a decode error, got {other}"),
+        }
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+    }
 }

@@ -131,22 +131,18 @@ impl SnapshotFile {
         path: &Path,
     ) -> Result<(Self, Option<Loaded<K, V>>), RaftStoreError> {
         let mut decoder = Decoder::new();
-        let mut failure = None;
-        let opened = Wal::open(Arc::clone(&storage), path, options(), |record| {
-            decoder.record(record.payload).map_err(|reason| {
-                failure = Some((record.seq, reason.clone()));
-                reason.into()
-            })
+        let opened = Wal::open_typed(Arc::clone(&storage), path, options(), |record| {
+            decoder
+                .record(record.payload)
+                .map_err(|reason| RaftStoreError::Decode {
+                    path: path.to_path_buf(),
+                    seq: record.seq,
+                    what: "snapshot record",
+                    reason,
+                })
         });
-        let (wal, _) = opened.map_err(|e| match failure.take() {
-            Some((seq, reason)) => RaftStoreError::Decode {
-                path: path.to_path_buf(),
-                seq,
-                what: "snapshot record",
-                reason,
-            },
-            None => e.into(),
-        })?;
+        let (wal, _) =
+            opened.map_err(|e| e.into_callback().unwrap_or_else(RaftStoreError::from))?;
         let loaded = decoder.finish().map_err(|reason| RaftStoreError::Decode {
             path: path.to_path_buf(),
             seq: 0,
@@ -233,22 +229,18 @@ impl SnapshotFile {
         file.write_at(0, bytes).map_err(io)?;
         drop(file);
         let mut decoder = Decoder::new();
-        let mut failure = None;
-        let read = WalFollower::open(
+        let read = WalFollower::open_typed(
             Arc::clone(&self.storage),
             &incoming,
             options(),
             Visibility::Written,
-            |record| {
-                decoder.record(record.payload).map_err(|reason| {
-                    failure = Some(reason.clone());
-                    reason.into()
-                })
-            },
+            |record| decoder.record(record.payload),
         );
         let _ = self.storage.remove(&incoming);
         let bad = |reason: String| RaftStoreError::BadSnapshot { reason };
-        let (_, polled) = read.map_err(|e| bad(failure.take().unwrap_or_else(|| e.to_string())))?;
+        // The decoder's reason, or the log's error in words.
+        let (_, polled) =
+            read.map_err(|e| bad(e.into_callback().unwrap_or_else(|e| e.to_string())))?;
         if polled.pending_bytes != 0 {
             return Err(bad(format!(
                 "{} bytes at its end are not whole records",
@@ -259,5 +251,66 @@ impl SnapshotFile {
             .finish()
             .map_err(bad)?
             .ok_or_else(|| bad("it holds no snapshot header".to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use wal_io::FsStorage;
+
+    use super::*;
+
+    /// A snapshot log whose first record is an insert, before any header.
+    fn headless(path: &Path) -> Vec<u8> {
+        let (mut wal, _) =
+            Wal::open(Arc::new(FsStorage::new()), path, options(), |_| Ok(())).unwrap();
+        wal.append(&[TAG_INSERT]).unwrap();
+        wal.close().unwrap();
+        std::fs::read(path).unwrap()
+    }
+
+    const HEADLESS: &str = "record 1 has tag 2, unexpected before the header";
+
+    #[test]
+    fn a_snapshot_record_that_does_not_decode_fails_the_open_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("snapshot");
+        headless(&path);
+        let err = SnapshotFile::open::<String, String>(Arc::new(FsStorage::new()), &path)
+            .err()
+            .expect("a record that does not decode must fail the open");
+        match &err {
+            RaftStoreError::Decode {
+                seq, what, reason, ..
+            } => {
+                assert_eq!((*seq, *what), (0, "snapshot record"));
+                assert_eq!(reason, HEADLESS);
+            }
+            other => panic!("expected a decode error, got {other}"),
+        }
+    }
+
+    #[test]
+    fn a_received_snapshot_is_refused_with_the_decoders_or_the_logs_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage: Arc<dyn Storage> = Arc::new(FsStorage::new());
+        let (file, loaded) =
+            SnapshotFile::open::<String, String>(Arc::clone(&storage), &dir.path().join("snap"))
+                .unwrap();
+        assert!(loaded.is_none());
+        let reason = |bytes: &[u8]| match file.decode_received::<String, String>(bytes) {
+            Err(RaftStoreError::BadSnapshot { reason }) => reason,
+            Err(other) => panic!("expected a bad snapshot, got {other}"),
+            Ok(_) => panic!("expected a bad snapshot, got one"),
+        };
+
+        let bytes = headless(&dir.path().join("headless"));
+        assert_eq!(reason(&bytes), HEADLESS);
+
+        let not_a_log = reason(b"{\"not\": \"a log\"}");
+        assert!(
+            not_a_log.contains("is not a log file written by this library"),
+            "{not_a_log}"
+        );
     }
 }

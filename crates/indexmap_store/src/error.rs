@@ -7,7 +7,7 @@
 use std::io;
 use std::path::PathBuf;
 
-use wal_io::WalError;
+use wal_io::{CallbackError, WalError};
 
 /// What went wrong, behind every `io::Error` this crate returns.
 ///
@@ -174,14 +174,17 @@ impl From<StoreError> for io::Error {
     }
 }
 
-/// Converts a log error, unwrapping a replay failure back into the
-/// `StoreError` the replay callback produced.
+/// Converts a log error.
 pub(crate) fn from_wal(e: WalError) -> io::Error {
-    match e {
-        WalError::Replay { source, .. } => match source.downcast::<StoreError>() {
-            Ok(store_err) => (*store_err).into(),
-            Err(other) => io::Error::new(io::ErrorKind::InvalidData, other),
-        },
-        e => StoreError::Log(e).into(),
+    StoreError::Log(e).into()
+}
+
+/// Converts the error of a replay or an encode whose callback fails with
+/// a `StoreError`: that error itself, as the callback made it (wal-io
+/// hands it back by value), or the log's own failure.
+pub(crate) fn from_callback(e: CallbackError<StoreError>) -> io::Error {
+    match e.into_callback() {
+        Ok(e) => e.into(),
+        Err(e) => from_wal(e),
     }
 }

@@ -26,7 +26,7 @@ pub use wal_io::WalOptions;
 pub use wal_io::inspect::{Inspection, SalvagePlan, SidecarState, Stop, Verdict};
 
 use crate::codec::{self, BatchOp, Op};
-use crate::error::{StoreError, from_wal};
+use crate::error::{StoreError, from_callback};
 use crate::schema::{describe, schema_of};
 use crate::store::COMPACT_TMP_SUFFIX;
 
@@ -240,7 +240,7 @@ where
         })
     })?;
     let mut map = IndexMap::new();
-    let found = wal_io::inspect::inspect(storage, path, &wal_options(), |record| {
+    let found = wal_io::inspect::inspect_typed(storage, path, &wal_options(), |record| {
         let op = codec::decode(record.payload).map_err(|source| StoreError::Decode {
             seq: record.seq,
             offset: record.offset,
@@ -254,12 +254,11 @@ where
                 path: path.to_path_buf(),
                 expected: describe(&expected),
                 found: describe(found),
-            }
-            .into());
+            });
         }
-        crate::open::replay(&mut map, record.seq, record.offset, op).map_err(Into::into)
+        crate::open::replay(&mut map, record.seq, record.offset, op)
     })
-    .map_err(from_wal)?;
+    .map_err(from_callback)?;
     Ok((map, found))
 }
 

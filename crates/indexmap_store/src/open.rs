@@ -15,7 +15,7 @@ use wal_io::{FsStorage, RecoveryMode, RecoveryReport, Storage, Wal, WalOptions};
 use crate::codec::{self, Op, OpRef, SchemaRecord};
 use crate::config::StoreConfig;
 use crate::durability::{Durability, SyncPolicy};
-use crate::error::{StoreError, from_wal};
+use crate::error::StoreError;
 use crate::rebuild::{OpenFn, Rebuild};
 pub(crate) use crate::remove_many::apply_batch;
 use crate::schema::schema_of;
@@ -425,8 +425,7 @@ impl OpenOptions {
             Arc::clone(&self.storage),
             opts,
             self.recovery_threads,
-        )
-        .map_err(from_wal)?;
+        )?;
         let Rebuild {
             map,
             mutations,

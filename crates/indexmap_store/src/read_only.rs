@@ -14,7 +14,7 @@ use wal_io::{FollowEvent, Polled, ReplayRecord, Visibility, WalFollower, WalOpti
 
 use crate::change::Change;
 use crate::codec::{self, Op, SchemaRecord};
-use crate::error::{StoreError, from_wal};
+use crate::error::{StoreError, from_callback};
 use crate::open::OpenOptions;
 use crate::schema::describe;
 use crate::store::COMPACT_TMP_SUFFIX;
@@ -131,14 +131,14 @@ impl OpenOptions {
             ..WalOptions::default()
         };
         let mut map = IndexMap::with_hasher(hash_builder);
-        let opened = WalFollower::open(
+        let opened = WalFollower::open_typed(
             Arc::clone(&self.storage),
             path,
             opts,
             self.visibility,
-            |record| apply(&mut map, path, &expected, record, &mut |_| {}).map_err(Into::into),
+            |record| apply(&mut map, path, &expected, record, &mut |_| {}),
         );
-        match opened.map_err(from_wal) {
+        match opened.map_err(from_callback) {
             Ok((follower, last)) => Ok(ReadOnlyStore {
                 map,
                 follower,
@@ -235,7 +235,7 @@ where
         let (map, expected) = (&mut self.map, &self.expected);
         // A reload is built aside and shown only once it is whole.
         let mut reload: Option<IndexMap<K, V, S>> = None;
-        let polled = self.follower.poll(|event| match event {
+        let polled = self.follower.poll_typed(|event| match event {
             FollowEvent::Reset => {
                 reload = Some(IndexMap::with_hasher(map.hasher().clone()));
                 Ok(())
@@ -243,10 +243,9 @@ where
             FollowEvent::Record(record) => match &mut reload {
                 Some(fresh) => apply(fresh, &path, expected, record, &mut |_| {}),
                 None => apply(map, &path, expected, record, &mut on_change),
-            }
-            .map_err(Into::into),
+            },
         });
-        let polled = polled.map_err(from_wal)?;
+        let polled = polled.map_err(from_callback)?;
         if let Some(fresh) = reload {
             self.map = fresh;
         }

@@ -3,7 +3,7 @@
 //! the size hint, applied in log order either way.
 //!
 //! With [`OpenOptions::recovery_threads`](crate::OpenOptions::recovery_threads)
-//! above 1, a scoped thread runs [`Wal::open_with`] (reading, checking
+//! above 1, a scoped thread runs [`Wal::open_with_typed`] (reading, checking
 //! checksums in file order, decoding each payload and hashing each
 //! inserted key) and hands the decoded operations in chunks to the opening
 //! thread, which applies them to the map in log order. Every failure, a decode error on the reading
@@ -14,6 +14,7 @@
 //! same record, in the same words, as the sequential open's.
 
 use std::hash::{BuildHasher, Hash};
+use std::io;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -23,23 +24,25 @@ use indexmap::IndexMap;
 use indexmap::map::raw_entry_v1::{RawEntryApiV1, RawEntryMut};
 use serde::de::DeserializeOwned;
 use wal_io::{
-    BoxError, RecoveryReport, Replay, ReplayFailure, ReplayRecord, Storage, Wal, WalError,
-    WalOptions,
+    RecoveryReport, Replay, ReplayFailure, ReplayRecord, Storage, Wal, WalError, WalOptions,
 };
 
 use crate::codec::{self, Op, SchemaRecord};
-use crate::error::StoreError;
+use crate::error::{StoreError, from_callback};
 use crate::open::SchemaCheck;
 use crate::schema::describe;
 
 /// How an open replays: [`Rebuild::open_sequential`] or
-/// [`Rebuild::open_threaded`].
-pub(crate) type OpenFn<K, V, S> = for<'a, 'r> fn(
-    &'r mut Rebuild<'a, K, V, S>,
-    Arc<dyn Storage>,
-    WalOptions,
-    usize,
-) -> Result<(Wal, RecoveryReport), WalError>;
+/// [`Rebuild::open_threaded`]. A record that fails fails the open with the
+/// `StoreError` it failed with, which wal-io hands back by value.
+pub(crate) type OpenFn<K, V, S> =
+    for<'a, 'r> fn(&'r mut Rebuild<'a, K, V, S>, Arc<dyn Storage>, WalOptions, usize) -> Opened;
+
+/// What an [`OpenFn`] returns.
+pub(crate) type Opened = io::Result<(Wal, RecoveryReport)>;
+
+/// A record whose replay failed, with the store's error.
+type Failure = ReplayFailure<StoreError>;
 
 /// Decoded operations per chunk handed between the threads, at most.
 const CHUNK_OPS: usize = 1024;
@@ -124,7 +127,7 @@ where
         storage: Arc<dyn Storage>,
         opts: WalOptions,
         _threads: usize,
-    ) -> Result<(Wal, RecoveryReport), WalError>
+    ) -> Opened
     where
         K: DeserializeOwned,
         V: DeserializeOwned,
@@ -135,7 +138,7 @@ where
             chunk: Chunk::default(),
             failure: None,
         };
-        Wal::open_with(storage, path, opts, &mut sequential)
+        Wal::open_with_typed(storage, path, opts, &mut sequential).map_err(from_callback)
     }
 
     /// Opens the log and replays it into the map: on this thread with
@@ -145,7 +148,7 @@ where
         storage: Arc<dyn Storage>,
         opts: WalOptions,
         threads: usize,
-    ) -> Result<(Wal, RecoveryReport), WalError>
+    ) -> Opened
     where
         K: DeserializeOwned + Send,
         V: DeserializeOwned + Send,
@@ -158,11 +161,7 @@ where
     }
 
     /// The pipelined open (see the module docs).
-    fn open_pipelined(
-        &mut self,
-        storage: Arc<dyn Storage>,
-        opts: WalOptions,
-    ) -> Result<(Wal, RecoveryReport), WalError>
+    fn open_pipelined(&mut self, storage: Arc<dyn Storage>, opts: WalOptions) -> Opened
     where
         K: DeserializeOwned + Send,
         V: DeserializeOwned + Send,
@@ -190,8 +189,9 @@ where
                     file_len: &file_len,
                     verdict: verdict_rx,
                     hasher,
+                    path,
                 };
-                Wal::open_with(storage, path, opts, &mut decoding)
+                Wal::open_with_typed(storage, path, opts, &mut decoding).map_err(from_callback)
             });
             let verdict = self.apply_chunks(incoming, &file_len);
             if verdict.is_err() {
@@ -214,7 +214,7 @@ where
         &mut self,
         incoming: Receiver<Chunk<K, V>>,
         file_len: &AtomicU64,
-    ) -> Result<(), ReplayFailure> {
+    ) -> Result<(), Failure> {
         for chunk in incoming {
             self.file_len = file_len.load(Ordering::Relaxed);
             self.apply_chunk(chunk)?;
@@ -223,7 +223,7 @@ where
     }
 
     /// Applies a chunk's records in order, up to the first that fails.
-    fn apply_chunk(&mut self, chunk: Chunk<K, V>) -> Result<(), ReplayFailure> {
+    fn apply_chunk(&mut self, chunk: Chunk<K, V>) -> Result<(), Failure> {
         for Decoded {
             seq,
             offset,
@@ -238,10 +238,10 @@ where
                 }
                 (op, _) => op.and_then(|op| self.apply(seq, offset, op)),
             };
-            applied.map_err(|e| ReplayFailure {
+            applied.map_err(|source| Failure {
                 seq,
                 offset,
-                source: e.into(),
+                source,
             })?;
         }
         Ok(())
@@ -287,7 +287,7 @@ fn decode<K: DeserializeOwned, V: DeserializeOwned>(
 struct Sequential<'r, 'a, K, V, S> {
     rebuild: &'r mut Rebuild<'a, K, V, S>,
     chunk: Chunk<K, V>,
-    failure: Option<ReplayFailure>,
+    failure: Option<Failure>,
 }
 
 impl<K, V, S> Sequential<'_, '_, K, V, S>
@@ -305,7 +305,7 @@ where
     }
 }
 
-impl<K, V, S> Replay for Sequential<'_, '_, K, V, S>
+impl<K, V, S> Replay<StoreError> for Sequential<'_, '_, K, V, S>
 where
     K: Hash + Eq + DeserializeOwned,
     V: DeserializeOwned,
@@ -315,7 +315,7 @@ where
         self.rebuild.file_len = file_len;
     }
 
-    fn record(&mut self, record: ReplayRecord<'_>) -> Result<(), BoxError> {
+    fn record(&mut self, record: ReplayRecord<'_>) -> Result<(), StoreError> {
         if self.failure.is_some() {
             return Ok(());
         }
@@ -330,7 +330,7 @@ where
         self.failure.is_some()
     }
 
-    fn finish(&mut self) -> Result<(), ReplayFailure> {
+    fn finish(&mut self) -> Result<(), Failure> {
         self.flush();
         self.failure.take().map_or(Ok(()), Err)
     }
@@ -393,8 +393,10 @@ struct Decoding<'s, K, V, S> {
     /// The opening thread's verdict is a failure.
     failed: &'s AtomicBool,
     file_len: &'s AtomicU64,
-    verdict: Receiver<Result<(), ReplayFailure>>,
+    verdict: Receiver<Result<(), Failure>>,
     hasher: S,
+    /// The log's path, to name it if the opening thread stops.
+    path: &'s Path,
 }
 
 impl<K, V, S> Decoding<'_, K, V, S> {
@@ -411,7 +413,7 @@ impl<K, V, S> Decoding<'_, K, V, S> {
     }
 }
 
-impl<K, V, S> Replay for Decoding<'_, K, V, S>
+impl<K, V, S> Replay<StoreError> for Decoding<'_, K, V, S>
 where
     K: Hash + DeserializeOwned,
     V: DeserializeOwned,
@@ -421,7 +423,7 @@ where
         self.file_len.store(file_len, Ordering::Relaxed);
     }
 
-    fn record(&mut self, record: ReplayRecord<'_>) -> Result<(), BoxError> {
+    fn record(&mut self, record: ReplayRecord<'_>) -> Result<(), StoreError> {
         if self.stopped {
             return Ok(());
         }
@@ -438,15 +440,23 @@ where
         self.stopped || self.failed.load(Ordering::Relaxed)
     }
 
-    fn finish(&mut self) -> Result<(), ReplayFailure> {
+    fn finish(&mut self) -> Result<(), Failure> {
         self.send();
         // Ends the opening thread's loop once it has applied every chunk.
         self.chunks = None;
+        // No verdict: the opening thread panicked, and its panic, not
+        // this error, is what the open ends with.
         self.verdict.recv().unwrap_or_else(|_| {
-            Err(ReplayFailure {
+            Err(Failure {
                 seq: 0,
                 offset: 0,
-                source: "the thread applying the replayed records stopped".into(),
+                source: StoreError::Log(WalError::Io {
+                    op: "replaying",
+                    path: self.path.to_path_buf(),
+                    source: std::io::Error::other(
+                        "the thread applying the replayed records stopped",
+                    ),
+                }),
             })
         })
     }

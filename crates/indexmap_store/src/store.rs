@@ -8,13 +8,13 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use wal_io::{RecoveryReport, Storage, Wal, WalError};
+use wal_io::{RecoveryReport, Storage, Wal};
 
 use crate::codec::{self, SchemaRecord, Shape, WriteError};
 use crate::compaction::{Compaction, CompactionFailure};
 use crate::config::StoreConfig;
 use crate::durability::SyncPolicy;
-use crate::error::{StoreError, from_wal};
+use crate::error::{StoreError, from_callback, from_wal};
 use crate::feed::Feed;
 use crate::open::{OpenOptions, Replayed};
 
@@ -121,24 +121,18 @@ where
     // The change feed's copy of the record, taken only if anyone listens.
     let feed = feed.filter(|f| f.active());
     batch
-        .push_with(|buf| {
+        .push_with_typed(|buf| {
             let start = buf.len();
-            codec::encode_checked::<K, V, T>(buf, op, verify)?;
+            codec::encode_checked::<K, V, T>(buf, op, verify).map_err(|e| match e {
+                WriteError::Encode(e) => StoreError::Encode(e),
+                WriteError::Unreadable(reason) => StoreError::Unreadable { reason },
+            })?;
             if let Some(feed) = feed {
                 feed.capture(&buf[start..]);
             }
-            Ok::<(), WriteError>(())
+            Ok(())
         })
-        .map_err(|e| match e {
-            WalError::Encode { source } => match source.downcast::<WriteError>() {
-                Ok(e) => match *e {
-                    WriteError::Encode(e) => StoreError::Encode(e).into(),
-                    WriteError::Unreadable(reason) => StoreError::Unreadable { reason }.into(),
-                },
-                Err(other) => io::Error::new(io::ErrorKind::InvalidData, other),
-            },
-            e => from_wal(e),
-        })?;
+        .map_err(from_callback)?;
     let seqs = batch.commit().map_err(from_wal)?;
     Ok(seqs.start)
 }

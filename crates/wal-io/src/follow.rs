@@ -19,7 +19,7 @@ use std::sync::Arc;
 use wal_format::{FileHeader, FrameKind, Record};
 
 use crate::create::read_header;
-use crate::error::{BoxError, Context, WalError};
+use crate::error::{BoxError, CallbackError, Context, WalError};
 use crate::follow_tail::{QuietTail, judge_tail};
 use crate::options::{RecoveryMode, WalOptions};
 use crate::reader::{Reader, Stop};
@@ -138,15 +138,37 @@ impl WalFollower {
     /// missing file is an error (`NotFound`), not created. A torn tail is
     /// reported in [`Polled::pending_bytes`], not cut. An empty file, or a
     /// header cut short, is an empty log.
+    ///
+    /// `replay`'s errors are boxed, and come back in
+    /// [`WalError::Replay`]; [`open_typed`](Self::open_typed) hands back
+    /// your own error type instead.
     pub fn open<F>(
         storage: Arc<dyn Storage>,
         path: impl AsRef<Path>,
         opts: WalOptions,
         visibility: Visibility,
-        mut replay: F,
+        replay: F,
     ) -> Result<(Self, Polled), WalError>
     where
         F: FnMut(ReplayRecord<'_>) -> Result<(), BoxError>,
+    {
+        Self::open_typed(storage, path, opts, visibility, replay).map_err(WalError::from)
+    }
+
+    /// Like [`open`](Self::open), with `replay` failing with your own
+    /// error type `E`, which comes back by value (not boxed) in
+    /// [`CallbackError::Replay`], with the record's sequence number and
+    /// offset; every other failure is [`CallbackError::Wal`], the
+    /// [`WalError`] `open` returns.
+    pub fn open_typed<E, F>(
+        storage: Arc<dyn Storage>,
+        path: impl AsRef<Path>,
+        opts: WalOptions,
+        visibility: Visibility,
+        mut replay: F,
+    ) -> Result<(Self, Polled), CallbackError<E>>
+    where
+        F: FnMut(ReplayRecord<'_>) -> Result<(), E>,
     {
         let given = path.as_ref();
         let path = storage.resolve(given).context("opening", given)?;
@@ -159,7 +181,8 @@ impl WalFollower {
                     std::io::ErrorKind::NotFound,
                     "no log at this path (a read-only open never creates one)",
                 ),
-            ));
+            )
+            .into());
         }
         let lock_path = sibling(&path, ".lock");
         let opts = WalOptions {
@@ -191,9 +214,26 @@ impl WalFollower {
     /// On error nothing is lost: the follower stays where it was, and the
     /// records delivered before the error were whole frames (if a
     /// `Reset` was delivered, the caller should discard what followed it).
-    pub fn poll<F>(&mut self, mut replay: F) -> Result<Polled, WalError>
+    ///
+    /// `replay`'s errors are boxed, and come back in
+    /// [`WalError::Replay`]; [`poll_typed`](Self::poll_typed) hands back
+    /// your own error type instead.
+    pub fn poll<F>(&mut self, replay: F) -> Result<Polled, WalError>
     where
         F: FnMut(FollowEvent<'_>) -> Result<(), BoxError>,
+    {
+        self.poll_typed(replay).map_err(WalError::from)
+    }
+
+    /// Like [`poll`](Self::poll), with `replay` failing with your own
+    /// error type `E`, which comes back by value (not boxed) in
+    /// [`CallbackError::Replay`], with the record's sequence number and
+    /// offset (both 0 for a failure on [`FollowEvent::Reset`]); every
+    /// other failure is [`CallbackError::Wal`], the [`WalError`] `poll`
+    /// returns.
+    pub fn poll_typed<E, F>(&mut self, mut replay: F) -> Result<Polled, CallbackError<E>>
+    where
+        F: FnMut(FollowEvent<'_>) -> Result<(), E>,
     {
         let current = self.header_at_path()?;
         let replaced = match (&self.state.file, &current) {
@@ -246,8 +286,8 @@ impl WalFollower {
         WalError::io(op, &self.path, e)
     }
 
-    fn rejected(&self, seq: u64, offset: u64, source: BoxError) -> WalError {
-        WalError::Replay {
+    fn rejected<E>(&self, seq: u64, offset: u64, source: E) -> CallbackError<E> {
+        CallbackError::Replay {
             path: self.path.clone(),
             seq,
             offset,
@@ -276,10 +316,10 @@ impl WalFollower {
     }
 
     /// Opens the file at the path from scratch and delivers its records.
-    fn load(
+    fn load<E>(
         &self,
-        replay: &mut dyn FnMut(FollowEvent<'_>) -> Result<(), BoxError>,
-    ) -> Result<(State, Polled), WalError> {
+        replay: &mut dyn FnMut(FollowEvent<'_>) -> Result<(), E>,
+    ) -> Result<(State, Polled), CallbackError<E>> {
         // A second name is refused as an open refuses it: a writer using
         // the other name would compact to a new file this one never sees.
         let links = self
@@ -290,7 +330,8 @@ impl WalFollower {
             return Err(WalError::HardLinked {
                 path: self.path.clone(),
                 links,
-            });
+            }
+            .into());
         }
         let file = self
             .storage
@@ -324,10 +365,10 @@ impl WalFollower {
     }
 
     /// Delivers what was appended to the file being followed.
-    fn advance(
+    fn advance<E>(
         &mut self,
-        replay: &mut dyn FnMut(FollowEvent<'_>) -> Result<(), BoxError>,
-    ) -> Result<Polled, WalError> {
+        replay: &mut dyn FnMut(FollowEvent<'_>) -> Result<(), E>,
+    ) -> Result<Polled, CallbackError<E>> {
         let Some((file, header)) = &self.state.file else {
             return Ok(Polled::default());
         };
@@ -340,13 +381,13 @@ impl WalFollower {
 
     /// Delivers the frames after `pos.offset` that this follower shows,
     /// moving `pos` past each frame delivered, then judges what follows.
-    fn advance_in(
+    fn advance_in<E>(
         &self,
         file: &dyn StorageFile,
         header: &FileHeader,
         pos: &mut Pos,
-        replay: &mut dyn FnMut(FollowEvent<'_>) -> Result<(), BoxError>,
-    ) -> Result<Polled, WalError> {
+        replay: &mut dyn FnMut(FollowEvent<'_>) -> Result<(), E>,
+    ) -> Result<Polled, CallbackError<E>> {
         let before = pos.records;
         // The claim is read before the file's length (see `vouch`).
         let vouch = self.vouch(header);
@@ -356,7 +397,7 @@ impl WalFollower {
             Visibility::Durable => self.durable_end(file, file_len, pos, &vouch)?,
         };
         let mut reader = Reader::new(file, file_len, self.opts.buf_capacity);
-        let scanned = scan(
+        let scanned = scan::<CallbackError<E>>(
             &mut reader,
             &self.path,
             &self.opts,
@@ -369,7 +410,7 @@ impl WalFollower {
                         offset,
                         payload,
                     };
-                    replay(FollowEvent::Record(at)).map_err(|source| WalError::Replay {
+                    replay(FollowEvent::Record(at)).map_err(|source| CallbackError::Replay {
                         path: self.path.clone(),
                         seq,
                         offset,
@@ -432,7 +473,7 @@ impl WalFollower {
                     offset + record.frame_len as u64,
                     record.seq + record.seq_count(),
                 ));
-                Ok(())
+                Ok::<(), WalError>(())
             },
         );
         let (scanned, failed) = scanned;
@@ -492,14 +533,14 @@ impl Scanned {
 /// calling `each` with every one (seals included) and its offset. Returns
 /// the frames done, and the failure of `each` or of a read that ended the
 /// scan, if one did.
-fn scan(
+fn scan<X: From<WalError>>(
     reader: &mut Reader<'_>,
     path: &Path,
     opts: &WalOptions,
     from: &Pos,
     limit: u64,
-    each: &mut dyn FnMut(&Record<'_>, u64) -> Result<(), WalError>,
-) -> (Scanned, Result<(), WalError>) {
+    each: &mut dyn FnMut(&Record<'_>, u64) -> Result<(), X>,
+) -> (Scanned, Result<(), X>) {
     let mut done = Scanned {
         end: from.offset,
         records_end: from.records_end,
@@ -515,7 +556,7 @@ fn scan(
                 done.stop = Some(stop);
                 break;
             }
-            Err(e) => return (done, Err(WalError::io("reading", path, e))),
+            Err(e) => return (done, Err(WalError::io("reading", path, e).into())),
         };
         for record in &run {
             let end = done.end + record.frame_len as u64;

@@ -35,7 +35,7 @@ use std::path::{Path, PathBuf};
 use wal_format::{FileHeader, FormatError};
 
 use crate::create::read_header;
-use crate::error::{BoxError, Context, VouchedBy, WalError};
+use crate::error::{BoxError, CallbackError, Context, VouchedBy, WalError};
 use crate::fs::FsStorage;
 use crate::options::{RecoveryMode, WalOptions};
 use crate::reader::Reader;
@@ -185,6 +185,9 @@ pub struct Inspection {
 /// [`WalError::NewerAppVersion`], [`WalError::HardLinked`],
 /// [`WalError::Replay`], or an I/O error. A log the open would refuse for
 /// its tail is `Ok` with [`Verdict::Refused`].
+///
+/// `replay_fn`'s errors are boxed, and come back in [`WalError::Replay`];
+/// [`inspect_typed`] hands back your own error type instead.
 pub fn inspect<F>(
     storage: &dyn Storage,
     path: impl AsRef<Path>,
@@ -193,6 +196,28 @@ pub fn inspect<F>(
 ) -> Result<Inspection, WalError>
 where
     F: FnMut(ReplayRecord<'_>) -> Result<(), BoxError>,
+{
+    inspect_typed(storage, path, opts, replay_fn).map_err(WalError::from)
+}
+
+/// Like [`inspect`], with `replay_fn` failing with your own error type
+/// `E`, which comes back by value (not boxed) in
+/// [`CallbackError::Replay`], with the record's sequence number and
+/// offset; every other failure is [`CallbackError::Wal`], the
+/// [`WalError`] `inspect` returns.
+///
+/// # Errors
+///
+/// As [`inspect`]'s, with the replay's failure as
+/// [`CallbackError::Replay`] instead of [`WalError::Replay`].
+pub fn inspect_typed<E, F>(
+    storage: &dyn Storage,
+    path: impl AsRef<Path>,
+    opts: &WalOptions,
+    replay_fn: F,
+) -> Result<Inspection, CallbackError<E>>
+where
+    F: FnMut(ReplayRecord<'_>) -> Result<(), E>,
 {
     let given = path.as_ref();
     let path = storage.resolve(given).context("opening", given)?;
@@ -204,11 +229,12 @@ where
                 io::ErrorKind::NotFound,
                 "no such file (an open would create a new log here)",
             ),
-        ));
+        )
+        .into());
     }
     let links = storage.link_count(&path).context("opening", &path)?;
     if links > 1 {
-        return Err(WalError::HardLinked { path, links });
+        return Err(WalError::HardLinked { path, links }.into());
     }
     let file = storage
         .open(&path, OpenMode::Existing)

@@ -159,6 +159,25 @@
 //! open and then vouched for as durable: they are lost, as a power loss
 //! would lose them. Reads are unaffected; reopening re-validates from disk.
 //!
+//! # Errors from your code
+//!
+//! An open replays the records through your code, and
+//! [`Batch::push_with`] lets your encoder write a record in place. Each
+//! such entry point comes in two forms, which fail at the same record,
+//! change the same bytes (none) and say the same thing:
+//!
+//! | Your code fails with | Use | Its failure comes back as |
+//! |---|---|---|
+//! | any error, boxed ([`BoxError`]) | [`Wal::open`], [`Wal::open_with`], [`WalFollower::open`], [`WalFollower::poll`], [`inspect::inspect`], [`Batch::push_with`] | [`WalError::Replay`], [`WalError::Encode`]: boxed |
+//! | your own type `E` | [`Wal::open_typed`], [`Wal::open_with_typed`] (a [`Replay<E>`]), [`WalFollower::open_typed`], [`WalFollower::poll_typed`], [`inspect::inspect_typed`], [`Batch::push_with_typed`] | [`CallbackError::Replay`] (with the record's sequence number and offset), [`CallbackError::Encode`]: your `E`, by value; the log's own failures as [`CallbackError::Wal`] |
+//!
+//! The boxed forms suit code that only reports the error. The typed forms
+//! suit code that must get its own error back, to match on it or to return
+//! it as its own type, without downcasting a [`BoxError`]; `WalError::from`
+//! boxes a [`CallbackError`] into the boxed form's error.
+//! ([`RewriteWriter::push_with`] has the boxed form only: a rewrite's
+//! `fill` returns a [`WalError`].)
+//!
 //! # Testing with `SimStorage`
 //!
 //! With the `sim` feature, `sim::SimStorage` is a deterministic in-memory
@@ -194,7 +213,7 @@ mod wal;
 mod write;
 
 pub use copy::COPY_TMP_SUFFIX;
-pub use error::{BoxError, VouchedBy, WalError};
+pub use error::{BoxError, CallbackError, VouchedBy, WalError};
 pub use follow::{FollowEvent, Polled, Visibility, WalFollower};
 pub use fs::FsStorage;
 pub use options::{RecoveryMode, WalOptions};

@@ -16,7 +16,7 @@ use wal_format::FileHeader;
 
 use crate::create::{create, open_existing, precheck};
 use crate::durable::Durable;
-use crate::error::{BoxError, Context, WalError};
+use crate::error::{BoxError, CallbackError, Context, WalError};
 use crate::options::WalOptions;
 use crate::reader::Reader;
 use crate::replay::{Each, Replay};
@@ -37,6 +37,10 @@ impl Wal {
     /// log, or it holds damaged or missing synced data (in
     /// [`RecoveryMode::Strict`](crate::RecoveryMode::Strict)), the open fails and no byte of the file is
     /// changed; a refused open leaves no new file behind either.
+    ///
+    /// `replay`'s errors are boxed, and come back in
+    /// [`WalError::Replay`]. To get your own error type back by value
+    /// instead, open with [`open_typed`](Self::open_typed).
     pub fn open<F>(
         storage: Arc<dyn Storage>,
         path: impl AsRef<Path>,
@@ -54,6 +58,10 @@ impl Wal {
     /// verdict is the one `open` gives, and a failure it reports from
     /// [`Replay::finish`] fails the open at its record, before any byte of
     /// the file is changed.
+    ///
+    /// The replayer's errors are boxed, and come back in
+    /// [`WalError::Replay`]; [`open_with_typed`](Self::open_with_typed)
+    /// hands back a `Replay<E>`'s own error type instead.
     pub fn open_with<R>(
         storage: Arc<dyn Storage>,
         path: impl AsRef<Path>,
@@ -62,6 +70,62 @@ impl Wal {
     ) -> Result<(Wal, RecoveryReport), WalError>
     where
         R: Replay + ?Sized,
+    {
+        Self::open_with_typed(storage, path, opts, replayer).map_err(WalError::from)
+    }
+
+    /// Like [`open`](Self::open), with `replay` failing with your own
+    /// error type `E`, which comes back by value (not boxed) in
+    /// [`CallbackError::Replay`], with the record's sequence number and
+    /// offset; every other failure is [`CallbackError::Wal`], the
+    /// [`WalError`] `open` returns. Use this when the caller needs its own
+    /// error back, to match on or to return, without downcasting a
+    /// [`BoxError`].
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use wal_io::{CallbackError, FsStorage, Wal, WalOptions};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("events.log");
+    /// let (mut wal, _) = Wal::open(Arc::new(FsStorage::new()), &path, WalOptions::default(), |_| Ok(()))?;
+    /// wal.append(b"")?;
+    /// drop(wal);
+    ///
+    /// let opened = Wal::open_typed(Arc::new(FsStorage::new()), &path, WalOptions::default(), |r| {
+    ///     if r.payload.is_empty() { Err(std::fmt::Error) } else { Ok(()) }
+    /// });
+    /// let Err(CallbackError::Replay { seq: 0, source: std::fmt::Error, .. }) = opened else {
+    ///     panic!("expected the callback's own error");
+    /// };
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn open_typed<E, F>(
+        storage: Arc<dyn Storage>,
+        path: impl AsRef<Path>,
+        opts: WalOptions,
+        replay: F,
+    ) -> Result<(Wal, RecoveryReport), CallbackError<E>>
+    where
+        F: FnMut(ReplayRecord<'_>) -> Result<(), E>,
+    {
+        Self::open_with_typed(storage, path, opts, &mut Each(replay))
+    }
+
+    /// Like [`open_with`](Self::open_with), replaying through a
+    /// [`Replay<E>`] whose errors (from [`Replay::record`] or, in a
+    /// [`ReplayFailure<E>`](crate::ReplayFailure), from [`Replay::finish`]) come back by value in
+    /// [`CallbackError::Replay`], as [`open_typed`](Self::open_typed)'s do.
+    pub fn open_with_typed<E, R>(
+        storage: Arc<dyn Storage>,
+        path: impl AsRef<Path>,
+        opts: WalOptions,
+        replayer: &mut R,
+    ) -> Result<(Wal, RecoveryReport), CallbackError<E>>
+    where
+        R: Replay<E> + ?Sized,
     {
         let started = Instant::now();
         let given = path.as_ref();
@@ -199,9 +263,9 @@ struct Opening<'a> {
 impl Opening<'_> {
     /// Opens or creates the file, replays it, settles its tail and
     /// finishes: the pipeline of [`Wal::open`] under the lock.
-    fn run<R>(&self, replayer: &mut R) -> Result<Opened, WalError>
+    fn run<E, R>(&self, replayer: &mut R) -> Result<Opened, CallbackError<E>>
     where
-        R: Replay + ?Sized,
+        R: Replay<E> + ?Sized,
     {
         let mut report = RecoveryReport::default();
         let (file, header) = self.open_or_create(&mut report)?;
@@ -211,7 +275,7 @@ impl Opening<'_> {
         let mut reader = Reader::new(&*file, file_len, self.opts.buf_capacity);
         let replayed = replay(&mut reader, self.path, &header, self.opts, replayer)?;
         self.settle_tail(&*file, reader, &replayed, &vouch, &mut report)?;
-        self.finish(file, header, side, &replayed, report)
+        Ok(self.finish(file, header, side, &replayed, report)?)
     }
 
     /// Opens the log file and checks its header, or creates a new log;

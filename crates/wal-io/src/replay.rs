@@ -1,11 +1,13 @@
-//! Where [`Wal::open_with`](crate::Wal::open_with) sends the records it
-//! replays: the [`Replay`] trait, for replayers that process records on
-//! other threads and learn of a failure only later.
+//! Where [`Wal::open_with`](crate::Wal::open_with) and
+//! [`Wal::open_with_typed`](crate::Wal::open_with_typed) send the records
+//! they replay: the [`Replay`] trait, for replayers that process records
+//! on other threads and learn of a failure only later.
 
 use crate::error::BoxError;
 use crate::report::ReplayRecord;
 
-/// Takes the records an open replays, in log order.
+/// Takes the records an open replays, in log order, failing with errors
+/// of type `E`.
 ///
 /// A closure `FnMut(ReplayRecord<'_>) -> Result<(), BoxError>` given to
 /// [`Wal::open`](crate::Wal::open) processes each record before the next is
@@ -17,7 +19,16 @@ use crate::report::ReplayRecord;
 /// with the record it belongs to. The open then fails exactly as if
 /// [`record`](Replay::record) had failed at that record: the same
 /// [`WalError::Replay`](crate::WalError::Replay), the file untouched.
-pub trait Replay {
+///
+/// `E` is [`BoxError`] unless you say otherwise: `impl Replay for T` is
+/// what [`Wal::open_with`](crate::Wal::open_with) takes, and its failures
+/// come back boxed in a [`WalError::Replay`](crate::WalError::Replay).
+/// With your own error type, `impl Replay<MyError> for T` and open with
+/// [`Wal::open_with_typed`](crate::Wal::open_with_typed): the failure
+/// comes back as your `MyError`, by value, in a
+/// [`CallbackError::Replay`](crate::CallbackError::Replay), with no
+/// downcast.
+pub trait Replay<E = BoxError> {
     /// Called once before the first record with the file's length (an
     /// upper bound on the bytes any record can describe).
     fn begin(&mut self, file_len: u64) {
@@ -25,7 +36,7 @@ pub trait Replay {
     }
 
     /// Takes one record. An error fails the open at this record.
-    fn record(&mut self, record: ReplayRecord<'_>) -> Result<(), BoxError>;
+    fn record(&mut self, record: ReplayRecord<'_>) -> Result<(), E>;
 
     /// Whether a record already taken has failed: the open stops reading
     /// and calls [`finish`](Replay::finish). Polled between runs of frames,
@@ -36,30 +47,31 @@ pub trait Replay {
 
     /// Called once after the last record taken: waits for every record's
     /// processing and reports the first failure, in log order.
-    fn finish(&mut self) -> Result<(), ReplayFailure> {
+    fn finish(&mut self) -> Result<(), ReplayFailure<E>> {
         Ok(())
     }
 }
 
-/// A record whose processing failed after [`Replay::record`] took it.
+/// A record whose processing failed after [`Replay::record`] took it,
+/// with the replayer's error (`E`, [`BoxError`] unless said otherwise).
 #[derive(Debug)]
-pub struct ReplayFailure {
+pub struct ReplayFailure<E = BoxError> {
     /// The record's sequence number.
     pub seq: u64,
     /// Byte offset of the record's frame.
     pub offset: u64,
     /// What went wrong.
-    pub source: BoxError,
+    pub source: E,
 }
 
 /// A closure as a [`Replay`]: each record processed before the next.
 pub(crate) struct Each<F>(pub(crate) F);
 
-impl<F> Replay for Each<F>
+impl<E, F> Replay<E> for Each<F>
 where
-    F: FnMut(ReplayRecord<'_>) -> Result<(), BoxError>,
+    F: FnMut(ReplayRecord<'_>) -> Result<(), E>,
 {
-    fn record(&mut self, record: ReplayRecord<'_>) -> Result<(), BoxError> {
+    fn record(&mut self, record: ReplayRecord<'_>) -> Result<(), E> {
         (self.0)(record)
     }
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use wal_format::{FileHeader, FrameKind};
 
-use crate::error::{Context, VouchedBy, WalError};
+use crate::error::{CallbackError, Context, VouchedBy};
 use crate::options::WalOptions;
 use crate::reader::{Reader, Stop};
 use crate::replay::Replay;
@@ -60,22 +60,23 @@ pub(crate) struct Replayed {
 /// Replays every valid frame through `replayer`, front to back, then
 /// collects its deferred verdict before anything else happens: a failure
 /// of a record taken earlier comes first, since reading stopped, or would
-/// have, at that record.
-pub(crate) fn replay<R>(
+/// have, at that record. The replayer's error comes back as it is, in
+/// [`CallbackError::Replay`].
+pub(crate) fn replay<E, R>(
     reader: &mut Reader<'_>,
     path: &Path,
     header: &FileHeader,
     opts: &WalOptions,
     replayer: &mut R,
-) -> Result<Replayed, WalError>
+) -> Result<Replayed, CallbackError<E>>
 where
-    R: Replay + ?Sized,
+    R: Replay<E> + ?Sized,
 {
     replayer.begin(reader.file_len());
     let read = read_frames(reader, path, header, opts, &mut *replayer);
     match replayer.finish() {
         Ok(()) => read,
-        Err(failure) => Err(WalError::Replay {
+        Err(failure) => Err(CallbackError::Replay {
             path: path.to_path_buf(),
             seq: failure.seq,
             offset: failure.offset,
@@ -85,13 +86,13 @@ where
 }
 
 /// The reading loop of [`replay`].
-fn read_frames(
+fn read_frames<E>(
     reader: &mut Reader<'_>,
     path: &Path,
     header: &FileHeader,
     opts: &WalOptions,
-    replayer: &mut (impl Replay + ?Sized),
-) -> Result<Replayed, WalError> {
+    replayer: &mut (impl Replay<E> + ?Sized),
+) -> Result<Replayed, CallbackError<E>> {
     let file_len = reader.file_len();
     let mut offset = header.encoded_len() as u64;
     let mut seq = header.base_seq;
@@ -118,7 +119,7 @@ fn read_frames(
                                     offset,
                                     payload,
                                 })
-                                .map_err(|source| WalError::Replay {
+                                .map_err(|source| CallbackError::Replay {
                                     path: path.to_path_buf(),
                                     seq,
                                     offset,

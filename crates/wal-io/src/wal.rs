@@ -7,7 +7,7 @@ use std::sync::Arc;
 use wal_format::{FileHeader, FormatError, Packer, encode_seal};
 
 use crate::durable::Durable;
-use crate::error::{BoxError, WalError};
+use crate::error::{BoxError, CallbackError, WalError};
 use crate::options::WalOptions;
 use crate::sidecar::{self, Claim};
 use crate::storage::{Storage, StorageFile, StorageLock};
@@ -306,21 +306,32 @@ impl Drop for Wal {
 }
 
 /// Packs one record into `buf` whose payload `encode` writes in place. On
-/// error the record leaves no bytes behind.
+/// error the record leaves no bytes behind; `encode`'s error comes back as
+/// it is, in [`CallbackError::Encode`].
+pub(crate) fn pack_with_typed<E>(
+    packer: &mut Packer,
+    buf: &mut Vec<u8>,
+    encode: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
+) -> Result<(), CallbackError<E>> {
+    let entry = packer.begin(buf);
+    if let Err(source) = encode(buf) {
+        packer.abandon(buf, entry);
+        return Err(CallbackError::Encode { source });
+    }
+    match packer.end(buf, entry) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(pack_error(e).into()),
+    }
+}
+
+/// [`pack_with_typed`], with `encode`'s error boxed in
+/// [`WalError::Encode`].
 pub(crate) fn pack_with<E: Into<BoxError>>(
     packer: &mut Packer,
     buf: &mut Vec<u8>,
     encode: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
 ) -> Result<(), WalError> {
-    let entry = packer.begin(buf);
-    if let Err(e) = encode(buf) {
-        packer.abandon(buf, entry);
-        return Err(WalError::Encode { source: e.into() });
-    }
-    match packer.end(buf, entry) {
-        Ok(_) => Ok(()),
-        Err(e) => Err(pack_error(e)),
-    }
+    pack_with_typed(packer, buf, encode).map_err(WalError::from)
 }
 
 /// The error of a record the packer refused.
@@ -346,11 +357,44 @@ impl Batch<'_> {
     /// Adds a record whose payload `encode` appends to the buffer it is
     /// given (so a codec can serialise in place). If `encode` fails, the
     /// record is dropped and the error returned; the batch stays usable.
+    ///
+    /// `encode`'s error is boxed, in [`WalError::Encode`];
+    /// [`push_with_typed`](Self::push_with_typed) hands it back as it is.
     pub fn push_with<E: Into<BoxError>>(
         &mut self,
         encode: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
     ) -> Result<(), WalError> {
         pack_with(&mut self.packer, &mut self.wal.buf, encode)
+    }
+
+    /// Like [`push_with`](Self::push_with), with `encode`'s error handed
+    /// back by value (not boxed) in [`CallbackError::Encode`]; every other
+    /// failure (a record over [`WalOptions::max_record_len`]) is
+    /// [`CallbackError::Wal`], the [`WalError`] `push_with` returns. Use
+    /// this when the caller needs its own error type back without
+    /// downcasting a [`BoxError`]. The record is dropped on failure; the
+    /// batch stays usable.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use wal_io::{CallbackError, FsStorage, Wal, WalOptions};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join("events.log");
+    /// let (mut wal, _) = Wal::open(Arc::new(FsStorage::new()), &path, WalOptions::default(), |_| Ok(()))?;
+    /// let mut batch = wal.batch()?;
+    /// let pushed = batch.push_with_typed(|_buf| Err(std::fmt::Error));
+    /// assert!(matches!(pushed, Err(CallbackError::Encode { source: std::fmt::Error })));
+    /// assert!(batch.is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn push_with_typed<E>(
+        &mut self,
+        encode: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
+    ) -> Result<(), CallbackError<E>> {
+        pack_with_typed(&mut self.packer, &mut self.wal.buf, encode)
     }
 
     /// Records gathered so far.

@@ -7,6 +7,7 @@
 //! name their child test with its module path.
 
 mod bitflip;
+mod callback_errors;
 mod crash;
 mod deferred_replay;
 mod faults;
