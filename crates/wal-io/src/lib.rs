@@ -191,7 +191,6 @@ mod create;
 mod durable;
 mod error;
 mod follow;
-mod follow_tail;
 mod fs;
 pub mod inspect;
 mod options;
