@@ -139,6 +139,7 @@ where
         f: impl FnOnce(&mut IndexMapStore<K, V, S>) -> io::Result<R>,
     ) -> io::Result<R> {
         let (result, target, unsynced) = {
+            let _appending = self.inner.commit.appending();
             let mut store = write_lock(&self.inner.store);
             let result = f(&mut store)?;
             let stats = store.wal.stats();
