@@ -1,7 +1,7 @@
 //! Opening the file: creating a new log atomically, or opening an existing
 //! one and checking that its header is this application's.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use wal_format::{Decoded, FileHeader, FormatError, HEADER_LEN};
 
@@ -120,4 +120,24 @@ pub(crate) fn precheck(
         .open(path, OpenMode::Existing)
         .context("opening", path)?;
     read_header(&*file, path, opts).map(drop)
+}
+
+/// `given` with its symbolic links resolved, if a file stands there; a
+/// missing file is a `NotFound` error that says `why` (the callers that
+/// read only never create one). A directory or a special file is refused
+/// here, as by an open.
+pub(crate) fn existing(
+    storage: &dyn Storage,
+    given: &Path,
+    why: &'static str,
+) -> Result<PathBuf, WalError> {
+    let path = storage.resolve(given).context("opening", given)?;
+    if !storage.file_exists(&path).context("opening", given)? {
+        return Err(WalError::io(
+            "opening",
+            given,
+            std::io::Error::new(std::io::ErrorKind::NotFound, why),
+        ));
+    }
+    Ok(path)
 }

@@ -287,6 +287,8 @@ pub enum CallbackError<E> {
     Wal(#[from] WalError),
     /// The replay callback rejected a record (as [`WalError::Replay`]);
     /// the file was left untouched.
+    // Deliberately repeats `WalError::Replay`'s message and fields: a
+    // typed caller and a boxed one must read the same error.
     #[error(
         "record {seq} at byte {offset} of {path} was rejected: {source}; the file was left untouched"
     )]

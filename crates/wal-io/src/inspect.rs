@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 
 use wal_format::{FileHeader, FormatError};
 
-use crate::create::read_header;
+use crate::create::{existing, read_header};
 use crate::error::{BoxError, CallbackError, Context, VouchedBy, WalError};
 use crate::fs::FsStorage;
 use crate::options::{RecoveryMode, WalOptions};
@@ -219,19 +219,11 @@ pub fn inspect_typed<E, F>(
 where
     F: FnMut(ReplayRecord<'_>) -> Result<(), E>,
 {
-    let given = path.as_ref();
-    let path = storage.resolve(given).context("opening", given)?;
-    if !storage.file_exists(&path).context("opening", given)? {
-        return Err(WalError::io(
-            "opening",
-            given,
-            io::Error::new(
-                io::ErrorKind::NotFound,
-                "no such file (an open would create a new log here)",
-            ),
-        )
-        .into());
-    }
+    let path = existing(
+        storage,
+        path.as_ref(),
+        "no such file (an open would create a new log here)",
+    )?;
     let links = storage.link_count(&path).context("opening", &path)?;
     if links > 1 {
         return Err(WalError::HardLinked { path, links }.into());

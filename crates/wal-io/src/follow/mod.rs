@@ -18,7 +18,8 @@ use std::sync::Arc;
 
 use wal_format::FileHeader;
 
-use crate::error::{BoxError, CallbackError, Context, WalError};
+use crate::create::existing;
+use crate::error::{BoxError, CallbackError, WalError};
 use crate::options::{RecoveryMode, WalOptions};
 use crate::report::ReplayRecord;
 use crate::storage::Storage;
@@ -135,20 +136,11 @@ impl WalFollower {
     where
         F: FnMut(ReplayRecord<'_>) -> Result<(), E>,
     {
-        let given = path.as_ref();
-        let path = storage.resolve(given).context("opening", given)?;
-        // A directory or a special file is refused here, as by an open.
-        if !storage.file_exists(&path).context("opening", given)? {
-            return Err(WalError::io(
-                "opening",
-                given,
-                std::io::Error::new(
-                    std::io::ErrorKind::NotFound,
-                    "no log at this path (a read-only open never creates one)",
-                ),
-            )
-            .into());
-        }
+        let path = existing(
+            &*storage,
+            path.as_ref(),
+            "no log at this path (a read-only open never creates one)",
+        )?;
         let lock_path = sibling(&path, ".lock");
         let opts = WalOptions {
             recovery: RecoveryMode::Strict,

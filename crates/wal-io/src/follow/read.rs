@@ -66,6 +66,22 @@ impl WalFollower {
         }
     }
 
+    /// Judges what follows the frames `scanned` went over, as an open
+    /// would: a refusal is an error, a torn or preallocated tail pending.
+    fn judge(
+        &self,
+        file: &dyn StorageFile,
+        file_len: u64,
+        scanned: Scanned,
+        vouch: &Vouch,
+        quiet: &mut Option<QuietTail>,
+    ) -> Result<(), WalError> {
+        let replayed = scanned.replayed();
+        judge_tail(
+            file, file_len, &self.path, &replayed, vouch, &self.opts, quiet,
+        )
+    }
+
     /// Whether the file now at the path (with header `current`) must be
     /// loaded from scratch: it replaced the one followed (another header,
     /// so another `file_id`), or it is shorter than what was delivered.
@@ -221,16 +237,7 @@ impl WalFollower {
             // What follows the last valid frame: a frame being written or
             // a torn tail (pending), or damage or a cut an open would
             // refuse.
-            let replayed = scanned.replayed();
-            judge_tail(
-                file,
-                file_len,
-                &self.path,
-                &replayed,
-                &vouch,
-                &self.opts,
-                &mut pos.quiet,
-            )?;
+            self.judge(file, file_len, scanned, &vouch, &mut pos.quiet)?;
         }
         pos.pending = file_len.saturating_sub(pos.offset);
         Ok(Polled {
@@ -271,16 +278,7 @@ impl WalFollower {
         );
         let (scanned, failed) = scanned;
         failed?;
-        let replayed = scanned.replayed();
-        judge_tail(
-            file,
-            file_len,
-            &self.path,
-            &replayed,
-            vouch,
-            &self.opts,
-            &mut pos.quiet,
-        )?;
+        self.judge(file, file_len, scanned, vouch, &mut pos.quiet)?;
         let by_watermark = ends
             .iter()
             .rev()
