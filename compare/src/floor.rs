@@ -11,7 +11,8 @@
 //!   indexmap_store's `Always` policy against.
 //!
 //! A record is the entry's key and value plus 8 bytes, about what a store
-//! frames them with.
+//! frames them with. `floor-group`, the floor of `durable-threads`, writes
+//! the same records into the same preallocated file ([`crate::group_floor`]).
 
 use std::fs::File;
 use std::io::Write;
