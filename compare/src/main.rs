@@ -24,6 +24,7 @@
 
 mod data;
 mod floor;
+mod group_floor;
 mod legacy;
 mod stores;
 mod threads;
@@ -39,7 +40,8 @@ const USAGE: &str = "\
 Usage: indexmap_store-compare run --store NAME --workload NAME --n N --dir DIR [--threads T]
   stores:    indexmap_store, indexmap_store-buffered, indexmap_store-shared,
              indexmap_store-0.2.3, sled, redb, fjall, pickledb, floor-append,
-             floor-prealloc
+             floor-prealloc, floor-group
+             (indexmap_store-shared and floor-group run durable-threads only)
   workloads: load-per-call, load-batch, durable, durable-threads, get, setup,
              reopen, reopen-scan, churn
   --threads  writer threads of durable-threads (default 1)
@@ -88,9 +90,14 @@ impl Args {
                 _ => return Err(format!("unknown argument `{flag}`")),
             }
         }
+        let store: String = store.ok_or("--store is required")?;
+        let workload = workload.ok_or("--workload is required")?;
+        if stores::THREADS_ONLY.contains(&store.as_str()) && workload != Workload::DurableThreads {
+            return Err(format!("`{store}` runs durable-threads only"));
+        }
         Ok(Args {
-            store: store.ok_or("--store is required")?,
-            workload: workload.ok_or("--workload is required")?,
+            store,
+            workload,
             n: n.ok_or("--n is required")?,
             threads,
             dir: dir.ok_or("--dir is required")?,

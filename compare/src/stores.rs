@@ -2,7 +2,8 @@
 //! the way its documentation shows: indexmap_store, crates.io
 //! indexmap_store 0.2.3 ([`crate::legacy`]), sled 0.34, redb 4, fjall 3 and
 //! pickledb 0.5, and the raw `write` + `fdatasync` floors
-//! ([`crate::floor`]).
+//! ([`crate::floor`]; `floor-group`, the floor of `durable-threads`, is
+//! [`crate::group_floor`]).
 //!
 //! [`Durability`] says what a write must survive before it returns. The
 //! report (`cargo xtask compare`) states what each store does for each
@@ -40,9 +41,10 @@ pub trait Store: Send {
 }
 
 /// The names `--store` takes, in the report's column order.
-/// `indexmap_store-shared` runs `durable-threads` only (see
-/// [`crate::threads`]); the floors run `durable` only.
-pub const NAMES: [&str; 10] = [
+/// The stores of [`THREADS_ONLY`] run `durable-threads` only (see
+/// [`crate::threads`]); `floor-append` and `floor-prealloc` run `durable`
+/// only.
+pub const NAMES: [&str; 11] = [
     "indexmap_store",
     "indexmap_store-buffered",
     "indexmap_store-shared",
@@ -53,7 +55,12 @@ pub const NAMES: [&str; 10] = [
     "pickledb",
     "floor-append",
     "floor-prealloc",
+    "floor-group",
 ];
+
+/// The stores that have no single-threaded [`Store`] and run
+/// `durable-threads` only: the binary refuses them any other workload.
+pub const THREADS_ONLY: [&str; 2] = ["indexmap_store-shared", "floor-group"];
 
 /// Opens (or creates) store `name` in the directory `dir`, for a workload
 /// of `n` entries (the preallocated floor's file is `n` records long);

@@ -14,7 +14,9 @@
 //! - redb: one write transaction per insert, `Durability::Immediate` (redb
 //!   runs one write transaction at a time);
 //! - sled: `Db::insert`, then `Db::flush()` (`sync_file_range(2)`, not fsync:
-//!   see the report's note on sled's `durable`).
+//!   see the report's note on sled's `durable`);
+//! - `floor-group`: no store, an ideal group commit of raw records into a
+//!   preallocated file, the floor of this workload ([`crate::group_floor`]).
 
 use std::path::Path;
 use std::sync::{Barrier, Mutex};
@@ -29,6 +31,7 @@ use crate::workloads::Outcome;
 pub fn run(store: &str, threads: u32, n: u64, dir: &Path) -> Option<Outcome> {
     let out = match store {
         "indexmap_store-shared" => return indexmap_store_shared_durable(threads, n, dir),
+        "floor-group" => crate::group_floor::run(threads, n, dir),
         "fjall" => {
             let db = fjall::Database::builder(dir.join("fjall"))
                 .open()

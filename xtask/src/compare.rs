@@ -18,9 +18,11 @@
 //! disturbance spoils one repetition, not all three of one figure; each
 //! figure is the best of its runs.
 //!
-//! Besides the stores, two reference "stores" run `durable`: the raw floors
-//! `floor-append` and `floor-prealloc` (one `write` + `fdatasync` per record,
-//! no store). Two columns are policies of issue 16: `indexmap_store-shared`
+//! Besides the stores, three reference "stores" run: the raw floors
+//! `floor-append` and `floor-prealloc` run `durable` (one `write` +
+//! `fdatasync` per record, no store), and `floor-group` runs
+//! `durable-threads` (an ideal group commit of the same records, no store:
+//! what group commit can gain on this machine). Two columns are policies of issue 16: `indexmap_store-shared`
 //! (`SharedStore`, group commit; `durable-threads` only) and
 //! `indexmap_store-buffered` (`Durability::Buffered`; `load-per-call`,
 //! `churn`). A store the binary does not have answers `UNAVAILABLE` and
@@ -52,7 +54,7 @@ Usage: cargo xtask compare [--quick] [--runs N] [--stores LIST] [--workloads LIS
   --runs N          repetitions of each (store, workload); figures are the best (default 3)
   --stores LIST     comma-separated, of: indexmap_store,indexmap_store-buffered,
                     indexmap_store-shared,indexmap_store-0.2.3,sled,redb,fjall,
-                    pickledb,floor-append,floor-prealloc
+                    pickledb,floor-append,floor-prealloc,floor-group
   --workloads LIST  comma-separated, of: load-per-call,load-batch,durable,
                     durable-threads,get,reopen,reopen-scan,churn
   --out DIR         where REPORT.md and the charts go (default: docs/compare)
@@ -66,7 +68,7 @@ crates.io (network access, a few minutes on 2 cores).
 ";
 
 /// The stores, in the report's column order; the first is the baseline.
-pub const STORES: [&str; 10] = [
+pub const STORES: [&str; 11] = [
     "indexmap_store",
     "indexmap_store-buffered",
     "indexmap_store-shared",
@@ -77,6 +79,7 @@ pub const STORES: [&str; 10] = [
     "pickledb",
     "floor-append",
     "floor-prealloc",
+    "floor-group",
 ];
 
 /// The workloads, in the report's row order.
@@ -94,15 +97,16 @@ pub const WORKLOADS: [&str; 8] = [
 /// The thread counts of `durable-threads`, one process each.
 pub const THREADS: [u32; 6] = [1, 2, 4, 8, 16, 32];
 
-/// Whether `store` runs `workload`: the floors only write durably, the
-/// `SharedStore` hook only runs `durable-threads`, the `Buffered` hook the
-/// loads without sync; `durable-threads` is run on indexmap_store (behind a
-/// mutex), its `SharedStore`, and the stores with a durable write shared
-/// by threads (sled, redb, fjall).
+/// Whether `store` runs `workload`: the floors only write durably (the
+/// group floor from many threads), the `SharedStore` hook only runs
+/// `durable-threads`, the `Buffered` hook the loads without sync;
+/// `durable-threads` is run on indexmap_store (behind a mutex), its
+/// `SharedStore`, the stores with a durable write shared by threads (sled,
+/// redb, fjall) and the group floor.
 pub fn supports(store: &str, workload: &str) -> bool {
     match (store, workload) {
         ("floor-append" | "floor-prealloc", w) => w == "durable",
-        ("indexmap_store-shared", w) => w == "durable-threads",
+        ("indexmap_store-shared" | "floor-group", w) => w == "durable-threads",
         ("indexmap_store-buffered", w) => w == "load-per-call" || w == "churn",
         (s, "durable-threads") => ["indexmap_store", "sled", "redb", "fjall"].contains(&s),
         _ => true,
@@ -466,6 +470,9 @@ mod tests {
         assert!(!supports("floor-append", "load-per-call"));
         assert!(supports("indexmap_store-shared", "durable-threads"));
         assert!(!supports("indexmap_store-shared", "durable"));
+        assert!(supports("floor-group", "durable-threads"));
+        assert!(!supports("floor-group", "durable"));
+        assert!(!supports("floor-prealloc", "durable-threads"));
         assert!(supports("indexmap_store-buffered", "load-per-call"));
         assert!(!supports("indexmap_store-buffered", "durable-threads"));
         assert!(supports("indexmap_store-0.2.3", "load-per-call"));

@@ -146,7 +146,7 @@ pub fn describe(cx: &Context, date: &str) -> String {
                  `compare/Cargo.lock`)"
             ),
             "indexmap_store-buffered" | "indexmap_store-shared" => continue,
-            "floor-append" | "floor-prealloc" => continue,
+            "floor-append" | "floor-prealloc" | "floor-group" => continue,
             _ => writeln!(text, "- {store} {version} (from `compare/Cargo.lock`)"),
         }
         .expect("writing to a String");

@@ -1,8 +1,9 @@
 //! The prose of `REPORT.md` about the peers and references added for issue
 //! 16: what crates.io indexmap_store 0.2.3 guarantees in each workload (read
 //! from its source), the raw floors, and what each store does in
-//! `durable-threads`. It describes `compare/src/legacy.rs`, `floor.rs` and
-//! `threads.rs`; a change there must be reflected here.
+//! `durable-threads`. It describes `compare/src/legacy.rs`, `floor.rs`,
+//! `group_floor.rs` and `threads.rs`; a change there must be reflected
+//! here.
 
 /// The section, after "What each store did".
 pub const LEGACY_AND_FLOORS: &str = "\
@@ -45,6 +46,22 @@ this disk gives a durable write, measured in the same run as the stores; \
 issue 16 asks indexmap_store's durable writes (its `Always` policy) for at \
 least 0.95 times `floor-prealloc`.
 
+**The group floor** `floor-group` runs `durable-threads` only: no store, \
+an ideal group commit. The T threads write the same 124-byte records with \
+one `pwrite` each into one file like `floor-prealloc`'s (zero-filled and \
+synced before the clock starts), at offsets claimed in order from an \
+atomic counter; a writer takes a ticket under a mutex once its write has \
+returned, and returns once an `fdatasync` that began after its ticket has \
+ended. Leader and followers: a writer not yet durable that sees no sync in \
+flight notes the last ticket issued, syncs outside the lock and wakes the \
+others; the rest wait on a condition variable. Like `SharedStore`'s, its \
+leader first yields (at most 64 times) while writers are between claiming \
+an offset and taking a ticket, so the sync covers them too. No store does \
+less per durable write, so no store's rate at T threads should be above \
+its rate, and its gain from 1 to 8 threads is what group commit can give \
+on this machine: a store gains more only by being slower than it at one \
+thread. The number of syncs it made is its `check` in the last table.
+
 **durable-threads** shares one store among T threads (1 to 32, each T in a \
 fresh process and directory), each insert acknowledged only once durable: \
 indexmap_store as one `Mutex<IndexMapStore>` with `sync_on_write: true` \
@@ -54,7 +71,8 @@ every writer waiting); \
 fjall: `Keyspace::insert`, then `Database::persist(PersistMode::SyncData)`; \
 redb: one write transaction per insert with `Durability::Immediate` (redb \
 runs one write transaction at a time); sled: `insert`, then `flush()`, \
-which on Linux is `sync_file_range(2)`, not an fsync (note 1 applies). \
-pickledb, 0.2.3 and the floors do not run it.
+which on Linux is `sync_file_range(2)`, not an fsync (note 1 applies); \
+and the group floor above. pickledb, 0.2.3, `floor-append` and \
+`floor-prealloc` do not run it.
 
 ";

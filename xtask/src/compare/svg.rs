@@ -150,7 +150,7 @@ pub fn workload_chart(workload: &str, subtitle: &str, stores: &[&str], jobs: &[J
 }
 
 /// Colours of the lines of [`threads_chart`], by store (indexmap_store's
-/// blue as in the bar charts).
+/// blue as in the bar charts; the floor black, and dashed).
 fn line_colour(store: &str) -> &'static str {
     match store {
         "indexmap_store" => "#2b6cb0",
@@ -158,13 +158,15 @@ fn line_colour(store: &str) -> &'static str {
         "fjall" => "#c05621",
         "redb" => "#9b2c2c",
         "sled" => "#718096",
+        "floor-group" => "#1a202c",
         _ => "#553c9a",
     }
 }
 
 /// The chart of `durable-threads`: durable inserts per second against the
 /// writer threads (1 to 32, evenly spaced on a log scale), one line per
-/// store that ran, each point labelled with its rate.
+/// store that ran, each point labelled with its rate; the floor
+/// `floor-group`'s line is dashed.
 pub fn threads_chart(subtitle: &str, stores: &[&str], jobs: &[Job]) -> String {
     const LEFT: f64 = 90.0;
     const TOP: f64 = 80.0;
@@ -234,6 +236,10 @@ pub fn threads_chart(subtitle: &str, stores: &[&str], jobs: &[Job]) -> String {
     );
     for (n, (store, points)) in lines.iter().enumerate() {
         let colour = line_colour(store);
+        let dash = match store.starts_with("floor-") {
+            true => r#" stroke-dasharray="6 4""#,
+            false => "",
+        };
         let path: Vec<String> = points
             .iter()
             .enumerate()
@@ -241,7 +247,7 @@ pub fn threads_chart(subtitle: &str, stores: &[&str], jobs: &[Job]) -> String {
             .collect();
         let _ = writeln!(
             body,
-            r#"<polyline points="{}" stroke="{colour}" stroke-width="2" fill="none"/>"#,
+            r#"<polyline points="{}" stroke="{colour}" stroke-width="2"{dash} fill="none"/>"#,
             path.join(" ")
         );
         for (i, p) in points.iter().enumerate() {
@@ -333,6 +339,7 @@ mod tests {
         let jobs = [
             ran("indexmap_store"),
             ran("fjall"),
+            ran("floor-group"),
             Job {
                 store: "indexmap_store-shared",
                 workload: "durable-threads",
@@ -340,11 +347,18 @@ mod tests {
                 ..Job::default()
             },
         ];
-        let stores = ["indexmap_store", "indexmap_store-shared", "fjall"];
+        let stores = [
+            "indexmap_store",
+            "indexmap_store-shared",
+            "fjall",
+            "floor-group",
+        ];
         let svg = threads_chart("sub", &stores, &jobs);
-        assert_eq!(svg.matches("<polyline").count(), 2);
+        assert_eq!(svg.matches("<polyline").count(), 3);
+        // The floor's line, and only it, is dashed.
+        assert_eq!(svg.matches("stroke-dasharray").count(), 1);
         // Two points per line: 1 and 32 threads.
-        assert_eq!(svg.matches("<circle").count(), 4);
+        assert_eq!(svg.matches("<circle").count(), 6);
         assert!(svg.contains("fjall (4.00 k/s at 32)"), "{svg}");
         assert!(!svg.contains("indexmap_store-shared"));
         assert!(svg.trim_end().ends_with("</svg>"));
