@@ -42,6 +42,7 @@
 //   frame                   whole frames: encoding, decoding one
 //   run                     consecutive frames verified in one pass
 //   packer                  packing records into frames, write side
+//   seal                    seals with a note, and finding one at a file's end
 mod batch;
 mod bytes;
 pub mod checksum;
@@ -51,6 +52,7 @@ mod frame_header;
 mod header;
 mod packer;
 mod run;
+mod seal;
 
 pub use batch::{COUNT_LEN, ENTRY_OVERHEAD, Payloads};
 pub use bytes::Decoded;
@@ -68,3 +70,4 @@ pub use header::{
 };
 pub use packer::{BATCH_TARGET, Entry, Packer};
 pub use run::{Run, RunIter, decode_run};
+pub use seal::{MAX_SEAL_NOTE, encode_seal_with_note, trailing_seal_note};

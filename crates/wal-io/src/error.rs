@@ -218,6 +218,16 @@ pub enum WalError {
         /// The bound in force.
         max: u32,
     },
+    /// A seal note longer than a seal carries; the note in force is kept.
+    #[error(
+        "a seal note of {len} bytes exceeds the limit of {max} bytes; nothing was changed (keep the note to {max} bytes)"
+    )]
+    SealNoteTooLong {
+        /// The note's length.
+        len: usize,
+        /// The longest note a seal carries.
+        max: usize,
+    },
     /// An earlier write, sync or rewrite failed, so the log refuses writes:
     /// what reached the disk is unknown until it is reopened.
     #[error(
@@ -429,7 +439,9 @@ impl WalError {
             Self::Io { source, .. } => source.kind(),
             Self::AlreadyOpen { .. } => io::ErrorKind::WouldBlock,
             Self::DestinationExists { .. } => io::ErrorKind::AlreadyExists,
-            Self::RecordBeyondBound { .. } | Self::HardLinked { .. } => io::ErrorKind::InvalidInput,
+            Self::RecordBeyondBound { .. }
+            | Self::HardLinked { .. }
+            | Self::SealNoteTooLong { .. } => io::ErrorKind::InvalidInput,
             Self::WrongProcess { .. } => io::ErrorKind::PermissionDenied,
             Self::NotALog { .. }
             | Self::BadHeader { .. }

@@ -200,6 +200,7 @@ mod replay;
 mod report;
 mod rewrite;
 mod scan;
+mod seal;
 mod sidecar;
 #[cfg(feature = "sim")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sim")))]
@@ -225,3 +226,5 @@ pub use wal::{Batch, Wal, WalStats};
 /// What is wrong with bytes that should be a log's, as [`WalError`] and
 /// [`Truncation`] name it.
 pub use wal_format::FormatError;
+/// The longest note a seal carries ([`Wal::set_seal_note`]), in bytes.
+pub use wal_format::MAX_SEAL_NOTE;

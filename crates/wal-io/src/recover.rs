@@ -239,6 +239,7 @@ impl Opened {
             // The open synced every record it kept.
             durable: Durable::new(self.next_seq, self.len),
             needs_seal: self.needs_seal,
+            seal_note: Vec::new(),
             buf: Vec::with_capacity(opts.buf_capacity.min(1 << 20)),
             pending: Vec::with_capacity(opts.append_buffer.min(1 << 20)),
             allocated: self.file_len,

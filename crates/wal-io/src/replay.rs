@@ -35,6 +35,16 @@ pub trait Replay<E = BoxError> {
         let _ = file_len;
     }
 
+    /// Called after [`begin`](Replay::begin) and before the first record
+    /// when the file ends with a seal carrying a note
+    /// ([`Wal::set_seal_note`](crate::Wal::set_seal_note)): the note, as
+    /// the last writer left it when it closed the log. Its checksum
+    /// verified, but the records it speaks of are not read yet: use it as
+    /// a hint (to size what the records will fill), never to judge them.
+    fn seal_note(&mut self, note: &[u8]) {
+        let _ = note;
+    }
+
     /// Takes one record. An error fails the open at this record.
     fn record(&mut self, record: ReplayRecord<'_>) -> Result<(), E>;
 

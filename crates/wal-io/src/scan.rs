@@ -93,6 +93,9 @@ fn read_frames<E>(
     opts: &WalOptions,
     replayer: &mut (impl Replay<E> + ?Sized),
 ) -> Result<Replayed, CallbackError<E>> {
+    if let Some(note) = crate::seal::read_note(reader).context("reading", path)? {
+        replayer.seal_note(&note);
+    }
     let file_len = reader.file_len();
     let mut offset = header.encoded_len() as u64;
     let mut seq = header.base_seq;

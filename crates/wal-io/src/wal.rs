@@ -4,7 +4,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use wal_format::{FileHeader, FormatError, Packer, encode_seal};
+use wal_format::{FileHeader, FormatError, Packer};
 
 use crate::durable::Durable;
 use crate::error::{BoxError, CallbackError, WalError};
@@ -48,6 +48,8 @@ pub struct Wal {
     /// The last frame is a record, which no later frame vouches for: closing
     /// should seal the log.
     pub(crate) needs_seal: bool,
+    /// What the next seal carries ([`Wal::set_seal_note`]).
+    pub(crate) seal_note: Vec<u8>,
     pub(crate) buf: Vec<u8>,
     /// Frames appended but not yet handed to the operating system (with
     /// [`WalOptions::append_buffer`]); they end at `len`.
@@ -196,37 +198,6 @@ impl Wal {
     /// and the poisoning reported.
     pub fn close(mut self) -> Result<(), WalError> {
         self.seal()
-    }
-
-    /// Syncs every record (flushing the append buffer), cuts preallocated
-    /// space off, then appends a seal frame and syncs it. Nothing to do but
-    /// the cut when the last frame is already a seal (or there is none).
-    pub(crate) fn seal(&mut self) -> Result<(), WalError> {
-        self.check_owner()?;
-        self.check_poison()?;
-        if !self.needs_seal {
-            // Preallocated space kept by the open and not used since (if
-            // the shorter length is lost in a crash, the next open finds
-            // the zeros again).
-            return self.trim();
-        }
-        self.sync()?;
-        let records_end = self.len;
-        // A clean close leaves no preallocated space: the file ends with
-        // its seal (the seal's sync makes the shorter length durable).
-        self.trim()?;
-        self.buf.clear();
-        encode_seal(&mut self.buf, self.next_seq);
-        let seal = std::mem::take(&mut self.buf);
-        let written = self.write_at_end(self.len, &seal, false);
-        self.buf = seal;
-        written?;
-        self.account(1);
-        self.records -= 1;
-        self.needs_seal = false;
-        self.sync()?;
-        self.write_claim(records_end);
-        Ok(())
     }
 
     /// Records in the sidecar that the log's records are durable up to

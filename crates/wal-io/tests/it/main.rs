@@ -20,5 +20,6 @@ mod paths;
 mod prealloc;
 mod protocol_steps;
 mod scenarios;
+mod seal_note;
 mod support;
 mod torn;
