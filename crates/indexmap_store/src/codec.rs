@@ -334,6 +334,30 @@ where
     Ok(())
 }
 
+/// The first byte of the seal note a closing store leaves (see
+/// `RECORDS.md`, *The seal note*): the entry count follows.
+const LIVE_NOTE_TAG: u8 = 1;
+
+/// The seal note a store leaves when it closes
+/// ([`wal_io::Wal::set_seal_note`]): [`LIVE_NOTE_TAG`], then how many
+/// entries the map holds, `u64` little-endian, so that the next open sizes
+/// the map once, as [`Op::Live`] lets it after a compaction.
+pub(crate) fn live_note(entries: usize) -> [u8; 9] {
+    let mut note = [0; 9];
+    note[0] = LIVE_NOTE_TAG;
+    note[1..].copy_from_slice(&(entries as u64).to_le_bytes());
+    note
+}
+
+/// The entry count of a note [`live_note`] wrote; `None` for any other
+/// note (a later version's, or none of this crate's).
+pub(crate) fn read_live_note(note: &[u8]) -> Option<u64> {
+    match note {
+        [LIVE_NOTE_TAG, count @ ..] => Some(u64::from_le_bytes(count.try_into().ok()?)),
+        _ => None,
+    }
+}
+
 /// Decodes a whole payload (at least 1 GiB of claims allowed, more for
 /// a larger record); leftover bytes are an error.
 pub(crate) fn decode<K: DeserializeOwned, V: DeserializeOwned>(
@@ -411,5 +435,24 @@ mod tests {
         let mut buf = Vec::new();
         encode_into(&mut buf, &OpRef::Insert(&"k".to_owned(), &7u32)).unwrap();
         assert_eq!(buf, [0, 1, b'k', 7]);
+    }
+
+    #[test]
+    fn golden_seal_note_bytes() {
+        // Pins the note and RECORDS.md's worked example (*The seal note*).
+        let note = live_note(1_000);
+        assert_eq!(note, [1, 0xe8, 0x03, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(read_live_note(&note), Some(1_000));
+        assert_eq!(read_live_note(&[2, 0xe8, 0x03, 0, 0, 0, 0, 0, 0]), None);
+        assert_eq!(read_live_note(&note[..8]), None);
+        let mut frame = Vec::new();
+        wal_format::encode_seal_with_note(&mut frame, 42, &note).unwrap();
+        assert_eq!(
+            frame,
+            [
+                0x5a, 0, 0, 0, 9, 0, 0, 0, 0x2a, 0, 0, 0, 1, 0xe8, 0x03, 0, 0, 0, 0, 0, 0, 0x9d,
+                0xc0, 0xcd, 0x09
+            ]
+        );
     }
 }

@@ -9,7 +9,7 @@
 //! thread, which applies them to the map in log order. Every failure, a decode error on the reading
 //! thread or a record that cannot apply on the opening one, travels in log
 //! order to the opening thread, whose first failure is the open's: the
-//! reading thread reports it through [`Replay::finish`] before the log's
+//! reading thread reports it through [`Replay::finish`](wal_io::Replay::finish) before the log's
 //! tail is settled, so the file is left untouched and the error names the
 //! same record, in the same words, as the sequential open's.
 
@@ -18,19 +18,21 @@ use std::io;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, sync_channel};
 
 use indexmap::IndexMap;
 use indexmap::map::raw_entry_v1::{RawEntryApiV1, RawEntryMut};
 use serde::de::DeserializeOwned;
-use wal_io::{
-    RecoveryReport, Replay, ReplayFailure, ReplayRecord, Storage, Wal, WalError, WalOptions,
-};
+use wal_io::{RecoveryReport, ReplayFailure, Storage, Wal, WalOptions};
 
-use crate::codec::{self, Op, SchemaRecord};
+use crate::codec::{Op, SchemaRecord};
 use crate::error::{StoreError, from_callback};
 use crate::open::SchemaCheck;
 use crate::schema::describe;
+
+mod replayers;
+
+use replayers::{Chunk, Decoded, Decoding, Sequential};
 
 /// How an open replays: [`Rebuild::open_sequential`] or
 /// [`Rebuild::open_threaded`]. A record that fails fails the open with the
@@ -51,6 +53,9 @@ const CHUNK_OPS: usize = 1024;
 const CHUNK_BYTES: usize = 256 * 1024;
 /// Chunks in flight between the threads.
 const CHUNKS_IN_FLIGHT: usize = 4;
+/// No entry count from the seal note (a count this large is never
+/// believed anyway).
+const NO_NOTE: u64 = u64::MAX;
 
 /// The map being rebuilt and what the replay learns on the way.
 pub(crate) struct Rebuild<'a, K, V, S> {
@@ -106,18 +111,25 @@ where
                     });
                 }
             }
-            // Every entry takes more than two bytes of log: a count above
-            // that is not believed (it sizes nothing, and fails nothing).
-            &Op::Live(entries) if entries <= self.file_len / 2 => {
-                let more = usize::try_from(entries)
-                    .unwrap_or(usize::MAX)
-                    .saturating_sub(self.map.len());
-                // Memory only: a refused reservation leaves the map to grow.
-                let _ = self.map.try_reserve_exact(more);
-            }
+            &Op::Live(entries) => self.reserve_for(entries),
             _ => {}
         }
         crate::open::replay(&mut self.map, seq, offset, op)
+    }
+
+    /// Sizes the map for `entries` entries in all, from [`Op::Live`] or
+    /// the seal note ([`crate::codec::read_live_note`]). Every entry takes more
+    /// than two bytes of log: a count above that is not believed (it sizes
+    /// nothing, and fails nothing).
+    fn reserve_for(&mut self, entries: u64) {
+        if entries > self.file_len / 2 {
+            return;
+        }
+        let more = usize::try_from(entries)
+            .unwrap_or(usize::MAX)
+            .saturating_sub(self.map.len());
+        // Memory only: a refused reservation leaves the map to grow.
+        let _ = self.map.try_reserve_exact(more);
     }
 
     /// Opens the log and replays it into the map on this thread (an
@@ -172,6 +184,7 @@ where
         let hasher = self.map.hasher().clone();
         let failed = AtomicBool::new(false);
         let file_len = AtomicU64::new(0);
+        let noted = AtomicU64::new(NO_NOTE);
         let path = self.path;
         std::thread::scope(|scope| {
             // Made here, so that a panic on this thread drops both ends it
@@ -187,13 +200,14 @@ where
                     stopped: false,
                     failed: &failed,
                     file_len: &file_len,
+                    noted: &noted,
                     verdict: verdict_rx,
                     hasher,
                     path,
                 };
                 Wal::open_with_typed(storage, path, opts, &mut decoding).map_err(from_callback)
             });
-            let verdict = self.apply_chunks(incoming, &file_len);
+            let verdict = self.apply_chunks(incoming, &file_len, &noted);
             if verdict.is_err() {
                 failed.store(true, Ordering::Relaxed);
             }
@@ -214,9 +228,18 @@ where
         &mut self,
         incoming: Receiver<Chunk<K, V>>,
         file_len: &AtomicU64,
+        noted: &AtomicU64,
     ) -> Result<(), Failure> {
+        let mut first = true;
         for chunk in incoming {
+            // Set before the first chunk was sent.
             self.file_len = file_len.load(Ordering::Relaxed);
+            if std::mem::take(&mut first) {
+                match noted.load(Ordering::Relaxed) {
+                    NO_NOTE => {}
+                    entries => self.reserve_for(entries),
+                }
+            }
             self.apply_chunk(chunk)?;
         }
         Ok(())
@@ -264,200 +287,5 @@ where
                 entry.insert_hashed_nocheck(hash, key, value);
             }
         }
-    }
-}
-
-/// Decodes a record's payload, naming the record on failure.
-fn decode<K: DeserializeOwned, V: DeserializeOwned>(
-    record: ReplayRecord<'_>,
-) -> Result<Op<K, V>, StoreError> {
-    codec::decode(record.payload).map_err(|source| StoreError::Decode {
-        seq: record.seq,
-        offset: record.offset,
-        source,
-    })
-}
-
-/// The sequential replay, on the opening thread: records are decoded (and
-/// inserted keys hashed) a chunk at a time, then the chunk is applied, so
-/// that decoding and building the map each keep their own data in the
-/// caches (measured: a third of the time at 10M entries). A failure is
-/// reported through [`Replay::finish`], at its record, as the threaded
-/// open reports it.
-struct Sequential<'r, 'a, K, V, S> {
-    rebuild: &'r mut Rebuild<'a, K, V, S>,
-    chunk: Chunk<K, V>,
-    failure: Option<Failure>,
-}
-
-impl<K, V, S> Sequential<'_, '_, K, V, S>
-where
-    K: Hash + Eq,
-    S: BuildHasher,
-{
-    /// Applies the records gathered so far, unless one has failed.
-    fn flush(&mut self) {
-        if self.failure.is_some() || self.chunk.ops.is_empty() {
-            return;
-        }
-        let chunk = std::mem::take(&mut self.chunk);
-        self.failure = self.rebuild.apply_chunk(chunk).err();
-    }
-}
-
-impl<K, V, S> Replay<StoreError> for Sequential<'_, '_, K, V, S>
-where
-    K: Hash + Eq + DeserializeOwned,
-    V: DeserializeOwned,
-    S: BuildHasher,
-{
-    fn begin(&mut self, file_len: u64) {
-        self.rebuild.file_len = file_len;
-    }
-
-    fn record(&mut self, record: ReplayRecord<'_>) -> Result<(), StoreError> {
-        if self.failure.is_some() {
-            return Ok(());
-        }
-        let hasher = self.rebuild.map.hasher();
-        if self.chunk.push(record, |key| hasher.hash_one(key)) {
-            self.flush();
-        }
-        Ok(())
-    }
-
-    fn failed(&self) -> bool {
-        self.failure.is_some()
-    }
-
-    fn finish(&mut self) -> Result<(), Failure> {
-        self.flush();
-        self.failure.take().map_or(Ok(()), Err)
-    }
-}
-
-/// A record, decoded (or why it did not decode).
-struct Decoded<K, V> {
-    seq: u64,
-    offset: u64,
-    /// An insert's key hashed by the map's hasher.
-    hash: Option<u64>,
-    op: Result<Op<K, V>, StoreError>,
-}
-
-/// Decoded records in log order; a decode failure travels in its place.
-struct Chunk<K, V> {
-    ops: Vec<Decoded<K, V>>,
-    bytes: usize,
-}
-
-impl<K: DeserializeOwned, V: DeserializeOwned> Chunk<K, V> {
-    /// Decodes `record` into the chunk, hashing an inserted key with
-    /// `hash`; returns whether the chunk should go now: it is full, or the
-    /// record did not decode (nothing after it is taken).
-    fn push(&mut self, record: ReplayRecord<'_>, hash: impl Fn(&K) -> u64) -> bool {
-        let op = decode(record);
-        let bad = op.is_err();
-        let hash = match &op {
-            Ok(Op::Insert(key, _)) => Some(hash(key)),
-            _ => None,
-        };
-        self.bytes += record.payload.len();
-        self.ops.push(Decoded {
-            seq: record.seq,
-            offset: record.offset,
-            hash,
-            op,
-        });
-        bad || self.ops.len() >= CHUNK_OPS || self.bytes >= CHUNK_BYTES
-    }
-}
-
-impl<K, V> Default for Chunk<K, V> {
-    fn default() -> Self {
-        Self {
-            ops: Vec::with_capacity(CHUNK_OPS),
-            bytes: 0,
-        }
-    }
-}
-
-/// The reading thread's replayer: decodes each record, hashes an insert's
-/// key, and sends them on in chunks.
-struct Decoding<'s, K, V, S> {
-    /// `None` once finished.
-    chunks: Option<SyncSender<Chunk<K, V>>>,
-    chunk: Chunk<K, V>,
-    /// A decode failed, or the opening thread stopped taking chunks.
-    stopped: bool,
-    /// The opening thread's verdict is a failure.
-    failed: &'s AtomicBool,
-    file_len: &'s AtomicU64,
-    verdict: Receiver<Result<(), Failure>>,
-    hasher: S,
-    /// The log's path, to name it if the opening thread stops.
-    path: &'s Path,
-}
-
-impl<K, V, S> Decoding<'_, K, V, S> {
-    /// Sends the chunk gathered so far.
-    fn send(&mut self) {
-        if self.chunk.ops.is_empty() {
-            return;
-        }
-        let chunk = std::mem::take(&mut self.chunk);
-        let sent = self.chunks.as_ref().is_some_and(|c| c.send(chunk).is_ok());
-        if !sent {
-            self.stopped = true;
-        }
-    }
-}
-
-impl<K, V, S> Replay<StoreError> for Decoding<'_, K, V, S>
-where
-    K: Hash + DeserializeOwned,
-    V: DeserializeOwned,
-    S: BuildHasher,
-{
-    fn begin(&mut self, file_len: u64) {
-        self.file_len.store(file_len, Ordering::Relaxed);
-    }
-
-    fn record(&mut self, record: ReplayRecord<'_>) -> Result<(), StoreError> {
-        if self.stopped {
-            return Ok(());
-        }
-        let hasher = &self.hasher;
-        if self.chunk.push(record, |key| hasher.hash_one(key)) {
-            // Nothing after a record that failed to decode is read.
-            self.stopped |= self.chunk.ops.last().is_some_and(|d| d.op.is_err());
-            self.send();
-        }
-        Ok(())
-    }
-
-    fn failed(&self) -> bool {
-        self.stopped || self.failed.load(Ordering::Relaxed)
-    }
-
-    fn finish(&mut self) -> Result<(), Failure> {
-        self.send();
-        // Ends the opening thread's loop once it has applied every chunk.
-        self.chunks = None;
-        // No verdict: the opening thread panicked, and its panic, not
-        // this error, is what the open ends with.
-        self.verdict.recv().unwrap_or_else(|_| {
-            Err(Failure {
-                seq: 0,
-                offset: 0,
-                source: StoreError::Log(WalError::Io {
-                    op: "replaying",
-                    path: self.path.to_path_buf(),
-                    source: std::io::Error::other(
-                        "the thread applying the replayed records stopped",
-                    ),
-                }),
-            })
-        })
     }
 }

@@ -222,9 +222,10 @@ where
     /// later refused as corruption instead of cut off as a torn tail.
     /// Dropping the store does the same and ignores errors. Cost: up to two
     /// syncs; none when nothing was written since the last seal.
-    pub fn close(self) -> io::Result<()> {
+    pub fn close(mut self) -> io::Result<()> {
         self.check_poison()?;
-        self.wal.close().map_err(from_wal)
+        self.leave_live_note();
+        self.wal.seal().map_err(from_wal)
     }
 
     pub(crate) fn check_poison(&self) -> io::Result<()> {
@@ -353,6 +354,23 @@ impl<K, V, S> IndexMapStore<K, V, S> {
     #[must_use]
     pub fn config(&self) -> &StoreConfig {
         &self.config
+    }
+}
+
+impl<K, V, S> IndexMapStore<K, V, S> {
+    /// Has the log's closing seal carry the entry count, so that the next
+    /// open sizes the map once (see [`codec::live_note`]).
+    fn leave_live_note(&mut self) {
+        // Nine bytes: never over the limit.
+        let _ = self.wal.set_seal_note(&codec::live_note(self.map.len()));
+    }
+}
+
+impl<K, V, S> Drop for IndexMapStore<K, V, S> {
+    /// Leaves the entry count for the seal the log's drop then writes
+    /// (the log is dropped after this, with the other fields).
+    fn drop(&mut self) {
+        self.leave_live_note();
     }
 }
 

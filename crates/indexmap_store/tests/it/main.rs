@@ -28,6 +28,7 @@ mod read_back;
 mod read_only;
 mod records_v3;
 mod scenarios;
+mod seal_note;
 mod shared;
 mod shared_kill;
 mod threaded_open;
