@@ -35,17 +35,18 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput};
 use indexmap::IndexMap;
-use indexmap_store::{IndexMapStore, OpenOptions, StoreConfig};
-use test_support::bench::{Group, Recorder, Scale, Target, selected};
+use indexmap_store::StoreConfig;
+use test_support::bench::{Group, Recorder, Scale, Target};
 use wal_format::{DEFAULT_MAX_RECORD_LEN, FileHeader, Packer};
 
 use fixture::{Fixture, Pairs, Store, fresh_store, remove, shuffled_keys, time_lookups};
 use memory::{memory_child, memory_report};
-use mirror::{encode_batch, encode_frame, encode_op, reopen_by_hand};
+use mirror::{encode_batch, encode_frame, encode_op};
 
 mod fixture;
 mod memory;
 mod mirror;
+mod reopen;
 mod reorder;
 mod shared;
 
@@ -376,76 +377,6 @@ fn get(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: Scale) {
     );
 }
 
-/// `IndexMapStore::open` of the N-entry log vs [`reopen_by_hand`].
-fn reopen(c: &mut Criterion, rec: &Recorder, fx: &Fixture, scale: Scale) {
-    let mut g = Group::new(c, rec, "store/reopen");
-    g.group.throughput(Throughput::Elements(fx.n));
-    g.slow(scale);
-
-    g.bench("floor_read_check_decode_insert", |iters| {
-        let path = fx.loaded();
-        let mut total = Duration::ZERO;
-        for _ in 0..iters {
-            let start = Instant::now();
-            let map = reopen_by_hand(path);
-            total += start.elapsed();
-            assert_eq!(map.len() as u64, fx.n);
-            drop(map);
-        }
-        total
-    });
-
-    // One open of the N-entry log, decoding on a second thread (issue 19;
-    // 2 threads by default) if `threaded`.
-    let open = |threaded: bool| -> Duration {
-        let start = Instant::now();
-        let store: Store = if threaded {
-            OpenOptions::new().open_threaded(fx.loaded())
-        } else {
-            IndexMapStore::open(fx.loaded())
-        }
-        .unwrap();
-        let elapsed = start.elapsed();
-        assert_eq!(store.len() as u64, fx.n);
-        elapsed
-    };
-    // One open first, on its own: one too slow to sample ten times is
-    // reported as it is.
-    let id = g.id("store_open");
-    let mut sample = true;
-    if rec.reports() && selected(&id) {
-        let once = open(false);
-        if once > scale.iter_budget() {
-            rec.record(&id, once, 1);
-            rec.note(
-                &id,
-                format!(
-                    "not sampled: one open took {once:.1?}, over the {:.0?} budget \
-                     (BENCH_MAX_ITER_SECS); that single run is the figure",
-                    scale.iter_budget()
-                ),
-            );
-            sample = false;
-        }
-    }
-    if sample {
-        for (id, threaded) in [("store_open", false), ("store_open_threaded", true)] {
-            g.bench(id, |iters| (0..iters).map(|_| open(threaded)).sum());
-        }
-    }
-    g.group.finish();
-    rec.ratio(
-        "store/reopen/store_open",
-        &["store/reopen/floor_read_check_decode_insert"],
-        Target::Throughput(0.7),
-    );
-    rec.ratio(
-        "store/reopen/store_open_threaded",
-        &["store/reopen/store_open"],
-        Target::Throughput(2.0),
-    );
-}
-
 /// `compact` of N live entries vs writing the same bytes (the compacted
 /// log, pre-encoded) through a `BufWriter` into a temporary file, syncing
 /// it, renaming it over the log and syncing the directory, as a compaction
@@ -593,7 +524,7 @@ fn main() {
     insert_sync(&mut c, &rec, &fx, scale);
     get(&mut c, &rec, &fx, scale);
     shared::get(&mut c, &rec, &fx, scale);
-    reopen(&mut c, &rec, &fx, scale);
+    reopen::reopen(&mut c, &rec, &fx, scale);
     compact(&mut c, &rec, &fx, scale);
     reorder::mutations(&mut c, &rec, &fx, scale);
     reorder::get_foldhash(&mut c, &rec, &fx, scale);

@@ -86,6 +86,54 @@ pub(crate) fn encode_frame(buf: &mut Vec<u8>, seq: u64, k: &str, v: &str) {
 /// included) with `decode_record`, each record of a batch frame, bincode
 /// decoding, `IndexMap::insert`.
 pub(crate) fn reopen_by_hand(path: &Path) -> IndexMap<String, String> {
+    let mut map = IndexMap::new();
+    read_by_hand(path, &mut map);
+    map
+}
+
+/// What [`read_by_hand`] hands the payloads to.
+pub(crate) trait Sink {
+    /// The compaction's entry count.
+    fn sized(&mut self, entries: u64) {
+        let _ = entries;
+    }
+    /// An entry's payload.
+    fn payload(&mut self, payload: &[u8]);
+}
+
+impl Sink for IndexMap<String, String> {
+    fn sized(&mut self, entries: u64) {
+        self.reserve(usize::try_from(entries).unwrap());
+    }
+
+    fn payload(&mut self, payload: &[u8]) {
+        let (k, v) = decode_pair(payload);
+        self.insert(k, v);
+    }
+}
+
+/// Collects the decoded pairs (for the fill floor, untimed).
+pub(crate) struct Collect<'a>(pub(crate) &'a mut Vec<(String, String)>);
+
+impl Sink for Collect<'_> {
+    fn payload(&mut self, payload: &[u8]) {
+        self.0.push(decode_pair(payload));
+    }
+}
+
+/// A record's `Op::Insert(k, v)`, decoded whole.
+pub(crate) fn decode_pair(payload: &[u8]) -> (String, String) {
+    // The mirror's `Op` has only `Insert`: anything else fails here.
+    let (Op::Insert(k, v), used) =
+        bincode::serde::decode_from_slice(payload, bincode::config::standard()).unwrap();
+    assert_eq!(used, payload.len());
+    (k, v)
+}
+
+/// Reads the loaded log by hand (1 MiB reads, frame checks with their
+/// checksums, each record of a batch frame) and hands every entry's
+/// payload, and the compaction's entry count, to `sink`.
+pub(crate) fn read_by_hand(path: &Path, sink: &mut impl Sink) {
     let mut file = File::open(path).unwrap();
     // A version 3 header: what the store writes.
     let mut head = [0; HEADER_LEN];
@@ -94,7 +142,6 @@ pub(crate) fn reopen_by_hand(path: &Path) -> IndexMap<String, String> {
         panic!("not a log");
     };
     let mut seq = header.base_seq;
-    let mut map = IndexMap::new();
     let mut buf = vec![0; 1 << 20];
     let (mut pos, mut end) = (0, 0);
     loop {
@@ -116,16 +163,11 @@ pub(crate) fn reopen_by_hand(path: &Path) -> IndexMap<String, String> {
                                     bincode::config::standard(),
                                 )
                                 .unwrap();
-                                map.reserve(usize::try_from(n).unwrap());
+                                sink.sized(n);
                                 continue;
                             }
-                            _ => {}
+                            _ => sink.payload(payload),
                         }
-                        let (Op::Insert(k, v), used) =
-                            bincode::serde::decode_from_slice(payload, bincode::config::standard())
-                                .unwrap();
-                        assert_eq!(used, payload.len());
-                        map.insert(k, v);
                     }
                     pos += record.frame_len;
                     seq += record.seq_count();
@@ -140,7 +182,7 @@ pub(crate) fn reopen_by_hand(path: &Path) -> IndexMap<String, String> {
         let n = file.read(&mut buf[end..]).unwrap();
         if n == 0 {
             assert_eq!(end, 0, "torn tail");
-            return map;
+            return;
         }
         end += n;
     }
