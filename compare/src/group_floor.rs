@@ -143,10 +143,14 @@ impl GroupFloor {
                 Ok(()) => commit.durable = commit.durable.max(mark),
                 Err(_) => commit.failed = true,
             }
+            // Woken after the unlock, as `SharedStore`'s waiters are, so
+            // that they do not queue for a lock still held.
+            drop(commit);
             self.synced.notify_all();
             if let Err(e) = synced {
                 panic!("floor-group: fdatasync: {e}");
             }
+            commit = self.lock();
         }
     }
 }
