@@ -39,8 +39,8 @@ use workloads::Workload;
 const USAGE: &str = "\
 Usage: indexmap_store-compare run --store NAME --workload NAME --n N --dir DIR [--threads T]
   stores:    indexmap_store, indexmap_store-buffered, indexmap_store-shared,
-             indexmap_store-0.2.3, sled, redb, fjall, pickledb, floor-append,
-             floor-prealloc, floor-group
+             indexmap_store-prealloc, indexmap_store-0.2.3, sled, redb, fjall,
+             pickledb, floor-append, floor-prealloc, floor-group
              (indexmap_store-shared and floor-group run durable-threads only)
   workloads: load-per-call, load-batch, durable, durable-threads, get, setup,
              reopen, reopen-scan, churn

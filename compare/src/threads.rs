@@ -30,7 +30,11 @@ use crate::workloads::Outcome;
 /// this build does not have the store (the hook not filled yet).
 pub fn run(store: &str, threads: u32, n: u64, dir: &Path) -> Option<Outcome> {
     let out = match store {
-        "indexmap_store-shared" => return indexmap_store_shared_durable(threads, n, dir),
+        "indexmap_store-shared" => return indexmap_store_shared_durable(threads, n, dir, None),
+        "indexmap_store-prealloc" => {
+            let chunk = Some(stores::PREALLOC_CHUNK);
+            return indexmap_store_shared_durable(threads, n, dir, chunk);
+        }
         "floor-group" => crate::group_floor::run(threads, n, dir),
         "fjall" => {
             let db = fjall::Database::builder(dir.join("fjall"))
@@ -79,11 +83,19 @@ pub fn run(store: &str, threads: u32, n: u64, dir: &Path) -> Option<Outcome> {
 
 /// indexmap_store's `SharedStore` (issue 16), shared by `threads`
 /// threads, each insert durable (`Durability::Always`) before it returns:
-/// group commit, one `fdatasync` per round for every writer waiting.
-pub fn indexmap_store_shared_durable(threads: u32, n: u64, dir: &Path) -> Option<Outcome> {
+/// group commit, one `fdatasync` per round for every writer waiting; with
+/// `preallocate`, over a log preallocated in chunks of that many bytes
+/// (`indexmap_store-prealloc`).
+pub fn indexmap_store_shared_durable(
+    threads: u32,
+    n: u64,
+    dir: &Path,
+    preallocate: Option<u64>,
+) -> Option<Outcome> {
     let path = dir.join("store.log");
     let store: indexmap_store::SharedStore<String, String> = indexmap_store::OpenOptions::new()
         .durability(indexmap_store::Durability::Always)
+        .preallocate(preallocate)
         .open_shared(&path)
         .unwrap_or_else(|e| panic!("indexmap_store: open {}: {e}", path.display()));
     Some(drive(threads, n, |e| {

@@ -53,8 +53,9 @@ Usage: cargo xtask compare [--quick] [--runs N] [--stores LIST] [--workloads LIS
   --quick           small sizes (100k entries): about 3 minutes instead of 15-20
   --runs N          repetitions of each (store, workload); figures are the best (default 3)
   --stores LIST     comma-separated, of: indexmap_store,indexmap_store-buffered,
-                    indexmap_store-shared,indexmap_store-0.2.3,sled,redb,fjall,
-                    pickledb,floor-append,floor-prealloc,floor-group
+                    indexmap_store-shared,indexmap_store-prealloc,
+                    indexmap_store-0.2.3,sled,redb,fjall,pickledb,
+                    floor-append,floor-prealloc,floor-group
   --workloads LIST  comma-separated, of: load-per-call,load-batch,durable,
                     durable-threads,get,reopen,reopen-scan,churn
   --out DIR         where REPORT.md and the charts go (default: docs/compare)
@@ -68,10 +69,11 @@ crates.io (network access, a few minutes on 2 cores).
 ";
 
 /// The stores, in the report's column order; the first is the baseline.
-pub const STORES: [&str; 11] = [
+pub const STORES: [&str; 12] = [
     "indexmap_store",
     "indexmap_store-buffered",
     "indexmap_store-shared",
+    "indexmap_store-prealloc",
     "indexmap_store-0.2.3",
     "sled",
     "redb",
@@ -108,6 +110,7 @@ pub fn supports(store: &str, workload: &str) -> bool {
         ("floor-append" | "floor-prealloc", w) => w == "durable",
         ("indexmap_store-shared" | "floor-group", w) => w == "durable-threads",
         ("indexmap_store-buffered", w) => w == "load-per-call" || w == "churn",
+        ("indexmap_store-prealloc", w) => w == "durable" || w == "durable-threads",
         (s, "durable-threads") => ["indexmap_store", "sled", "redb", "fjall"].contains(&s),
         _ => true,
     }
@@ -475,6 +478,9 @@ mod tests {
         assert!(!supports("floor-prealloc", "durable-threads"));
         assert!(supports("indexmap_store-buffered", "load-per-call"));
         assert!(!supports("indexmap_store-buffered", "durable-threads"));
+        assert!(supports("indexmap_store-prealloc", "durable"));
+        assert!(supports("indexmap_store-prealloc", "durable-threads"));
+        assert!(!supports("indexmap_store-prealloc", "load-per-call"));
         assert!(supports("indexmap_store-0.2.3", "load-per-call"));
         assert!(!supports("indexmap_store-0.2.3", "durable-threads"));
         assert!(!supports("pickledb", "durable-threads"));

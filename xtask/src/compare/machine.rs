@@ -145,7 +145,9 @@ pub fn describe(cx: &Context, date: &str) -> String {
                 "- indexmap_store {version} from crates.io, at its defaults (from \
                  `compare/Cargo.lock`)"
             ),
-            "indexmap_store-buffered" | "indexmap_store-shared" => continue,
+            "indexmap_store-buffered" | "indexmap_store-shared" | "indexmap_store-prealloc" => {
+                continue;
+            }
             "floor-append" | "floor-prealloc" | "floor-group" => continue,
             _ => writeln!(text, "- {store} {version} (from `compare/Cargo.lock`)"),
         }

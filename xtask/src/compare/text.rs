@@ -87,7 +87,7 @@ within the noise. A number in brackets points to a note under the table.\n\n";
 /// Figures that need a note beside them: (store, workload, the note in a
 /// few words for the chart, the note). The table and charts mark them `[1]`,
 /// `[2]`, ... in this order.
-pub const NOTES: [(&str, &str, &str, &str); 12] = [
+pub const NOTES: [(&str, &str, &str, &str); 14] = [
     (
         "sled",
         "durable",
@@ -165,6 +165,24 @@ pub const NOTES: [(&str, &str, &str, &str); 12] = [
          116 bytes of key and value and 8 of framing) and one `fdatasync` per entry, \
          appended to a file that starts empty, so that every sync also records the \
          file's new length, as an appending log's does.",
+    ),
+    (
+        "indexmap_store-prealloc",
+        "durable",
+        "indexmap_store with its log preallocated in 64 MiB chunks",
+        "`indexmap_store-prealloc` is indexmap_store with `OpenOptions::preallocate(Some(64 \
+         MiB))` (off by default): its log grows in chunks set aside ahead of the records, \
+         so a durable write does not change the file's length, as fjall's journal and \
+         `floor-prealloc`'s file do not. `durable` runs it with `sync_on_write: true`, \
+         `durable-threads` through a `SharedStore` with `Durability::Always`.",
+    ),
+    (
+        "indexmap_store-prealloc",
+        "durable-threads",
+        "SharedStore over a log preallocated in 64 MiB chunks",
+        "`indexmap_store-prealloc` in this column is the `SharedStore` of \
+         `indexmap_store-shared` over a log preallocated in 64 MiB chunks \
+         (`OpenOptions::preallocate`), as `floor-group`'s file is.",
     ),
     (
         "floor-prealloc",
