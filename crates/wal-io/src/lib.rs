@@ -86,6 +86,14 @@
 //! replayed, and are not counted in [`WalStats::records`] or
 //! [`RecoveryReport::records`].
 //!
+//! A seal may carry a *note* of up to [`MAX_SEAL_NOTE`] bytes of yours
+//! ([`Wal::set_seal_note`]): the next open hands it to
+//! [`Replay::seal_note`] before the first record, while the file still
+//! ends with that seal, so that the replayer can size what the records
+//! will fill (indexmap_store notes its entry count). It is a hint: a log
+//! that was not closed has none, and nothing is judged by it.
+//! [`Wal::seal`] seals without closing.
+//!
 //! ## Vouched lengths: protecting a closed log against truncation
 //!
 //! A log cut short at a frame boundary, or cut inside its last frame after
