@@ -147,7 +147,7 @@ pub fn finish_record(
 
 /// Appends the checksum of the frame that starts at `start` and runs to the
 /// end of `out`; returns the whole frame's length.
-pub(crate) fn append_checksum(out: &mut Vec<u8>, start: usize) -> usize {
+fn append_checksum(out: &mut Vec<u8>, start: usize) -> usize {
     let crc = trailer(out.get(start..).unwrap_or_default());
     out.extend_from_slice(&crc);
     out.len().saturating_sub(start)

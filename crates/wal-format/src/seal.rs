@@ -21,10 +21,8 @@
 //! and judged in order as always, and nothing is decided from the note.
 
 use crate::checksum::verify;
-use crate::frame::append_checksum;
-use crate::frame_header::{
-    CRC_LEN, FRAME_HEADER_LEN, FRAME_OVERHEAD, FrameHeader, FrameKind, header_bytes,
-};
+use crate::frame::encode_frame;
+use crate::frame_header::{CRC_LEN, FRAME_HEADER_LEN, FRAME_OVERHEAD, FrameHeader, FrameKind};
 
 /// The longest note a seal carries, in bytes.
 pub const MAX_SEAL_NOTE: usize = 64;
@@ -35,15 +33,12 @@ pub const MAX_SEAL_NOTE: usize = 64;
 /// the note's length), or `None`, appending nothing, when the note is
 /// longer than [`MAX_SEAL_NOTE`].
 pub fn encode_seal_with_note(out: &mut Vec<u8>, seq: u64, note: &[u8]) -> Option<usize> {
-    if note.len() > MAX_SEAL_NOTE {
-        return None;
-    }
-    let len = u32::try_from(note.len()).ok()?;
-    let start = out.len();
-    out.extend_from_slice(&header_bytes(FrameKind::Seal, seq, seq, len));
-    out.extend_from_slice(note);
-    Some(append_checksum(out, start))
+    // A seal is a frame like any other; only its marker and lag 0 differ.
+    encode_frame(out, FrameKind::Seal, seq, seq, note, MAX_NOTE_LEN).ok()
 }
+
+/// [`MAX_SEAL_NOTE`] as a frame's payload bound.
+const MAX_NOTE_LEN: u32 = MAX_SEAL_NOTE as u32;
 
 /// The note of the seal that ends exactly at the end of `tail` (the last
 /// bytes of a log file; `FRAME_OVERHEAD + MAX_SEAL_NOTE` of them are
