@@ -5,6 +5,8 @@
 //! latter); `insert_many` vs a `BufWriter` writing the same bytes (≥ 0.8),
 //! and vs that plus filling an `IndexMap` with the same pairs (the whole
 //! job's floor; building the map alone costs several times the writes);
+//! per-call inserts under `Durability::Buffered` vs the same `BufWriter`
+//! floor plus `IndexMap::insert` (≥ 0.8; `buffered.rs`);
 //! `insert` with `sync_on_write` vs write + `fdatasync` (≥ 0.9); `get` vs
 //! `IndexMap::get` (time ≤ 1.1); the same through `SharedStore`'s read
 //! lock (≤ 1.3), and with a writer running (`shared.rs`); reopening vs reading, checking, decoding
@@ -43,6 +45,7 @@ use fixture::{Fixture, Pairs, Store, fresh_store, remove, shuffled_keys, time_lo
 use memory::{memory_child, memory_report};
 use mirror::{encode_batch, encode_frame, encode_op};
 
+mod buffered;
 mod fixture;
 mod memory;
 mod mirror;
@@ -521,6 +524,7 @@ fn main() {
     }
     insert(&mut c, &rec, &fx, scale);
     insert_many(&mut c, &rec, &fx, scale);
+    buffered::insert_buffered(&mut c, &rec, &fx, scale);
     insert_sync(&mut c, &rec, &fx, scale);
     get(&mut c, &rec, &fx, scale);
     shared::get(&mut c, &rec, &fx, scale);
