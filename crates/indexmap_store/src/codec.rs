@@ -303,7 +303,9 @@ pub(crate) enum WriteError {
 /// before anything is logged, what an open could not read back: a record
 /// past the decode limit, or a type whose serde shape bincode cannot
 /// represent (`#[serde(skip_serializing_if)]` writes fewer fields than it
-/// reads). On error `buf` may hold a partial encoding; the caller drops it.
+/// reads). Where the decode is certain to succeed (key and value types
+/// whose encoding always reads back, see [`crate::read_back`]), it is
+/// skipped. On error `buf` may hold a partial encoding; the caller drops it.
 pub(crate) fn encode_checked<K, V, T>(
     buf: &mut Vec<u8>,
     op: &T,
@@ -316,7 +318,7 @@ where
 {
     let start = buf.len();
     encode_into(buf, op)?;
-    if !verify {
+    if !verify || crate::read_back::certain::<K, V>(buf.len() - start) {
         return Ok(());
     }
     let payload = &buf[start..];

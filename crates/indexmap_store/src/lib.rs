@@ -19,6 +19,7 @@ mod open;
 mod order;
 mod positional;
 mod read;
+mod read_back;
 mod read_only;
 mod read_only_reads;
 mod rebuild;

@@ -197,7 +197,10 @@ impl OpenOptions {
     /// [`StoreError::Unreadable`] and writes nothing; without the check it
     /// would be acknowledged, and the next open would refuse the log.
     /// `false` saves one decode per write (see the README for what that
-    /// costs) for types you know round-trip.
+    /// costs) for types you know round-trip. When the key and the value
+    /// are each a `String`, `Vec<u8>`, `Box<str>`, `Box<[u8]>`, integer,
+    /// float, `bool`, `char` or `()`, the decode cannot fail and is skipped
+    /// even with `true`.
     #[must_use]
     pub fn verify_writes(mut self, verify: bool) -> Self {
         self.verify_writes = verify;

@@ -120,3 +120,75 @@ fn a_large_record_of_small_integers_reads_back() -> io::Result<()> {
     assert!(value.iter().all(|&x| x == 0));
     Ok(())
 }
+
+/// A `String` inside a newtype whose `Deserialize` refuses what its
+/// `Serialize` wrote: the decode is skipped only for the plain standard
+/// types, so this write is still decoded, and refused.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+struct NonEmpty(String);
+
+impl<'de> Deserialize<'de> for NonEmpty {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.is_empty() {
+            return Err(serde::de::Error::custom("empty"));
+        }
+        Ok(NonEmpty(s))
+    }
+}
+
+#[test]
+fn a_newtype_around_a_string_is_still_decoded() -> io::Result<()> {
+    let (_dir, path) = scratch("newtype.log");
+    let mut store: IndexMapStore<String, NonEmpty> = IndexMapStore::open(&path)?;
+    store.insert("a".into(), NonEmpty("kept".into()))?;
+    let len = fs::metadata(&path)?.len();
+    let err = store
+        .insert("b".into(), NonEmpty(String::new()))
+        .unwrap_err();
+    assert!(
+        matches!(store_error(&err), StoreError::Unreadable { .. }),
+        "{err:?}"
+    );
+    assert_eq!(fs::metadata(&path)?.len(), len, "nothing was written");
+    drop(store);
+    let store: IndexMapStore<String, NonEmpty> = IndexMapStore::open(&path)?;
+    assert_eq!(store.len(), 1);
+    assert_eq!(store.get("a"), Some(&NonEmpty("kept".into())));
+    Ok(())
+}
+
+/// Plain standard types skip the decode, and what they write reads back:
+/// text with every kind of character, bytes, and the extremes of the
+/// integers and floats, one call each and as a batch.
+#[test]
+fn standard_types_read_back_without_the_decode() -> io::Result<()> {
+    let (_dir, path) = scratch("standard.log");
+    let texts = ["", "a", "ünïcødé ✓ 𝄞", "\0\u{10FFFF}"];
+    {
+        let mut text: IndexMapStore<String, Vec<u8>> = IndexMapStore::open(&path)?;
+        for (i, t) in texts.iter().enumerate() {
+            text.insert((*t).to_owned(), vec![i as u8; i * 100])?;
+        }
+        text.insert_many([("many".to_owned(), vec![255; 3])])?;
+    }
+    let text: IndexMapStore<String, Vec<u8>> = IndexMapStore::open(&path)?;
+    let keys: Vec<&str> = text.keys().map(String::as_str).collect();
+    assert_eq!(keys, [&texts[..], &["many"]].concat());
+    assert_eq!(text.get("\0\u{10FFFF}"), Some(&vec![3; 300]));
+    drop(text);
+
+    let (_dir, path) = scratch("numbers.log");
+    let pairs = [(i128::MIN, f64::NAN), (0, -0.0), (i128::MAX, f64::INFINITY)];
+    {
+        let mut numbers: IndexMapStore<i128, f64> = IndexMapStore::open(&path)?;
+        for (k, v) in pairs {
+            numbers.insert(k, v)?;
+        }
+    }
+    let numbers: IndexMapStore<i128, f64> = IndexMapStore::open(&path)?;
+    let bits: Vec<(i128, u64)> = numbers.iter().map(|(k, v)| (*k, v.to_bits())).collect();
+    let want: Vec<(i128, u64)> = pairs.iter().map(|(k, v)| (*k, v.to_bits())).collect();
+    assert_eq!(bits, want);
+    Ok(())
+}

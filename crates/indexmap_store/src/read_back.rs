@@ -1,0 +1,184 @@
+//! Which writes the read-back check can settle without decoding.
+//!
+//! [`OpenOptions::verify_writes`](crate::OpenOptions::verify_writes) decodes
+//! every record before it is logged, because a key or value type's serde
+//! impls can write what they cannot read (`skip_serializing_if`, a
+//! `Deserialize` that validates, a shape bincode cannot represent). For a
+//! few standard types that cannot happen: bincode writes them as their
+//! bytes or their integer, and reads exactly that back. When the key and
+//! the value are both of them, the decode is certain to give the record
+//! back, so [`codec::encode_checked`](crate::codec::encode_checked) skips
+//! it. That is a proof, not a sample: the types are matched by their
+//! `TypeId`, so a newtype around a `String`, whose `Deserialize` may
+//! refuse what its `Serialize` wrote, is still decoded.
+//!
+//! The decode also enforces the reader's memory limit
+//! ([`CLAIM_PER_BYTE`] per stored byte, at least 1 GiB): the skip applies
+//! only when the record's largest possible claim is within it.
+
+use std::any::TypeId;
+use std::mem::size_of;
+
+use crate::codec::{BatchOp, CLAIM_PER_BYTE};
+
+/// The floor of the reader's decode limit ([`crate::codec::decode`]).
+const LIMIT_FLOOR: usize = 1 << 30;
+
+/// The types whose bincode encoding (serde, standard configuration) always
+/// decodes back to an equal value: text and bytes (a length, then the
+/// bytes; text was valid UTF-8 when written), integers (varints), floats
+/// (their bits), `bool`, `char` and `()`.
+fn exact_types() -> [TypeId; 21] {
+    [
+        TypeId::of::<String>(),
+        TypeId::of::<Vec<u8>>(),
+        TypeId::of::<u8>(),
+        TypeId::of::<u16>(),
+        TypeId::of::<u32>(),
+        TypeId::of::<u64>(),
+        TypeId::of::<u128>(),
+        TypeId::of::<usize>(),
+        TypeId::of::<i8>(),
+        TypeId::of::<i16>(),
+        TypeId::of::<i32>(),
+        TypeId::of::<i64>(),
+        TypeId::of::<i128>(),
+        TypeId::of::<isize>(),
+        TypeId::of::<f32>(),
+        TypeId::of::<f64>(),
+        TypeId::of::<bool>(),
+        TypeId::of::<char>(),
+        TypeId::of::<()>(),
+        TypeId::of::<Box<str>>(),
+        TypeId::of::<Box<[u8]>>(),
+    ]
+}
+
+/// Whether `T` is one of the [`exact_types`]. `T` need not be `'static`:
+/// [`typeid::of`] gives the id of `T` with its lifetimes made `'static`,
+/// and every listed type is `'static` with no lifetimes, so an equal id
+/// means the very same type.
+pub(crate) fn is_exact<T: ?Sized>() -> bool {
+    let id = typeid::of::<T>();
+    exact_types().contains(&id)
+}
+
+/// Whether a record of `payload_len` bytes encoding operations over `K`
+/// and `V` certainly reads back as written, without decoding it: both are
+/// [exact](is_exact), and what decoding it may claim is within the
+/// reader's limit.
+///
+/// The claim bound: bincode claims, for every container it decodes,
+/// the element's size per element, and every element takes at least one
+/// encoded byte (a variant index, a length or a varint; an element of
+/// size zero claims nothing). The containers of a record are the batch's
+/// operations ([`BatchOp`]), index lists (`u64`), index runs
+/// (`(u64, u64)`) and the bytes of text and byte vectors, so the claim is
+/// at most `payload_len` times the largest of those sizes.
+pub(crate) fn certain<K, V>(payload_len: usize) -> bool {
+    if !(is_exact::<K>() && is_exact::<V>()) {
+        return false;
+    }
+    let widest = size_of::<BatchOp<K, V>>()
+        .max(size_of::<(u64, u64)>())
+        .max(size_of::<K>())
+        .max(size_of::<V>());
+    let limit = payload_len.saturating_mul(CLAIM_PER_BYTE).max(LIMIT_FLOOR);
+    payload_len.saturating_mul(widest) <= limit
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::{Deserialize, Serialize};
+
+    use super::*;
+    use crate::codec::{Op, OpRef};
+
+    /// A newtype whose `Deserialize` may refuse what it wrote: never
+    /// exact, even though it is a `String` inside.
+    #[derive(Serialize, Deserialize)]
+    struct Name(String);
+
+    #[test]
+    fn only_the_listed_types_are_exact() {
+        assert!(is_exact::<String>());
+        assert!(is_exact::<Vec<u8>>());
+        assert!(is_exact::<u64>());
+        assert!(is_exact::<char>());
+        assert!(!is_exact::<Name>());
+        assert!(!is_exact::<Option<String>>());
+        assert!(!is_exact::<Vec<u64>>());
+        assert!(!is_exact::<(String, String)>());
+        assert!(!is_exact::<&'static str>());
+    }
+
+    /// Encodes an insert of `k, v` as the store does and decodes it back
+    /// (the check [`certain`] skips): it must read back equal.
+    fn reads_back<K, V>(k: &K, v: &V)
+    where
+        K: Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+        V: Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+    {
+        let mut buf = Vec::new();
+        crate::codec::encode_into(&mut buf, &OpRef::Insert(k, v)).unwrap();
+        assert!(certain::<K, V>(buf.len()));
+        match crate::codec::decode::<K, V>(&buf) {
+            Ok(Op::Insert(k2, v2)) => assert!(&k2 == k && &v2 == v, "{k:?} {v:?}"),
+            other => panic!("{k:?}, {v:?} read back as {other:?}"),
+        }
+    }
+
+    proptest::proptest! {
+        /// The claim behind the list, checked for every listed type
+        /// (floats by their bits, NaNs included).
+        #[test]
+        fn every_exact_type_reads_back(
+            text: String,
+            bytes: Vec<u8>,
+            ints: (u8, u16, u32, u64, u128, usize),
+            signed: (i8, i16, i32, i64, i128, isize),
+            bits: (u32, u64),
+            flag: bool,
+            c: char,
+        ) {
+            reads_back(&text, &bytes);
+            reads_back(&text.clone().into_boxed_str(), &bytes.clone().into_boxed_slice());
+            reads_back(&ints.0, &ints.1);
+            reads_back(&ints.2, &ints.3);
+            reads_back(&ints.4, &ints.5);
+            reads_back(&signed.0, &signed.1);
+            reads_back(&signed.2, &signed.3);
+            reads_back(&signed.4, &signed.5);
+            reads_back(&flag, &c);
+            reads_back(&(), &text);
+            let (f, d) = (f32::from_bits(bits.0), f64::from_bits(bits.1));
+            let mut buf = Vec::new();
+            crate::codec::encode_into(&mut buf, &OpRef::Insert(&f, &d)).unwrap();
+            match crate::codec::decode::<f32, f64>(&buf) {
+                Ok(Op::Insert(f2, d2)) => {
+                    proptest::prop_assert_eq!((f2.to_bits(), d2.to_bits()), bits);
+                }
+                other => panic!("{f}, {d} read back as {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn certainty_needs_both_types_exact() {
+        assert!(certain::<String, String>(100));
+        assert!(certain::<u64, Vec<u8>>(1 << 40));
+        assert!(!certain::<String, Name>(100));
+        assert!(!certain::<Name, String>(100));
+    }
+
+    #[test]
+    fn the_claim_bound_of_exact_types_stays_within_the_limit() {
+        // Every exact type's widest container element is within
+        // `CLAIM_PER_BYTE`, so the bound holds at every record size.
+        assert!(size_of::<BatchOp<String, String>>() <= CLAIM_PER_BYTE);
+        assert!(size_of::<BatchOp<u128, i128>>() <= CLAIM_PER_BYTE);
+        for len in [0, 1, 1 << 20, 1 << 34, usize::MAX / 2] {
+            assert!(certain::<u128, Box<[u8]>>(len), "{len}");
+        }
+    }
+}
