@@ -12,12 +12,12 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wal_io::{FsStorage, RecoveryMode, RecoveryReport, Storage, Wal, WalOptions};
 
+pub(crate) use crate::batch_apply::apply_batch;
 use crate::codec::{self, Op, OpRef, SchemaRecord};
 use crate::config::StoreConfig;
 use crate::durability::{Durability, SyncPolicy};
 use crate::error::StoreError;
 use crate::rebuild::{OpenFn, Rebuild};
-pub(crate) use crate::remove_many::apply_batch;
 use crate::schema::schema_of;
 use crate::store::{COMPACT_TMP_SUFFIX, IndexMapStore, log_durably};
 
