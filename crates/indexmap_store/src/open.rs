@@ -58,7 +58,7 @@ pub(crate) struct Replayed<K, V, S = RandomState> {
     pub(crate) map: IndexMap<K, V, S>,
     pub(crate) wal: Wal,
     pub(crate) report: RecoveryReport,
-    /// Mutations replayed (see [`StoreStats::total_records`]).
+    /// Mutations replayed (see [`crate::StoreStats::total_records`]).
     pub(crate) mutations: u64,
     /// The log's schema record, if it has one.
     pub(crate) found: Option<SchemaRecord>,
