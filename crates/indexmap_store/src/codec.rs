@@ -10,7 +10,7 @@ use bincode::config::{self, Configuration, LittleEndian, Varint};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-pub(crate) use crate::remove_many::IndexRuns;
+pub(crate) use crate::index_runs::IndexRuns;
 
 /// The log header's application tag: this crate, bincode 2, standard config.
 pub const APP_TAG: &[u8; 16] = b"ims/bincode2-std";

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod backup;
+mod batch_apply;
 mod change;
 mod codec;
 mod compaction;
@@ -11,6 +12,7 @@ mod error;
 mod feed;
 mod following;
 mod group_commit;
+mod index_runs;
 pub mod inspect;
 mod legacy;
 mod migrate;

@@ -12,12 +12,12 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wal_io::{FsStorage, RecoveryMode, RecoveryReport, Storage, Wal, WalOptions};
 
+pub(crate) use crate::batch_apply::apply_batch;
 use crate::codec::{self, Op, OpRef, SchemaRecord};
 use crate::config::StoreConfig;
 use crate::durability::{Durability, SyncPolicy};
 use crate::error::StoreError;
 use crate::rebuild::{OpenFn, Rebuild};
-pub(crate) use crate::remove_many::apply_batch;
 use crate::schema::schema_of;
 use crate::store::{COMPACT_TMP_SUFFIX, IndexMapStore, log_durably};
 
@@ -58,7 +58,7 @@ pub(crate) struct Replayed<K, V, S = RandomState> {
     pub(crate) map: IndexMap<K, V, S>,
     pub(crate) wal: Wal,
     pub(crate) report: RecoveryReport,
-    /// Mutations replayed (see [`StoreStats::total_records`]).
+    /// Mutations replayed (see [`crate::StoreStats::total_records`]).
     pub(crate) mutations: u64,
     /// The log's schema record, if it has one.
     pub(crate) found: Option<SchemaRecord>,
