@@ -14,7 +14,7 @@ use wal_io::{FollowEvent, Polled, ReplayRecord, Visibility, WalFollower, WalOpti
 
 use crate::change::Change;
 use crate::codec::{self, Op, SchemaRecord};
-use crate::error::{StoreError, from_callback};
+use crate::error::{StoreError, from_callback, from_wal};
 use crate::open::OpenOptions;
 use crate::schema::describe;
 use crate::store::COMPACT_TMP_SUFFIX;
@@ -131,6 +131,26 @@ impl OpenOptions {
             ..WalOptions::default()
         };
         let mut map = IndexMap::with_hasher(hash_builder);
+        // A log closed cleanly tells in its seal how many entries it holds:
+        // size the map once, as the writer's open does. A missing file is
+        // left to the follower's open to report.
+        match wal_io::read_seal_note(&*self.storage, path) {
+            Ok(note) => {
+                // Every entry takes more than two bytes of log: a larger
+                // count (a forged file's) is not believed, as by a writer.
+                let file_len = self.storage.open_read(path).and_then(|f| f.len());
+                let file_len = file_len.map_err(|e| {
+                    io::Error::new(e.kind(), format!("reading {}: {e}", path.display()))
+                })?;
+                if let Some(entries) = note.as_deref().and_then(codec::read_live_note)
+                    && entries <= file_len / 2
+                {
+                    reserve_announced(&mut map, entries);
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(from_wal(e)),
+        }
         let opened = WalFollower::open_typed(
             Arc::clone(&self.storage),
             path,
@@ -157,6 +177,19 @@ impl OpenOptions {
             }
         }
     }
+}
+
+/// Sizes an empty map for `entries` entries, announced by the log (a
+/// compaction's [`Op::Live`] or a seal note). Fallible and capped, since
+/// the count comes from the file (memory reserved and never written
+/// costs no RSS).
+fn reserve_announced<K, V, S>(map: &mut IndexMap<K, V, S>, entries: u64)
+where
+    K: Hash + Eq,
+    S: BuildHasher,
+{
+    let wanted = usize::try_from(entries).unwrap_or(usize::MAX).min(1 << 26);
+    let _ = map.try_reserve_exact(wanted);
 }
 
 /// Decodes `record`, checks a schema record against `expected`, shows it
@@ -194,8 +227,7 @@ where
     if let Op::Live(entries) = &op
         && map.is_empty()
     {
-        let wanted = usize::try_from(*entries).unwrap_or(usize::MAX).min(1 << 26);
-        let _ = map.try_reserve_exact(wanted);
+        reserve_announced(map, *entries);
     }
     let change = Change {
         seq: record.seq,

@@ -92,7 +92,8 @@
 //! ends with that seal, so that the replayer can size what the records
 //! will fill (indexmap_store notes its entry count). It is a hint: a log
 //! that was not closed has none, and nothing is judged by it.
-//! [`Wal::seal`] seals without closing.
+//! [`Wal::seal`] seals without closing. A reader about to follow the log
+//! with a [`WalFollower`] reads it with [`read_seal_note`].
 //!
 //! ## Vouched lengths: protecting a closed log against truncation
 //!
@@ -228,6 +229,7 @@ pub use options::{RecoveryMode, WalOptions};
 pub use replay::{Replay, ReplayFailure};
 pub use report::{RecoveryReport, ReplayRecord, Truncation, TruncationReason};
 pub use rewrite::RewriteWriter;
+pub use seal::read_seal_note;
 pub use storage::{OpenMode, Storage, StorageFile, StorageLock};
 pub use sync::{CompletedSync, SyncTicket};
 pub use wal::{Batch, Wal, WalStats};

@@ -4,11 +4,13 @@
 //! ([`Replay::seal_note`](crate::Replay::seal_note)).
 
 use std::io;
+use std::path::Path;
 
 use wal_format::{FRAME_OVERHEAD, MAX_SEAL_NOTE, encode_seal_with_note, trailing_seal_note};
 
 use crate::error::WalError;
 use crate::reader::Reader;
+use crate::storage::Storage;
 use crate::wal::Wal;
 
 impl Wal {
@@ -89,4 +91,24 @@ pub(crate) fn read_note(reader: &mut Reader<'_>) -> io::Result<Option<Vec<u8>>> 
     let from = reader.file_len().saturating_sub(want as u64);
     let tail = reader.get(from, want)?;
     Ok(trailing_seal_note(tail).map(<[u8]>::to_vec))
+}
+
+/// The note of the seal the log at `path` ends with now, if it ends with
+/// a seal that has one (see [`Wal::set_seal_note`]): for a reader that
+/// sizes something before it follows the log with a
+/// [`WalFollower`](crate::WalFollower), which delivers records only.
+/// Reads the last bytes of the file and nothing else; takes no lock and
+/// changes nothing. A writer may append or compact at any moment after,
+/// so the note is a hint about the file as it was, like the one
+/// [`Replay::seal_note`](crate::Replay::seal_note) gets.
+///
+/// # Errors
+///
+/// [`WalError::Io`] if the file cannot be opened or read (`NotFound` if
+/// there is none).
+pub fn read_seal_note(storage: &dyn Storage, path: &Path) -> Result<Option<Vec<u8>>, WalError> {
+    let io = |op, e| WalError::io(op, path, e);
+    let file = storage.open_read(path).map_err(|e| io("opening", e))?;
+    let len = file.len().map_err(|e| io("reading", e))?;
+    read_note(&mut Reader::new(&*file, len, 0)).map_err(|e| io("reading", e))
 }

@@ -28,6 +28,25 @@ fn expected_note(entries: u64) -> Vec<u8> {
     note
 }
 
+/// Rewrites the closed log's seal with a note claiming `entries` (and a
+/// valid checksum): what only a forged or foreign file has.
+fn forge_count(path: &Path, entries: u64) -> io::Result<()> {
+    let mut bytes = std::fs::read(path)?;
+    let len = bytes.len();
+    let seal_len = wal_format::FRAME_OVERHEAD + 9;
+    let seq_lo = u32::from_le_bytes(
+        bytes[len - seal_len + 8..len - seal_len + 12]
+            .try_into()
+            .unwrap(),
+    );
+    bytes.truncate(len - seal_len);
+    let note = expected_note(entries);
+    wal_format::encode_seal_with_note(&mut bytes, u64::from(seq_lo), &note).unwrap();
+    std::fs::write(path, &bytes)?;
+    assert_eq!(note_of(path), Some(note));
+    Ok(())
+}
+
 /// 5,000 inserts one call each, then every third key overwritten: what a
 /// store that is never compacted looks like.
 fn fill(store: &mut Store) -> io::Result<()> {
@@ -135,23 +154,35 @@ fn a_note_larger_than_the_log_could_hold_is_not_believed() -> io::Result<()> {
     let mut store: Store = IndexMapStore::open(&path)?;
     store.insert("a".into(), 1)?;
     store.close()?;
-    let mut bytes = std::fs::read(&path)?;
-    let len = bytes.len();
-    // Rewrite the seal at the end with a huge count (and a valid checksum).
-    let seal_len = wal_format::FRAME_OVERHEAD + 9;
-    let seq_lo = u32::from_le_bytes(
-        bytes[len - seal_len + 8..len - seal_len + 12]
-            .try_into()
-            .unwrap(),
-    );
-    bytes.truncate(len - seal_len);
-    let mut note = vec![1];
-    note.extend_from_slice(&(u64::MAX / 2).to_le_bytes());
-    wal_format::encode_seal_with_note(&mut bytes, u64::from(seq_lo), &note).unwrap();
-    std::fs::write(&path, &bytes)?;
-    assert_eq!(note_of(&path), Some(note));
+    forge_count(&path, u64::MAX / 2)?;
     let (entries, capacities) = open_both(&path)?;
     assert_eq!(entries, [("a".to_owned(), 1)]);
     assert!(capacities.iter().all(|&c| c < 1 << 20), "{capacities:?}");
+    Ok(())
+}
+
+/// A read-only open sizes its map from the seal note too, and a note
+/// larger than the file could hold sizes nothing there either.
+#[test]
+fn a_read_only_open_sizes_its_map_from_the_note() -> io::Result<()> {
+    let (_dir, path) = scratch("read_only.log");
+    let mut store: Store = IndexMapStore::open(&path)?;
+    fill(&mut store)?;
+    let kept: Entries = store.iter().map(|(k, v)| (k.clone(), *v)).collect();
+    store.close()?;
+    let reader = OpenOptions::new().open_read_only::<String, u64>(&path)?;
+    let seen: Entries = reader.iter().map(|(k, v)| (k.clone(), *v)).collect();
+    assert_eq!(seen, kept);
+    assert_eq!(reader.as_map().capacity(), 5_000, "sized once, for 5,000");
+    drop(reader);
+
+    // The same log with a forged count in its seal: opened as before.
+    forge_count(&path, u64::MAX / 4)?;
+    let reader = OpenOptions::new().open_read_only::<String, u64>(&path)?;
+    assert_eq!(reader.len(), 5_000);
+    assert!(
+        reader.as_map().capacity() < 1 << 20,
+        "the forged count sized nothing"
+    );
     Ok(())
 }

@@ -156,3 +156,44 @@ fn a_damaged_note_is_no_note_and_changes_no_verdict() {
     }
     assert_eq!(verdicts[0], verdicts[1], "the note changes no verdict");
 }
+
+/// `read_seal_note`, for a reader that follows the log: the same note an
+/// open would hand over, read from the end of the file alone, changing
+/// nothing; none for a plain seal, records after the seal or a damaged
+/// seal; `NotFound` for no file.
+#[test]
+fn read_seal_note_reads_the_same_note_from_the_tail_alone() {
+    let storage = FsStorage::new();
+    let (_dir, path, mut wal) = new_fs_log();
+    append(&mut wal, 5);
+    wal.close().unwrap();
+    assert_eq!(wal_io::read_seal_note(&storage, &path).unwrap(), None);
+
+    let (mut wal, _) = open(&path).unwrap();
+    append(&mut wal, 2);
+    wal.set_seal_note(b"seven").unwrap();
+    wal.seal().unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let note = wal_io::read_seal_note(&storage, &path).unwrap();
+    assert_eq!(note.as_deref(), Some(&b"seven"[..]));
+    assert_eq!(std::fs::read(&path).unwrap(), before, "nothing changed");
+
+    append(&mut wal, 1);
+    wal.sync().unwrap();
+    assert_eq!(wal_io::read_seal_note(&storage, &path).unwrap(), None);
+    wal.set_seal_note(b"eight").unwrap();
+    wal.close().unwrap();
+    let note = wal_io::read_seal_note(&storage, &path).unwrap();
+    assert_eq!(note.as_deref(), Some(&b"eight"[..]));
+    let (_, seen) = open(&path).unwrap();
+    assert_eq!(seen.notes(), [&b"eight"[..]], "what an open hands over");
+
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = bytes.len() - 5;
+    bytes[at] ^= 0x10;
+    std::fs::write(&path, &bytes).unwrap();
+    assert_eq!(wal_io::read_seal_note(&storage, &path).unwrap(), None);
+
+    let err = wal_io::read_seal_note(&storage, &path.with_file_name("none.log")).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::NotFound, "{err}");
+}
