@@ -28,7 +28,7 @@ pub const SCHEMA_VERSION: u32 = 4;
 /// of zeros decoded as `Vec<u64>` claims 8 bytes per byte. The limit is
 /// derived from the record's length, so that a record cannot make the
 /// decoder allocate without bound, and the same limit is checked when the
-/// record is written (see [`encode_checked`]): a record the reader would
+/// record is written (see [`crate::read_back::encode_checked`]): a record the reader would
 /// refuse is never logged.
 pub(crate) const CLAIM_PER_BYTE: usize = 64;
 
@@ -172,7 +172,7 @@ pub(crate) enum BatchOp<K, V> {
 pub(crate) struct InsertMany<'a, K, V>(pub &'a [(K, V)]);
 
 /// [`OpRef::Batch`]'s variant index (bincode writes indices, not names).
-const BATCH_VARIANT: u32 = 5;
+pub(crate) const BATCH_VARIANT: u32 = 5;
 
 impl<K: Serialize, V: Serialize> Serialize for InsertMany<'_, K, V> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -198,142 +198,6 @@ pub(crate) fn encode_into<T: Serialize + ?Sized>(
     op: &T,
 ) -> Result<(), bincode::error::EncodeError> {
     bincode::serde::encode_into_std_write(op, buf, encode_config()).map(drop)
-}
-
-/// The shape of an operation as far as its record must show it: its kind,
-/// and for a batch the kind of each of its operations. A record that reads
-/// back with another shape was misread (see [`encode_checked`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    /// An insert, or a batch operation that inserts.
-    Insert,
-    /// A shift removal.
-    ShiftRemove,
-    /// A swap removal.
-    SwapRemove,
-    /// Any other whole operation, by its variant index.
-    Other(u32),
-}
-
-/// What an operation about to be written must read back as.
-pub(crate) trait Shape {
-    /// Its kind; for a batch, the kinds of its operations in order.
-    fn shape(&self) -> (Kind, Vec<Kind>);
-}
-
-impl<K, V> Shape for OpRef<'_, K, V> {
-    fn shape(&self) -> (Kind, Vec<Kind>) {
-        match self {
-            OpRef::Insert(..) => (Kind::Insert, Vec::new()),
-            OpRef::ShiftRemove(_) => (Kind::ShiftRemove, Vec::new()),
-            OpRef::SwapRemove(_) => (Kind::SwapRemove, Vec::new()),
-            OpRef::Clear => (Kind::Other(3), Vec::new()),
-            OpRef::Move(..) => (Kind::Other(4), Vec::new()),
-            OpRef::Batch(ops) => (
-                Kind::Other(BATCH_VARIANT),
-                ops.iter().map(BatchOp::kind).collect(),
-            ),
-            OpRef::Schema(_) => (Kind::Other(6), Vec::new()),
-            OpRef::RemoveRuns(_) => (Kind::Other(7), Vec::new()),
-            OpRef::Permute(_) => (Kind::Other(8), Vec::new()),
-            OpRef::Reverse(_) => (Kind::Other(9), Vec::new()),
-            OpRef::SwapIndices(..) => (Kind::Other(10), Vec::new()),
-            OpRef::InsertAt(..) => (Kind::Other(11), Vec::new()),
-            OpRef::ReplaceKey(..) => (Kind::Other(12), Vec::new()),
-            OpRef::Live(_) => (Kind::Other(13), Vec::new()),
-        }
-    }
-}
-
-impl<K, V> Shape for InsertMany<'_, K, V> {
-    fn shape(&self) -> (Kind, Vec<Kind>) {
-        (Kind::Other(BATCH_VARIANT), vec![Kind::Insert; self.0.len()])
-    }
-}
-
-impl<K, V> Op<K, V> {
-    /// The shape it was decoded with.
-    fn shape(&self) -> (Kind, Vec<Kind>) {
-        match self {
-            Op::Insert(..) => (Kind::Insert, Vec::new()),
-            Op::ShiftRemove(_) => (Kind::ShiftRemove, Vec::new()),
-            Op::SwapRemove(_) => (Kind::SwapRemove, Vec::new()),
-            Op::Clear => (Kind::Other(3), Vec::new()),
-            Op::Move(..) => (Kind::Other(4), Vec::new()),
-            Op::Batch(ops) => (
-                Kind::Other(BATCH_VARIANT),
-                ops.iter().map(BatchOp::kind).collect(),
-            ),
-            Op::Schema(_) => (Kind::Other(6), Vec::new()),
-            Op::RemoveRuns(_) => (Kind::Other(7), Vec::new()),
-            Op::Permute(_) => (Kind::Other(8), Vec::new()),
-            Op::Reverse(_) => (Kind::Other(9), Vec::new()),
-            Op::SwapIndices(..) => (Kind::Other(10), Vec::new()),
-            Op::InsertAt(..) => (Kind::Other(11), Vec::new()),
-            Op::ReplaceKey(..) => (Kind::Other(12), Vec::new()),
-            Op::Live(_) => (Kind::Other(13), Vec::new()),
-        }
-    }
-}
-
-impl<K, V> BatchOp<K, V> {
-    fn kind(&self) -> Kind {
-        match self {
-            BatchOp::Insert(..) => Kind::Insert,
-            BatchOp::ShiftRemove(_) => Kind::ShiftRemove,
-            BatchOp::SwapRemove(_) => Kind::SwapRemove,
-        }
-    }
-}
-
-/// Why a record was not written.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum WriteError {
-    /// Serialising failed.
-    #[error(transparent)]
-    Encode(#[from] bincode::error::EncodeError),
-    /// The encoded record would not read back as written.
-    #[error("{0}")]
-    Unreadable(String),
-}
-
-/// Appends the encoding of `op` to `buf`, and with `verify`, checks that it
-/// reads back: it decodes as `Op<K, V>` under the very limit a reader
-/// applies, whole, with the same operations in the same order. That refuses,
-/// before anything is logged, what an open could not read back: a record
-/// past the decode limit, or a type whose serde shape bincode cannot
-/// represent (`#[serde(skip_serializing_if)]` writes fewer fields than it
-/// reads). Where the decode is certain to succeed (key and value types
-/// whose encoding always reads back, see [`crate::read_back`]), it is
-/// skipped. On error `buf` may hold a partial encoding; the caller drops it.
-pub(crate) fn encode_checked<K, V, T>(
-    buf: &mut Vec<u8>,
-    op: &T,
-    verify: bool,
-) -> Result<(), WriteError>
-where
-    K: DeserializeOwned,
-    V: DeserializeOwned,
-    T: Serialize + Shape + ?Sized,
-{
-    let start = buf.len();
-    encode_into(buf, op)?;
-    if !verify || crate::read_back::certain::<K, V>(buf.len() - start) {
-        return Ok(());
-    }
-    let payload = &buf[start..];
-    let back = decode::<K, V>(payload).map_err(|e| {
-        WriteError::Unreadable(format!(
-            "the {}-byte record would not read back ({e}): the key or value type's serde shape is not one bincode can read back (is a field `#[serde(skip_serializing_if)]`?), or the record is past what a reader accepts ({CLAIM_PER_BYTE} decoded bytes per stored byte)",
-            payload.len()
-        ))
-    })?;
-    if back.shape() != op.shape() {
-        return Err(WriteError::Unreadable(
-            "the record would read back as other operations: the key or value type's serde shape is not one bincode can read back (is a field `#[serde(skip_serializing_if)]`?)".to_owned(),
-        ));
-    }
-    Ok(())
 }
 
 /// The first byte of the seal note a closing store leaves (see

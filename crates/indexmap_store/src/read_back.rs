@@ -1,4 +1,6 @@
-//! Which writes the read-back check can settle without decoding.
+//! The read-back check: what a record must read back as before it is
+//! logged ([`encode_checked`], [`Shape`]), and which writes it can settle
+//! without decoding ([`certain`]).
 //!
 //! [`OpenOptions::verify_writes`](crate::OpenOptions::verify_writes) decodes
 //! every record before it is logged, because a key or value type's serde
@@ -7,10 +9,10 @@
 //! few standard types that cannot happen: bincode writes them as their
 //! bytes or their integer, and reads exactly that back. When the key and
 //! the value are both of them, the decode is certain to give the record
-//! back, so [`codec::encode_checked`](crate::codec::encode_checked) skips
-//! it. That is a proof, not a sample: the types are matched by their
-//! `TypeId`, so a newtype around a `String`, whose `Deserialize` may
-//! refuse what its `Serialize` wrote, is still decoded.
+//! back, so [`encode_checked`] skips it. That is a proof, not a sample:
+//! the types are matched by their `TypeId`, so a newtype around a
+//! `String`, whose `Deserialize` may refuse what its `Serialize` wrote, is
+//! still decoded.
 //!
 //! The decode also enforces the reader's memory limit
 //! ([`CLAIM_PER_BYTE`] per stored byte, at least 1 GiB): the skip applies
@@ -19,7 +21,148 @@
 use std::any::TypeId;
 use std::mem::size_of;
 
-use crate::codec::{BatchOp, CLAIM_PER_BYTE};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::codec::{
+    BATCH_VARIANT, BatchOp, CLAIM_PER_BYTE, InsertMany, Op, OpRef, decode, encode_into,
+};
+
+/// The shape of an operation as far as its record must show it: its kind,
+/// and for a batch the kind of each of its operations. A record that reads
+/// back with another shape was misread (see [`encode_checked`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// An insert, or a batch operation that inserts.
+    Insert,
+    /// A shift removal.
+    ShiftRemove,
+    /// A swap removal.
+    SwapRemove,
+    /// Any other whole operation, by its variant index.
+    Other(u32),
+}
+
+/// What an operation about to be written must read back as.
+pub(crate) trait Shape {
+    /// Its kind; for a batch, the kinds of its operations in order.
+    fn shape(&self) -> (Kind, Vec<Kind>);
+}
+
+impl<K, V> Shape for OpRef<'_, K, V> {
+    fn shape(&self) -> (Kind, Vec<Kind>) {
+        match self {
+            OpRef::Insert(..) => (Kind::Insert, Vec::new()),
+            OpRef::ShiftRemove(_) => (Kind::ShiftRemove, Vec::new()),
+            OpRef::SwapRemove(_) => (Kind::SwapRemove, Vec::new()),
+            OpRef::Clear => (Kind::Other(3), Vec::new()),
+            OpRef::Move(..) => (Kind::Other(4), Vec::new()),
+            OpRef::Batch(ops) => (
+                Kind::Other(BATCH_VARIANT),
+                ops.iter().map(BatchOp::kind).collect(),
+            ),
+            OpRef::Schema(_) => (Kind::Other(6), Vec::new()),
+            OpRef::RemoveRuns(_) => (Kind::Other(7), Vec::new()),
+            OpRef::Permute(_) => (Kind::Other(8), Vec::new()),
+            OpRef::Reverse(_) => (Kind::Other(9), Vec::new()),
+            OpRef::SwapIndices(..) => (Kind::Other(10), Vec::new()),
+            OpRef::InsertAt(..) => (Kind::Other(11), Vec::new()),
+            OpRef::ReplaceKey(..) => (Kind::Other(12), Vec::new()),
+            OpRef::Live(_) => (Kind::Other(13), Vec::new()),
+        }
+    }
+}
+
+impl<K, V> Shape for InsertMany<'_, K, V> {
+    fn shape(&self) -> (Kind, Vec<Kind>) {
+        (Kind::Other(BATCH_VARIANT), vec![Kind::Insert; self.0.len()])
+    }
+}
+
+impl<K, V> Op<K, V> {
+    /// The shape it was decoded with.
+    fn shape(&self) -> (Kind, Vec<Kind>) {
+        match self {
+            Op::Insert(..) => (Kind::Insert, Vec::new()),
+            Op::ShiftRemove(_) => (Kind::ShiftRemove, Vec::new()),
+            Op::SwapRemove(_) => (Kind::SwapRemove, Vec::new()),
+            Op::Clear => (Kind::Other(3), Vec::new()),
+            Op::Move(..) => (Kind::Other(4), Vec::new()),
+            Op::Batch(ops) => (
+                Kind::Other(BATCH_VARIANT),
+                ops.iter().map(BatchOp::kind).collect(),
+            ),
+            Op::Schema(_) => (Kind::Other(6), Vec::new()),
+            Op::RemoveRuns(_) => (Kind::Other(7), Vec::new()),
+            Op::Permute(_) => (Kind::Other(8), Vec::new()),
+            Op::Reverse(_) => (Kind::Other(9), Vec::new()),
+            Op::SwapIndices(..) => (Kind::Other(10), Vec::new()),
+            Op::InsertAt(..) => (Kind::Other(11), Vec::new()),
+            Op::ReplaceKey(..) => (Kind::Other(12), Vec::new()),
+            Op::Live(_) => (Kind::Other(13), Vec::new()),
+        }
+    }
+}
+
+impl<K, V> BatchOp<K, V> {
+    fn kind(&self) -> Kind {
+        match self {
+            BatchOp::Insert(..) => Kind::Insert,
+            BatchOp::ShiftRemove(_) => Kind::ShiftRemove,
+            BatchOp::SwapRemove(_) => Kind::SwapRemove,
+        }
+    }
+}
+
+/// Why a record was not written.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum WriteError {
+    /// Serialising failed.
+    #[error(transparent)]
+    Encode(#[from] bincode::error::EncodeError),
+    /// The encoded record would not read back as written.
+    #[error("{0}")]
+    Unreadable(String),
+}
+
+/// Appends the encoding of `op` to `buf`, and with `verify`, checks that it
+/// reads back: it decodes as `Op<K, V>` under the very limit a reader
+/// applies, whole, with the same operations in the same order. That refuses,
+/// before anything is logged, what an open could not read back: a record
+/// past the decode limit, or a type whose serde shape bincode cannot
+/// represent (`#[serde(skip_serializing_if)]` writes fewer fields than it
+/// reads). Where the decode is certain to succeed (key and value types
+/// whose encoding always reads back, see [`crate::read_back`]), it is
+/// skipped. On error `buf` may hold a partial encoding; the caller drops it.
+pub(crate) fn encode_checked<K, V, T>(
+    buf: &mut Vec<u8>,
+    op: &T,
+    verify: bool,
+) -> Result<(), WriteError>
+where
+    K: DeserializeOwned,
+    V: DeserializeOwned,
+    T: Serialize + Shape + ?Sized,
+{
+    let start = buf.len();
+    encode_into(buf, op)?;
+    if !verify || certain::<K, V>(buf.len() - start) {
+        return Ok(());
+    }
+    let payload = &buf[start..];
+    let back = decode::<K, V>(payload).map_err(|e| {
+        WriteError::Unreadable(format!(
+            "the {}-byte record would not read back ({e}): the key or value type's serde shape is not one bincode can read back (is a field `#[serde(skip_serializing_if)]`?), or the record is past what a reader accepts ({CLAIM_PER_BYTE} decoded bytes per stored byte)",
+            payload.len()
+        ))
+    })?;
+    if back.shape() != op.shape() {
+        return Err(WriteError::Unreadable(
+            "the record would read back as other operations: the key or value type's serde shape is not one bincode can read back (is a field `#[serde(skip_serializing_if)]`?)".to_owned(),
+        ));
+    }
+    Ok(())
+}
 
 /// The floor of the reader's decode limit ([`crate::codec::decode`]).
 const LIMIT_FLOOR: usize = 1 << 30;
@@ -92,7 +235,6 @@ mod tests {
     use serde::{Deserialize, Serialize};
 
     use super::*;
-    use crate::codec::{Op, OpRef};
 
     /// A newtype whose `Deserialize` may refuse what it wrote: never
     /// exact, even though it is a `String` inside.
@@ -120,9 +262,9 @@ mod tests {
         V: Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
     {
         let mut buf = Vec::new();
-        crate::codec::encode_into(&mut buf, &OpRef::Insert(k, v)).unwrap();
+        encode_into(&mut buf, &OpRef::Insert(k, v)).unwrap();
         assert!(certain::<K, V>(buf.len()));
-        match crate::codec::decode::<K, V>(&buf) {
+        match decode::<K, V>(&buf) {
             Ok(Op::Insert(k2, v2)) => assert!(&k2 == k && &v2 == v, "{k:?} {v:?}"),
             other => panic!("{k:?}, {v:?} read back as {other:?}"),
         }
@@ -153,8 +295,8 @@ mod tests {
             reads_back(&(), &text);
             let (f, d) = (f32::from_bits(bits.0), f64::from_bits(bits.1));
             let mut buf = Vec::new();
-            crate::codec::encode_into(&mut buf, &OpRef::Insert(&f, &d)).unwrap();
-            match crate::codec::decode::<f32, f64>(&buf) {
+            encode_into(&mut buf, &OpRef::Insert(&f, &d)).unwrap();
+            match decode::<f32, f64>(&buf) {
                 Ok(Op::Insert(f2, d2)) => {
                     proptest::prop_assert_eq!((f2.to_bits(), d2.to_bits()), bits);
                 }

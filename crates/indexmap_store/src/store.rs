@@ -10,13 +10,14 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wal_io::{RecoveryReport, Storage, Wal};
 
-use crate::codec::{self, SchemaRecord, Shape, WriteError};
+use crate::codec::{self, SchemaRecord};
 use crate::compaction::{Compaction, CompactionFailure};
 use crate::config::StoreConfig;
 use crate::durability::SyncPolicy;
 use crate::error::{StoreError, from_callback, from_wal};
 use crate::feed::Feed;
 use crate::open::{OpenOptions, Replayed};
+use crate::read_back::{Shape, WriteError, encode_checked};
 
 /// Suffix of the temporary file a compaction writes (`<path>.compact.tmp`).
 pub const COMPACT_TMP_SUFFIX: &str = ".compact.tmp";
@@ -97,7 +98,7 @@ pub struct StoreStats {
 
 /// Appends `op` to `wal` as one record, unless the store is poisoned; with
 /// `verify`, first checks that it reads back as `Op<K, V>`
-/// ([`codec::encode_checked`]). A free function so callers can log a key
+/// ([`encode_checked`]). A free function so callers can log a key
 /// borrowed from the map.
 pub(crate) fn log<K, V, T>(
     wal: &mut Wal,
@@ -123,7 +124,7 @@ where
     batch
         .push_with_typed(|buf| {
             let start = buf.len();
-            codec::encode_checked::<K, V, T>(buf, op, verify).map_err(|e| match e {
+            encode_checked::<K, V, T>(buf, op, verify).map_err(|e| match e {
                 WriteError::Encode(e) => StoreError::Encode(e),
                 WriteError::Unreadable(reason) => StoreError::Unreadable { reason },
             })?;
