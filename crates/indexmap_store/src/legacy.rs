@@ -32,7 +32,7 @@ use wal_io::{OpenMode, Storage, WalError};
 
 use crate::IndexMapStore;
 use crate::error::StoreError;
-use crate::open::OpenOptions;
+use crate::open_options::OpenOptions;
 
 /// Suffix of the copy of a 0.2.x log an import keeps (`<path>.v0-backup`).
 pub const LEGACY_BACKUP_SUFFIX: &str = ".v0-backup";

@@ -18,6 +18,7 @@ mod legacy;
 mod migrate;
 mod mutate;
 mod open;
+mod open_options;
 mod order;
 mod positional;
 mod read;
@@ -42,7 +43,7 @@ pub use feed::{DEFAULT_FEED_CAPACITY, FeedEvent, FeedHandle, Snapshot, Subscript
 pub use following::Following;
 pub use legacy::{LEGACY_BACKUP_SUFFIX, LegacyImport, LegacyTail};
 pub use mutate::Batch;
-pub use open::OpenOptions;
+pub use open_options::OpenOptions;
 pub use read_only::{ReadOnlyStore, Refreshed};
 pub use shared::SharedStore;
 pub use store::{COMPACT_TMP_SUFFIX, IndexMapStore, StoreStats};

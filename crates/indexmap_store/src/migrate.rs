@@ -10,7 +10,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::StoreError;
-use crate::open::{OpenOptions, Replayed, SchemaCheck};
+use crate::open::{Replayed, SchemaCheck};
+use crate::open_options::OpenOptions;
 use crate::store::IndexMapStore;
 
 impl OpenOptions {

@@ -15,7 +15,7 @@ use wal_io::{FollowEvent, Polled, ReplayRecord, Visibility, WalFollower, WalOpti
 use crate::change::Change;
 use crate::codec::{self, Op, SchemaRecord};
 use crate::error::{StoreError, from_callback, from_wal};
-use crate::open::OpenOptions;
+use crate::open_options::OpenOptions;
 use crate::schema::describe;
 use crate::store::COMPACT_TMP_SUFFIX;
 

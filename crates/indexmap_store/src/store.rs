@@ -16,7 +16,8 @@ use crate::config::StoreConfig;
 use crate::durability::SyncPolicy;
 use crate::error::{StoreError, from_callback, from_wal};
 use crate::feed::Feed;
-use crate::open::{OpenOptions, Replayed};
+use crate::open::Replayed;
+use crate::open_options::OpenOptions;
 use crate::read_back::{Shape, WriteError, encode_checked};
 
 /// Suffix of the temporary file a compaction writes (`<path>.compact.tmp`).
