@@ -32,6 +32,7 @@ use wal_io::{OpenMode, Storage, WalError};
 
 use crate::IndexMapStore;
 use crate::error::StoreError;
+use crate::legacy_format::parse;
 use crate::open_options::OpenOptions;
 
 /// Suffix of the copy of a 0.2.x log an import keeps (`<path>.v0-backup`).
@@ -40,13 +41,6 @@ pub const LEGACY_BACKUP_SUFFIX: &str = ".v0-backup";
 /// Suffix of the new log an import writes before renaming it over the old
 /// one.
 const IMPORT_TMP_SUFFIX: &str = ".v0-import.tmp";
-
-/// Bytes of a 0.2.x record's length prefix.
-const LEN_BYTES: usize = 4;
-/// A 0.2.x insert record's tag.
-const TAG_INSERT: u8 = 0;
-/// A 0.2.x remove record's tag.
-const TAG_REMOVE: u8 = 1;
 
 /// What [`OpenOptions::import_legacy`] imported from an indexmap_store
 /// 0.2.x log, from [`IndexMapStore::legacy_import`].
@@ -79,80 +73,6 @@ pub enum LegacyTail {
     UnknownTag(u8),
     /// A complete record that does not decode as the key and value types.
     Undecodable,
-}
-
-/// A 0.2.x log replayed.
-struct Parsed<K, V> {
-    map: IndexMap<K, V>,
-    records: u64,
-    /// Bytes of the records replayed.
-    valid_len: usize,
-    tail: Option<LegacyTail>,
-    /// Why the first undecodable record did not decode.
-    decode_error: Option<String>,
-}
-
-/// Decodes `bytes` whole with bincode 1's encoding, under the same
-/// limit tiers as the log's records but from 1 MiB: the bytes are not
-/// checksummed, and no length in them can make it allocate more than
-/// [`CLAIM_PER_BYTE`](crate::codec::CLAIM_PER_BYTE) bytes per byte read.
-fn decode_exact<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
-    crate::codec::decode_whole!(bytes, bincode::config::legacy(), 1 << 20)
-        .map_err(|e| e.to_string())
-}
-
-/// Replays `bytes` as a 0.2.x log of `K` and `V`, with that crate's rules.
-fn parse<K, V>(bytes: &[u8]) -> Parsed<K, V>
-where
-    K: Hash + Eq + DeserializeOwned,
-    V: DeserializeOwned,
-{
-    let mut parsed = Parsed {
-        map: IndexMap::new(),
-        records: 0,
-        valid_len: 0,
-        tail: None,
-        decode_error: None,
-    };
-    loop {
-        let rest = &bytes[parsed.valid_len..];
-        if rest.is_empty() {
-            break;
-        }
-        let Some((len, rest)) = rest.split_first_chunk::<LEN_BYTES>() else {
-            parsed.tail = Some(LegacyTail::Incomplete);
-            break;
-        };
-        let len = u32::from_le_bytes(*len) as usize;
-        let Some(record) = rest.get(..len) else {
-            parsed.tail = Some(LegacyTail::Incomplete);
-            break;
-        };
-        let Some((&tag, body)) = record.split_first() else {
-            parsed.tail = Some(LegacyTail::ZeroLength);
-            break;
-        };
-        let applied = match tag {
-            TAG_INSERT => decode_exact::<(K, V)>(body).map(|(k, v)| {
-                parsed.map.insert(k, v);
-            }),
-            TAG_REMOVE => decode_exact::<K>(body).map(|k| {
-                parsed.map.shift_remove(&k);
-            }),
-            other => {
-                parsed.tail = Some(LegacyTail::UnknownTag(other));
-                break;
-            }
-        };
-        if let Err(e) = applied {
-            parsed.tail = Some(LegacyTail::Undecodable);
-            parsed.decode_error = Some(e);
-            break;
-        }
-        parsed.records += 1;
-        parsed.valid_len += LEN_BYTES + len;
-    }
-    parsed
 }
 
 /// Reads the whole file at `path`.
@@ -458,72 +378,5 @@ impl<K, V> IndexMapStore<K, V> {
     #[must_use]
     pub fn legacy_import(&self) -> Option<&LegacyImport> {
         self.legacy.as_ref()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn record(tag: u8, body: &[u8]) -> Vec<u8> {
-        let mut out = ((body.len() + 1) as u32).to_le_bytes().to_vec();
-        out.push(tag);
-        out.extend_from_slice(body);
-        out
-    }
-
-    fn insert(k: u32, v: u64) -> Vec<u8> {
-        let mut body = k.to_le_bytes().to_vec();
-        body.extend_from_slice(&v.to_le_bytes());
-        record(TAG_INSERT, &body)
-    }
-
-    #[test]
-    fn replays_with_shift_remove_and_stops_at_a_short_record() {
-        let mut log = [insert(1, 10), insert(2, 20), insert(3, 30)].concat();
-        log.extend(record(TAG_REMOVE, &1u32.to_le_bytes()));
-        log.extend(insert(2, 21));
-        let full = log.len();
-        log.extend(&insert(4, 40)[..7]);
-        let parsed = parse::<u32, u64>(&log);
-        assert_eq!(parsed.records, 5);
-        assert_eq!(parsed.valid_len, full);
-        assert_eq!(parsed.tail, Some(LegacyTail::Incomplete));
-        let entries: Vec<_> = parsed.map.into_iter().collect();
-        assert_eq!(entries, [(2, 21), (3, 30)]);
-    }
-
-    #[test]
-    fn stop_reasons() {
-        let ok = insert(1, 1);
-        let zero = [ok.clone(), vec![0; 9]].concat();
-        assert_eq!(parse::<u32, u64>(&zero).tail, Some(LegacyTail::ZeroLength));
-        let tag = [ok.clone(), record(7, &[1])].concat();
-        assert_eq!(
-            parse::<u32, u64>(&tag).tail,
-            Some(LegacyTail::UnknownTag(7))
-        );
-        // Leftover bytes: bincode 1 allowed them, the import does not.
-        let long = [ok.clone(), record(TAG_REMOVE, &[1, 0, 0, 0, 9])].concat();
-        let parsed = parse::<u32, u64>(&long);
-        assert_eq!(parsed.tail, Some(LegacyTail::Undecodable));
-        assert_eq!(parsed.records, 1);
-    }
-
-    #[test]
-    fn a_garbage_length_allocates_nothing_large() {
-        // A string claiming 2^62 bytes in a 9-byte body.
-        let mut body = (1u64 << 62).to_le_bytes().to_vec();
-        body.push(b'x');
-        let log = record(TAG_REMOVE, &body);
-        let parsed = parse::<String, u64>(&log);
-        assert_eq!(parsed.records, 0);
-        assert_eq!(parsed.tail, Some(LegacyTail::Undecodable));
-        // A record length past the file is a short record, not a read.
-        let log = [u32::MAX.to_le_bytes().as_slice(), &[0, 1, 2]].concat();
-        assert_eq!(
-            parse::<String, u64>(&log).tail,
-            Some(LegacyTail::Incomplete)
-        );
     }
 }
