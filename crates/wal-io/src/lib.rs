@@ -195,6 +195,7 @@
 //! crate's own crash tests use it; so can yours.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod callback_error;
 mod copy;
 mod create;
 mod durable;
