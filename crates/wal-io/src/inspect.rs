@@ -27,148 +27,22 @@
 //! # }
 //! ```
 
-use std::fs::File;
-use std::io;
-use std::os::unix::fs::FileExt;
-use std::path::{Path, PathBuf};
-
-use wal_format::{FileHeader, FormatError};
+use std::path::Path;
 
 use crate::create::{existing, read_header};
 use crate::error::{BoxError, CallbackError, Context, VouchedBy, WalError};
-use crate::fs::FsStorage;
 use crate::options::{RecoveryMode, WalOptions};
 use crate::reader::Reader;
 use crate::replay::Each;
 use crate::report::ReplayRecord;
 use crate::scan::{Replayed, Vouch, replay};
 use crate::sidecar::{self, Sidecar};
-use crate::storage::{OpenMode, Storage, StorageFile, StorageLock};
+use crate::storage::{OpenMode, Storage, StorageFile};
 use crate::tail::{Cut, Verdict as TailVerdict, judge};
 use crate::temp::sibling;
 
-/// What [`Wal::open`](crate::Wal::open) would do with the log, in strict
-/// mode (the default).
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum Verdict {
-    /// Every byte after the header is a valid frame, and nothing vouched
-    /// durable is missing: the open changes nothing.
-    Clean,
-    /// The file is empty or a strict prefix of a header (a creation cut
-    /// short): the open would initialise it as a new log.
-    Initialize,
-    /// A torn tail: the open would cut the file back to `cut_to`, removing
-    /// `bytes` bytes that nothing proves were ever synced.
-    TornTail {
-        /// End of the last valid frame: the file's length after the open.
-        cut_to: u64,
-        /// Bytes the open would remove.
-        bytes: u64,
-    },
-    /// Nothing but zeros follows the last valid frame, and nothing vouched
-    /// durable is missing: space a writer preallocated
-    /// ([`WalOptions::preallocate`]). Only when the options preallocate
-    /// (an open without preallocation cuts them as a [`Verdict::TornTail`]):
-    /// the open keeps them for later appends.
-    Preallocated {
-        /// End of the last valid frame.
-        records_end: u64,
-        /// Bytes of zeros after it.
-        bytes: u64,
-    },
-    /// The open would refuse the log, touching no byte: synced data is
-    /// damaged ([`WalError::Corrupt`]) or missing ([`WalError::Truncated`]),
-    /// or a valid record is longer than the bound
-    /// ([`WalError::RecordBeyondBound`]). This is the error it would return.
-    Refused(WalError),
-}
-
-/// What an open in [`RecoveryMode::Salvage`] would keep and copy aside.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct SalvagePlan {
-    /// The log's length after the salvage: the end of its last valid frame.
-    pub keep_to: u64,
-    /// Records kept (seals not counted).
-    pub records: u64,
-    /// The file every byte from `keep_to` on would be copied to first, and
-    /// how many bytes; `None` when nothing follows the valid frames (the
-    /// file was cut short: nothing is left to copy or cut).
-    pub copy: Option<(PathBuf, u64)>,
-}
-
-/// What the lock file `<log>.lock` holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SidecarState {
-    /// There is no lock file.
-    Absent,
-    /// An empty lock file, or a claim cut short or damaged.
-    Empty,
-    /// A valid claim: the log whose header has `file_id` was durable up to
-    /// byte `durable_len`.
-    Claim {
-        /// The `file_id` of the log the claim is about.
-        file_id: u64,
-        /// Bytes of that log, header included, known durable.
-        durable_len: u64,
-    },
-    /// Bytes that are not a claim: another program's file, never written
-    /// to by an open.
-    Foreign,
-}
-
-/// Where replay stopped before the end of the file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Stop {
-    /// Byte offset of the first frame that is not valid.
-    pub offset: u64,
-    /// The sequence number it would have had.
-    pub seq: u64,
-    /// What is wrong with it (`None`: the file ends inside it).
-    pub cause: Option<FormatError>,
-}
-
-/// Everything [`inspect`] found.
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct Inspection {
-    /// The log's path, symbolic links resolved, as the open would use it.
-    pub path: PathBuf,
-    /// The file's length in bytes.
-    pub file_len: u64,
-    /// The header, `None` for an empty file or a header cut short.
-    pub header: Option<FileHeader>,
-    /// Valid records (seals not counted).
-    pub records: u64,
-    /// Valid seals.
-    pub seals: u64,
-    /// End of the last valid frame.
-    pub end: u64,
-    /// End of the last valid frame that holds records.
-    pub records_end: u64,
-    /// Sequence number after the last valid frame.
-    pub next_seq: u64,
-    /// Whether the last valid frame holds records (no seal after them: the
-    /// log was not closed).
-    pub unsealed: bool,
-    /// The length vouched durable before this open: the larger of the
-    /// header's `vouched_len` and the sidecar's claim about this file.
-    pub vouched_len: u64,
-    /// What vouched for `vouched_len`.
-    pub vouched_by: VouchedBy,
-    /// What the lock file holds.
-    pub sidecar: SidecarState,
-    /// Where replay stopped before the end of the file, if it did.
-    pub stop: Option<Stop>,
-    /// What a strict open would do.
-    pub verdict: Verdict,
-    /// What an open in salvage mode would keep, when a strict open would
-    /// refuse for damaged or missing synced data.
-    pub salvage: Option<SalvagePlan>,
-}
+pub use crate::inspection::{Inspection, SalvagePlan, SidecarState, Stop, Verdict};
+pub use crate::read_only_fs::ReadOnlyFs;
 
 /// Runs the recovery of [`Wal::open`](crate::Wal::open) on the log at
 /// `path` without writing: the same header check against `opts`, the same
@@ -366,101 +240,4 @@ fn sidecar_state(storage: &dyn Storage, lock_path: &Path) -> SidecarState {
 pub fn may_be_log(bytes: &[u8]) -> bool {
     let n = bytes.len().min(wal_format::MAGIC.len());
     bytes.get(..n) == wal_format::MAGIC.get(..n)
-}
-
-/// Real files, read-only: a [`Storage`] whose files are opened for reading
-/// only and whose every write, rename, removal, sync and lock fails with
-/// `PermissionDenied`, so that nothing run over it can change or create a
-/// file. Paths are resolved and checked as [`FsStorage`] does.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ReadOnlyFs;
-
-/// A file opened for reading only.
-#[derive(Debug)]
-struct ReadOnlyFile(File);
-
-fn refused(what: &str) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::PermissionDenied,
-        format!("{what} refused: this storage is read-only"),
-    )
-}
-
-impl Storage for ReadOnlyFs {
-    fn resolve(&self, path: &Path) -> io::Result<PathBuf> {
-        FsStorage.resolve(path)
-    }
-
-    fn open(&self, path: &Path, mode: OpenMode) -> io::Result<Box<dyn StorageFile>> {
-        if mode == OpenMode::CreateNew {
-            return Err(refused("creating a file"));
-        }
-        let file = File::open(path)?;
-        if file.metadata()?.is_dir() {
-            return Err(io::Error::new(
-                io::ErrorKind::IsADirectory,
-                "is a directory",
-            ));
-        }
-        Ok(Box::new(ReadOnlyFile(file)))
-    }
-
-    fn file_exists(&self, path: &Path) -> io::Result<bool> {
-        FsStorage.file_exists(path)
-    }
-
-    fn rename(&self, _from: &Path, _to: &Path) -> io::Result<()> {
-        Err(refused("renaming"))
-    }
-
-    fn remove(&self, _path: &Path) -> io::Result<()> {
-        Err(refused("removing"))
-    }
-
-    fn sync_dir(&self, _dir: &Path) -> io::Result<()> {
-        Err(refused("syncing a directory"))
-    }
-
-    fn lock(&self, _path: &Path) -> io::Result<Box<dyn StorageLock>> {
-        Err(refused("locking"))
-    }
-
-    fn link_count(&self, path: &Path) -> io::Result<u64> {
-        FsStorage.link_count(path)
-    }
-}
-
-impl StorageFile for ReadOnlyFile {
-    fn len(&self) -> io::Result<u64> {
-        Ok(self.0.metadata()?.len())
-    }
-
-    fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
-        let mut done = 0;
-        while done < buf.len() {
-            match self.0.read_at(&mut buf[done..], offset + done as u64) {
-                Ok(0) => break,
-                Ok(n) => done += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(done)
-    }
-
-    fn write_at(&self, _offset: u64, _data: &[u8]) -> io::Result<()> {
-        Err(refused("writing"))
-    }
-
-    fn set_len(&self, _len: u64) -> io::Result<()> {
-        Err(refused("truncating"))
-    }
-
-    fn sync_data(&self) -> io::Result<()> {
-        Err(refused("syncing"))
-    }
-
-    fn allocate(&self, _len: u64) -> io::Result<()> {
-        Err(refused("allocating"))
-    }
 }

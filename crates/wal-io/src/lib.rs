@@ -195,6 +195,7 @@
 //! crate's own crash tests use it; so can yours.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod callback_error;
 mod copy;
 mod create;
 mod durable;
@@ -202,7 +203,9 @@ mod error;
 mod follow;
 mod fs;
 pub mod inspect;
+mod inspection;
 mod options;
+mod read_only_fs;
 mod reader;
 mod recover;
 mod replay;
