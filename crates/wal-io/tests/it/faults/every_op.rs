@@ -1,41 +1,19 @@
-//! Injected I/O faults (fsync EIO with Linux semantics, write EIO, short writes, ENOSPC; once and persistent) at every storage operation of seeded workloads, rewrites and opens included: the failing call returns an error, every later write is refused as `Poisoned` without touching storage, no image holds a partial record followed by a valid one, a failed rewrite leaves the log byte-identical unless it failed after its rename, and reopening, directly or after a crash, satisfies the oracle with failed syncs counting as unsynced.
+//! Every fault kind, once and persistent, at every storage operation of
+//! seeded workloads: what the failing call, the log, its images and every
+//! reopen must show.
 
 use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use super::{CALLS, Tally, options, shape};
 use crate::support::{
-    Driver, Hook, Hooked, LOCK, LOG, Model, OpInfo, Step, StepError, TMP, WorkloadShape,
-    check_open, lock, open_log, partial_then_valid, workload,
+    Driver, Hook, Hooked, LOCK, LOG, OpInfo, Step, StepError, TMP, lock, open_log,
+    partial_then_valid, workload,
 };
 use wal_io::sim::{CrashVariant, Fault, FaultKind, OpKind, SimStorage};
-use wal_io::{Storage, Wal, WalError, WalOptions};
-
-/// Calls per seed.
-const CALLS: usize = 150;
-
-/// Small buffers for half the seeds; the log preallocated in 1 KiB chunks
-/// for every other pair of seeds, so that faults hit allocations too.
-fn options(seed: u64) -> WalOptions {
-    WalOptions {
-        buf_capacity: if seed.is_multiple_of(2) {
-            4096
-        } else {
-            64 << 10
-        },
-        preallocate: (seed % 4 >= 2).then_some(1024),
-        ..WalOptions::default()
-    }
-}
-
-fn shape() -> WorkloadShape {
-    WorkloadShape {
-        calls: CALLS,
-        max_bytes: 16 << 10,
-        max_records: 30,
-    }
-}
+use wal_io::{Storage, Wal, WalError};
 
 /// Whether `fault` fails operation `index` of kind `op` (the simulation's
 /// rule; lock files and extending `set_len` do not occur after the first
@@ -51,31 +29,6 @@ fn fires(fault: &Fault, index: u64, op: OpKind) -> bool {
                 }
                 FaultKind::FsyncEio => matches!(op, OpKind::SyncData | OpKind::SyncDir),
             })
-}
-
-/// Tallies over many faulted runs.
-#[derive(Debug, Default)]
-struct Tally {
-    runs: u64,
-    failed_calls: u64,
-    in_rewrite: u64,
-    in_open: u64,
-    after_rename: u64,
-    swallowed: u64,
-    usable: u64,
-    not_reached: u64,
-    reopens: u64,
-    violations: u64,
-    messages: Vec<String>,
-}
-
-impl Tally {
-    fn violation(&mut self, msg: String) {
-        self.violations += 1;
-        if self.messages.len() < 16 {
-            self.messages.push(msg);
-        }
-    }
 }
 
 /// Whether a log file reads as `bytes` bytes of log, then nothing but the
@@ -118,42 +71,6 @@ fn check_poisoned(wal: &mut Wal, sim: &SimStorage) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-/// Opens the log on `sim` and checks the records against the model.
-fn reopen_check(sim: &SimStorage, opts: &WalOptions, model: &Model) -> Result<(), String> {
-    let (wal, replayed, report) =
-        open_log(Arc::new(sim.clone()), opts).map_err(|e| format!("open failed: {e}"))?;
-    check_open(&wal, &replayed, &report)?;
-    model.check(&replayed.payloads)
-}
-
-impl Tally {
-    /// Reopens a snapshot of `state` with its faults cleared, directly or
-    /// after a `crash`, and counts a violation (at `here`) unless it passes
-    /// [`reopen_check`]. Returns the snapshot as the reopen left it.
-    fn reopen(
-        &mut self,
-        state: &SimStorage,
-        crash: Option<CrashVariant>,
-        opts: &WalOptions,
-        model: &Model,
-        here: &str,
-    ) -> SimStorage {
-        let img = state.snapshot();
-        img.clear_faults();
-        if let Some(v) = crash {
-            img.crash(v);
-        }
-        self.reopens += 1;
-        if let Err(e) = reopen_check(&img, opts, model) {
-            match crash {
-                None => self.violation(format!("{here}: direct reopen: {e}")),
-                Some(v) => self.violation(format!("{here}: reopen after a crash ({v}): {e}")),
-            }
-        }
-        img
-    }
 }
 
 /// Runs the workload of `seed` with `fault` injected until a call fails,
@@ -408,178 +325,4 @@ fn faults_at_every_operation_seeds_3_to_5() {
 #[test]
 fn faults_at_every_operation_seeds_6_to_8() {
     run_seeds("seeds 6..9", 6..9);
-}
-
-/// The image a power loss of kind `variant` leaves when the workload of
-/// `seed` dies at operation `op`, and the model at that moment.
-fn crashed(seed: u64, steps: &[Step], op: u64, variant: CrashVariant) -> (SimStorage, Model) {
-    let sim = SimStorage::new(seed);
-    sim.crash_at(op);
-    let mut driver = Driver::new(Arc::new(sim.clone()), options(seed));
-    if driver.open().is_ok() {
-        for step in steps {
-            if driver.step(step).is_err() {
-                break;
-            }
-        }
-    }
-    let model = lock(&driver.model).clone();
-    drop(driver);
-    sim.crash(variant);
-    (sim, model)
-}
-
-/// Faults at every operation of recoveries that truncate torn tails and
-/// remove stale temporary files: the open fails or returns what the oracle
-/// allows; reopening afterwards, directly or after a crash, satisfies it.
-#[test]
-fn faults_during_recovery_of_crash_images() {
-    let start = Instant::now();
-    let mut t = Tally::default();
-    let mut images = 0;
-    let mut truncating = 0;
-    for seed in 20..24 {
-        let opts = options(seed);
-        let steps = workload(seed, shape());
-        let total = {
-            let sim = SimStorage::new(seed);
-            let mut driver = Driver::new(Arc::new(sim.clone()), opts.clone());
-            driver.open().unwrap();
-            steps.iter().for_each(|s| driver.step(s).unwrap());
-            sim.ops()
-        };
-        let mut rng = crate::support::Rng::new(seed);
-        for _ in 0..12 {
-            let op = rng.index(usize::try_from(total).unwrap_or(0)) as u64;
-            for v in CrashVariant::ALL {
-                let (image, model) = crashed(seed, &steps, op, v);
-                let probe = image.snapshot();
-                let o0 = probe.ops();
-                let Ok((_, _, report)) = open_log(Arc::new(probe.clone()), &opts) else {
-                    continue;
-                };
-                images += 1;
-                truncating +=
-                    u64::from(report.truncated.is_some() || report.removed_temp.is_some());
-                let recovery_ops = probe.ops() - o0;
-                for j in 0..recovery_ops {
-                    for kind in FaultKind::ALL {
-                        t.runs += 1;
-                        let here = format!(
-                            "seed {seed}, crash at op {op} ({v}), {kind:?} at op {j} of the recovery"
-                        );
-                        let s = image.snapshot();
-                        s.inject(Fault::once(s.ops() + j, kind));
-                        match open_log(Arc::new(s.clone()), &opts) {
-                            Ok((wal, replayed, _)) => {
-                                drop(wal);
-                                if let Err(e) = model.check(&replayed.payloads) {
-                                    t.violation(format!("{here}: {e}"));
-                                }
-                            }
-                            Err(_) => t.failed_calls += 1,
-                        }
-                        let state = s.snapshot();
-                        t.reopen(&state, None, &opts, &model, &here);
-                        let v2 = CrashVariant::ALL[usize::try_from(j).unwrap_or(0) % 7];
-                        t.reopen(&state, Some(v2), &opts, &model, &here);
-                    }
-                }
-            }
-        }
-    }
-    eprintln!(
-        "recovery faults: {images} crash images ({truncating} truncating or removing a temporary file), {} faulted recoveries ({} failed), {} reopens checked, {} violations, {:.1?}",
-        t.runs,
-        t.failed_calls,
-        t.reopens,
-        t.violations,
-        start.elapsed()
-    );
-    assert!(
-        t.violations == 0,
-        "{} violations:\n{}",
-        t.violations,
-        t.messages.join("\n")
-    );
-}
-
-/// An fsync failure is never retried and trusted: the log is poisoned and
-/// cut back to its last synced length, so the records the failed sync
-/// covered are gone from the page cache as well as from the disk.
-#[test]
-fn fsync_failure_poisons_and_loses_only_unsynced_records() {
-    let sim = SimStorage::new(5);
-    let opts = WalOptions::default();
-    let (mut wal, _, _) = open_log(Arc::new(sim.clone()), &opts).unwrap();
-    wal.append(b"synced").unwrap();
-    wal.sync().unwrap();
-    let synced = sim.durable_file(LOG).unwrap();
-    wal.append(b"unsynced").unwrap();
-    sim.inject(Fault::once(sim.ops(), FaultKind::FsyncEio));
-    let err = wal.sync().unwrap_err();
-    assert!(matches!(err, WalError::Io { .. }), "{err}");
-    assert!(matches!(wal.sync(), Err(WalError::Poisoned { .. })));
-    assert!(matches!(
-        wal.append(b"more"),
-        Err(WalError::Poisoned { .. })
-    ));
-    // A poisoned log is not sealed.
-    assert!(matches!(wal.close(), Err(WalError::Poisoned { .. })));
-    assert_eq!(
-        sim.read_file(LOG).unwrap(),
-        synced,
-        "the log is cut back to what the last successful sync made durable"
-    );
-    let crashed = sim.snapshot();
-    crashed.crash(CrashVariant::LoseUnsynced);
-    let (_, replayed, _) = open_log(Arc::new(crashed), &opts).unwrap();
-    assert_eq!(replayed.payloads, vec![b"synced".to_vec()]);
-    let (_, replayed, _) = open_log(Arc::new(sim.clone()), &opts).unwrap();
-    assert_eq!(replayed.payloads, vec![b"synced".to_vec()]);
-}
-
-/// Linux's fsyncgate, end to end: after an fsync failure the unsynced
-/// records would stay readable but never reach the disk. Were they kept, a
-/// reopen without a crash would replay them and sync "successfully", and
-/// later records would vouch for data that is not durable: a crash
-/// afterwards would turn into a `Corrupt` refusal. Cut at the failure, they
-/// are never replayed, and after any crash recovery returns exactly the
-/// records that were made durable.
-#[test]
-fn fsync_failure_then_clean_reopen_never_vouches_for_lost_records() {
-    let opts = WalOptions::default();
-    for v in CrashVariant::ALL {
-        for seed in 0..16 {
-            let sim = SimStorage::new(seed);
-            let (mut wal, _, _) = open_log(Arc::new(sim.clone()), &opts).unwrap();
-            wal.append(b"synced").unwrap();
-            wal.sync().unwrap();
-            wal.append(b"lost by fsync").unwrap();
-            sim.inject(Fault::once(sim.ops(), FaultKind::FsyncEio));
-            assert!(wal.sync().is_err());
-            drop(wal);
-            let (mut wal, replayed, _) = open_log(Arc::new(sim.clone()), &opts).unwrap();
-            assert_eq!(
-                replayed.payloads,
-                vec![b"synced".to_vec()],
-                "the failed sync's record was cut"
-            );
-            wal.append(b"after").unwrap();
-            wal.sync().unwrap();
-            wal.close().unwrap();
-            sim.crash(v);
-            let (_, replayed, report) = open_log(Arc::new(sim.clone()), &opts)
-                .unwrap_or_else(|e| panic!("{v} seed {seed}: {e}"));
-            assert_eq!(
-                replayed.payloads,
-                vec![b"synced".to_vec(), b"after".to_vec()],
-                "{v} seed {seed}: every synced record, nothing else"
-            );
-            assert_eq!(
-                report.truncated, None,
-                "{v} seed {seed}: all of it was durable"
-            );
-        }
-    }
 }
