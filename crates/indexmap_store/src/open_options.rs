@@ -112,7 +112,9 @@ impl OpenOptions {
     /// past the last record are recognised as preallocated space and kept
     /// (`RecoveryReport::preallocated`), never taken for damage. A log
     /// written with preallocation opens without it (the zeros are then cut
-    /// off as a torn tail would be) and the other way round.
+    /// off as a torn tail would be) and the other way round. On a disk
+    /// without room for a whole chunk, writes go on without one, as far as
+    /// the space goes.
     #[must_use]
     pub fn preallocate(mut self, chunk: Option<u64>) -> Self {
         self.preallocate = chunk.filter(|&c| c > 0);

@@ -3,6 +3,7 @@
 
 use std::hash::{BuildHasher, Hash, RandomState};
 use std::io;
+use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, Weak};
@@ -133,25 +134,44 @@ where
     /// or several: each is its own record), then makes what it wrote as
     /// durable as the policy says: under [`Durability::Always`] it returns
     /// once a sync covering every record `f` wrote has succeeded (group
-    /// commit), without holding the lock during the sync.
+    /// commit), without holding the lock during the sync. If `f` returns
+    /// an error or panics after some of its mutations were logged, those
+    /// stay logged and applied (each is its own record), the background
+    /// syncer of `Interval` and `Bytes` still covers them, and the error
+    /// is returned (the panic resumed) without waiting for a sync.
     pub fn write<R>(
         &self,
         f: impl FnOnce(&mut IndexMapStore<K, V, S>) -> io::Result<R>,
     ) -> io::Result<R> {
-        let (result, target, unsynced) = {
+        let (outcome, target, unsynced, wrote) = {
             let _appending = self.inner.commit.appending();
             let mut store = write_lock(&self.inner.store);
-            let result = f(&mut store)?;
+            let before = store.wal.stats().next_seq;
+            // `f` may log records and then fail or panic: they are in the
+            // map and the log all the same, and the syncer must hear of
+            // them, or an idle store would keep them unsynced for good.
+            let outcome = panic::catch_unwind(AssertUnwindSafe(|| f(&mut store)));
             let stats = store.wal.stats();
-            (result, stats.next_seq, stats.unsynced_bytes)
+            (
+                outcome,
+                stats.next_seq,
+                stats.unsynced_bytes,
+                stats.next_seq > before,
+            )
         };
-        match self.inner.durability {
-            Durability::Always => {
-                self.inner.commit.wait_durable(&self.inner.store, target)?;
+        if wrote {
+            match self.inner.durability {
+                Durability::Bytes(n) => self.inner.mailbox.wrote(unsynced >= n),
+                Durability::Interval(_) => self.inner.mailbox.wrote(false),
+                _ => {}
             }
-            Durability::Bytes(n) => self.inner.mailbox.wrote(unsynced >= n),
-            Durability::Interval(_) => self.inner.mailbox.wrote(false),
-            _ => {}
+        }
+        let result = match outcome {
+            Ok(result) => result?,
+            Err(payload) => panic::resume_unwind(payload),
+        };
+        if self.inner.durability == Durability::Always {
+            self.inner.commit.wait_durable(&self.inner.store, target)?;
         }
         Ok(result)
     }

@@ -48,7 +48,10 @@ pub struct WalOptions {
     /// with this option set they are kept for later appends and reported in
     /// [`RecoveryReport::preallocated`](crate::RecoveryReport::preallocated),
     /// without it they are cut off like a torn tail. Closing the log cuts
-    /// them off, so a closed log ends with its seal.
+    /// them off, so a closed log ends with its seal. When the disk has no
+    /// room for a whole chunk (a full disk, a quota), appends are written
+    /// without one, as far as the space goes; preallocation resumes once the
+    /// log has grown past the chunk it could not allocate.
     pub preallocate: Option<u64>,
     /// Gather appended records in a user-space buffer of this many bytes,
     /// handing them to the operating system when the next one would not

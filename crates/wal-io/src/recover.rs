@@ -243,6 +243,7 @@ impl Opened {
             buf: Vec::with_capacity(opts.buf_capacity.min(1 << 20)),
             pending: Vec::with_capacity(opts.append_buffer.min(1 << 20)),
             allocated: self.file_len,
+            prealloc_refused: 0,
             epoch: 0,
             opts,
             poison: None,

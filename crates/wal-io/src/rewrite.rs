@@ -143,6 +143,7 @@ impl Wal {
         self.epoch += 1;
         self.pending.clear();
         self.allocated = written;
+        self.prealloc_refused = 0;
         self.header = header;
         self.len = written;
         self.records = records;

@@ -58,6 +58,10 @@ pub struct Wal {
     /// bytes, plus the zeros of [`WalOptions::preallocate`] not yet written
     /// over.
     pub(crate) allocated: u64,
+    /// The last chunk [`WalOptions::preallocate`] could not allocate for
+    /// lack of space (its end; 0 if none): appends ending before it are
+    /// written without preallocating.
+    pub(crate) prealloc_refused: u64,
     /// The log file's generation: a rewrite replaces the file and starts a
     /// new one, so that a [`SyncTicket`](crate::SyncTicket) taken before
     /// it is not taken for one about the new file.

@@ -83,14 +83,23 @@ impl Wal {
         let mut result = Ok(());
         if grow
             && end > self.allocated
+            && end > self.prealloc_refused
             && let Some(chunk) = self.opts.preallocate.filter(|&c| c > 0)
         {
             let target = end.div_ceil(chunk).saturating_mul(chunk);
-            result = self
-                .file
-                .allocate(target)
-                .map(|()| self.allocated = target)
-                .map_err(|e| ("preallocating space in", e));
+            match self.file.allocate(target) {
+                Ok(()) => self.allocated = target,
+                // No room for a whole chunk of zeros is no reason to
+                // refuse bytes that fit: give back what the allocation
+                // took and write them alone. Until the log grows past the
+                // refused chunk, appends do not try again (each attempt
+                // would write up to a chunk of zeros).
+                Err(e) if is_full(&e) && self.file.set_len(at).is_ok() => {
+                    self.allocated = at;
+                    self.prealloc_refused = target;
+                }
+                Err(e) => result = Err(("preallocating space in", e)),
+            }
         }
         if result.is_ok() {
             result = self
@@ -102,11 +111,7 @@ impl Wal {
         let Err((op, e)) = result else {
             return Ok(());
         };
-        let full = matches!(
-            e.kind(),
-            io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded | io::ErrorKind::FileTooLarge
-        );
-        if full && self.file.set_len(at).is_ok() {
+        if is_full(&e) && self.file.set_len(at).is_ok() {
             self.allocated = at;
             return Err(WalError::io(op, &self.path, e));
         }
@@ -136,4 +141,13 @@ impl Wal {
         let _ = self.file.set_len(self.durable.len());
         self.allocated = self.durable.len();
     }
+}
+
+/// Whether `e` says the file cannot grow: a full disk, a quota, the file
+/// size limit. Not damage: the log is cut back and stays usable.
+fn is_full(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded | io::ErrorKind::FileTooLarge
+    )
 }

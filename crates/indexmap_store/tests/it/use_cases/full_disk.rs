@@ -217,3 +217,57 @@ fn a_full_disk_loses_nothing_and_does_not_brick_the_store() {
         "after freeing space, the writes since are not all there"
     );
 }
+
+/// Inserts 1000-byte values into a fresh store on a fresh 2 MiB tmpfs
+/// until one fails; returns how many returned `Ok`, after checking the
+/// failure is `StorageFull` and a reopen has every one of them.
+fn inserts_until_full(preallocate: Option<u64>) -> Result<u64, String> {
+    let fs_ = Tmpfs::mount("2m")?;
+    let path = fs_.path().join("data.log");
+    let opts = indexmap_store::OpenOptions::new().preallocate(preallocate);
+    let mut store: IndexMapStore<u64, String> = opts.open(&path).unwrap();
+    let mut acked = 0;
+    let err = loop {
+        match store.insert(acked, "x".repeat(1000)) {
+            Ok(_) => acked += 1,
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(
+        err.kind(),
+        io::ErrorKind::StorageFull,
+        "preallocate {preallocate:?}: {}",
+        chain(&err)
+    );
+    store.close().unwrap();
+    let store: IndexMapStore<u64, String> = opts.open(&path).unwrap();
+    assert_eq!(store.len() as u64, acked, "preallocate {preallocate:?}");
+    Ok(acked)
+}
+
+/// README "What survives a crash": "A write refused for lack of space ...
+/// keeps accepting writes once there is room", and `preallocate` is
+/// recommended with 1 MiB chunks. A store that preallocates must accept
+/// every record the disk has room for, not refuse once the disk has no
+/// room for a whole chunk of zeros: on a 2 MiB disk, a 1 MiB chunk used
+/// to stop it at half the records an appending store took.
+#[test]
+fn a_preallocated_store_fills_the_disk_as_far_as_an_appending_one() {
+    let plain = match inserts_until_full(None) {
+        Ok(n) => n,
+        Err(why) => {
+            eprintln!(
+                "SKIPPED a_preallocated_store_fills_the_disk_as_far_as_an_appending_one: {why}"
+            );
+            return;
+        }
+    };
+    for chunk in [64 << 10, 1 << 20] {
+        let preallocated = inserts_until_full(Some(chunk)).unwrap();
+        assert!(
+            preallocated + 2 >= plain,
+            "with {chunk}-byte chunks the store refused writes after {preallocated} \
+             inserts, where an appending store took {plain}: the disk had room"
+        );
+    }
+}
