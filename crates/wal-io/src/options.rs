@@ -64,6 +64,10 @@ pub struct WalOptions {
     /// ([`WalStats::buffered_bytes`](crate::WalStats::buffered_bytes)).
     /// Dropping the log without closing it flushes (and seals) best effort.
     /// What recovery finds is unchanged: a prefix of the appended records.
+    ///
+    /// A flush that meets a full disk (`StorageFull`) writes the leading
+    /// whole records that fit, keeps the rest in the buffer and returns the
+    /// error; flush again once there is room.
     pub append_buffer: usize,
     /// Suffix appended to the log's file name for the temporary file of a
     /// rewrite (`<log><suffix>`).

@@ -6,6 +6,8 @@
 use std::io;
 use std::ops::Range;
 
+use wal_format::FrameHeader;
+
 use crate::error::WalError;
 use crate::wal::Wal;
 
@@ -54,18 +56,63 @@ impl Wal {
     }
 
     /// Hands the append buffer to the operating system. On a full disk
-    /// the buffer is kept, to be written by a later flush.
+    /// the leading whole frames that fit are written and the rest is
+    /// kept, to be written by a later flush once there is room; the error
+    /// is returned all the same.
     pub(crate) fn flush_buffer(&mut self) -> Result<(), WalError> {
         if self.pending.is_empty() {
             return Ok(());
         }
         let pending = std::mem::take(&mut self.pending);
         let at = self.len - pending.len() as u64;
-        let written = self.write_at_end(at, &pending, true);
+        let mut result = self.write_at_end(at, &pending, true);
+        let mut written = if result.is_ok() { pending.len() } else { 0 };
+        if result.is_err() && self.poisoned().is_none() {
+            written = self.write_what_fits(at, &pending);
+        }
         self.pending = pending;
-        written?;
-        self.pending.clear();
-        Ok(())
+        self.pending.drain(..written);
+        if self.pending.is_empty() {
+            result = Ok(());
+        }
+        result
+    }
+
+    /// After `pending` did not fit at `at`: writes the longest run of its
+    /// leading whole frames that the disk takes, trying halves of what is
+    /// left (a few writes, not one per frame), so that the file always
+    /// ends on a frame boundary. Returns how many bytes landed.
+    fn write_what_fits(&mut self, at: u64, pending: &[u8]) -> usize {
+        let mut ends = Vec::new();
+        let mut end = 0;
+        while let Some(header) = FrameHeader::peek(&pending[end..]) {
+            match usize::try_from(header.frame_len()) {
+                Ok(len) if len <= pending.len() - end => end += len,
+                _ => break,
+            }
+            ends.push(end);
+        }
+        let mut written = 0;
+        let mut span = pending.len() / 2;
+        loop {
+            // The frames not yet written start at ends[first..].
+            let first = ends.partition_point(|&e| e <= written);
+            let Some(&one) = ends.get(first) else {
+                return written;
+            };
+            // As many of them as end within `span` bytes, at least one.
+            let within = ends.partition_point(|&e| e <= written + span);
+            let next = if within > first {
+                ends[within - 1]
+            } else {
+                one
+            };
+            match self.write_at_end(at + written as u64, &pending[written..next], true) {
+                Ok(()) => written = next,
+                Err(_) if next != one && self.poisoned().is_none() => span /= 2,
+                Err(_) => return written,
+            }
+        }
     }
 
     /// Writes `bytes` at `at`, the end of what the operating system has,

@@ -19,7 +19,9 @@ use wal_io::sim::{CrashVariant, SimStorage};
 const CALLS: usize = 150;
 
 /// Small buffers for half the seeds; the log preallocated in 1 KiB chunks
-/// for every other pair of seeds, so that faults hit allocations too.
+/// for every other pair of seeds, so that faults hit allocations too; a
+/// 2 KiB append buffer for every other four, so that they hit its flushes
+/// (and the writes of what fits after a full disk).
 fn options(seed: u64) -> WalOptions {
     WalOptions {
         buf_capacity: if seed.is_multiple_of(2) {
@@ -28,6 +30,7 @@ fn options(seed: u64) -> WalOptions {
             64 << 10
         },
         preallocate: (seed % 4 >= 2).then_some(1024),
+        append_buffer: if seed % 8 >= 4 { 2048 } else { 0 },
         ..WalOptions::default()
     }
 }
