@@ -119,6 +119,15 @@ pub(crate) fn lines(codec: &dyn Codec, style: Style, item: &Item) -> Vec<String>
                 )]
             }
         }
+        Item::Zeros { offset, bytes } => {
+            if style.json {
+                vec![json!({"zeros": {"offset": offset, "bytes": bytes}}).to_string()]
+            } else {
+                vec![format!(
+                    "@{offset} ZEROS: {bytes} bytes of zeros to the end of the file (space a preallocating writer reserved, or a tail a crash left unwritten): no record is in them"
+                )]
+            }
+        }
         Item::Torn { offset, bytes } => {
             if style.json {
                 vec![json!({"torn": {"offset": offset, "bytes": bytes}}).to_string()]
@@ -243,7 +252,9 @@ fn wanted(args: &DumpArgs, item: &Item) -> bool {
             }
             f.offset
         }
-        Item::Damage { offset, .. } | Item::Torn { offset, .. } => *offset,
+        Item::Damage { offset, .. } | Item::Torn { offset, .. } | Item::Zeros { offset, .. } => {
+            *offset
+        }
     };
     args.from.is_none_or(|f| offset >= f) && args.to.is_none_or(|t| offset < t)
 }

@@ -100,8 +100,9 @@ pub(crate) fn tail(codec: &dyn Codec, args: &TailArgs) -> Result<u8, ImstoreErro
             }
             let mut new = Vec::new();
             let mut collect = |item: Item| {
-                // A frame still being written is not damage: wait for it.
-                if !matches!(item, Item::Torn { .. }) {
+                // A frame still being written is not damage, and zeros are
+                // space the writer reserved: wait for the frames.
+                if !matches!(item, Item::Torn { .. } | Item::Zeros { .. }) {
                     new.push(item);
                 }
             };

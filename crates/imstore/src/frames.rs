@@ -127,6 +127,14 @@ pub(crate) enum Item {
         /// What is wrong with the first of them.
         cause: String,
     },
+    /// Zeros from here to the end of the file: space a preallocating
+    /// writer reserved, or a tail a crash left unwritten. No frame.
+    Zeros {
+        /// Where they start.
+        offset: u64,
+        /// How many.
+        bytes: u64,
+    },
     /// The file ends inside a frame (a torn or still-being-written tail).
     Torn {
         /// Where the incomplete frame starts.
@@ -188,6 +196,13 @@ pub(crate) fn walk(
     let mut at = from.offset;
     let mut seq = from.seq;
     while at < src.len() {
+        if zeros_to_end(src, at)? {
+            emit(Item::Zeros {
+                offset: at,
+                bytes: src.len() - at,
+            });
+            return Ok(Resume { offset: at, seq });
+        }
         match frame_at(src, at, seq)? {
             Step::Frame(frame) => {
                 at += frame.frame_len;
@@ -215,6 +230,26 @@ pub(crate) fn walk(
         }
     }
     Ok(Resume { offset: at, seq })
+}
+
+/// Whether every byte from `at` to the end of the file is zero (read in
+/// chunks; a frame's first byte is never zero, so this stops at once on a
+/// frame).
+fn zeros_to_end(src: &mut Source, mut at: u64) -> io::Result<bool> {
+    if src.get(at, 1)?.first().is_some_and(|&b| b != 0) {
+        return Ok(false);
+    }
+    while at < src.len() {
+        let chunk = src.get(at, CHUNK)?;
+        if chunk.is_empty() {
+            break;
+        }
+        if chunk.iter().any(|&b| b != 0) {
+            return Ok(false);
+        }
+        at += chunk.len() as u64;
+    }
+    Ok(true)
 }
 
 enum Step {

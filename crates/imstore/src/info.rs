@@ -75,7 +75,7 @@ fn count(codec: &dyn Codec, path: &Path) -> Result<Counts, ImstoreError> {
             }
         }
         Item::Damage { .. } | Item::Torn { .. } => c.damaged += 1,
-        Item::NoHeader { .. } => {}
+        Item::NoHeader { .. } | Item::Zeros { .. } => {}
     };
     let start =
         frames::start(&mut src, &mut emit).map_err(|e| ImstoreError::io("reading", path, e))?;

@@ -66,7 +66,7 @@ pub(crate) fn verdict_name(v: &Verdict) -> (&'static str, u8) {
         Verdict::Clean => ("clean", EXIT_OK),
         Verdict::Initialize => ("empty (an open initialises it)", EXIT_OK),
         Verdict::TornTail { .. } => ("torn tail", EXIT_TORN),
-        Verdict::Preallocated { .. } => ("clean, with preallocated space", EXIT_OK),
+        Verdict::Preallocated { .. } => ("clean, with zeros at the end", EXIT_OK),
         Verdict::Refused(WalError::Corrupt { .. }) => ("corrupt", EXIT_CORRUPT),
         Verdict::Refused(WalError::Truncated { .. }) => ("synced data missing", EXIT_CORRUPT),
         Verdict::Refused(_) => ("refused", EXIT_FAILED),
@@ -83,9 +83,11 @@ pub(crate) fn open_would(found: &Inspection) -> String {
             "cut {bytes} bytes from byte {cut_to} (a torn tail: nothing proves they were synced), keeping {} records",
             found.records
         ),
-        Verdict::Preallocated { bytes, .. } => {
-            format!("keep the {bytes} bytes of zeros after the records as preallocated space")
-        }
+        Verdict::Preallocated { bytes, .. } => format!(
+            "keep the {bytes} bytes of zeros after the records as preallocated space, or cut them \
+             if it does not preallocate (space a preallocating writer reserved, or a tail a \
+             crash left unwritten): no record is in them"
+        ),
         Verdict::Refused(e) => format!("refuse, changing nothing: {e}"),
         _ => "(unknown verdict)".to_owned(),
     }
@@ -164,7 +166,11 @@ pub(crate) fn to_text(found: &Inspection) -> Vec<String> {
         "records: {} valid ({} seals), valid frames end at byte {} of {}",
         found.records, found.seals, found.end, found.file_len
     ));
-    if let Some(stop) = &found.stop {
+    if let Verdict::Preallocated { records_end, bytes } = found.verdict {
+        out.push(format!(
+            "zeros: {bytes} bytes from byte {records_end} to the end of the file"
+        ));
+    } else if let Some(stop) = &found.stop {
         out.push(format!(
             "first bad frame: byte {} (record {}): {}",
             stop.offset,

@@ -204,13 +204,21 @@ pub fn summarize(payload: &[u8]) -> RecordSummary {
     }
 }
 
-/// The log options the store opens its log with.
+/// The log options the store opens its log with, as a reader that
+/// changes nothing needs them: with preallocation on, so that zeros to the
+/// end of the file (space a preallocating writer reserved, whether or not
+/// it is still open) are reported as [`Verdict::Preallocated`] rather than
+/// a torn tail. An open without `preallocate` cuts them instead; they hold
+/// no record either way.
+///
+/// [`Verdict::Preallocated`]: wal_io::inspect::Verdict::Preallocated
 #[must_use]
 pub fn wal_options() -> WalOptions {
     WalOptions {
         app_tag: APP_TAG.to_vec(),
         app_version: SCHEMA_VERSION,
         temp_suffix: COMPACT_TMP_SUFFIX.to_owned(),
+        preallocate: Some(1 << 20),
         ..WalOptions::default()
     }
 }
