@@ -260,8 +260,10 @@ where
     /// `f` ran, or `f` or the value's `Serialize` panics, the map is ahead
     /// of the log, so the store is poisoned: every later write fails until
     /// it is reopened, and the reopened store has the value before `f`.
-    /// Do not retry a failed `modify` on the same handle expecting `f` to
-    /// run once: reopen, then check the value.
+    /// Until then, reads (on this handle, and through every clone of a
+    /// [`SharedStore`](crate::SharedStore)) see the value as `f` left it,
+    /// half-changed if `f` panicked. Do not retry a failed `modify` on the
+    /// same handle expecting `f` to run once: reopen, then check the value.
     pub fn modify<Q, R>(&mut self, key: &Q, f: impl FnOnce(&mut V) -> R) -> io::Result<Option<R>>
     where
         Q: ?Sized + Hash + Equivalent<K>,
