@@ -176,21 +176,21 @@ impl CompareArgs {
     /// Parses the arguments after `compare` (`--flag VALUE` or `--flag=VALUE`).
     pub fn parse(args: &[String]) -> Result<Self, String> {
         let mut parsed = CompareArgs::default();
-        let mut args = crate::Args::new(args);
+        let mut args = crate::args::Args::new(args);
         while let Some((arg, flag, inline)) = args.next_arg() {
             let mut value = || args.value(flag, inline.clone());
             match flag {
                 "--quick" if inline.is_none() => parsed.quick = true,
-                "--runs" => parsed.runs = Some(crate::positive(flag, &value()?)?),
+                "--runs" => parsed.runs = Some(crate::args::positive(flag, &value()?)?),
                 "--stores" => parsed.stores = pick(flag, &value()?, &STORES)?,
                 "--workloads" => parsed.workloads = pick(flag, &value()?, &WORKLOADS)?,
                 "--out" => parsed.out = Some(PathBuf::from(value()?)),
-                "--n" => parsed.n = Some(crate::positive(flag, &value()?)?),
-                "--durable" => parsed.durable = Some(crate::positive(flag, &value()?)?),
+                "--n" => parsed.n = Some(crate::args::positive(flag, &value()?)?),
+                "--durable" => parsed.durable = Some(crate::args::positive(flag, &value()?)?),
                 "--durable-threads" => {
-                    parsed.durable_threads = Some(crate::positive(flag, &value()?)?);
+                    parsed.durable_threads = Some(crate::args::positive(flag, &value()?)?);
                 }
-                "--churn-keys" => parsed.churn_keys = Some(crate::positive(flag, &value()?)?),
+                "--churn-keys" => parsed.churn_keys = Some(crate::args::positive(flag, &value()?)?),
                 _ => return Err(format!("unknown argument `{arg}`")),
             }
         }
