@@ -7,7 +7,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use crate::{BenchArgs, cmd, table};
+use crate::args::BenchArgs;
+use crate::cmd;
+use crate::table::table;
 
 /// The `bench` lines of the help text.
 pub const USAGE: &str = "\

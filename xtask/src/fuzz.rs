@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use crate::{FuzzArgs, cmd, table};
+use crate::args::FuzzArgs;
+use crate::cmd;
+use crate::table::table;
 
 /// The `fuzz` lines of the help text.
 pub const USAGE: &str = "\

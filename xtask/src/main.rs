@@ -8,18 +8,24 @@
 //! compare` the same workloads on indexmap_store and on sled, redb, fjall and
 //! pickledb, writing `docs/compare/REPORT.md` (see [`mod@compare`]).
 //!
-//! This file is the command line: the tasks, their arguments, the help text,
-//! and the text table both `fuzz` and `bench` end with. [`cmd`] runs commands,
-//! logging each one (`$ ...`) before it starts.
+//!
+//! This file is the command line: the tasks, the help text, and handing
+//! each task its parsed arguments ([`args`]). [`mod@table`] lays out the text
+//! table both `fuzz` and `bench` end with. [`cmd`] runs commands, logging
+//! each one (`$ ...`) before it starts.
 
+mod args;
 mod bench;
 mod cmd;
 mod compare;
 mod fuzz;
+mod table;
 
 use std::env;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
+
+use args::{BenchArgs, FuzzArgs};
 
 /// Exit code for usage errors.
 const USAGE_EXIT: u8 = 2;
@@ -96,154 +102,10 @@ fn help_text() -> String {
     text
 }
 
-/// The arguments of `cargo xtask fuzz` (see [`fuzz::USAGE`]).
-#[derive(Debug, Default, PartialEq, Eq)]
-struct FuzzArgs {
-    /// One target, or all of them.
-    target: Option<String>,
-    /// `--time SECS`.
-    time: Option<u64>,
-    /// `--jobs N`.
-    jobs: Option<u16>,
-    /// `--smoke`.
-    smoke: bool,
-}
-
-impl FuzzArgs {
-    /// Parses the arguments after `fuzz` (`--flag VALUE` or `--flag=VALUE`).
-    fn parse(args: &[String]) -> Result<Self, String> {
-        let mut parsed = FuzzArgs::default();
-        let mut args = Args::new(args);
-        while let Some((arg, flag, inline)) = args.next_arg() {
-            let mut value = || args.value(flag, inline.clone());
-            match flag {
-                "--smoke" if inline.is_none() => parsed.smoke = true,
-                "--time" => parsed.time = Some(positive(flag, &value()?)?),
-                "--jobs" => parsed.jobs = Some(positive(flag, &value()?)?),
-                _ if arg.starts_with('-') => return Err(format!("unknown argument `{arg}`")),
-                _ if parsed.target.is_some() => {
-                    return Err(format!("one target at most (got a second, `{arg}`)"));
-                }
-                _ => parsed.target = Some(arg.clone()),
-            }
-        }
-        Ok(parsed)
-    }
-
-    /// Seconds of fuzzing per target.
-    fn seconds(&self) -> u64 {
-        self.time.unwrap_or(if self.smoke {
-            fuzz::SMOKE_SECS
-        } else {
-            fuzz::DEFAULT_SECS
-        })
-    }
-}
-
-/// The arguments of a task, read as `--flag VALUE` or `--flag=VALUE`.
-struct Args<'a> {
-    rest: std::slice::Iter<'a, String>,
-}
-
-impl<'a> Args<'a> {
-    fn new(args: &'a [String]) -> Self {
-        Self { rest: args.iter() }
-    }
-
-    /// The next argument, its flag (the part before a `=` for `--flag=…`,
-    /// else the whole argument) and its inline value (after the `=`).
-    fn next_arg(&mut self) -> Option<(&'a String, &'a str, Option<String>)> {
-        let arg = self.rest.next()?;
-        Some(match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => (arg, flag, Some(value.to_owned())),
-            _ => (arg, arg.as_str(), None),
-        })
-    }
-
-    /// The value of `flag`: its inline value, else the next argument.
-    fn value(&mut self, flag: &str, inline: Option<String>) -> Result<String, String> {
-        inline
-            .or_else(|| self.rest.next().cloned())
-            .ok_or(format!("{flag} needs a value"))
-    }
-}
-
-/// `value` as a whole number > 0, or an error naming `flag`.
-fn positive<T: std::str::FromStr + Default + PartialOrd>(
-    flag: &str,
-    value: &str,
-) -> Result<T, String> {
-    match value.parse() {
-        Ok(n) if n > T::default() => Ok(n),
-        _ => Err(format!("{flag} takes a whole number > 0, not `{value}`")),
-    }
-}
-
-/// The arguments of `cargo xtask bench` (see [`bench::USAGE`]).
-#[derive(Debug, Default, PartialEq, Eq)]
-struct BenchArgs {
-    /// `--quick`.
-    quick: bool,
-}
-
-impl BenchArgs {
-    /// Parses the arguments after `bench`.
-    fn parse(args: &[String]) -> Result<Self, String> {
-        match args.iter().find(|arg| *arg != "--quick") {
-            Some(arg) => Err(format!("unknown argument `{arg}`")),
-            None => Ok(BenchArgs {
-                quick: !args.is_empty(),
-            }),
-        }
-    }
-}
-
 /// The workspace root: the parent of this crate's directory.
 fn workspace_root() -> PathBuf {
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
-}
-
-/// Lays `rows` out under `headers` as a text table: columns separated by
-/// ` | `, a rule under the headers, numeric columns right-aligned.
-fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
-    let width = |i: usize| {
-        rows.iter()
-            .filter_map(|row| row.get(i))
-            .map(|cell| cell.chars().count())
-            .chain([headers[i].chars().count()])
-            .max()
-            .unwrap_or(0)
-    };
-    let widths: Vec<usize> = (0..headers.len()).map(width).collect();
-    let numeric: Vec<bool> = (0..headers.len())
-        .map(|i| {
-            rows.iter()
-                .filter_map(|row| row.get(i))
-                .all(|cell| cell.parse::<f64>().is_ok() || cell == "-" || cell.is_empty())
-                && !rows.is_empty()
-        })
-        .collect();
-    let line = |cells: Vec<&str>| {
-        let padded: Vec<String> = cells
-            .iter()
-            .enumerate()
-            .map(|(i, cell)| match numeric[i] {
-                true => format!("{cell:>w$}", w = widths[i]),
-                false => format!("{cell:<w$}", w = widths[i]),
-            })
-            .collect();
-        format!("{}\n", padded.join(" | ").trim_end())
-    };
-    let mut text = line(headers.to_vec());
-    let rule: Vec<String> = widths.iter().map(|&w| "-".repeat(w)).collect();
-    text.push_str(&format!("{}\n", rule.join("-+-")));
-    for row in rows {
-        let mut cells: Vec<&str> = row.iter().map(String::as_str).collect();
-        cells.resize(headers.len(), "");
-        text.push_str(&line(cells));
-    }
-    text
 }
 
 /// Runs `.ci/run` with bash, logging the command first, and passes on its exit code.
@@ -362,69 +224,5 @@ mod tests {
             script.contains("\nstep 'cargo xtask fuzz --smoke'"),
             "{script}"
         );
-    }
-
-    fn parse(args: &[&str]) -> Result<FuzzArgs, String> {
-        FuzzArgs::parse(&args.iter().map(|a| a.to_string()).collect::<Vec<_>>())
-    }
-
-    #[test]
-    fn fuzz_flags_parse() {
-        assert_eq!(parse(&[]).unwrap(), FuzzArgs::default());
-        assert_eq!(parse(&[]).unwrap().seconds(), 60);
-        let smoke = parse(&["--smoke"]).unwrap();
-        assert!(smoke.smoke && smoke.seconds() == 30);
-        let all = parse(&["store_ops", "--time", "5", "--jobs=2", "--smoke"]).unwrap();
-        assert_eq!(all.target.as_deref(), Some("store_ops"));
-        assert_eq!((all.time, all.jobs, all.seconds()), (Some(5), Some(2), 5));
-        assert_eq!(parse(&["--time=7"]).unwrap().time, Some(7));
-    }
-
-    #[test]
-    fn bad_fuzz_flags_are_refused() {
-        for bad in [
-            &["--time"][..],
-            &["--time", "0"],
-            &["--time", "soon"],
-            &["--jobs", "-1"],
-            &["--jobs", "70000"],
-            &["--fast"],
-            &["a", "b"],
-            &["--smoke=yes"],
-        ] {
-            assert!(parse(bad).is_err(), "{bad:?} was accepted");
-        }
-    }
-
-    #[test]
-    fn bench_flags_parse() {
-        let parse =
-            |a: &[&str]| BenchArgs::parse(&a.iter().map(|s| s.to_string()).collect::<Vec<_>>());
-        assert_eq!(parse(&[]), Ok(BenchArgs { quick: false }));
-        assert_eq!(parse(&["--quick"]), Ok(BenchArgs { quick: true }));
-        assert!(parse(&["--slow"]).is_err());
-    }
-
-    #[test]
-    fn table_aligns_columns_and_right_aligns_numbers() {
-        let rows = vec![
-            vec!["store_ops".to_owned(), "31".to_owned(), "ok".to_owned()],
-            vec!["recover".to_owned(), "7".to_owned(), "CRASH".to_owned()],
-        ];
-        let text = table(&["target", "seconds", "result"], &rows);
-        let expected = "\
-target    | seconds | result
-----------+---------+-------
-store_ops |      31 | ok
-recover   |       7 | CRASH
-";
-        assert_eq!(text, expected);
-    }
-
-    #[test]
-    fn table_pads_short_rows_and_handles_no_rows() {
-        let text = table(&["a", "b"], &[vec!["x".to_owned()]]);
-        assert_eq!(text, "a | b\n--+--\nx |\n");
-        assert_eq!(table(&["a"], &[]), "a\n-\n");
     }
 }

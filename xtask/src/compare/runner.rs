@@ -181,7 +181,8 @@ pub fn run_job(
 
 #[cfg(test)]
 mod tests {
-    use super::super::{FULL, QUICK, WORKLOADS};
+    use super::super::args::{FULL, QUICK};
+    use super::super::jobs::WORKLOADS;
     use super::*;
 
     #[test]
