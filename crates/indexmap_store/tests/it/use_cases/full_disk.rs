@@ -218,6 +218,18 @@ fn a_full_disk_loses_nothing_and_does_not_brick_the_store() {
     );
 }
 
+/// Inserts 1000-byte values under the keys 0, 1, 2… until an insert
+/// fails; returns how many returned `Ok`, and the error.
+fn insert_until_full(store: &mut IndexMapStore<u64, String>) -> (u64, io::Error) {
+    let mut acked = 0;
+    loop {
+        match store.insert(acked, "x".repeat(1000)) {
+            Ok(_) => acked += 1,
+            Err(e) => return (acked, e),
+        }
+    }
+}
+
 /// Inserts 1000-byte values into a fresh store on a fresh 2 MiB tmpfs
 /// until one fails; returns how many returned `Ok`, after checking the
 /// failure is `StorageFull` and a reopen has every one of them.
@@ -226,13 +238,7 @@ fn inserts_until_full(preallocate: Option<u64>) -> Result<u64, String> {
     let path = fs_.path().join("data.log");
     let opts = OpenOptions::new().preallocate(preallocate);
     let mut store: IndexMapStore<u64, String> = opts.open(&path).unwrap();
-    let mut acked = 0;
-    let err = loop {
-        match store.insert(acked, "x".repeat(1000)) {
-            Ok(_) => acked += 1,
-            Err(e) => break e,
-        }
-    };
+    let (acked, err) = insert_until_full(&mut store);
     assert_eq!(
         err.kind(),
         io::ErrorKind::StorageFull,
@@ -285,13 +291,7 @@ fn fill_then(durability: Durability, free_space: bool) -> Result<(u64, u64), Str
     let path = fs_.path().join("data.log");
     let opts = OpenOptions::new().durability(durability);
     let mut store: IndexMapStore<u64, String> = opts.open(&path).unwrap();
-    let mut acked = 0;
-    let err = loop {
-        match store.insert(acked, "x".repeat(1000)) {
-            Ok(_) => acked += 1,
-            Err(e) => break e,
-        }
-    };
+    let (acked, err) = insert_until_full(&mut store);
     assert_eq!(err.kind(), io::ErrorKind::StorageFull, "{}", chain(&err));
     assert_eq!(
         store.len() as u64,
