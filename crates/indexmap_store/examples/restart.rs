@@ -4,7 +4,10 @@
 //! processes, sequentially (`OpenOptions::open`) and with decoding on a
 //! second thread (`OpenOptions::open_threaded`), and prints each open's
 //! time, the records it replayed, and its resident memory: the peak during
-//! the open against what the opened store keeps.
+//! the open against what the opened store keeps. Before each pair of opens,
+//! a floor: the time to fill a pre-sized `IndexMap` with the same pairs,
+//! already decoded in memory, on one thread (an open inserts on one thread,
+//! in log order, so it cannot beat this).
 //!
 //! ```sh
 //! cargo run --release -p indexmap_store --example restart -- 10000000 /path/on/a/disk
@@ -70,7 +73,14 @@ fn main() -> std::io::Result<()> {
         );
     }
     let exe = std::env::current_exe()?;
-    for how in ["sequential", "threaded", "sequential", "threaded"] {
+    for how in [
+        "floor",
+        "sequential",
+        "threaded",
+        "floor",
+        "sequential",
+        "threaded",
+    ] {
         let out = Command::new(&exe)
             .env("RESTART_CHILD", how)
             .env("RESTART_LOG", &path)
@@ -86,6 +96,9 @@ fn main() -> std::io::Result<()> {
 /// Opens the log `how` and reports, in this fresh process.
 fn child(how: &str) -> std::io::Result<()> {
     let path = std::env::var("RESTART_LOG").expect("RESTART_LOG");
+    if how == "floor" {
+        return floor(&path);
+    }
     // Reset the peak, where the kernel allows it.
     let _ = std::fs::write("/proc/self/clear_refs", "5");
     let before = status_kib("VmRSS");
@@ -107,4 +120,34 @@ fn child(how: &str) -> std::io::Result<()> {
         (peak - before) as f64 / (after - before).max(1) as f64,
     );
     Ok(())
+}
+
+/// The floor an open of this log cannot beat on one inserting thread:
+/// filling a pre-sized `IndexMap` (the store's default hasher) with the
+/// pairs the log holds, already decoded and in memory. Made by the same
+/// formula as the log, so nothing is read.
+fn floor(path: &str) -> std::io::Result<()> {
+    let n = entries_in_name(path);
+    let pairs: Vec<(String, String)> = (0..n)
+        .map(|i| (format!("key-{i:012}"), format!("{i:0>100}")))
+        .collect();
+    let start = Instant::now();
+    let mut map = indexmap::IndexMap::with_capacity(n as usize);
+    for (k, v) in pairs {
+        map.insert(k, v);
+    }
+    let took = start.elapsed();
+    println!(
+        "     floor: {} decoded pairs into a pre-sized IndexMap, one thread, nothing read: {took:.2?}",
+        map.len()
+    );
+    Ok(())
+}
+
+/// N from a log named `restart-<N>.log`.
+fn entries_in_name(path: &str) -> u64 {
+    path.rsplit_once("restart-")
+        .and_then(|(_, tail)| tail.strip_suffix(".log"))
+        .and_then(|n| n.parse().ok())
+        .expect("the log is named restart-<N>.log")
 }
