@@ -13,6 +13,7 @@ mod compaction;
 mod durability;
 mod errors;
 mod full_disk;
+mod huge;
 mod recovery;
 mod types;
 
