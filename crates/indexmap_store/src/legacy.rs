@@ -235,13 +235,16 @@ impl OpenOptions {
             };
         }
 
-        // 1. The backup, durable before the log is replaced.
-        let backup = sibling(path, LEGACY_BACKUP_SUFFIX);
-        write_backup(storage, &backup, &bytes)?;
-
-        // 2. The new log beside it, then renamed over the old one.
+        // What an interrupted import left, cleared (or refused) before
+        // anything is written.
         let tmp = sibling(path, IMPORT_TMP_SUFFIX);
         clear_import_tmp(storage, path, &tmp)?;
+
+        // 1. The backup, durable before the log is replaced.
+        let backup = sibling(path, LEGACY_BACKUP_SUFFIX);
+        let created = write_backup(storage, &backup, &bytes)?;
+
+        // 2. The new log beside it, then renamed over the old one.
         let entries = parsed.map.len() as u64;
         let written = self.write_new_log::<K, V>(&tmp, parsed.map);
         let written = written.and_then(|()| {
@@ -259,15 +262,23 @@ impl OpenOptions {
             }
             check.close()
         });
+        let written = written.and_then(|()| {
+            storage
+                .rename(&tmp, path)
+                .map_err(|e| io_err("renaming over", path, e))
+        });
         if let Err(e) = written {
+            // The old log is as it was: so is the directory, as the error
+            // says ("Nothing was changed"), but for a backup of an earlier
+            // attempt, which the next one reuses.
             let _ = storage.remove(&tmp);
             let _ = storage.remove(&sibling(&tmp, ".lock"));
+            if created {
+                let _ = storage.remove(&backup);
+            }
             let _ = storage.sync_dir(dir);
             return Err(e);
         }
-        storage
-            .rename(&tmp, path)
-            .map_err(|e| io_err("renaming over", path, e))?;
         storage
             .sync_dir(dir)
             .map_err(|e| io_err("syncing directory of", path, e))?;
@@ -304,12 +315,12 @@ impl OpenOptions {
     }
 }
 
-/// Copies `bytes` to `backup`, synced, its directory synced. An existing
-/// backup is kept if it holds exactly `bytes` (an import interrupted
-/// earlier), and refused otherwise.
-fn write_backup(storage: &dyn Storage, backup: &Path, bytes: &[u8]) -> io::Result<()> {
+/// Copies `bytes` to `backup`, synced, its directory synced; `true` if it
+/// created the file. An existing backup is kept if it holds exactly
+/// `bytes` (an import interrupted earlier), and refused otherwise.
+fn write_backup(storage: &dyn Storage, backup: &Path, bytes: &[u8]) -> io::Result<bool> {
     let dir = parent_dir(backup);
-    match storage.open(backup, OpenMode::CreateNew) {
+    let created = match storage.open(backup, OpenMode::CreateNew) {
         Ok(file) => {
             let written = file.write_at(0, bytes).and_then(|()| file.sync_data());
             if let Err(e) = written {
@@ -318,6 +329,7 @@ fn write_backup(storage: &dyn Storage, backup: &Path, bytes: &[u8]) -> io::Resul
                 let _ = storage.remove(backup);
                 return Err(io_err("writing", backup, e));
             }
+            true
         }
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
             let existing = read_all(storage, backup).map_err(|e| io_err("reading", backup, e))?;
@@ -332,12 +344,14 @@ fn write_backup(storage: &dyn Storage, backup: &Path, bytes: &[u8]) -> io::Resul
                 .open(backup, OpenMode::Existing)
                 .and_then(|file| file.sync_data())
                 .map_err(|e| io_err("syncing", backup, e))?;
+            false
         }
         Err(e) => return Err(io_err("creating", backup, e)),
-    }
+    };
     storage
         .sync_dir(dir)
-        .map_err(|e| io_err("syncing directory of", backup, e))
+        .map_err(|e| io_err("syncing directory of", backup, e))?;
+    Ok(created)
 }
 
 /// Removes what an interrupted import left at `tmp` (a log of ours, or an

@@ -14,6 +14,7 @@ mod durability;
 mod errors;
 mod full_disk;
 mod huge;
+mod legacy;
 mod recovery;
 mod types;
 
