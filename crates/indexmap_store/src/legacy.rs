@@ -162,18 +162,34 @@ impl OpenOptions {
         if self.import_legacy {
             return self.import::<K, V>(&path, err);
         }
+        Err(self.legacy_refusal::<K, V>(err))
+    }
+
+    /// `err`, a refusal of the log at the opener's path, as
+    /// [`StoreError::LegacyLog`] if the file is a 0.2.x log (a
+    /// [`WalError::NotALog`] file that replays at least one record as `K`
+    /// and `V`); otherwise `err` itself. Reads the file, changes nothing.
+    pub(crate) fn legacy_refusal<K, V>(&self, err: io::Error) -> io::Error
+    where
+        K: Hash + Eq + DeserializeOwned,
+        V: DeserializeOwned,
+    {
+        let path = match err.get_ref().and_then(|e| e.downcast_ref::<StoreError>()) {
+            Some(StoreError::Log(WalError::NotALog { path })) => path.clone(),
+            _ => return err,
+        };
         let Ok(bytes) = read_all(&*self.storage, &path) else {
-            return Err(err);
+            return err;
         };
         let parsed = parse::<K, V>(&bytes);
         if parsed.records == 0 {
-            return Err(err);
+            return err;
         }
-        Err(StoreError::LegacyLog {
+        StoreError::LegacyLog {
             path,
             records: parsed.records,
         }
-        .into())
+        .into()
     }
 
     /// Converts the 0.2.x log at `path` (see

@@ -139,3 +139,37 @@ fn importing_over_a_store_of_this_crate_just_opens_it() -> io::Result<()> {
     );
     Ok(())
 }
+
+/// A 0.2.x user whose types change too: `migrate` on the old log names it
+/// as a 0.2.x log, as `open` does (not "not a log ... check the path"),
+/// changing nothing; importing with the old types, then migrating, works.
+#[test]
+fn migrating_a_0_2_log_names_it_and_import_then_migrate_works() -> io::Result<()> {
+    let (dir, path) = scratch("users.log");
+    fs::write(&path, [insert("alice", 1), insert("bob", 2)].concat())?;
+    let before = snapshot(dir.path());
+    let to_u32 = |k: String, v: u64| (k, u32::try_from(v).unwrap());
+    let err = match IndexMapStore::<String, u32>::migrate(&path, to_u32) {
+        Ok(store) => panic!("migrated a 0.2.x log unimported: {} entries", store.len()),
+        Err(e) => e,
+    };
+    assert!(
+        matches!(store_error(&err), StoreError::LegacyLog { records: 2, .. }),
+        "{}",
+        chain(&err)
+    );
+    assert!(err.to_string().contains("import_legacy"), "{err}");
+    assert_eq!(
+        snapshot(dir.path()),
+        before,
+        "the refused migration changed files"
+    );
+
+    import(&path)?.close()?;
+    let store = IndexMapStore::<String, u32>::migrate(&path, to_u32)?;
+    assert_eq!(
+        entries(&store),
+        [("alice".to_owned(), 1), ("bob".to_owned(), 2)]
+    );
+    Ok(())
+}
