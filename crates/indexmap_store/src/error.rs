@@ -141,11 +141,12 @@ pub enum StoreError {
         backup: PathBuf,
     },
     /// A record (one insert's encoded key and value, or one batch) is over
-    /// the 1 GiB bound on a record; nothing was written and the store is
-    /// unchanged (a [`modify`](crate::IndexMapStore::modify) that grew its
-    /// value over it poisons the store, as any failed `modify` does).
+    /// the 1 GiB bound on a record; nothing was written. An insert or batch
+    /// leaves the store as it was; a [`modify`](crate::IndexMapStore::modify)
+    /// that grew its value over it poisons the store, as any failed
+    /// `modify` does.
     #[error(
-        "a record of {len} bytes (the encoded key and value, or the whole batch) exceeds the limit of {max} bytes on one record; nothing was written and the store is unchanged: split the value over several keys or keep it in a file of its own and store its path, or split the batch into smaller ones"
+        "a record of {len} bytes (the encoded key and value, or the whole batch) exceeds the limit of {max} bytes on one record, and nothing was written: split the value over several keys or keep it in a file of its own and store its path, or split the batch into smaller ones"
     )]
     RecordTooLarge {
         /// The encoded record's length.

@@ -75,6 +75,8 @@ fn assert_too_large(err: &io::Error, what: &str) {
     // user of this crate can follow.
     assert!(!msg.contains("max_record_len"), "{what}: {msg}");
     assert!(msg.contains("split"), "{what}: no advice in {msg}");
+    // True of an insert or a batch, not of a `modify` (see below).
+    assert!(!msg.contains("unchanged"), "{what}: {msg}");
 }
 
 /// README, "Limitations": a record is at most 1 GiB encoded. An insert or
@@ -104,6 +106,18 @@ fn a_record_over_1_gib_is_refused_and_the_store_stays_usable() -> io::Result<()>
     store.insert("d".into(), vec![4])?;
     let want = vec![("a".to_string(), vec![1, 2, 3]), ("d".to_string(), vec![4])];
     assert_eq!(entries(&store), want);
+    drop(store);
+    assert_eq!(reopen_entries::<String, Vec<u8>>(&path), want);
+
+    // A `modify` that grows its value past the bound: the closure already
+    // changed the value, so the store is poisoned (README: "Do not retry a
+    // failed `modify`"); the reopened store has the value from before.
+    let mut store: Blobs = IndexMapStore::open(&path)?;
+    let err = store
+        .modify("d", |v| v.resize(1 << 30, 0))
+        .expect_err("a modified value of 1 GiB");
+    assert_too_large(&err, "a modify");
+    assert!(store.poisoned().is_some());
     drop(store);
     assert_eq!(reopen_entries::<String, Vec<u8>>(&path), want);
     Ok(())
