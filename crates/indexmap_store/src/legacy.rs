@@ -247,6 +247,20 @@ impl OpenOptions {
                     ),
                 }
                 .into()),
+                // No complete record, but what there is could be the start
+                // of 0.2.x's first record (always an insert, tag 0): a
+                // first write cut short, which 0.2.x would have opened
+                // empty. Said so, rather than "not a log".
+                (Some(LegacyTail::Incomplete), _) if bytes.get(4).is_none_or(|&tag| tag == 0) => {
+                    Err(StoreError::LegacyImport {
+                        path: path.to_path_buf(),
+                        reason: format!(
+                            "its {} bytes hold no complete 0.2.x record (its first record is cut short: a first write interrupted by a crash, which 0.2.x would have opened as an empty store), so there is nothing to import: if that is what it is, delete it or move it away, and open again",
+                            bytes.len()
+                        ),
+                    }
+                    .into())
+                }
                 _ => Err(not_a_log),
             };
         }

@@ -173,3 +173,38 @@ fn migrating_a_0_2_log_names_it_and_import_then_migrate_works() -> io::Result<()
     );
     Ok(())
 }
+
+/// A 0.2.x log whose only record was cut short (its first write
+/// interrupted) holds nothing to import: the import says so, naming what
+/// to do, instead of calling it a file that is not a log; nothing changes.
+#[test]
+fn a_0_2_log_whose_first_record_is_cut_short_is_explained() -> io::Result<()> {
+    let (dir, path) = scratch("users.log");
+    fs::write(&path, &insert("alice", 1)[..9])?;
+    let before = snapshot(dir.path());
+    let err = match import(&path) {
+        Ok(store) => panic!("imported {} entries", store.len()),
+        Err(e) => e,
+    };
+    assert!(
+        matches!(store_error(&err), StoreError::LegacyImport { .. }),
+        "{}",
+        chain(&err)
+    );
+    let msg = err.to_string();
+    assert!(
+        msg.contains("cut short") && msg.contains("delete it"),
+        "{msg}"
+    );
+    assert_eq!(
+        snapshot(dir.path()),
+        before,
+        "the refused import changed files"
+    );
+
+    // A text file is still not a log.
+    fs::write(&path, "hello, world\n")?;
+    let err = import(&path).map(|s| s.len()).unwrap_err();
+    assert!(err.to_string().contains("not a log"), "{err}");
+    Ok(())
+}
