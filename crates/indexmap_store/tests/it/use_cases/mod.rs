@@ -11,6 +11,7 @@
 mod api;
 mod compaction;
 mod durability;
+mod emptied;
 mod errors;
 mod full_disk;
 mod huge;
