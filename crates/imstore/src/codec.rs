@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 use std::path::Path;
 
 use indexmap_store::inspect::{LoggedOp, decode_record, replay_read_only, summarize};
-use indexmap_store::{IndexMapStore, OpenOptions};
+use indexmap_store::{IndexMapStore, OpenOptions, StoreError, WalError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -120,7 +120,7 @@ where
         Some(
             replay_read_only::<K, V>(&ReadOnlyFs, path)
                 .map(|(map, found)| (map.len() as u64, found))
-                .map_err(ImstoreError::Store),
+                .map_err(|e| legacy_or::<K, V>(path, e)),
         )
     }
 
@@ -165,4 +165,30 @@ where
         store.close().map_err(ImstoreError::Store)?;
         Ok(msg)
     }
+}
+
+/// `err`, a refusal of the log at `path`, as [`ImstoreError::LegacyLog`]
+/// when the file is not a log of this version but the store's read-only
+/// open recognises a 0.2.x log of `K` and `V` in it (it reads the file and
+/// changes nothing); otherwise as it is.
+fn legacy_or<K, V>(path: &Path, err: std::io::Error) -> ImstoreError
+where
+    K: Hash + Eq + Serialize + DeserializeOwned,
+    V: Serialize + DeserializeOwned,
+{
+    let not_a_log = matches!(
+        err.get_ref().and_then(|e| e.downcast_ref::<StoreError>()),
+        Some(StoreError::Log(WalError::NotALog { .. }))
+    );
+    if not_a_log
+        && let Err(e) = OpenOptions::new().open_read_only::<K, V>(path)
+        && let Some(StoreError::LegacyLog { records, .. }) =
+            e.get_ref().and_then(|e| e.downcast_ref::<StoreError>())
+    {
+        return ImstoreError::LegacyLog {
+            path: path.to_path_buf(),
+            records: *records,
+        };
+    }
+    ImstoreError::Store(err)
 }

@@ -59,6 +59,19 @@ pub enum ImstoreError {
         /// The command.
         what: &'static str,
     },
+    /// The file is a log of indexmap_store 0.2.x (the crates.io crate the
+    /// store replaces), which the typed build recognised: it converts it
+    /// with `import-legacy`.
+    #[error(
+        "{path} is a log written by indexmap_store 0.2.x ({records} records read as this build's key and value types), not by this version; it was left untouched: convert it with `import-legacy {path}` (the original is kept as {path}.v0-backup)",
+        path = path.display()
+    )]
+    LegacyLog {
+        /// The log.
+        path: PathBuf,
+        /// Its records that replay as the build's types.
+        records: u64,
+    },
     /// A destination that must be new already exists.
     #[error("{path} already exists; nothing was written: choose another destination or remove it")]
     Exists {
@@ -94,6 +107,7 @@ impl ImstoreError {
                 _ => EXIT_FAILED,
             },
             Self::Locked { .. } => EXIT_LOCKED,
+            Self::LegacyLog { .. } => EXIT_NOT_A_LOG,
             _ => EXIT_FAILED,
         }
     }

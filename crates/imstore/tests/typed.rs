@@ -162,3 +162,46 @@ fn typed_import_converts_a_legacy_log() {
         [(2, 20), (3, 30)]
     );
 }
+
+/// A 0.2.x record of `(String, String)`: `u32` length, tag 0, then
+/// bincode 1 (a `u64` length before each string's bytes).
+fn legacy_insert(key: &str, value: &str) -> Vec<u8> {
+    let mut body = vec![0u8];
+    for s in [key, value] {
+        body.extend_from_slice(&(s.len() as u64).to_le_bytes());
+        body.extend_from_slice(s.as_bytes());
+    }
+    let mut out = u32::try_from(body.len()).unwrap().to_le_bytes().to_vec();
+    out.extend(body);
+    out
+}
+
+/// The store's open names a 0.2.x log and the option that converts it; the
+/// typed build, which has the types to recognise one, does the same for
+/// `verify` and `info` (pointing to its `import-legacy`) instead of
+/// calling it a file that is not a log, and changes nothing.
+#[test]
+fn typed_verify_names_a_0_2_log_and_the_command_that_converts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.log");
+    std::fs::write(
+        &path,
+        [legacy_insert("a", "1"), legacy_insert("b", "2")].concat(),
+    )
+    .unwrap();
+    let p = path.to_str().unwrap();
+    let before = snapshot(dir.path());
+    let err = typed(&["verify", p]).unwrap_err();
+    assert_eq!(err.exit_code(), imstore::EXIT_NOT_A_LOG, "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("0.2.x") && msg.contains("import-legacy"),
+        "{msg}"
+    );
+    // `info` shows the same verdict among what it reads.
+    let _ = typed(&["info", p]);
+    assert_eq!(snapshot(dir.path()), before, "verify or info changed files");
+
+    assert_eq!(typed(&["import-legacy", p]).unwrap(), EXIT_OK);
+    assert_eq!(typed(&["verify", p]).unwrap(), EXIT_OK);
+}

@@ -140,6 +140,20 @@ pub enum StoreError {
         /// The backup's path (`<path>.v0-backup`).
         backup: PathBuf,
     },
+    /// A record (one insert's encoded key and value, or one batch) is over
+    /// the 1 GiB bound on a record; nothing was written. An insert or batch
+    /// leaves the store as it was; a [`modify`](crate::IndexMapStore::modify)
+    /// that grew its value over it poisons the store, as any failed
+    /// `modify` does.
+    #[error(
+        "a record of {len} bytes (the encoded key and value, or the whole batch) exceeds the limit of {max} bytes on one record, and nothing was written: split the value over several keys or keep it in a file of its own and store its path, or split the batch into smaller ones"
+    )]
+    RecordTooLarge {
+        /// The encoded record's length.
+        len: u64,
+        /// The bound: 1 GiB.
+        max: u32,
+    },
     /// An earlier failure left the in-memory map ahead of the log, so the
     /// store refuses writes.
     #[error("the store refuses writes since an earlier failure ({first}); drop it and reopen")]
@@ -160,9 +174,10 @@ impl StoreError {
             | Self::LegacyLog { .. }
             | Self::LegacyImport { .. } => io::ErrorKind::InvalidData,
             Self::LegacyBackupExists { .. } => io::ErrorKind::AlreadyExists,
-            Self::UnsupportedType { .. } | Self::Unreadable { .. } | Self::InvalidIndex { .. } => {
-                io::ErrorKind::InvalidInput
-            }
+            Self::UnsupportedType { .. }
+            | Self::Unreadable { .. }
+            | Self::InvalidIndex { .. }
+            | Self::RecordTooLarge { .. } => io::ErrorKind::InvalidInput,
             Self::Poisoned { .. } => io::ErrorKind::Other,
         }
     }
@@ -176,7 +191,13 @@ impl From<StoreError> for io::Error {
 
 /// Converts a log error.
 pub(crate) fn from_wal(e: WalError) -> io::Error {
-    StoreError::Log(e).into()
+    match e {
+        // wal-io's message says to raise its `max_record_len`, which this
+        // crate does not expose: say what a user of the store can do.
+        WalError::RecordTooLarge { len, max } => StoreError::RecordTooLarge { len, max },
+        e => StoreError::Log(e),
+    }
+    .into()
 }
 
 /// Converts the error of a replay or an encode whose callback fails with

@@ -162,18 +162,34 @@ impl OpenOptions {
         if self.import_legacy {
             return self.import::<K, V>(&path, err);
         }
+        Err(self.legacy_refusal::<K, V>(err))
+    }
+
+    /// `err`, a refusal of the log at the opener's path, as
+    /// [`StoreError::LegacyLog`] if the file is a 0.2.x log (a
+    /// [`WalError::NotALog`] file that replays at least one record as `K`
+    /// and `V`); otherwise `err` itself. Reads the file, changes nothing.
+    pub(crate) fn legacy_refusal<K, V>(&self, err: io::Error) -> io::Error
+    where
+        K: Hash + Eq + DeserializeOwned,
+        V: DeserializeOwned,
+    {
+        let path = match err.get_ref().and_then(|e| e.downcast_ref::<StoreError>()) {
+            Some(StoreError::Log(WalError::NotALog { path })) => path.clone(),
+            _ => return err,
+        };
         let Ok(bytes) = read_all(&*self.storage, &path) else {
-            return Err(err);
+            return err;
         };
         let parsed = parse::<K, V>(&bytes);
         if parsed.records == 0 {
-            return Err(err);
+            return err;
         }
-        Err(StoreError::LegacyLog {
+        StoreError::LegacyLog {
             path,
             records: parsed.records,
         }
-        .into())
+        .into()
     }
 
     /// Converts the 0.2.x log at `path` (see
@@ -231,17 +247,34 @@ impl OpenOptions {
                     ),
                 }
                 .into()),
+                // No complete record, but what there is could be the start
+                // of 0.2.x's first record (always an insert, tag 0): a
+                // first write cut short, which 0.2.x would have opened
+                // empty. Said so, rather than "not a log".
+                (Some(LegacyTail::Incomplete), _) if bytes.get(4).is_none_or(|&tag| tag == 0) => {
+                    Err(StoreError::LegacyImport {
+                        path: path.to_path_buf(),
+                        reason: format!(
+                            "its {} bytes hold no complete 0.2.x record (its first record is cut short: a first write interrupted by a crash, which 0.2.x would have opened as an empty store), so there is nothing to import: if that is what it is, delete it or move it away, and open again",
+                            bytes.len()
+                        ),
+                    }
+                    .into())
+                }
                 _ => Err(not_a_log),
             };
         }
 
-        // 1. The backup, durable before the log is replaced.
-        let backup = sibling(path, LEGACY_BACKUP_SUFFIX);
-        write_backup(storage, &backup, &bytes)?;
-
-        // 2. The new log beside it, then renamed over the old one.
+        // What an interrupted import left, cleared (or refused) before
+        // anything is written.
         let tmp = sibling(path, IMPORT_TMP_SUFFIX);
         clear_import_tmp(storage, path, &tmp)?;
+
+        // 1. The backup, durable before the log is replaced.
+        let backup = sibling(path, LEGACY_BACKUP_SUFFIX);
+        let created = write_backup(storage, &backup, &bytes)?;
+
+        // 2. The new log beside it, then renamed over the old one.
         let entries = parsed.map.len() as u64;
         let written = self.write_new_log::<K, V>(&tmp, parsed.map);
         let written = written.and_then(|()| {
@@ -259,15 +292,23 @@ impl OpenOptions {
             }
             check.close()
         });
+        let written = written.and_then(|()| {
+            storage
+                .rename(&tmp, path)
+                .map_err(|e| io_err("renaming over", path, e))
+        });
         if let Err(e) = written {
+            // The old log is as it was: so is the directory, as the error
+            // says ("Nothing was changed"), but for a backup of an earlier
+            // attempt, which the next one reuses.
             let _ = storage.remove(&tmp);
             let _ = storage.remove(&sibling(&tmp, ".lock"));
+            if created {
+                let _ = storage.remove(&backup);
+            }
             let _ = storage.sync_dir(dir);
             return Err(e);
         }
-        storage
-            .rename(&tmp, path)
-            .map_err(|e| io_err("renaming over", path, e))?;
         storage
             .sync_dir(dir)
             .map_err(|e| io_err("syncing directory of", path, e))?;
@@ -304,12 +345,12 @@ impl OpenOptions {
     }
 }
 
-/// Copies `bytes` to `backup`, synced, its directory synced. An existing
-/// backup is kept if it holds exactly `bytes` (an import interrupted
-/// earlier), and refused otherwise.
-fn write_backup(storage: &dyn Storage, backup: &Path, bytes: &[u8]) -> io::Result<()> {
+/// Copies `bytes` to `backup`, synced, its directory synced; `true` if it
+/// created the file. An existing backup is kept if it holds exactly
+/// `bytes` (an import interrupted earlier), and refused otherwise.
+fn write_backup(storage: &dyn Storage, backup: &Path, bytes: &[u8]) -> io::Result<bool> {
     let dir = parent_dir(backup);
-    match storage.open(backup, OpenMode::CreateNew) {
+    let created = match storage.open(backup, OpenMode::CreateNew) {
         Ok(file) => {
             let written = file.write_at(0, bytes).and_then(|()| file.sync_data());
             if let Err(e) = written {
@@ -318,6 +359,7 @@ fn write_backup(storage: &dyn Storage, backup: &Path, bytes: &[u8]) -> io::Resul
                 let _ = storage.remove(backup);
                 return Err(io_err("writing", backup, e));
             }
+            true
         }
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
             let existing = read_all(storage, backup).map_err(|e| io_err("reading", backup, e))?;
@@ -332,12 +374,14 @@ fn write_backup(storage: &dyn Storage, backup: &Path, bytes: &[u8]) -> io::Resul
                 .open(backup, OpenMode::Existing)
                 .and_then(|file| file.sync_data())
                 .map_err(|e| io_err("syncing", backup, e))?;
+            false
         }
         Err(e) => return Err(io_err("creating", backup, e)),
-    }
+    };
     storage
         .sync_dir(dir)
-        .map_err(|e| io_err("syncing directory of", backup, e))
+        .map_err(|e| io_err("syncing directory of", backup, e))?;
+    Ok(created)
 }
 
 /// Removes what an interrupted import left at `tmp` (a log of ours, or an

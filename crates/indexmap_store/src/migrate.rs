@@ -29,7 +29,10 @@ impl OpenOptions {
     /// what a migration is for). A log without a schema record (written
     /// before schemas were recorded) is read as `K0` and `V0` unchecked.
     /// A log that already records `K` and `V` at this schema version (a
-    /// migration that completed before a crash) is simply opened.
+    /// migration that completed before a crash) is simply opened. A log of
+    /// indexmap_store 0.2.x is refused, untouched, with
+    /// [`StoreError::LegacyLog`]: import it with its own types first
+    /// ([`import_legacy`](Self::import_legacy)), then migrate.
     ///
     /// Entries keep their order. If `f` maps two entries to one key, the
     /// later one's value replaces the earlier one's, at the earlier one's
@@ -82,7 +85,8 @@ impl OpenOptions {
                     Err(_) => Err(e),
                 };
             }
-            Err(e) => return Err(e),
+            // A 0.2.x log of the old types: named, as `open` names it.
+            Err(e) => return Err(self.legacy_refusal::<K0, V0>(e)),
         };
         let mut map = IndexMap::with_capacity(old.map.len());
         for (k0, v0) in old.map {

@@ -29,7 +29,7 @@ impl Wal {
     /// copy, never part of one; a leftover temporary file is removed by
     /// the next copy to the same place. Refuses ([`WalError::DestinationExists`],
     /// writing nothing) an existing `dest` unless `overwrite`, and always
-    /// the log itself; a `dest` that a writer has open
+    /// the log itself ([`WalError::CopyOntoSource`]); a `dest` that a writer has open
     /// ([`WalError::AlreadyOpen`]). If `fill` or storage fails, the
     /// temporary file is removed and `dest` is as it was.
     pub fn write_copy<F>(
@@ -45,7 +45,10 @@ impl Wal {
         let storage = &*self.storage;
         let dest = storage.resolve(given).context("opening", given)?;
         let exists = storage.file_exists(&dest).context("opening", given)?;
-        if dest == self.path || (exists && !overwrite) {
+        if dest == self.path {
+            return Err(WalError::CopyOntoSource { path: dest });
+        }
+        if exists && !overwrite {
             return Err(WalError::DestinationExists { path: dest });
         }
         // Replacing a log: not one a writer has open.

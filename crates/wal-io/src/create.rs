@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use wal_format::{Decoded, FileHeader, FormatError, HEADER_LEN};
 
 use crate::error::{Context, WalError};
-use crate::options::WalOptions;
+use crate::options::{RecoveryMode, WalOptions};
 use crate::report::RecoveryReport;
+use crate::sidecar;
 use crate::storage::{OpenMode, Storage, StorageFile, parent_dir, read_exact_at};
 use crate::temp::{clear_temp, note_temp, sibling};
 
@@ -51,6 +52,7 @@ pub(crate) fn create(
 pub(crate) fn open_existing(
     storage: &dyn Storage,
     path: &Path,
+    lock_path: &Path,
     opts: &WalOptions,
     report: &mut RecoveryReport,
 ) -> Result<(Box<dyn StorageFile>, FileHeader), WalError> {
@@ -60,7 +62,16 @@ pub(crate) fn open_existing(
     match read_header(&*file, path, opts)? {
         Some(header) => Ok((file, header)),
         None => {
-            // Empty, or a creation cut short: a new log.
+            // Empty, or a header prefix: a new log, unless the lock file
+            // vouches that a log here had durable records (it was emptied
+            // or cut short; creation never leaves such a file). Salvage
+            // keeps the valid records before the loss: none.
+            if opts.recovery != RecoveryMode::Salvage {
+                let file_len = file.len().context("reading", path)?;
+                if let Some(refusal) = sidecar::emptied(storage, path, lock_path, file_len) {
+                    return Err(refusal);
+                }
+            }
             drop(file);
             report.initialized = true;
             create(storage, path, opts, report)

@@ -178,13 +178,23 @@ pub enum WalError {
         current: u32,
     },
     /// A copy of the log ([`Wal::write_copy`](crate::Wal::write_copy)) was
-    /// to be written where a file exists, without leave to replace it (or
-    /// onto the log itself); nothing was written.
+    /// to be written where a file exists, without leave to replace it;
+    /// nothing was written.
     #[error(
         "{path} already exists; it was left untouched and nothing was written: choose another path, or ask to overwrite it"
     )]
     DestinationExists {
         /// The destination's path.
+        path: PathBuf,
+    },
+    /// A copy of the log ([`Wal::write_copy`](crate::Wal::write_copy)) was
+    /// to be written over the log itself (by its own path or through a
+    /// symbolic link), which it never replaces; nothing was written.
+    #[error(
+        "{path} is the log being copied; a copy never replaces its own source, even when asked to overwrite: nothing was written, choose another path"
+    )]
+    CopyOntoSource {
+        /// The log's path.
         path: PathBuf,
     },
     /// The replay callback rejected a record; the file was left untouched.
@@ -297,7 +307,9 @@ impl WalError {
         match self {
             Self::Io { source, .. } => source.kind(),
             Self::AlreadyOpen { .. } => io::ErrorKind::WouldBlock,
-            Self::DestinationExists { .. } => io::ErrorKind::AlreadyExists,
+            Self::DestinationExists { .. } | Self::CopyOntoSource { .. } => {
+                io::ErrorKind::AlreadyExists
+            }
             Self::RecordBeyondBound { .. }
             | Self::HardLinked { .. }
             | Self::SealNoteTooLong { .. } => io::ErrorKind::InvalidInput,

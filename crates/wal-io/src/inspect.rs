@@ -110,6 +110,19 @@ where
     let sidecar_state = sidecar_state(storage, &lock_path);
     let side = sidecar::read(storage, &lock_path);
     let Some(header) = read_header(&*file, &path, opts)? else {
+        // What the open does with an empty file or a header prefix: create
+        // a new log, or refuse one that had durable records.
+        let (verdict, vouched_len, vouched_by) =
+            match sidecar::emptied(storage, &path, &lock_path, file_len) {
+                Some(refusal @ WalError::Truncated { vouched_len, .. }) => (
+                    Verdict::Refused(refusal),
+                    vouched_len,
+                    VouchedBy::Sidecar {
+                        path: lock_path.clone(),
+                    },
+                ),
+                _ => (Verdict::Initialize, 0, VouchedBy::Header),
+            };
         return Ok(Inspection {
             path,
             file_len,
@@ -120,11 +133,11 @@ where
             records_end: 0,
             next_seq: 0,
             unsealed: false,
-            vouched_len: 0,
-            vouched_by: VouchedBy::Header,
+            vouched_len,
+            vouched_by,
             sidecar: sidecar_state,
             stop: None,
-            verdict: Verdict::Initialize,
+            verdict,
             salvage: None,
         });
     };

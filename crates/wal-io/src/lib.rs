@@ -57,7 +57,7 @@
 //!
 //! | What open finds | What it does | What you should do |
 //! |---|---|---|
-//! | No file, an empty file, or a strict prefix of a header | Creates a new log (syncing the directory) | Nothing |
+//! | No file, an empty file, or a strict prefix of a header | Creates a new log (syncing the directory); but an empty file or header prefix whose `<log>.lock` claims durable records is a log emptied or cut short (a new log is created whole, never partly): refuses with [`WalError::Truncated`], touching no byte | Nothing; for a log emptied on purpose, delete `<log>.lock` (or reopen with [`RecoveryMode::Salvage`]) |
 //! | A torn tail: damaged or missing bytes that no later valid record proves were synced | Truncates to the last good record boundary, syncs, reports it in [`RecoveryReport::truncated`] | Nothing: those appends had not been synced |
 //! | Zeros after the last record, to the end of the file, that no later record vouches for, with nothing vouched missing: space a writer with [`WalOptions::preallocate`] left (its process was killed, or the machine lost power) | With `preallocate` set: keeps them for later appends and reports them in [`RecoveryReport::preallocated`]; without: cuts them off as a torn tail | Nothing |
 //! | Corruption of synced data: a later valid record proves the damaged one was synced | Refuses with [`WalError::Corrupt`] naming the offset, touching no byte | Restore from a backup, or reopen with [`RecoveryMode::Salvage`]: every byte from the damage on is first copied to `<log>.corrupt-<offset>` (synced), then the valid prefix is kept |

@@ -296,7 +296,7 @@ impl Opening<'_> {
                     links,
                 });
             }
-            open_existing(storage, path, opts, report)?
+            open_existing(storage, path, self.lock_path, opts, report)?
         } else {
             create(storage, path, opts, report)?
         };

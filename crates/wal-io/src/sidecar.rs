@@ -25,6 +25,7 @@ use std::path::Path;
 
 use wal_format::checksum::checksum;
 
+use crate::error::{VouchedBy, WalError};
 use crate::storage::{OpenMode, Storage, read_exact_at};
 
 /// The first bytes of a claim: like the log's magic, with `WALclm`.
@@ -140,6 +141,36 @@ pub(crate) fn read(storage: &dyn Storage, path: &Path) -> Sidecar {
         }
         Ok(()) => decode(&buf),
         Err(_) => Sidecar::Foreign,
+    }
+}
+
+/// The refusal of the log at `path`, found empty or holding a header cut
+/// short (`file_len` bytes), when the lock file `lock_path` holds a valid
+/// claim that a log there had records durable beyond its header. A new log
+/// is created whole (written aside and renamed), so such a file did not
+/// come from an interrupted creation: the log was emptied or cut short.
+/// `None` when nothing vouches for lost records (no lock file, no claim).
+pub(crate) fn emptied(
+    storage: &dyn Storage,
+    path: &Path,
+    lock_path: &Path,
+    file_len: u64,
+) -> Option<WalError> {
+    match read(storage, lock_path) {
+        Sidecar::Claim(claim) if claim.durable_len > wal_format::HEADER_LEN as u64 => {
+            Some(WalError::Truncated {
+                path: path.to_path_buf(),
+                offset: 0,
+                file_len,
+                vouched_len: claim.durable_len,
+                by: VouchedBy::Sidecar {
+                    path: lock_path.to_path_buf(),
+                },
+                valid_records: 0,
+                source: None,
+            })
+        }
+        _ => None,
     }
 }
 

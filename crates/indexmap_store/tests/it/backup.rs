@@ -68,6 +68,31 @@ fn a_backup_is_an_ordinary_store_of_the_current_state() {
     assert_eq!(err.kind(), io::ErrorKind::WouldBlock);
 }
 
+/// `backup_with(path, true, ..)` never replaces the store's own log, by
+/// its name or through a symbolic link; the refusal says so instead of
+/// asking for the overwrite that was asked for.
+#[test]
+fn a_backup_over_its_own_log_says_why_it_is_refused() {
+    let (dir, path) = scratch("live.log");
+    let mut store = Store::open(&path).unwrap();
+    store.insert("a".into(), 1).unwrap();
+    let link = dir.path().join("link.log");
+    std::os::unix::fs::symlink(&path, &link).unwrap();
+    let before = fs::read(&path).unwrap();
+    for dest in [&path, &link] {
+        let err = store.backup_with(dest, true, |_| {}).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists, "{err}");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("the log being copied") && !msg.contains("ask to overwrite"),
+            "{}: {msg}",
+            dest.display()
+        );
+    }
+    assert_eq!(fs::read(&path).unwrap(), before);
+    store.insert("b".into(), 2).unwrap();
+}
+
 #[test]
 fn progress_is_reported_for_large_stores() {
     let dir = tempfile::tempdir().unwrap();

@@ -148,6 +148,13 @@ impl WalFollower {
             .map_err(|e| self.io("opening", e))?;
         let Some(header) = read_header(&*file, &self.path, &self.opts)? else {
             let pending = file.len().map_err(|e| self.io("reading", e))?;
+            // Refused as the writer's open refuses it: a log emptied or
+            // cut into its header after it had durable records.
+            if let Some(refusal) =
+                sidecar::emptied(&*self.storage, &self.path, &self.lock_path, pending)
+            {
+                return Err(refusal.into());
+            }
             let mut state = State::empty();
             state.pos.pending = pending;
             let polled = Polled {

@@ -11,8 +11,11 @@
 mod api;
 mod compaction;
 mod durability;
+mod emptied;
 mod errors;
 mod full_disk;
+mod huge;
+mod legacy;
 mod recovery;
 mod types;
 
