@@ -32,7 +32,7 @@ use wal_io::{OpenMode, Storage, WalError};
 
 use crate::IndexMapStore;
 use crate::error::StoreError;
-use crate::legacy_format::parse;
+use crate::legacy_format::{parse, would_drop};
 use crate::open_options::OpenOptions;
 
 /// Suffix of the copy of a 0.2.x log an import keeps (`<path>.v0-backup`).
@@ -263,6 +263,14 @@ impl OpenOptions {
                 }
                 _ => Err(not_a_log),
             };
+        }
+
+        if let Some(reason) = would_drop(&bytes, &parsed) {
+            return Err(StoreError::LegacyImport {
+                path: path.to_path_buf(),
+                reason,
+            }
+            .into());
         }
 
         // What an interrupted import left, cleared (or refused) before

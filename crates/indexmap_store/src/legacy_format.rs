@@ -90,6 +90,73 @@ where
     parsed
 }
 
+/// Why an import of `bytes`, replayed as `parsed`, must be refused: 0.2.x
+/// cut its log at the first record it could not apply, but only a record
+/// cut short is surely a torn end; after a complete one that does not
+/// apply, records that decode are valid data an import must not drop.
+pub(crate) fn would_drop<K, V>(bytes: &[u8], parsed: &Parsed<K, V>) -> Option<String>
+where
+    K: DeserializeOwned,
+    V: DeserializeOwned,
+{
+    if matches!(parsed.tail, None | Some(LegacyTail::Incomplete)) {
+        return None;
+    }
+    let after = decodable_after::<K, V>(bytes, parsed.valid_len);
+    if after == 0 {
+        return None;
+    }
+    let what = match (parsed.tail, &parsed.decode_error) {
+        (Some(LegacyTail::ZeroLength), _) => "has length zero".to_owned(),
+        (Some(LegacyTail::UnknownTag(tag)), _) => {
+            format!("has tag {tag}, neither insert (0) nor remove (1)")
+        }
+        (_, Some(e)) => format!("does not decode as the key and value types ({e})"),
+        (_, None) => "does not decode as the key and value types".to_owned(),
+    };
+    Some(format!(
+        "record {} (byte {}) {what}, yet {after} complete records after it decode: importing would drop them (0.2.x would have cut the file there). Nothing was changed. If it was written with other key or value types, import it with those; to import only the {} records before it, cut a copy of the file at byte {} and import the copy",
+        parsed.records + 1,
+        parsed.valid_len,
+        parsed.records,
+        parsed.valid_len,
+    ))
+}
+
+/// Records after the one a replay stopped at (at byte `stop`: a complete
+/// record it could not apply, of length zero, with an unknown tag, or not
+/// decoding as `K` and `V`) that are complete and decode: valid data that
+/// 0.2.x would have cut off with it. Each record is skipped by its length
+/// prefix; the walk ends at the end of the bytes or at a record cut short.
+fn decodable_after<K, V>(bytes: &[u8], stop: usize) -> u64
+where
+    K: DeserializeOwned,
+    V: DeserializeOwned,
+{
+    let mut at = stop;
+    let mut found = 0;
+    let mut first = true;
+    while let Some((len, rest)) = bytes
+        .get(at..)
+        .and_then(|rest| rest.split_first_chunk::<LEN_BYTES>())
+    {
+        let len = u32::from_le_bytes(*len) as usize;
+        let Some(record) = rest.get(..len) else {
+            break;
+        };
+        let decodes = match record.split_first() {
+            Some((&TAG_INSERT, body)) => decode_exact::<(K, V)>(body).is_ok(),
+            Some((&TAG_REMOVE, body)) => decode_exact::<K>(body).is_ok(),
+            _ => false,
+        };
+        if !std::mem::take(&mut first) && decodes {
+            found += 1;
+        }
+        at += LEN_BYTES + len;
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

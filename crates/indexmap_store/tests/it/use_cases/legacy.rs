@@ -208,3 +208,68 @@ fn a_0_2_log_whose_first_record_is_cut_short_is_explained() -> io::Result<()> {
     assert!(err.to_string().contains("not a log"), "{err}");
     Ok(())
 }
+
+/// A 0.2.x insert whose key is not UTF-8: complete, but not a `String`.
+fn undecodable() -> Vec<u8> {
+    let mut body = 2u64.to_le_bytes().to_vec();
+    body.extend_from_slice(&[0xff, 0xfe]);
+    body.extend_from_slice(&7u64.to_le_bytes());
+    record(0, &body)
+}
+
+/// "Never drop valid data": 0.2.x cut its log at the first record it
+/// could not apply. After a record cut short that is a torn end, but after
+/// a complete record that does not decode (a value of another type, a
+/// damaged byte) or one of length zero, records that decode are data: the
+/// import is refused, naming the record, and changes nothing. With nothing
+/// decodable after it, the record is left out as 0.2.x left it.
+#[test]
+fn an_import_that_would_drop_records_after_a_bad_one_is_refused() -> io::Result<()> {
+    let zero_length = 0u32.to_le_bytes().to_vec();
+    for (name, bad) in [("undecodable", undecodable()), ("zero length", zero_length)] {
+        let (dir, path) = scratch("users.log");
+        let head = [insert("alice", 1), insert("bob", 2)].concat();
+        fs::write(&path, [&head[..], &bad, &insert("carol", 3)].concat())?;
+        let before = snapshot(dir.path());
+        let err = match import(&path) {
+            Ok(store) => panic!("{name}: imported {} entries, dropping carol", store.len()),
+            Err(e) => e,
+        };
+        assert!(
+            matches!(store_error(&err), StoreError::LegacyImport { .. }),
+            "{name}: {}",
+            chain(&err)
+        );
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{name}");
+        let msg = err.to_string();
+        let at = format!("record 3 (byte {})", head.len());
+        assert!(msg.contains(&at), "{name}: {msg}");
+        assert!(msg.contains("1 complete records after it"), "{name}: {msg}");
+        assert!(msg.contains("Nothing was changed"), "{name}: {msg}");
+        assert_eq!(
+            snapshot(dir.path()),
+            before,
+            "{name}: the refusal changed files"
+        );
+
+        // What the message advises: a copy cut at that byte imports.
+        let copy = dir.path().join("cut.log");
+        fs::write(&copy, &head)?;
+        let store = import(&copy)?;
+        assert_eq!(
+            entries(&store),
+            pairs(&[("alice", 1), ("bob", 2)]),
+            "{name}"
+        );
+
+        // With nothing decodable after it, it ends the log as in 0.2.x.
+        fs::write(&path, [&head[..], &bad, &[0xee; 3][..]].concat())?;
+        let store = import(&path)?;
+        assert_eq!(
+            entries(&store),
+            pairs(&[("alice", 1), ("bob", 2)]),
+            "{name}"
+        );
+    }
+    Ok(())
+}
