@@ -13,11 +13,14 @@
 //! one insert per live entry in order, in the same format. Nothing else is
 //! ever logged (its `modify` logs an insert).
 //!
-//! The import replays with those rules, but stricter in two places, both
+//! The import replays with those rules, but stricter in three places, all
 //! about bytes that crate never wrote with the types given: a record must
-//! decode whole (bincode 1 allowed leftover bytes), and if the *first*
-//! record does not decode, the import fails (other types) instead of
-//! importing nothing.
+//! decode whole (bincode 1 allowed leftover bytes); if the *first* record
+//! does not decode, the import fails (other types) instead of importing
+//! nothing; and if records that decode follow the one it stops at (other
+//! than one cut short), it fails instead of dropping them. The files it
+//! writes beside the log are in [`crate::legacy_files`], the format's
+//! parser in [`crate::legacy_format`].
 
 use std::hash::Hash;
 use std::io;
@@ -26,12 +29,13 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use wal_io::WalError;
 use wal_io::inspect::may_be_log;
-use wal_io::storage::{parent_dir, read_exact_at};
-use wal_io::{OpenMode, Storage, WalError};
+use wal_io::storage::parent_dir;
 
 use crate::IndexMapStore;
 use crate::error::StoreError;
+use crate::legacy_files::{clear_import_tmp, io_err, read_all, sibling, write_backup};
 use crate::legacy_format::{parse, would_drop};
 use crate::open_options::OpenOptions;
 
@@ -73,33 +77,6 @@ pub enum LegacyTail {
     UnknownTag(u8),
     /// A complete record that does not decode as the key and value types.
     Undecodable,
-}
-
-/// Reads the whole file at `path`.
-fn read_all(storage: &dyn Storage, path: &Path) -> io::Result<Vec<u8>> {
-    let file = storage.open(path, OpenMode::Existing)?;
-    let len = usize::try_from(file.len()?)
-        .map_err(|_| io::Error::new(io::ErrorKind::OutOfMemory, "file too large to read"))?;
-    let mut bytes = vec![0; len];
-    read_exact_at(&*file, 0, &mut bytes)?;
-    Ok(bytes)
-}
-
-/// `path` with `suffix` appended to its file name.
-fn sibling(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
-}
-
-/// Wraps an I/O error with what was being done to which file.
-fn io_err(op: &'static str, path: &Path, e: io::Error) -> io::Error {
-    StoreError::Log(WalError::Io {
-        op,
-        path: path.to_path_buf(),
-        source: e,
-    })
-    .into()
 }
 
 impl OpenOptions {
@@ -351,76 +328,6 @@ impl OpenOptions {
         store.compact()?;
         store.close()
     }
-}
-
-/// Copies `bytes` to `backup`, synced, its directory synced; `true` if it
-/// created the file. An existing backup is kept if it holds exactly
-/// `bytes` (an import interrupted earlier), and refused otherwise.
-fn write_backup(storage: &dyn Storage, backup: &Path, bytes: &[u8]) -> io::Result<bool> {
-    let dir = parent_dir(backup);
-    let created = match storage.open(backup, OpenMode::CreateNew) {
-        Ok(file) => {
-            let written = file.write_at(0, bytes).and_then(|()| file.sync_data());
-            if let Err(e) = written {
-                drop(file);
-                // A partial backup would block the next attempt.
-                let _ = storage.remove(backup);
-                return Err(io_err("writing", backup, e));
-            }
-            true
-        }
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            let existing = read_all(storage, backup).map_err(|e| io_err("reading", backup, e))?;
-            if existing != bytes {
-                return Err(StoreError::LegacyBackupExists {
-                    backup: backup.to_path_buf(),
-                }
-                .into());
-            }
-            // Left by an interrupted import, perhaps before its sync.
-            storage
-                .open(backup, OpenMode::Existing)
-                .and_then(|file| file.sync_data())
-                .map_err(|e| io_err("syncing", backup, e))?;
-            false
-        }
-        Err(e) => return Err(io_err("creating", backup, e)),
-    };
-    storage
-        .sync_dir(dir)
-        .map_err(|e| io_err("syncing directory of", backup, e))?;
-    Ok(created)
-}
-
-/// Removes what an interrupted import left at `tmp` (a log of ours, or an
-/// empty file, and its lock file); refuses to remove anything else.
-fn clear_import_tmp(storage: &dyn Storage, path: &Path, tmp: &Path) -> io::Result<()> {
-    let exists = storage
-        .file_exists(tmp)
-        .map_err(|e| io_err("checking for", tmp, e))?;
-    if exists {
-        let bytes = read_all(storage, tmp).map_err(|e| io_err("reading", tmp, e))?;
-        if !may_be_log(&bytes) {
-            return Err(StoreError::LegacyImport {
-                path: path.to_path_buf(),
-                reason: format!(
-                    "{} is in the way and is not a log of this library; move it away",
-                    tmp.display()
-                ),
-            }
-            .into());
-        }
-        storage
-            .remove(tmp)
-            .map_err(|e| io_err("removing", tmp, e))?;
-    }
-    let tmp_lock = sibling(tmp, ".lock");
-    if storage.file_exists(&tmp_lock).unwrap_or(false) {
-        storage
-            .remove(&tmp_lock)
-            .map_err(|e| io_err("removing", &tmp_lock, e))?;
-    }
-    Ok(())
 }
 
 impl<K, V> IndexMapStore<K, V> {

@@ -15,6 +15,7 @@ mod group_commit;
 mod index_runs;
 pub mod inspect;
 mod legacy;
+mod legacy_files;
 mod legacy_format;
 mod migrate;
 mod mutate;
