@@ -72,6 +72,18 @@ pub enum ImstoreError {
         /// Its records that replay as the build's types.
         records: u64,
     },
+    /// The file has the shape of an indexmap_store 0.2.x log, which the
+    /// untyped build cannot decode: a typed build converts it.
+    #[error(
+        "{path} is not a log of this version but has the shape of one written by indexmap_store 0.2.x ({records} records of its length-prefixed format); it was left untouched: convert it with `import-legacy` in an imstore built with its key and value types (`imstore::run::<K, V>()`, see crates/imstore/examples/typed.rs), or open it with `OpenOptions::new().import_legacy(true)`",
+        path = path.display()
+    )]
+    LegacyShape {
+        /// The file.
+        path: PathBuf,
+        /// Its complete records (within its first MiB).
+        records: u64,
+    },
     /// A destination that must be new already exists.
     #[error("{path} already exists; nothing was written: choose another destination or remove it")]
     Exists {
@@ -107,7 +119,7 @@ impl ImstoreError {
                 _ => EXIT_FAILED,
             },
             Self::Locked { .. } => EXIT_LOCKED,
-            Self::LegacyLog { .. } => EXIT_NOT_A_LOG,
+            Self::LegacyLog { .. } | Self::LegacyShape { .. } => EXIT_NOT_A_LOG,
             _ => EXIT_FAILED,
         }
     }

@@ -27,6 +27,7 @@ mod error;
 mod follow;
 mod frames;
 mod info;
+mod legacy;
 mod lock;
 mod progress;
 mod repair;

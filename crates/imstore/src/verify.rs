@@ -10,6 +10,7 @@ use wal_io::{VouchedBy, WalError, WalOptions};
 use crate::codec::Codec;
 use crate::error::{EXIT_CORRUPT, EXIT_FAILED, EXIT_OK, EXIT_TORN, ImstoreError};
 use crate::frames::Source;
+use crate::legacy;
 use crate::progress;
 
 /// The options an open of this log would use: its own application tag
@@ -57,7 +58,16 @@ pub(crate) fn run_inspect(
         Ok(())
     });
     bar.finish_and_clear();
-    Ok((found?, None))
+    match found {
+        Ok(found) => Ok((found, None)),
+        Err(WalError::NotALog { .. }) if let Some(records) = legacy::legacy_records(path) => {
+            Err(ImstoreError::LegacyShape {
+                path: path.to_path_buf(),
+                records,
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The verdict's name and exit status.
