@@ -6,20 +6,7 @@
 
 mod support;
 
-use support::{run, snapshot};
-
-/// A 0.2.x record of `(String, String)`: `u32` length, tag 0, then
-/// bincode 1 (a `u64` length before each string's bytes).
-fn legacy_insert(key: &str, value: &str) -> Vec<u8> {
-    let mut body = vec![0u8];
-    for s in [key, value] {
-        body.extend_from_slice(&(s.len() as u64).to_le_bytes());
-        body.extend_from_slice(s.as_bytes());
-    }
-    let mut out = u32::try_from(body.len()).unwrap().to_le_bytes().to_vec();
-    out.extend(body);
-    out
-}
+use support::{legacy_insert, run, snapshot};
 
 #[test]
 fn untyped_verify_and_info_name_a_0_2_log_and_how_to_convert_it() {

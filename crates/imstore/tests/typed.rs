@@ -10,7 +10,7 @@ use std::path::Path;
 use clap::Parser;
 use imstore::{Cli, Codec, EXIT_CORRUPT, EXIT_LOCKED, EXIT_OK, Typed, execute};
 use indexmap_store::IndexMapStore;
-use support::{flip, frame_offsets, make_store, run, snapshot};
+use support::{flip, frame_offsets, legacy_insert, make_store, run, snapshot};
 
 fn typed(args: &[&str]) -> Result<u8, imstore::ImstoreError> {
     let cli = Cli::try_parse_from(std::iter::once("imstore").chain(args.iter().copied())).unwrap();
@@ -161,19 +161,6 @@ fn typed_import_converts_a_legacy_log() {
         store.iter().map(|(k, v)| (*k, *v)).collect::<Vec<_>>(),
         [(2, 20), (3, 30)]
     );
-}
-
-/// A 0.2.x record of `(String, String)`: `u32` length, tag 0, then
-/// bincode 1 (a `u64` length before each string's bytes).
-fn legacy_insert(key: &str, value: &str) -> Vec<u8> {
-    let mut body = vec![0u8];
-    for s in [key, value] {
-        body.extend_from_slice(&(s.len() as u64).to_le_bytes());
-        body.extend_from_slice(s.as_bytes());
-    }
-    let mut out = u32::try_from(body.len()).unwrap().to_le_bytes().to_vec();
-    out.extend(body);
-    out
 }
 
 /// The store's open names a 0.2.x log and the option that converts it; the

@@ -79,3 +79,16 @@ pub fn flip(path: &Path, at: u64, bit: u8) {
     bytes[usize::try_from(at).unwrap()] ^= 1 << bit;
     std::fs::write(path, bytes).unwrap();
 }
+
+/// A 0.2.x record of `(String, String)`: `u32` length, tag 0, then
+/// bincode 1 (a `u64` length before each string's bytes).
+pub fn legacy_insert(key: &str, value: &str) -> Vec<u8> {
+    let mut body = vec![0u8];
+    for s in [key, value] {
+        body.extend_from_slice(&(s.len() as u64).to_le_bytes());
+        body.extend_from_slice(s.as_bytes());
+    }
+    let mut out = u32::try_from(body.len()).unwrap().to_le_bytes().to_vec();
+    out.extend(body);
+    out
+}

@@ -37,6 +37,23 @@ fn import(path: &std::path::Path) -> io::Result<Users> {
     OpenOptions::new().import_legacy(true).open(path)
 }
 
+/// The message of the import of `path`, which must fail with
+/// `StoreError::LegacyImport` (`what` names the case in a failure).
+#[track_caller]
+fn import_refused(path: &std::path::Path, what: &str) -> String {
+    let err = match import(path) {
+        Ok(store) => panic!("{what}: imported {} entries", store.len()),
+        Err(e) => e,
+    };
+    assert!(
+        matches!(store_error(&err), StoreError::LegacyImport { .. }),
+        "{what}: {}",
+        chain(&err)
+    );
+    assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{what}");
+    err.to_string()
+}
+
 fn pairs(list: &[(&str, u64)]) -> Vec<(String, u64)> {
     list.iter().map(|&(k, v)| (k.to_owned(), v)).collect()
 }
@@ -93,16 +110,7 @@ fn an_import_refused_for_a_file_in_the_way_leaves_no_backup() -> io::Result<()> 
     fs::write(&in_the_way, b"my notes")?;
     let before = snapshot(dir.path());
 
-    let err = match import(&path) {
-        Ok(store) => panic!("imported {} entries past a stranger's file", store.len()),
-        Err(e) => e,
-    };
-    assert!(
-        matches!(store_error(&err), StoreError::LegacyImport { .. }),
-        "{}",
-        chain(&err)
-    );
-    let msg = err.to_string();
+    let msg = import_refused(&path, "past a stranger's file");
     assert!(
         msg.contains("v0-import.tmp") && msg.contains("move it away"),
         "{msg}"
@@ -182,16 +190,7 @@ fn a_0_2_log_whose_first_record_is_cut_short_is_explained() -> io::Result<()> {
     let (dir, path) = scratch("users.log");
     fs::write(&path, &insert("alice", 1)[..9])?;
     let before = snapshot(dir.path());
-    let err = match import(&path) {
-        Ok(store) => panic!("imported {} entries", store.len()),
-        Err(e) => e,
-    };
-    assert!(
-        matches!(store_error(&err), StoreError::LegacyImport { .. }),
-        "{}",
-        chain(&err)
-    );
-    let msg = err.to_string();
+    let msg = import_refused(&path, "a first record cut short");
     assert!(
         msg.contains("cut short") && msg.contains("delete it"),
         "{msg}"
@@ -231,17 +230,7 @@ fn an_import_that_would_drop_records_after_a_bad_one_is_refused() -> io::Result<
         let head = [insert("alice", 1), insert("bob", 2)].concat();
         fs::write(&path, [&head[..], &bad, &insert("carol", 3)].concat())?;
         let before = snapshot(dir.path());
-        let err = match import(&path) {
-            Ok(store) => panic!("{name}: imported {} entries, dropping carol", store.len()),
-            Err(e) => e,
-        };
-        assert!(
-            matches!(store_error(&err), StoreError::LegacyImport { .. }),
-            "{name}: {}",
-            chain(&err)
-        );
-        assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{name}");
-        let msg = err.to_string();
+        let msg = import_refused(&path, name);
         let at = format!("record 3 (byte {})", head.len());
         assert!(msg.contains(&at), "{name}: {msg}");
         assert!(msg.contains("1 complete records after it"), "{name}: {msg}");
