@@ -21,8 +21,9 @@ fn owned(pairs: &[(&str, u64)]) -> Vec<(String, u64)> {
 /// recovered from the log."
 #[test]
 fn quick_start_as_written() -> io::Result<()> {
-    // Repeats scenarios::quick_start_corrected on purpose: this test pins the
-    // README's text, that one the seed specification's.
+    // Repeats scenarios::quick_start_and_config::quick_start_corrected on
+    // purpose: this test pins the README's text, that one the seed
+    // specification's.
     let (_dir, path) = scratch("users.log");
 
     let mut store: IndexMapStore<String, u64> = IndexMapStore::open(&path)?;
