@@ -11,8 +11,8 @@ use test_support::scratch;
 /// The seed README's quick start, with the two errors its notes list fixed.
 #[test]
 fn quick_start_corrected() -> io::Result<()> {
-    // Repeated on purpose by use_cases::api::quick_start_as_written: this
-    // test pins the seed specification's text, that one the README's.
+    // Repeated on purpose by use_cases::api::examples::quick_start_as_written:
+    // this test pins the seed specification's text, that one the README's.
     let (_dir, path) = scratch("users.log");
     let mut store: IndexMapStore<String, u64> = IndexMapStore::open(&path)?;
     store.insert("alice".into(), 1)?;
