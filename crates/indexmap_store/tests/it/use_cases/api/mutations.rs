@@ -1,75 +1,19 @@
-//! The API at a glance: each method does what the README's table says, and
-//! what it did is what a reopen finds.
+//! The README's table of writes: insertion order across reopens, `insert`
+//! keeping an existing key's position, shift and swap removal, `modify`
+//! (a panic inside it included), the entry API and batches, each as a
+//! reopen finds it.
 
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use indexmap::IndexMap;
-use indexmap_store::{Batch, IndexMapStore, StoreConfig};
+use indexmap_store::{Batch, IndexMapStore};
 use test_support::scratch;
 
-use super::{
-    Users, assert_holds_and_reopens, assert_refused, chain, entries, model_entries, open_fails,
-    reopen_entries,
-};
+use crate::use_cases::{Users, assert_holds_and_reopens, entries, model_entries, reopen_entries};
 
 fn owned(pairs: &[(&str, u64)]) -> Vec<(String, u64)> {
     pairs.iter().map(|&(k, v)| (k.to_owned(), v)).collect()
-}
-
-/// README "Quick start", as written: "Reopen: the state, order included, is
-/// recovered from the log."
-#[test]
-fn quick_start_as_written() -> io::Result<()> {
-    // Repeats scenarios::quick_start_corrected on purpose: this test pins the
-    // README's text, that one the seed specification's.
-    let (_dir, path) = scratch("users.log");
-
-    let mut store: IndexMapStore<String, u64> = IndexMapStore::open(&path)?;
-    store.insert("alice".into(), 1)?;
-    store.insert("bob".into(), 2)?;
-    assert_eq!(store.len(), 2);
-
-    drop(store);
-    let store: IndexMapStore<String, u64> = IndexMapStore::open(&path)?;
-    assert_eq!(store.get("alice"), Some(&1));
-    assert_eq!(store.keys().collect::<Vec<_>>(), ["alice", "bob"]);
-    Ok(())
-}
-
-/// README "Configuration": the `StoreConfig` literal compiles as written
-/// and "`sync_on_write: true` // fsync every mutation" leaves nothing
-/// unsynced; the defaults are the documented ones.
-#[test]
-fn configuration_literal_from_the_readme() -> io::Result<()> {
-    // The README's literal, as written; scenarios holds the seed spec's on
-    // purpose: each pins its document.
-    let (_dir, path) = scratch("kv.log");
-    let cfg = StoreConfig {
-        sync_on_write: true,        // fsync every mutation (durable, slow)
-        min_compact_bytes: 4 << 20, // don't compact until the log is > 4 MiB
-        compact_ratio: 3.0,         // compact when total_records >= 3 * live
-        buf_capacity: 64 * 1024,    // encode/read/compaction buffer capacity
-    };
-    let mut store: IndexMapStore<u32, String> = IndexMapStore::open_with(&path, cfg)?;
-    store.insert(7, "seven".into())?;
-    assert_eq!(store.stats().unsynced_records, 0);
-    for i in 0..20 {
-        store.insert(i % 3, format!("v{i}"))?;
-        assert_eq!(store.stats().unsynced_records, 0, "after mutation {i}");
-    }
-    assert_eq!(*store.config(), cfg);
-    assert_eq!(store.stats().compactions, 0, "a tiny log is not compacted");
-    drop(store);
-    let store: IndexMapStore<u32, String> = IndexMapStore::open_with(&path, cfg)?;
-    assert_eq!(store.get(&7).map(String::as_str), Some("seven"));
-
-    let d = StoreConfig::default();
-    assert!(!d.sync_on_write);
-    assert_eq!(d.min_compact_bytes, 1 << 20);
-    assert_eq!(d.compact_ratio, 2.0);
-    assert_eq!(d.buf_capacity, 1 << 20);
-    Ok(())
 }
 
 /// README: "iteration in insertion order, which survives every reopen":
@@ -252,127 +196,6 @@ fn batches_are_there_whole_after_reopen() -> io::Result<()> {
     Ok(())
 }
 
-/// README: "`flush`: `fdatasync`: everything before it survives power
-/// loss": after it, nothing is unsynced.
-#[test]
-fn flush_syncs_everything_so_far() -> io::Result<()> {
-    let (_dir, path) = scratch("flush.log");
-    let mut store: Users = IndexMapStore::open(&path)?;
-    for i in 0..10 {
-        store.insert(format!("k{i}"), i)?;
-    }
-    assert!(
-        store.stats().unsynced_records > 0,
-        "default config does not sync each write"
-    );
-    store.flush()?;
-    assert_eq!(store.stats().unsynced_records, 0);
-    store.flush()?;
-    Ok(())
-}
-
-/// README: "`close`: Seal the log and close the store, reporting errors a
-/// drop would ignore": a clean close is `Ok` and keeps everything; a store
-/// that refuses writes says so at `close` rather than pretending.
-#[test]
-fn close_reports_errors() -> io::Result<()> {
-    let (_dir, path) = scratch("close.log");
-    let mut store: Users = IndexMapStore::open(&path)?;
-    store.insert("a".into(), 1)?;
-    store.close()?;
-    let mut store: Users = IndexMapStore::open(&path)?;
-    assert_eq!(store.get("a"), Some(&1));
-    let r = catch_unwind(AssertUnwindSafe(|| {
-        store.modify("a", |v| {
-            *v = 99;
-            panic!("user code panics inside modify");
-        })
-    }));
-    assert!(r.is_err());
-    if store.insert("b".into(), 2).is_err() {
-        let err = store
-            .close()
-            .expect_err("a store refusing writes closed with Ok");
-        store_error_is_present(&err);
-    } else {
-        store.close()?;
-    }
-    Ok(())
-}
-
-fn store_error_is_present(err: &io::Error) {
-    super::store_error(err);
-}
-
-/// README: "`compact`: Rewrite the log to one record per live entry, in
-/// order": the order (after overwrites, shift and swap removals and moves)
-/// is unchanged, the log holds exactly the live entries, and a reopen
-/// finds the same.
-#[test]
-fn compact_keeps_order() -> io::Result<()> {
-    let (_dir, path) = scratch("compact.log");
-    let mut store: Users = IndexMapStore::open(&path)?;
-    for i in 0..100 {
-        store.insert(format!("k{}", i % 40), i)?;
-    }
-    store.remove("k3")?;
-    store.swap_remove("k10")?;
-    store.move_index(0, 20)?;
-    let before = entries(&store);
-    let bytes_before = store.stats().log_bytes;
-    store.compact()?;
-    assert_eq!(entries(&store), before);
-    let s = store.stats();
-    assert_eq!(s.total_records, s.live_records);
-    assert_eq!(s.live_records, 38);
-    assert_eq!(s.dead_ratio, 0.0);
-    assert_eq!(s.compactions, 1);
-    assert!(s.log_bytes < bytes_before);
-    assert_eq!(s.log_bytes, std::fs::metadata(&path)?.len());
-    drop(store);
-    assert_eq!(reopen_entries::<String, u64>(&path), before);
-    Ok(())
-}
-
-/// README: "Single writer: a second handle on the same path, in this
-/// process or another, is refused" with `WouldBlock`, also when the path is
-/// spelled through a symlink or with `./`; the first handle is unharmed,
-/// and once it is closed the path opens again.
-#[test]
-fn a_second_handle_is_refused() -> io::Result<()> {
-    let (dir, path) = scratch("single.log");
-    let mut first: Users = IndexMapStore::open(&path)?;
-    first.insert("a".into(), 1)?;
-
-    let err = open_fails(Users::open(&path), "second handle, same path");
-    assert_refused(&err, io::ErrorKind::WouldBlock, "second handle, same path");
-
-    let link = dir.path().join("link.log");
-    std::os::unix::fs::symlink(&path, &link)?;
-    let err = open_fails(Users::open(&link), "second handle through a symlink");
-    assert_refused(
-        &err,
-        io::ErrorKind::WouldBlock,
-        "second handle through a symlink",
-    );
-
-    let dotted = dir.path().join(".").join("single.log");
-    let err = open_fails(Users::open(&dotted), "second handle through ./");
-    assert_refused(&err, io::ErrorKind::WouldBlock, "second handle through ./");
-
-    first.insert("b".into(), 2)?;
-    first.close()?;
-    let mut lock = path.as_os_str().to_owned();
-    lock.push(".lock");
-    assert!(
-        std::path::Path::new(&lock).exists(),
-        "README: the sidecar `<path>.lock` stays after the store is closed"
-    );
-    let store: Users = Users::open(&link).unwrap_or_else(|e| panic!("{}", chain(&e)));
-    assert_eq!(store.keys().collect::<Vec<_>>(), ["a", "b"]);
-    Ok(())
-}
-
 /// README: "There is no `get_mut` ... `modify` and the entry API cover that
 /// need", and `modify` documents poisoning: a panic in user code inside
 /// `modify`, caught by the application, leaves the store either unchanged
@@ -416,36 +239,5 @@ fn a_panic_inside_modify_never_leaves_the_store_ahead_of_its_log() -> io::Result
             "after a reopen: the state before the panicking modify"
         );
     }
-    Ok(())
-}
-
-/// README: "Keys and values are any `Serialize + DeserializeOwned` types"
-/// and records up to 1 GiB: 8 MiB values are stored, survive a reopen and
-/// a compaction, byte for byte.
-#[test]
-fn huge_values() -> io::Result<()> {
-    let (_dir, path) = scratch("huge.log");
-    let big = |seed: u8| -> Vec<u8> {
-        (0..8usize << 20)
-            .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
-            .collect()
-    };
-    {
-        let mut store: IndexMapStore<String, Vec<u8>> = IndexMapStore::open(&path)?;
-        store.insert("one".into(), big(1))?;
-        store.insert("small".into(), vec![7])?;
-        store.insert("two".into(), big(2))?;
-        store.insert("one".into(), big(3))?;
-        store.close()?;
-    }
-    let mut store: IndexMapStore<String, Vec<u8>> = IndexMapStore::open(&path)?;
-    assert_eq!(store.keys().collect::<Vec<_>>(), ["one", "small", "two"]);
-    assert!(store.get("one").unwrap() == &big(3));
-    assert!(store.get("two").unwrap() == &big(2));
-    store.compact()?;
-    drop(store);
-    let store: IndexMapStore<String, Vec<u8>> = IndexMapStore::open(&path)?;
-    assert!(store.get("one").unwrap() == &big(3));
-    assert_eq!(store.get("small"), Some(&vec![7]));
     Ok(())
 }

@@ -1,6 +1,5 @@
-//! `SharedStore` and the durability policies over `SimStorage`: concurrent
-//! writers crashed at random points, a failed sync with many waiters, the
-//! background syncer of an idle store, and the policies' windows.
+//! Concurrent writers crashed at random points, and a failed sync with many
+//! waiters, through `SharedStore`.
 //!
 //! The concurrent oracle: every write through the handle records the
 //! sequence number its record got (its place in the log). After a crash the
@@ -8,18 +7,16 @@
 //! and under `Durability::Always` that prefix includes every acknowledged
 //! write.
 
-use std::sync::{Arc, Barrier, Mutex};
+use std::sync::{Barrier, Mutex};
 use std::thread;
 use std::time::Duration;
 
+use super::{PATH, Shared, options, strictest};
 use indexmap::IndexMap;
-use indexmap_store::{Durability, IndexMapStore, OpenOptions, SharedStore, StoreError};
+use indexmap_store::{Durability, IndexMapStore, StoreError};
 use test_support::rng::{Rng, announced_seed, mix};
 use wal_io::sim::{CrashVariant, Fault, FaultKind, SimStorage};
 
-const PATH: &str = "shared.log";
-
-type Shared = SharedStore<u32, u64>;
 type Map = IndexMap<u32, u64>;
 
 #[derive(Debug, Clone, Copy)]
@@ -35,13 +32,6 @@ struct Logged {
     seq: u64,
     op: Op,
     acked: bool,
-}
-
-fn options(sim: &SimStorage, durability: Durability, prealloc: bool) -> OpenOptions {
-    OpenOptions::new()
-        .storage(Arc::new(sim.clone()))
-        .durability(durability)
-        .preallocate(prealloc.then_some(1024))
 }
 
 /// Applies `op` through the handle; returns where its record went (if it
@@ -267,220 +257,4 @@ fn a_failed_sync_fails_every_waiter_and_every_later_write() {
             before.len(),
         );
     }
-}
-
-/// The crash variant that keeps nothing unsynced: the strictest test of
-/// "durable without a call".
-fn strictest() -> CrashVariant {
-    CrashVariant::LoseUnsynced
-}
-
-#[test]
-fn an_idle_interval_store_is_synced_by_the_background_thread() {
-    for (durability, expect_all) in [
-        (Durability::Interval(Duration::from_millis(20)), true),
-        (Durability::Bytes(1 << 20), true),
-    ] {
-        let sim = SimStorage::new(7);
-        let store: Shared = options(&sim, durability, false).open_shared(PATH).unwrap();
-        for k in 0..10 {
-            store.insert(k, u64::from(k)).unwrap();
-        }
-        // No call after the last write: the syncer acts on its own.
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while store.stats().durable_seq < store.stats().next_seq {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{durability:?}: nothing synced the idle store within 10 s"
-            );
-            thread::sleep(Duration::from_millis(5));
-        }
-        sim.crash(strictest());
-        drop(store);
-        let reopened: IndexMapStore<u32, u64> = options(&sim, Durability::OnFlush, false)
-            .open(PATH)
-            .unwrap();
-        assert_eq!(reopened.len() == 10, expect_all, "{durability:?}");
-    }
-}
-
-/// Waits (at most 10 s) until nothing the store logged is unsynced.
-fn synced_within_10s(store: &Shared) -> bool {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while store.stats().durable_seq < store.stats().next_seq {
-        if std::time::Instant::now() >= deadline {
-            return false;
-        }
-        thread::sleep(Duration::from_millis(5));
-    }
-    true
-}
-
-/// A `write` closure that logs a mutation and then fails (an error, or a
-/// panic in user code) leaves that mutation in the map and the log; the
-/// background syncer must still make it durable within the window when
-/// the store goes idle (README: under `Interval`, power loss loses "all but
-/// at most the last d of mutations (an idle store: through SharedStore,
-/// whose background thread syncs)"). It used to be told of successful
-/// writes only, so the mutation stayed unsynced until the next write.
-#[test]
-fn a_write_that_fails_after_logging_is_still_synced_when_idle() {
-    for (durability, panics) in [
-        (Durability::Interval(Duration::from_millis(20)), false),
-        (Durability::Interval(Duration::from_millis(20)), true),
-        (Durability::Bytes(1 << 20), false),
-        (Durability::Bytes(1 << 20), true),
-    ] {
-        let ctx = format!("{durability:?}, closure panics: {panics}");
-        let sim = SimStorage::new(13);
-        let store: Shared = options(&sim, durability, false).open_shared(PATH).unwrap();
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            store.write(|s| {
-                s.insert(1, 1)?;
-                assert!(!panics, "a bug in the application's closure");
-                // Fails, writing nothing: out of bounds.
-                s.move_index(5, 0)
-            })
-        }));
-        match outcome {
-            Ok(result) => assert_eq!(
-                result.unwrap_err().kind(),
-                std::io::ErrorKind::InvalidInput,
-                "{ctx}"
-            ),
-            Err(_) => assert!(panics, "{ctx}: unexpected panic"),
-        }
-        assert_eq!(store.get_cloned(&1), Some(1), "{ctx}: logged and applied");
-        assert!(
-            synced_within_10s(&store),
-            "{ctx}: the idle store never synced the logged mutation: {:?}",
-            store.stats()
-        );
-        sim.crash(strictest());
-        drop(store);
-        let reopened: IndexMapStore<u32, u64> = options(&sim, Durability::OnFlush, false)
-            .open(PATH)
-            .unwrap();
-        assert_eq!(reopened.get(&1), Some(&1), "{ctx}");
-    }
-}
-
-#[test]
-fn an_idle_on_flush_store_stays_unsynced() {
-    // The control for the test above: without a syncer, the watermark
-    // stays behind the records until a flush.
-    let sim = SimStorage::new(7);
-    let store: Shared = options(&sim, Durability::OnFlush, false)
-        .open_shared(PATH)
-        .unwrap();
-    for k in 0..10 {
-        store.insert(k, u64::from(k)).unwrap();
-    }
-    thread::sleep(Duration::from_millis(100));
-    let stats = store.stats();
-    assert!(stats.durable_seq < stats.next_seq, "{stats:?}");
-    let durable = store.flush().unwrap();
-    assert_eq!(durable, store.stats().next_seq);
-}
-
-#[test]
-fn the_bytes_policy_syncs_a_plain_store_once_the_window_fills() {
-    let sim = SimStorage::new(3);
-    let mut store: IndexMapStore<u32, u64> = options(&sim, Durability::Bytes(256), false)
-        .open(PATH)
-        .unwrap();
-    let start = store.stats().durable_seq;
-    let mut synced_at = None;
-    for k in 0..100 {
-        store.insert(k, 7).unwrap();
-        let stats = store.stats();
-        if stats.durable_seq > start && synced_at.is_none() {
-            synced_at = Some(k);
-        }
-        // Never more than the window unsynced (one record of slack).
-        assert!(stats.durable_seq + 30 >= stats.next_seq, "{stats:?}");
-    }
-    assert!(synced_at.is_some_and(|k| k > 3), "synced at {synced_at:?}");
-}
-
-#[test]
-fn buffered_writes_wait_in_the_buffer_until_flush() {
-    let sim = SimStorage::new(5);
-    let mut store: IndexMapStore<u32, u64> = options(&sim, Durability::Buffered, false)
-        .open(PATH)
-        .unwrap();
-    let on_disk = sim.read_file(PATH).unwrap().len();
-    for k in 0..10 {
-        store.insert(k, 1).unwrap();
-    }
-    assert!(store.stats().buffered_bytes > 0);
-    assert_eq!(
-        sim.read_file(PATH).unwrap().len(),
-        on_disk,
-        "buffered records must not have reached the file yet"
-    );
-    assert_eq!(store.len(), 10, "the map has them at once");
-    store.flush().unwrap();
-    assert_eq!(store.stats().buffered_bytes, 0);
-    assert!(sim.read_file(PATH).unwrap().len() > on_disk);
-    sim.crash(strictest());
-    drop(store);
-    let reopened: IndexMapStore<u32, u64> = options(&sim, Durability::OnFlush, false)
-        .open(PATH)
-        .unwrap();
-    assert_eq!(reopened.len(), 10);
-}
-
-#[test]
-fn readers_run_while_a_writer_writes_and_see_whole_writes() {
-    let sim = SimStorage::new(9);
-    let store: Shared = options(&sim, Durability::Always, false)
-        .open_shared(PATH)
-        .unwrap();
-    thread::scope(|scope| {
-        let writer = store.clone();
-        scope.spawn(move || {
-            for k in 0..200u32 {
-                // Pairs written together: a reader sees both or neither.
-                writer
-                    .insert_many([(2 * k, u64::from(k)), (2 * k + 1, u64::from(k))])
-                    .unwrap();
-            }
-        });
-        for _ in 0..2 {
-            let reader = store.clone();
-            scope.spawn(move || {
-                for _ in 0..500 {
-                    let guard = reader.read();
-                    assert_eq!(guard.len() % 2, 0, "a reader saw half a write");
-                }
-            });
-        }
-    });
-    assert_eq!(store.len(), 400);
-    store.close().unwrap();
-}
-
-#[test]
-fn close_of_the_last_handle_seals_the_store() {
-    let sim = SimStorage::new(11);
-    let store: Shared = options(&sim, Durability::Interval(Duration::from_millis(5)), false)
-        .open_shared(PATH)
-        .unwrap();
-    let other = store.clone();
-    store.insert(1, 1).unwrap();
-    other.close().unwrap();
-    // The remaining handle still writes.
-    store.insert(2, 2).unwrap();
-    store.close().unwrap();
-    assert!(
-        !sim.is_locked(format!("{PATH}.lock")),
-        "closed: lock released"
-    );
-    sim.crash(strictest());
-    let reopened: IndexMapStore<u32, u64> = options(&sim, Durability::OnFlush, false)
-        .open(PATH)
-        .unwrap();
-    assert_eq!(reopened.len(), 2);
-    assert!(reopened.recovery_report().truncated.is_none());
 }

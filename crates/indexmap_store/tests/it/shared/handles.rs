@@ -1,0 +1,63 @@
+//! `SharedStore` handles: readers running beside a writer see whole
+//! writes, and closing the last handle seals the store.
+
+use std::thread;
+use std::time::Duration;
+
+use super::{PATH, Shared, options, strictest};
+use indexmap_store::{Durability, IndexMapStore};
+use wal_io::sim::SimStorage;
+
+#[test]
+fn readers_run_while_a_writer_writes_and_see_whole_writes() {
+    let sim = SimStorage::new(9);
+    let store: Shared = options(&sim, Durability::Always, false)
+        .open_shared(PATH)
+        .unwrap();
+    thread::scope(|scope| {
+        let writer = store.clone();
+        scope.spawn(move || {
+            for k in 0..200u32 {
+                // Pairs written together: a reader sees both or neither.
+                writer
+                    .insert_many([(2 * k, u64::from(k)), (2 * k + 1, u64::from(k))])
+                    .unwrap();
+            }
+        });
+        for _ in 0..2 {
+            let reader = store.clone();
+            scope.spawn(move || {
+                for _ in 0..500 {
+                    let guard = reader.read();
+                    assert_eq!(guard.len() % 2, 0, "a reader saw half a write");
+                }
+            });
+        }
+    });
+    assert_eq!(store.len(), 400);
+    store.close().unwrap();
+}
+
+#[test]
+fn close_of_the_last_handle_seals_the_store() {
+    let sim = SimStorage::new(11);
+    let store: Shared = options(&sim, Durability::Interval(Duration::from_millis(5)), false)
+        .open_shared(PATH)
+        .unwrap();
+    let other = store.clone();
+    store.insert(1, 1).unwrap();
+    other.close().unwrap();
+    // The remaining handle still writes.
+    store.insert(2, 2).unwrap();
+    store.close().unwrap();
+    assert!(
+        !sim.is_locked(format!("{PATH}.lock")),
+        "closed: lock released"
+    );
+    sim.crash(strictest());
+    let reopened: IndexMapStore<u32, u64> = options(&sim, Durability::OnFlush, false)
+        .open(PATH)
+        .unwrap();
+    assert_eq!(reopened.len(), 2);
+    assert!(reopened.recovery_report().truncated.is_none());
+}
