@@ -6,6 +6,7 @@ use std::io::{self, Read, Write};
 use std::path::Path;
 use std::sync::Arc;
 
+use indexmap_store::inspect::inspection_options;
 use serde_json::json;
 use wal_io::inspect::{ReadOnlyFs, Verdict, inspect};
 use wal_io::{FsStorage, RecoveryMode, TruncationReason, Wal, WalError, WalOptions};
@@ -141,7 +142,12 @@ pub(crate) fn backup(path: &Path, dest: &Path) -> Result<u8, ImstoreError> {
         let _ = std::fs::remove_file(dest);
         return Err(e);
     }
-    let found = inspect(&ReadOnlyFs, dest, &log_options(dest), |_| Ok(()))?;
+    let found = inspect(
+        &ReadOnlyFs,
+        dest,
+        &inspection_options(log_options(dest)),
+        |_| Ok(()),
+    )?;
     println!(
         "backed up {} to {} ({copied} bytes, {} records); the copy verifies as: {}",
         path.display(),
@@ -149,7 +155,7 @@ pub(crate) fn backup(path: &Path, dest: &Path) -> Result<u8, ImstoreError> {
         found.records,
         verdict_name(&found.verdict).0
     );
-    if !matches!(found.verdict, Verdict::Clean) {
+    if !matches!(found.verdict, Verdict::Clean | Verdict::Preallocated { .. }) {
         println!(
             "note: the log itself is not clean; `imstore verify {}` says why",
             path.display()

@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use indexmap_store::inspect::inspection_options;
 use serde_json::{Value, json};
 use wal_format::FileHeader;
 use wal_io::inspect::{Inspection, ReadOnlyFs, Verdict, inspect};
@@ -53,10 +54,15 @@ pub(crate) fn run_inspect(
         return Ok((found, Some(live)));
     }
     let bar = progress::bytes(len, "verifying");
-    let found = inspect(&ReadOnlyFs, path, &log_options(path), |r| {
-        bar.set_position(r.offset);
-        Ok(())
-    });
+    let found = inspect(
+        &ReadOnlyFs,
+        path,
+        &inspection_options(log_options(path)),
+        |r| {
+            bar.set_position(r.offset);
+            Ok(())
+        },
+    );
     bar.finish_and_clear();
     match found {
         Ok(found) => Ok((found, None)),

@@ -204,22 +204,41 @@ pub fn summarize(payload: &[u8]) -> RecordSummary {
     }
 }
 
-/// The log options the store opens its log with, as a reader that
-/// changes nothing needs them: with preallocation on, so that zeros to the
-/// end of the file (space a preallocating writer reserved, whether or not
-/// it is still open) are reported as [`Verdict::Preallocated`] rather than
-/// a torn tail. An open without `preallocate` cuts them instead; they hold
-/// no record either way.
-///
-/// [`Verdict::Preallocated`]: wal_io::inspect::Verdict::Preallocated
+/// The log options the store opens its log with.
 #[must_use]
 pub fn wal_options() -> WalOptions {
     WalOptions {
         app_tag: APP_TAG.to_vec(),
         app_version: SCHEMA_VERSION,
         temp_suffix: COMPACT_TMP_SUFFIX.to_owned(),
-        preallocate: Some(1 << 20),
         ..WalOptions::default()
+    }
+}
+
+/// How many complete records `bytes` (a file's first bytes, or all of
+/// them) hold if they have the shape of an indexmap_store 0.2.x log, for a
+/// reader without the key and value types: length-prefixed records, each
+/// tagged insert or remove, the first an insert, the last possibly cut
+/// short. `None` if they do not, or hold no complete record. A shape, not
+/// a proof: [`OpenOptions::import_legacy`](crate::OpenOptions::import_legacy)
+/// decodes every record before it converts anything.
+#[must_use]
+pub fn legacy_shape(bytes: &[u8]) -> Option<u64> {
+    crate::legacy_format::shape(bytes)
+}
+
+/// `opts` for a reader that changes nothing: with preallocation on, so
+/// that zeros to the end of the file (space a preallocating writer
+/// reserved, whether or not it is still open) are reported as
+/// [`Verdict::Preallocated`] rather than a torn tail. An open without
+/// `preallocate` cuts them instead; they hold no record either way.
+///
+/// [`Verdict::Preallocated`]: wal_io::inspect::Verdict::Preallocated
+#[must_use]
+pub fn inspection_options(opts: WalOptions) -> WalOptions {
+    WalOptions {
+        preallocate: Some(1 << 20),
+        ..opts
     }
 }
 
@@ -248,24 +267,29 @@ where
         })
     })?;
     let mut map = IndexMap::new();
-    let found = wal_io::inspect::inspect_typed(storage, path, &wal_options(), |record| {
-        let op = codec::decode(record.payload).map_err(|source| StoreError::Decode {
-            seq: record.seq,
-            offset: record.offset,
-            source,
-        })?;
-        if let Op::Schema(found) = &op
-            && found.fingerprint != expected.fingerprint
-        {
-            // As an open with these types refuses (any schema version).
-            return Err(StoreError::TypeMismatch {
-                path: path.to_path_buf(),
-                expected: describe(&expected),
-                found: describe(found),
-            });
-        }
-        crate::open::replay(&mut map, record.seq, record.offset, op)
-    })
+    let found = wal_io::inspect::inspect_typed(
+        storage,
+        path,
+        &inspection_options(wal_options()),
+        |record| {
+            let op = codec::decode(record.payload).map_err(|source| StoreError::Decode {
+                seq: record.seq,
+                offset: record.offset,
+                source,
+            })?;
+            if let Op::Schema(found) = &op
+                && found.fingerprint != expected.fingerprint
+            {
+                // As an open with these types refuses (any schema version).
+                return Err(StoreError::TypeMismatch {
+                    path: path.to_path_buf(),
+                    expected: describe(&expected),
+                    found: describe(found),
+                });
+            }
+            crate::open::replay(&mut map, record.seq, record.offset, op)
+        },
+    )
     .map_err(from_callback)?;
     Ok((map, found))
 }

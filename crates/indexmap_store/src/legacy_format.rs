@@ -90,6 +90,36 @@ where
     parsed
 }
 
+/// The complete records at the start of `bytes` if they have the shape of
+/// a 0.2.x log, for a reader without the key and value types: every record
+/// of non-zero length and tagged insert or remove, the first an insert
+/// (0.2.x's first record always is); the bytes may end inside a record (a
+/// torn end, or a prefix of the file). `None` without a complete record.
+pub(crate) fn shape(bytes: &[u8]) -> Option<u64> {
+    let mut at = 0;
+    let mut records = 0;
+    while let Some((len, rest)) = bytes[at..].split_first_chunk::<LEN_BYTES>() {
+        let len = u32::from_le_bytes(*len) as usize;
+        match rest.first() {
+            Some(&TAG_INSERT) => {}
+            Some(&TAG_REMOVE) if records > 0 => {}
+            // A zero length, another tag, a remove first; or the bytes end
+            // after the length.
+            Some(_) => return None,
+            None => break,
+        }
+        if len == 0 {
+            return None;
+        }
+        if rest.len() < len {
+            break;
+        }
+        records += 1;
+        at += LEN_BYTES + len;
+    }
+    (records > 0).then_some(records)
+}
+
 /// Why an import of `bytes`, replayed as `parsed`, must be refused: 0.2.x
 /// cut its log at the first record it could not apply, but only a record
 /// cut short is surely a torn end; after a complete one that does not
@@ -160,6 +190,21 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_0_2_shape_is_recognised_and_others_are_not() {
+        let log = [record(0, b"alice"), record(1, b"bob"), record(0, b"carol")].concat();
+        assert_eq!(shape(&log), Some(3));
+        // A torn last record, as a crash leaves it.
+        assert_eq!(shape(&log[..log.len() - 2]), Some(2));
+        // Starting with a remove, a zero length, another tag, no record.
+        assert_eq!(shape(&record(1, b"x")), None);
+        assert_eq!(shape(&[0, 0, 0, 0, 0]), None);
+        assert_eq!(shape(&[log.clone(), record(7, b"x")].concat()), None);
+        assert_eq!(shape(b""), None);
+        assert_eq!(shape(b"hello, world"), None);
+        assert_eq!(shape(&log[..3]), None);
+    }
 
     fn record(tag: u8, body: &[u8]) -> Vec<u8> {
         let mut out = ((body.len() + 1) as u32).to_le_bytes().to_vec();
