@@ -1,11 +1,12 @@
 //! `SharedStore` handles: readers running beside a writer see whole
-//! writes, and closing the last handle seals the store.
+//! writes, closing the last handle seals the store, and dropping it closes
+//! the store before the drop returns.
 
 use std::thread;
 use std::time::Duration;
 
 use super::{PATH, Shared, options, strictest};
-use indexmap_store::{Durability, IndexMapStore};
+use indexmap_store::{Durability, IndexMapStore, OpenOptions};
 use wal_io::sim::SimStorage;
 
 #[test]
@@ -60,4 +61,38 @@ fn close_of_the_last_handle_seals_the_store() {
         .unwrap();
     assert_eq!(reopened.len(), 2);
     assert!(reopened.recovery_report().truncated.is_none());
+}
+
+/// An application that drops its last handle and opens the store again
+/// (a restart inside the process, a test's next case) must find it
+/// closed: dropping the last handle closes the store. The background
+/// syncer of `Interval` and `Bytes` used to hold the store while it
+/// synced, so a drop during its sync left the store open on that thread
+/// for a moment: in a throwaway program, 221 reopens in 2,000 were
+/// refused with "already open by another writer ... close that handle
+/// first".
+#[test]
+fn dropping_the_last_handle_closes_the_store_before_the_drop_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("reopened.log");
+    for durability in [
+        Durability::Interval(Duration::from_micros(100)),
+        Durability::Bytes(1),
+    ] {
+        for round in 0..300u32 {
+            let store: Shared = OpenOptions::new()
+                .durability(durability)
+                .open_shared(&path)
+                .unwrap_or_else(|e| panic!("{durability:?}, round {round}: {e}"));
+            store.insert(round, u64::from(round)).unwrap();
+            let clone = store.clone();
+            // The last handle goes on another thread, at varying moments
+            // of the syncer's work.
+            thread::sleep(Duration::from_micros(u64::from(round % 7) * 40));
+            drop(store);
+            thread::spawn(move || drop(clone)).join().unwrap();
+        }
+    }
+    let reopened: IndexMapStore<u32, u64> = IndexMapStore::open(&path).unwrap();
+    assert_eq!(reopened.len(), 300);
 }
