@@ -1,6 +1,7 @@
 //! `SharedStore` handles: readers running beside a writer see whole
 //! writes, closing the last handle seals the store, and dropping it closes
-//! the store before the drop returns.
+//! the store before the drop returns, and a panicking `modify` poisons
+//! every handle with an error that says what to do.
 
 use std::thread;
 use std::time::Duration;
@@ -95,4 +96,45 @@ fn dropping_the_last_handle_closes_the_store_before_the_drop_returns() {
     }
     let reopened: IndexMapStore<u32, u64> = IndexMapStore::open(&path).unwrap();
     assert_eq!(reopened.len(), 300);
+}
+
+/// A panic in a `modify` closure on one thread poisons the store for every
+/// handle (the map may be ahead of its log); the other threads' writes
+/// fail with an error that says what to do with a shared store: drop
+/// every handle, not just one, and reopen. The reopened store has the
+/// value from before the closure. The error used to say "drop it and
+/// reopen", and dropping the one handle changed nothing.
+#[test]
+fn a_panicking_modify_on_one_thread_poisons_every_handle_with_a_clear_error() {
+    let sim = SimStorage::new(17);
+    let store: Shared = options(&sim, Durability::Always, false)
+        .open_shared(PATH)
+        .unwrap();
+    store.insert(1, 10).unwrap();
+    let other = store.clone();
+    let panicked = thread::spawn(move || {
+        other.modify(&1, |v| {
+            *v += 1;
+            panic!("a bug in the application's closure");
+        })
+    })
+    .join();
+    assert!(panicked.is_err(), "the panic reaches the caller");
+    let err = store.insert(2, 20).unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("modify closure") && message.contains("every handle"),
+        "{message}"
+    );
+    assert!(store.read().poisoned().is_some());
+    assert!(store.close().is_err(), "close reports the poison");
+    let reopened: IndexMapStore<u32, u64> = options(&sim, Durability::OnFlush, false)
+        .open(PATH)
+        .unwrap();
+    assert_eq!(
+        reopened.get(&1),
+        Some(&10),
+        "the log never had the half-made value"
+    );
+    assert_eq!(reopened.len(), 1);
 }
