@@ -7,7 +7,8 @@ use wal_io::WalError;
 
 /// Exit status: success, or `verify` found a clean log.
 pub const EXIT_OK: u8 = 0;
-/// Exit status of `verify`: a torn tail, which an open would cut.
+/// Exit status of `verify`: a torn tail, which an open would cut (on a
+/// log a writer holds, possibly a record being written: see the note).
 pub const EXIT_TORN: u8 = 1;
 /// Exit status of `verify`: synced data damaged or missing; an open refuses.
 pub const EXIT_CORRUPT: u8 = 2;

@@ -12,6 +12,7 @@ use crate::codec::Codec;
 use crate::error::{EXIT_CORRUPT, EXIT_FAILED, EXIT_OK, EXIT_TORN, ImstoreError};
 use crate::frames::Source;
 use crate::legacy;
+use crate::lock::LockState;
 use crate::progress;
 
 /// The options an open of this log would use: its own application tag
@@ -203,14 +204,36 @@ pub(crate) fn to_text(found: &Inspection) -> Vec<String> {
     out
 }
 
+/// When a writer holds the log and it ends in a torn tail: the last frame
+/// may be a record the writer is appending now, not a crash's leftover.
+/// The verdict stays the open's; this says how to read it.
+fn live_torn_note(found: &Inspection, path: &Path) -> Option<String> {
+    let torn = matches!(found.verdict, Verdict::TornTail { .. });
+    (torn && crate::lock::probe(path) == LockState::Held).then(|| {
+        "a writer holds the log: the torn frame may be a record being written \
+         right now, not damage; run verify again, or stop the writer for a verdict \
+         that holds"
+            .to_owned()
+    })
+}
+
 /// `verify`.
 pub(crate) fn verify(codec: &dyn Codec, path: &Path, json: bool) -> Result<u8, ImstoreError> {
     let (found, live) = run_inspect(codec, path)?;
+    let note = live_torn_note(&found, path);
     if json {
-        println!("{}", to_json(&found, live));
+        let mut v = to_json(&found, live);
+        if let Some(note) = note {
+            v["writer"] = json!("held");
+            v["note"] = json!(note);
+        }
+        println!("{v}");
     } else {
         for line in to_text(&found) {
             println!("{line}");
+        }
+        if let Some(note) = note {
+            println!("note: {note}");
         }
     }
     Ok(verdict_name(&found.verdict).1)

@@ -156,7 +156,10 @@ pub enum StoreError {
     },
     /// An earlier failure left the in-memory map ahead of the log, so the
     /// store refuses writes.
-    #[error("the store refuses writes since an earlier failure ({first}); drop it and reopen")]
+    #[error(
+        "the store refuses writes since an earlier failure ({first}); drop it (with a \
+         SharedStore, every handle) and reopen it, which recovers what the log holds"
+    )]
     Poisoned {
         /// A description of the first failure.
         first: String,

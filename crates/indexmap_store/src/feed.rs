@@ -143,8 +143,11 @@ pub enum FeedEvent<K, V> {
 pub struct Subscription<K, V> {
     rx: Receiver<Raw>,
     shared: Arc<Shared>,
-    /// A [`FeedEvent::Lagged`] was returned for the current lag.
-    told: Cell<bool>,
+    /// The lag (`Shared::lagged`) a [`FeedEvent::Lagged`] was last
+    /// returned for, 0 for none. Each lag after a resynchronisation has a
+    /// later `missed_from`, so a new lag is told even when the subscriber
+    /// never looked while it was resynchronised and not yet lagged again.
+    told: Cell<u64>,
     _types: PhantomData<fn() -> (K, V)>,
 }
 
@@ -257,13 +260,10 @@ impl<K: DeserializeOwned, V: DeserializeOwned> Subscription<K, V> {
     /// A [`FeedEvent::Lagged`] not yet returned for the current lag.
     fn lag(&self) -> Option<io::Result<FeedEvent<K, V>>> {
         match self.shared.lagged.load(Ordering::Acquire) {
-            0 => {
-                self.told.set(false);
-                None
-            }
-            _ if self.told.get() => None,
+            0 => None,
+            missed if missed == self.told.get() => None,
             missed => {
-                self.told.set(true);
+                self.told.set(missed);
                 Some(Ok(FeedEvent::Lagged {
                     missed_from: missed - 1,
                 }))
@@ -313,7 +313,7 @@ where
         Subscription {
             rx,
             shared,
-            told: Cell::new(false),
+            told: Cell::new(0),
             _types: PhantomData,
         }
     }

@@ -203,17 +203,19 @@ impl Mailbox {
     }
 
     /// A writer appended: remember since when the log is dirty; with
-    /// `nudge`, ask for a sync now.
-    pub(crate) fn wrote(&self, nudge: bool) {
+    /// `nudge`, ask for a sync now. Returns the time of the oldest write
+    /// that no sync round has taken up yet.
+    pub(crate) fn wrote(&self, nudge: bool) -> Instant {
         let mut pending = self.lock();
         let now = Instant::now();
         let was_clean = pending.dirty_since.is_none();
-        pending.dirty_since.get_or_insert(now);
+        let since = *pending.dirty_since.get_or_insert(now);
         pending.last_write = Some(now);
         pending.nudged |= nudge;
         if nudge || was_clean {
             self.wake.notify_one();
         }
+        since
     }
 
     /// Asks the thread to end.

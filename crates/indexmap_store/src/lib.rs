@@ -32,6 +32,7 @@ mod remove_many;
 mod schema;
 mod shared;
 mod store;
+mod syncer;
 mod trace;
 
 pub use backup::BackupProgress;

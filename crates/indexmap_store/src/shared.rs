@@ -6,7 +6,7 @@ use std::io;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, Weak};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 use std::thread::JoinHandle;
 
 use indexmap::Equivalent;
@@ -15,6 +15,7 @@ use serde::de::DeserializeOwned;
 
 use crate::durability::Durability;
 use crate::group_commit::{Commit, Mailbox, write_lock};
+use crate::syncer;
 use crate::{Batch, IndexMapStore, OpenOptions, StoreStats};
 
 /// One open store shared by many threads: `Clone + Send + Sync`, each
@@ -32,7 +33,12 @@ use crate::{Batch, IndexMapStore, OpenOptions, StoreStats};
 ///   round, not N.
 /// - Under [`Durability::Interval`] and [`Durability::Bytes`] a background
 ///   thread syncs within the window, also when writes stop; it ends when
-///   the last handle is dropped or closed.
+///   the last handle is dropped or closed. A write that finds the window
+///   exceeded (writers that never pause outran the thread, or a sync was
+///   slow) waits for a sync covering it, as a plain store's write syncs.
+/// - Dropping the last handle, like [`close`](Self::close), closes the
+///   store (synced and sealed, its lock released) before it returns, so
+///   the path can be opened again at once.
 /// - A failed sync is an error for every writer waiting on it and poisons
 ///   the store: every later write fails; reopen it.
 ///
@@ -57,17 +63,19 @@ use crate::{Batch, IndexMapStore, OpenOptions, StoreStats};
 /// ```
 pub struct SharedStore<K, V, S = RandomState> {
     inner: Arc<Inner<K, V, S>>,
+    /// [`close`](SharedStore::close) already gave up this handle's count.
+    released: bool,
 }
 
-struct Inner<K, V, S> {
-    store: RwLock<IndexMapStore<K, V, S>>,
-    durability: Durability,
-    commit: Commit,
-    mailbox: Arc<Mailbox>,
-    syncer: Mutex<Option<JoinHandle<()>>>,
+pub(crate) struct Inner<K, V, S> {
+    pub(crate) store: RwLock<IndexMapStore<K, V, S>>,
+    pub(crate) durability: Durability,
+    pub(crate) commit: Commit,
+    pub(crate) mailbox: Arc<Mailbox>,
+    pub(crate) syncer: Mutex<Option<JoinHandle<()>>>,
     /// User handles (clones of [`SharedStore`]); the background thread
     /// holds none.
-    handles: AtomicUsize,
+    pub(crate) handles: AtomicUsize,
 }
 
 impl OpenOptions {
@@ -105,18 +113,12 @@ where
             handles: AtomicUsize::new(1),
         });
         if matches!(durability, Durability::Interval(_) | Durability::Bytes(_)) {
-            let weak = Arc::downgrade(&inner);
-            let mailbox = Arc::clone(&inner.mailbox);
-            let handle = std::thread::Builder::new()
-                .name("indexmap_store-sync".into())
-                .spawn(move || run_syncer(&weak, &mailbox, durability));
-            // Without the thread the window holds only while writes
-            // continue; the store still works.
-            if let Ok(handle) = handle {
-                *inner.syncer.lock().unwrap_or_else(PoisonError::into_inner) = Some(handle);
-            }
+            syncer::start(&inner);
         }
-        Self { inner }
+        Self {
+            inner,
+            released: false,
+        }
     }
 
     /// Read access to the store, shared with other readers: every read
@@ -134,7 +136,12 @@ where
     /// or several: each is its own record), then makes what it wrote as
     /// durable as the policy says: under [`Durability::Always`] it returns
     /// once a sync covering every record `f` wrote has succeeded (group
-    /// commit), without holding the lock during the sync. If `f` returns
+    /// commit), without holding the lock during the sync. Under
+    /// [`Durability::Bytes`] and [`Durability::Interval`] it returns at
+    /// once while the window holds, and otherwise (`n` bytes unsynced, or
+    /// a write unsynced for `d`: the background syncer fell behind) waits
+    /// for a sync covering its records, as a plain store's write syncs.
+    /// If `f` returns
     /// an error or panics after some of its mutations were logged, those
     /// stay logged and applied (each is its own record), the background
     /// syncer of `Interval` and `Bytes` still covers them, and the error
@@ -159,18 +166,23 @@ where
                 stats.next_seq > before,
             )
         };
-        if wrote {
-            match self.inner.durability {
-                Durability::Bytes(n) => self.inner.mailbox.wrote(unsynced >= n),
-                Durability::Interval(_) => self.inner.mailbox.wrote(false),
-                _ => {}
-            }
-        }
+        let overdue = wrote
+            && match self.inner.durability {
+                Durability::Bytes(n) => {
+                    self.inner.mailbox.wrote(unsynced >= n);
+                    unsynced >= n
+                }
+                Durability::Interval(d) => self.inner.mailbox.wrote(false).elapsed() >= d,
+                _ => false,
+            };
         let result = match outcome {
             Ok(result) => result?,
             Err(payload) => panic::resume_unwind(payload),
         };
-        if self.inner.durability == Durability::Always {
+        // Under `Bytes` and `Interval` a write past the window waits as a
+        // plain store's would, or writers that never pause would outrun the
+        // syncer without bound.
+        if self.inner.durability == Durability::Always || overdue {
             self.inner.commit.wait_durable(&self.inner.store, target)?;
         }
         Ok(result)
@@ -275,32 +287,35 @@ where
 
     /// Closes this handle, reporting errors a drop would ignore. The last
     /// handle stops the background syncer and closes the store
-    /// ([`IndexMapStore::close`]: synced and sealed); any other makes
-    /// everything so far durable ([`flush`](Self::flush)) and leaves the
-    /// store open for the remaining handles.
-    pub fn close(self) -> io::Result<()> {
+    /// ([`IndexMapStore::close`]: synced and sealed, its lock released
+    /// before `close` returns); any other makes everything so far durable
+    /// ([`flush`](Self::flush)) and leaves the store open for the
+    /// remaining handles. When handles close concurrently, exactly one is
+    /// the last.
+    pub fn close(mut self) -> io::Result<()> {
+        // A handle that is not the last flushes while it still counts, so
+        // that the last one, which waits for every other holder of the
+        // store to let go, waits for no sync.
+        let flushed =
+            (self.inner.handles.load(Ordering::Acquire) > 1).then(|| self.flush().map(drop));
+        self.released = true;
+        if self.inner.handles.fetch_sub(1, Ordering::AcqRel) != 1 {
+            // A clone made after the count was read: flush all the same.
+            return flushed.unwrap_or_else(|| self.flush().map(drop));
+        }
+        self.inner.last_handle_gone();
         let inner = Arc::clone(&self.inner);
         drop(self);
-        if inner.handles.load(Ordering::Acquire) > 0 {
-            let target = write_lock(&inner.store).wal.stats().next_seq;
-            return inner.commit.wait_durable(&inner.store, target).map(drop);
-        }
-        let syncer = inner
-            .syncer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(handle) = syncer {
-            // Stopped by the drop above; it exits after any sync it runs.
-            let _ = handle.join();
-        }
         match Arc::try_unwrap(inner) {
             Ok(inner) => {
-                let Inner { store, .. } = inner;
-                let store = store.into_inner().unwrap_or_else(PoisonError::into_inner);
-                store.close()
+                let store = inner
+                    .store
+                    .into_inner()
+                    .unwrap_or_else(PoisonError::into_inner);
+                flushed.unwrap_or(Ok(())).and(store.close())
             }
-            // A clone made after the count was read: it keeps the store.
+            // Not expected: `last_handle_gone` waited for every other
+            // reference. Whoever holds one closes the store on its drop.
             Err(inner) => {
                 let target = write_lock(&inner.store).wal.stats().next_seq;
                 inner.commit.wait_durable(&inner.store, target).map(drop)
@@ -314,14 +329,18 @@ impl<K, V, S> Clone for SharedStore<K, V, S> {
         self.inner.handles.fetch_add(1, Ordering::AcqRel);
         Self {
             inner: Arc::clone(&self.inner),
+            released: false,
         }
     }
 }
 
 impl<K, V, S> Drop for SharedStore<K, V, S> {
+    /// Dropping the last handle closes the store (as
+    /// [`IndexMapStore`]'s drop: synced and sealed, errors ignored) before
+    /// it returns.
     fn drop(&mut self) {
-        if self.inner.handles.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.inner.mailbox.stop();
+        if !self.released && self.inner.handles.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.inner.last_handle_gone();
         }
     }
 }
@@ -333,67 +352,5 @@ impl<K, V, S> std::fmt::Debug for SharedStore<K, V, S> {
             .field("durable_seq", &self.inner.commit.durable())
             .field("handles", &self.inner.handles.load(Ordering::Relaxed))
             .finish_non_exhaustive()
-    }
-}
-
-/// The background syncer of an `Interval` or `Bytes` store: sleeps until
-/// the window of the oldest unsynced write is half over (`Interval`), a
-/// writer crossed the byte window, or writes stopped for
-/// [`Durability::IDLE_SYNC`] (`Bytes`), then leads a group-commit round.
-/// Holds the store only while syncing; ends when told to stop, when the
-/// store is gone, or after a failed sync (the store is poisoned then).
-fn run_syncer<K, V, S>(weak: &Weak<Inner<K, V, S>>, mailbox: &Mailbox, durability: Durability) {
-    let mut pending = mailbox.lock();
-    loop {
-        if pending.stop {
-            return;
-        }
-        let deadline = match durability {
-            Durability::Interval(d) => pending.dirty_since.map(|t| t + d / 2),
-            _ => pending
-                .dirty_since
-                .and(pending.last_write)
-                .map(|t| t + Durability::IDLE_SYNC),
-        };
-        let now = std::time::Instant::now();
-        let due = pending.nudged || deadline.is_some_and(|t| t <= now);
-        if !due {
-            pending = match deadline {
-                Some(t) => {
-                    mailbox
-                        .wake
-                        .wait_timeout(pending, t - now)
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0
-                }
-                None => mailbox
-                    .wake
-                    .wait(pending)
-                    .unwrap_or_else(PoisonError::into_inner),
-            };
-            continue;
-        }
-        // Cleared before the ticket is taken: a write from now on marks
-        // the log dirty again, and this sync covers at least up to here.
-        pending.nudged = false;
-        pending.dirty_since = None;
-        pending.last_write = None;
-        drop(pending);
-        let Some(inner) = weak.upgrade() else {
-            return;
-        };
-        let target = inner
-            .store
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .wal
-            .stats()
-            .next_seq;
-        let synced = inner.commit.wait_durable(&inner.store, target);
-        drop(inner);
-        if synced.is_err() {
-            return;
-        }
-        pending = mailbox.lock();
     }
 }

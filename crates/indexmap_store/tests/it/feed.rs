@@ -182,3 +182,26 @@ fn a_dropped_subscription_is_pruned() {
     };
     assert_eq!(change.keys().next().map(String::as_str), Some("w"));
 }
+
+/// A slow subscriber of a fast writer lags, resynchronises, and lags
+/// again: it must be told every time, or it waits for ever for events the
+/// writer no longer sends it.
+#[test]
+fn a_subscriber_that_lags_again_after_a_resync_is_told_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = store(&dir);
+    let sub = store.subscribe_with_capacity(8);
+    let (mut mirror, mut last_seq) = store.snapshot();
+    for lag in 0..3u64 {
+        for i in 0..20 {
+            store.insert(format!("k{i}"), lag * 100 + i).unwrap();
+        }
+        let missed = drain(&sub, &mut mirror, &mut last_seq);
+        assert_eq!(missed, Some(last_seq), "lag {lag}: not told it lagged");
+        assert!(sub.try_recv().is_none(), "lag {lag}: told twice");
+        (mirror, last_seq) = store.resync(&sub.handle());
+    }
+    store.insert("last".into(), 1).unwrap();
+    assert_eq!(drain(&sub, &mut mirror, &mut last_seq), None);
+    assert_eq!(&mirror, store.as_map());
+}
