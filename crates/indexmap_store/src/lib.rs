@@ -31,6 +31,7 @@ mod rebuild;
 mod remove_many;
 mod schema;
 mod shared;
+mod splice;
 mod store;
 mod trace;
 
@@ -39,7 +40,7 @@ pub use change::{Change, ChangeKind};
 pub use compaction::CompactionFailure;
 pub use config::StoreConfig;
 pub use durability::Durability;
-pub use entry::{Entry, OccupiedEntry, VacantEntry};
+pub use entry::{Entry, IndexedEntry, OccupiedEntry, VacantEntry};
 pub use error::StoreError;
 pub use feed::{DEFAULT_FEED_CAPACITY, FeedEvent, FeedHandle, Snapshot, Subscription};
 pub use following::Following;
