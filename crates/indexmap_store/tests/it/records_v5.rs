@@ -1,8 +1,9 @@
 //! The sorted inserts, `extract_if`, `append`, `splice` and the entries by
 //! index: each call is one record that survives reopen and compaction,
 //! out-of-bounds calls are refused where `IndexMap` panics and write
-//! nothing, and splice records (schema version 5) that cannot apply are
-//! refused on open with the file untouched.
+//! nothing, a panicking closure changes nothing, and splice records
+//! (schema version 5) that cannot apply are refused on open with the file
+//! untouched.
 
 use std::cell::Cell;
 use std::fs;
@@ -324,5 +325,38 @@ fn splice_records_that_cannot_apply_are_refused_and_the_file_untouched() -> io::
         let got: Vec<(&str, u32)> = store.iter().map(|(k, v)| (k.as_str(), *v)).collect();
         assert_eq!(got, want, "{record:?}");
     }
+    Ok(())
+}
+
+/// The closures run before anything is logged: one that panics leaves the
+/// store as it was, writable, and its log unchanged.
+#[test]
+fn a_panicking_predicate_or_comparison_changes_nothing() -> io::Result<()> {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    let (_dir, path) = scratch("panic5.log");
+    let mut store: Store = IndexMapStore::open(&path)?;
+    store.insert_many((0..6u64).map(|i| (format!("k{i}"), i)))?;
+    let size = fs::metadata(&path)?.len();
+    let caught = catch_unwind(AssertUnwindSafe(|| {
+        store.extract_if(.., |_, v| {
+            assert!(*v < 4, "pred panicked");
+            v % 2 == 0
+        })
+    }));
+    assert!(caught.is_err(), "pred panicked through extract_if");
+    let caught = catch_unwind(AssertUnwindSafe(|| {
+        store.insert_sorted_by("new".into(), 1, |_, v, _, _| {
+            assert!(*v < 3, "cmp panicked");
+            std::cmp::Ordering::Less
+        })
+    }));
+    assert!(caught.is_err(), "cmp panicked through insert_sorted_by");
+    assert_eq!(store.poisoned(), None);
+    assert_eq!(fs::metadata(&path)?.len(), size, "nothing logged");
+    assert_eq!(keys(&store), ["k0", "k1", "k2", "k3", "k4", "k5"]);
+    store.insert("k6".into(), 6)?;
+    drop(store);
+    let store: Store = IndexMapStore::open(&path)?;
+    assert_eq!(store.len(), 7);
     Ok(())
 }
