@@ -57,7 +57,9 @@ fn count(codec: &dyn Codec, path: &Path) -> Result<Counts, ImstoreError> {
                         c.live_bound += 1;
                         c.mutations += 1;
                     }
-                    "batch" => {
+                    // A splice adds at most its pairs (`m` counts them
+                    // and the entries it removes).
+                    "batch" | "splice" => {
                         c.live_bound += m;
                         c.mutations += m;
                     }

@@ -54,7 +54,7 @@ fn a_clean_closed_store() {
     assert!(out.contains("open would: change nothing"), "{out}");
     let (code, out, _) = run(&["info", p]);
     assert_eq!(code, 0);
-    assert!(out.contains("app \"ims/bincode2-std\" version 4"), "{out}");
+    assert!(out.contains("app \"ims/bincode2-std\" version 5"), "{out}");
     assert!(
         out.contains("ops: insert 6, schema 1, shift_remove 1"),
         "{out}"

@@ -85,6 +85,17 @@ pub enum ChangeKind<'a, K, V> {
         /// The new key.
         key: &'a K,
     },
+    /// A range replaced (`splice`): the entries at `start..end` removed,
+    /// then each pair inserted there in order, a key present outside the
+    /// range updated in place.
+    Splice {
+        /// The range's start.
+        start: u64,
+        /// The range's end (exclusive).
+        end: u64,
+        /// The pairs, in order.
+        replace_with: &'a [(K, V)],
+    },
     /// The log's record of its key and value types: no change to the map.
     Schema,
     /// A compaction's count of the entries it writes next, so that an open
@@ -129,11 +140,16 @@ impl<K, V> Change<K, V> {
                 value,
             },
             Op::ReplaceKey(index, key) => ChangeKind::ReplaceKey { index: *index, key },
+            Op::Splice(start, end, pairs) => ChangeKind::Splice {
+                start: *start,
+                end: *end,
+                replace_with: pairs,
+            },
         }
     }
 
-    /// The keys the operation names, in order (a batch's included; the
-    /// operations by index name none).
+    /// The keys the operation names, in order (a batch's and a splice's
+    /// included; the operations by index name none).
     pub fn keys(&self) -> impl Iterator<Item = &K> {
         let (one, batch): (Option<&K>, &[BatchOp<K, V>]) = match &self.op {
             Op::Insert(k, _) | Op::ShiftRemove(k) | Op::SwapRemove(k) => (Some(k), &[]),
@@ -141,9 +157,16 @@ impl<K, V> Change<K, V> {
             Op::Batch(ops) => (None, ops),
             _ => (None, &[]),
         };
-        one.into_iter().chain(batch.iter().map(|op| match op {
+        let pairs: &[(K, V)] = match &self.op {
+            Op::Splice(_, _, pairs) => pairs,
+            _ => &[],
+        };
+        let batch = batch.iter().map(|op| match op {
             BatchOp::Insert(k, _) | BatchOp::ShiftRemove(k) | BatchOp::SwapRemove(k) => k,
-        }))
+        });
+        one.into_iter()
+            .chain(batch)
+            .chain(pairs.iter().map(|(k, _)| k))
     }
 }
 

@@ -19,8 +19,9 @@ pub const APP_TAG: &[u8; 16] = b"ims/bincode2-std";
 /// on its first record. Version 3 added the records after [`Op::Schema`]
 /// (removed index runs, permutations, reverse, swaps, positional inserts,
 /// key replacement: see `RECORDS.md`). Version 4 added [`Op::Live`], the
-/// entry count a compaction writes ahead of its entries.
-pub const SCHEMA_VERSION: u32 = 4;
+/// entry count a compaction writes ahead of its entries. Version 5 added
+/// [`Op::Splice`].
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// How much memory decoding may claim per byte of the record: bincode's
 /// limit counts what it decodes at its in-memory size (8 bytes for every
@@ -107,6 +108,11 @@ pub(crate) enum Op<K, V> {
     /// compactions and backups after the schema record, so that an open
     /// sizes the map once. Not a mutation.
     Live(u64),
+    // Version 5.
+    /// Removes the entries at `start..end`, then inserts the pairs there
+    /// in order, as `IndexMap::splice` (a key present outside the range
+    /// is updated in place).
+    Splice(u64, u64, Vec<(K, V)>),
 }
 
 /// What [`Op::Schema`] holds: see [`crate::schema`].
@@ -133,6 +139,9 @@ impl<K, V> Op<K, V> {
             Op::Permute(order) => crate::order::moved(order),
             Op::Reverse(len) => len - len % 2,
             Op::SwapIndices(..) => 2,
+            Op::Splice(start, end, pairs) => end
+                .saturating_sub(*start)
+                .saturating_add(pairs.len() as u64),
             _ => 1,
         }
     }
@@ -156,6 +165,7 @@ pub(crate) enum OpRef<'a, K, V> {
     InsertAt(u64, &'a K, &'a V),
     ReplaceKey(u64, &'a K),
     Live(u64),
+    Splice(u64, u64, &'a [(K, V)]),
 }
 
 /// One operation of an atomic batch.
@@ -171,26 +181,58 @@ pub(crate) enum BatchOp<K, V> {
 #[derive(Debug)]
 pub(crate) struct InsertMany<'a, K, V>(pub &'a [(K, V)]);
 
+/// A batch of inserts of every entry of a map, in order (`append`):
+/// encodes exactly as [`InsertMany`] of the same pairs.
+#[derive(Debug)]
+pub(crate) struct InsertEntries<'a, K, V, S>(pub &'a indexmap::IndexMap<K, V, S>);
+
 /// [`OpRef::Batch`]'s variant index (bincode writes indices, not names).
 pub(crate) const BATCH_VARIANT: u32 = 5;
 
-impl<K: Serialize, V: Serialize> Serialize for InsertMany<'_, K, V> {
+/// [`BatchOp::Insert`], borrowing.
+#[derive(Serialize)]
+enum InsertRef<'a, K, V> {
+    Insert(&'a K, &'a V),
+}
+
+/// A sequence of inserts, from an iterator of exact length.
+struct Inserts<I>(I);
+
+impl<'a, K, V, I> Serialize for Inserts<I>
+where
+    K: Serialize + 'a,
+    V: Serialize + 'a,
+    I: Iterator<Item = (&'a K, &'a V)> + ExactSizeIterator + Clone,
+{
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        /// [`BatchOp::Insert`], borrowing.
-        #[derive(Serialize)]
-        enum InsertRef<'a, K, V> {
-            Insert(&'a K, &'a V),
-        }
-        /// The sequence of inserts.
-        struct Inserts<'a, K, V>(&'a [(K, V)]);
-        impl<K: Serialize, V: Serialize> Serialize for Inserts<'_, K, V> {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.collect_seq(self.0.iter().map(|(k, v)| InsertRef::Insert(k, v)))
-            }
-        }
-        s.serialize_newtype_variant("OpRef", BATCH_VARIANT, "Batch", &Inserts(self.0))
+        s.collect_seq(self.0.clone().map(|(k, v)| InsertRef::Insert(k, v)))
     }
 }
+
+impl<K: Serialize, V: Serialize> Serialize for InsertMany<'_, K, V> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let pairs = Inserts(self.0.iter().map(|(k, v)| (k, v)));
+        s.serialize_newtype_variant("OpRef", BATCH_VARIANT, "Batch", &pairs)
+    }
+}
+
+impl<K: Serialize, V: Serialize, M> Serialize for InsertEntries<'_, K, V, M> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_newtype_variant("OpRef", BATCH_VARIANT, "Batch", &Inserts(self.0.iter()))
+    }
+}
+
+/// What a splice record (variant 14) counts without its key and value
+/// types: the entries removed plus the pairs inserted, read from the
+/// varints before the first pair. `None` if `payload` is no splice.
+pub(crate) fn splice_mutations(payload: &[u8]) -> Option<u64> {
+    let ((variant, start, end, pairs), _): ((u32, u64, u64, u64), usize) =
+        bincode::serde::decode_from_slice(payload, encode_config()).ok()?;
+    (variant == SPLICE_VARIANT).then(|| end.saturating_sub(start).saturating_add(pairs))
+}
+
+/// [`OpRef::Splice`]'s variant index.
+pub(crate) const SPLICE_VARIANT: u32 = 14;
 
 /// Appends the encoding of `op` (an [`OpRef`] or [`InsertMany`]) to `buf`.
 pub(crate) fn encode_into<T: Serialize + ?Sized>(

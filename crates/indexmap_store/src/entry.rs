@@ -46,6 +46,13 @@ pub struct OccupiedEntry<'a, K, V, S = RandomState> {
     index: usize,
 }
 
+/// An entry found by its index ([`IndexMapStore::get_index_entry`],
+/// [`first_entry`](IndexMapStore::first_entry),
+/// [`last_entry`](IndexMapStore::last_entry)): the same type as
+/// [`OccupiedEntry`], whose methods are those of
+/// [`indexmap::map::IndexedEntry`], each change logged.
+pub type IndexedEntry<'a, K, V, S = RandomState> = OccupiedEntry<'a, K, V, S>;
+
 /// An absent key's entry: [`Entry::Vacant`].
 #[derive(Debug)]
 pub struct VacantEntry<'a, K, V, S = RandomState> {
@@ -65,6 +72,33 @@ where
             Some(index) => Entry::Occupied(OccupiedEntry { store: self, index }),
             None => Entry::Vacant(VacantEntry { store: self, key }),
         }
+    }
+
+    /// The entry at `index` (valid `0..len()`), for in-place
+    /// manipulation, as [`IndexMap::get_index_entry`]; `None` if out of
+    /// bounds. Its changes are logged as those of
+    /// [`Entry::Occupied`]'s. Cost: O(1).
+    ///
+    /// [`IndexMap::get_index_entry`]: indexmap::IndexMap::get_index_entry
+    pub fn get_index_entry(&mut self, index: usize) -> Option<IndexedEntry<'_, K, V, S>> {
+        (index < self.map.len()).then_some(OccupiedEntry { store: self, index })
+    }
+
+    /// The first entry, as [`IndexMap::first_entry`]; `None` if the store
+    /// is empty. Cost: O(1).
+    ///
+    /// [`IndexMap::first_entry`]: indexmap::IndexMap::first_entry
+    pub fn first_entry(&mut self) -> Option<IndexedEntry<'_, K, V, S>> {
+        self.get_index_entry(0)
+    }
+
+    /// The last entry, as [`IndexMap::last_entry`]; `None` if the store
+    /// is empty. Cost: O(1).
+    ///
+    /// [`IndexMap::last_entry`]: indexmap::IndexMap::last_entry
+    pub fn last_entry(&mut self) -> Option<IndexedEntry<'_, K, V, S>> {
+        let last = self.map.len().checked_sub(1)?;
+        self.get_index_entry(last)
     }
 }
 

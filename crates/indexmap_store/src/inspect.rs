@@ -37,7 +37,7 @@ pub const APP_TAG: &[u8; 16] = codec::APP_TAG;
 pub const SCHEMA_VERSION: u32 = codec::SCHEMA_VERSION;
 
 /// Names of the operations, by variant index (see `RECORDS.md`).
-const NAMES: [&str; 14] = [
+const NAMES: [&str; 15] = [
     "insert",
     "shift_remove",
     "swap_remove",
@@ -52,6 +52,7 @@ const NAMES: [&str; 14] = [
     "insert_at",
     "replace_key",
     "live",
+    "splice",
 ];
 
 /// The schema record: the shapes of the log's key and value types.
@@ -116,6 +117,10 @@ pub enum LoggedOp<K, V> {
     /// How many entries the records after it leave in the map (written by
     /// compactions, so that an open sizes the map once); not a mutation.
     Live(u64),
+    /// Removes the entries at the first index up to the second
+    /// (exclusive), then inserts the pairs there in order; a key present
+    /// outside the range is updated in place.
+    Splice(u64, u64, Vec<(K, V)>),
 }
 
 impl<K, V> From<Op<K, V>> for LoggedOp<K, V> {
@@ -145,6 +150,7 @@ impl<K, V> From<Op<K, V>> for LoggedOp<K, V> {
             Op::InsertAt(i, k, v) => Self::InsertAt(i, k, v),
             Op::ReplaceKey(i, k) => Self::ReplaceKey(i, k),
             Op::Live(n) => Self::Live(n),
+            Op::Splice(start, end, pairs) => Self::Splice(start, end, pairs),
         }
     }
 }
@@ -187,15 +193,18 @@ pub fn summarize(payload: &[u8]) -> RecordSummary {
         .copied()
         .unwrap_or("unknown");
     match codec::decode::<(), ()>(payload) {
-        Ok(op) if !matches!(op, Op::Insert(..) | Op::InsertAt(..)) => RecordSummary {
-            kind,
-            mutations: Some(op.mutations()),
-            op: Some(op.into()),
-        },
+        Ok(op) if !matches!(op, Op::Insert(..) | Op::InsertAt(..) | Op::Splice(..)) => {
+            RecordSummary {
+                kind,
+                mutations: Some(op.mutations()),
+                op: Some(op.into()),
+            }
+        }
         _ => RecordSummary {
             kind,
             mutations: match kind {
                 "batch" => payload.get(1).filter(|&&b| b < 251).map(|&n| u64::from(n)),
+                "splice" => codec::splice_mutations(payload),
                 "unknown" => None,
                 _ => Some(1),
             },

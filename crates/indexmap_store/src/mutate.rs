@@ -17,7 +17,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::IndexMapStore;
-use crate::codec::{BatchOp, InsertMany, OpRef};
+use crate::codec::{BatchOp, InsertEntries, InsertMany, OpRef};
 use crate::open::apply_batch;
 use crate::store::log_durably;
 
@@ -340,6 +340,26 @@ where
     /// cost included.
     pub fn extend(&mut self, pairs: impl IntoIterator<Item = (K, V)>) -> io::Result<()> {
         self.insert_many(pairs)
+    }
+
+    /// Moves every entry of `other` into the store, in `other`'s order,
+    /// leaving `other` empty, as [`IndexMap::append`]: as an insert of
+    /// each pair in turn, so a key already in the store keeps its position
+    /// and takes the new value, and new keys go last. One record (as
+    /// [`insert_many`](Self::insert_many), atomic); nothing is written if
+    /// `other` is empty. On error `other` is left as it was. Cost: O(m)
+    /// for `m` entries of `other`, plus one write.
+    ///
+    /// [`IndexMap::append`]: indexmap::IndexMap::append
+    pub fn append<S2>(&mut self, other: &mut indexmap::IndexMap<K, V, S2>) -> io::Result<()> {
+        if other.is_empty() {
+            return Ok(());
+        }
+        self.log(&InsertEntries(&*other))?;
+        let count = other.len() as u64;
+        self.map.extend(other.drain(..));
+        self.applied(count);
+        Ok(())
     }
 
     /// Applies `batch` as one record: after a crash, all of its operations

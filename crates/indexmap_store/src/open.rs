@@ -319,7 +319,7 @@ where
         }
         Op::Batch(ops) => apply_batch(map, ops),
         Op::Schema(_) | Op::Live(_) => {}
-        // Version 3 records: each check says what is wrong, or applies.
+        // Version 3 and later records: each check says what is wrong, or applies.
         op => {
             let applied = match op {
                 Op::RemoveRuns(runs) => runs.apply(map),
@@ -328,6 +328,9 @@ where
                 Op::SwapIndices(a, b) => crate::order::replay_swap(map, a, b),
                 Op::InsertAt(i, k, v) => crate::positional::replay_insert_at(map, i, k, v),
                 Op::ReplaceKey(i, k) => crate::positional::replay_replace_key(map, i, k),
+                Op::Splice(start, end, pairs) => {
+                    crate::splice::replay_splice(map, start, end, pairs)
+                }
                 _ => Ok(()),
             };
             applied.map_err(|detail| StoreError::Inconsistent {

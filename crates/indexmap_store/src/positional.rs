@@ -1,9 +1,12 @@
 //! Inserts at a position and key replacement: `shift_insert`,
-//! `insert_before` (both logged as [`Op::InsertAt`]: insert or update the
-//! key, then move it to an index) and `replace_index`.
+//! `insert_before` and the sorted inserts (`insert_sorted*`), logged as
+//! [`Op::InsertAt`] (insert or update the key, then move it to an index)
+//! or, for an update in place, [`Op::Insert`]; and `replace_index`.
 //!
 //! [`Op::InsertAt`]: crate::codec::Op::InsertAt
+//! [`Op::Insert`]: crate::codec::Op::Insert
 
+use std::cmp::Ordering;
 use std::hash::{BuildHasher, Hash};
 use std::io;
 
@@ -14,6 +17,7 @@ use serde::de::DeserializeOwned;
 use crate::IndexMapStore;
 use crate::codec::OpRef;
 use crate::remove_many::invalid_index;
+use crate::store::log_durably;
 
 impl<K, V, S> IndexMapStore<K, V, S>
 where
@@ -83,6 +87,89 @@ where
         debug_assert_eq!(result.0, at);
         self.applied(1);
         Ok(result)
+    }
+
+    /// Inserts the pair at its place among keys sorted in ascending order,
+    /// as [`IndexMap::insert_sorted`]: the place is found with
+    /// [`IndexMap::binary_search_keys`]; if the key is found there, its
+    /// value is replaced in place (no entry moves) and `(index,
+    /// Some(old))` returned, else the pair is inserted there as by
+    /// [`insert_before`](Self::insert_before), the later entries shifting
+    /// up, and `(index, None)` returned. If the keys are not sorted, the
+    /// place is unspecified (as for `slice::binary_search`), but the pair
+    /// is moved to or inserted at it regardless. One record: the update
+    /// ([`insert`](Self::insert)'s), or the insert at the index
+    /// (`insert_before`'s). Cost: O(log n) comparisons, O(n) moves for a
+    /// new key, plus one write.
+    pub fn insert_sorted(&mut self, key: K, value: V) -> io::Result<(usize, Option<V>)>
+    where
+        K: Ord,
+    {
+        match self.map.binary_search_keys(&key) {
+            Ok(i) => {
+                // Logged with the stored key, which the update keeps.
+                let (stored, _) = self.map.get_index(i).expect("a found index is in bounds");
+                log_durably::<K, V, _>(
+                    &mut self.wal,
+                    Some(&mut self.feed),
+                    self.poison.as_deref(),
+                    self.verify_writes,
+                    &mut self.sync,
+                    &OpRef::Insert(stored, &value),
+                )?;
+                let old = std::mem::replace(&mut self.map[i], value);
+                self.applied(1);
+                Ok((i, Some(old)))
+            }
+            Err(i) => self.insert_before(i, key, value),
+        }
+    }
+
+    /// Inserts the pair at its place among entries sorted by `cmp`, as
+    /// [`IndexMap::insert_sorted_by`]: the place is found with
+    /// [`IndexMap::binary_search_by`], calling `cmp(k, v, &key, &value)`
+    /// on the entries it probes, then the pair goes there as by
+    /// [`insert_before`](Self::insert_before): a new key is inserted, an
+    /// existing key takes `value` and **moves** there (unlike
+    /// [`insert_sorted`](Self::insert_sorted)). Returns the entry's final
+    /// index and the previous value. If the entries are not sorted by
+    /// `cmp`, the place is unspecified, but the pair goes there
+    /// regardless. `cmp` runs now only: the record is `insert_before`'s,
+    /// holding the index. Cost: O(log n) calls of `cmp` and O(n) moves,
+    /// plus one write.
+    pub fn insert_sorted_by<F>(
+        &mut self,
+        key: K,
+        value: V,
+        mut cmp: F,
+    ) -> io::Result<(usize, Option<V>)>
+    where
+        F: FnMut(&K, &V, &K, &V) -> Ordering,
+    {
+        let (Ok(i) | Err(i)) = self.map.binary_search_by(|k, v| cmp(k, v, &key, &value));
+        self.insert_before(i, key, value)
+    }
+
+    /// Inserts the pair at its place among entries sorted by the key
+    /// `sort_key` extracts, as [`IndexMap::insert_sorted_by_key`]: the
+    /// place is found with [`IndexMap::binary_search_by_key`] for
+    /// `sort_key(&key, &value)`, then the pair goes there as by
+    /// [`insert_sorted_by`](Self::insert_sorted_by) (an existing key
+    /// moves). Returns the entry's final index and the previous value.
+    /// One record; cost as `insert_sorted_by`.
+    pub fn insert_sorted_by_key<B, F>(
+        &mut self,
+        key: K,
+        value: V,
+        mut sort_key: F,
+    ) -> io::Result<(usize, Option<V>)>
+    where
+        B: Ord,
+        F: FnMut(&K, &V) -> B,
+    {
+        let search = sort_key(&key, &value);
+        let (Ok(i) | Err(i)) = self.map.binary_search_by_key(&search, sort_key);
+        self.insert_before(i, key, value)
     }
 
     /// Replaces the key at `index` with `key`, which must not be in the

@@ -25,7 +25,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::codec::{
-    BATCH_VARIANT, BatchOp, CLAIM_PER_BYTE, InsertMany, Op, OpRef, decode, encode_into,
+    BATCH_VARIANT, BatchOp, CLAIM_PER_BYTE, InsertEntries, InsertMany, Op, OpRef, SPLICE_VARIANT,
+    decode, encode_into,
 };
 
 /// The shape of an operation as far as its record must show it: its kind,
@@ -69,6 +70,7 @@ impl<K, V> Shape for OpRef<'_, K, V> {
             OpRef::InsertAt(..) => (Kind::Other(11), Vec::new()),
             OpRef::ReplaceKey(..) => (Kind::Other(12), Vec::new()),
             OpRef::Live(_) => (Kind::Other(13), Vec::new()),
+            OpRef::Splice(_, _, pairs) => splice_shape(pairs.len()),
         }
     }
 }
@@ -77,6 +79,17 @@ impl<K, V> Shape for InsertMany<'_, K, V> {
     fn shape(&self) -> (Kind, Vec<Kind>) {
         (Kind::Other(BATCH_VARIANT), vec![Kind::Insert; self.0.len()])
     }
+}
+
+impl<K, V, S> Shape for InsertEntries<'_, K, V, S> {
+    fn shape(&self) -> (Kind, Vec<Kind>) {
+        (Kind::Other(BATCH_VARIANT), vec![Kind::Insert; self.0.len()])
+    }
+}
+
+/// A splice's shape: its kind, and an insert per pair it holds.
+fn splice_shape(pairs: usize) -> (Kind, Vec<Kind>) {
+    (Kind::Other(SPLICE_VARIANT), vec![Kind::Insert; pairs])
 }
 
 impl<K, V> Op<K, V> {
@@ -100,6 +113,7 @@ impl<K, V> Op<K, V> {
             Op::InsertAt(..) => (Kind::Other(11), Vec::new()),
             Op::ReplaceKey(..) => (Kind::Other(12), Vec::new()),
             Op::Live(_) => (Kind::Other(13), Vec::new()),
+            Op::Splice(_, _, pairs) => splice_shape(pairs.len()),
         }
     }
 }
@@ -215,7 +229,8 @@ pub(crate) fn is_exact<T: ?Sized>() -> bool {
 /// the element's size per element, and every element takes at least one
 /// encoded byte (a variant index, a length or a varint; an element of
 /// size zero claims nothing). The containers of a record are the batch's
-/// operations ([`BatchOp`]), index lists (`u64`), index runs
+/// operations ([`BatchOp`]), a splice's pairs (`(K, V)`, no wider than a
+/// `BatchOp`), index lists (`u64`), index runs
 /// (`(u64, u64)`) and the bytes of text and byte vectors, so the claim is
 /// at most `payload_len` times the largest of those sizes.
 pub(crate) fn certain<K, V>(payload_len: usize) -> bool {

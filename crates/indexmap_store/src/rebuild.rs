@@ -96,7 +96,9 @@ where
 
     /// Checks and applies one decoded operation.
     fn apply(&mut self, seq: u64, offset: u64, op: Op<K, V>) -> Result<(), StoreError> {
-        self.mutations += op.mutations();
+        // Saturating: a record that cannot apply (a splice or a run ending
+        // near `u64::MAX`) is refused below, after it was counted.
+        self.mutations = self.mutations.saturating_add(op.mutations());
         match &op {
             Op::Schema(record) => {
                 let same = record.fingerprint == self.expected.fingerprint

@@ -1,6 +1,6 @@
-//! Removals of many entries as one record: `retain`, `truncate`,
-//! `drain`, `split_off`, `pop_if`, and the `_entry` removals; the removed
-//! indices are logged as [`IndexRuns`].
+//! Removals of many entries as one record: `retain`, `extract_if`,
+//! `truncate`, `drain`, `split_off`, `pop_if`, and the `_entry` removals;
+//! the removed indices are logged as [`IndexRuns`].
 
 use std::hash::{BuildHasher, Hash};
 use std::io;
@@ -22,7 +22,10 @@ pub(crate) fn invalid_index(detail: String) -> io::Error {
 
 /// `range` as `start..end` within `0..len`, or the error `IndexMap::drain`
 /// would panic with.
-fn resolve_range(range: impl RangeBounds<usize>, len: usize) -> io::Result<(usize, usize)> {
+pub(crate) fn resolve_range(
+    range: impl RangeBounds<usize>,
+    len: usize,
+) -> io::Result<(usize, usize)> {
     let start = match range.start_bound() {
         Bound::Included(&s) => Some(s),
         Bound::Excluded(&s) => s.checked_add(1),
@@ -80,6 +83,54 @@ where
         let _ = runs.apply(&mut self.map);
         self.applied(count);
         Ok(())
+    }
+
+    /// Removes the entries of `range` for which `pred` returns `true` and
+    /// returns them, in order, as [`IndexMap::extract_if`] does once its
+    /// iterator is exhausted: the entries in `range` are visited in order,
+    /// and the rest keep their order. `..` checks the whole store.
+    ///
+    /// Unlike `IndexMap::extract_if`, which is a lazy iterator whose
+    /// predicate gets `&mut V`, the store calls `pred` on every entry of
+    /// the range now, with the value by shared reference (a change could
+    /// not be logged: use [`modify`](Self::modify)), and returns the
+    /// removed entries as a `Vec`, as its [`drain`](Self::drain) does. One
+    /// record holding the removed indices (as [`retain`](Self::retain)),
+    /// replayed in one O(n) pass; nothing is written if none is removed,
+    /// and nothing changes if `pred` panics. Cost: O(n) plus one write.
+    ///
+    /// # Errors
+    ///
+    /// Where `IndexMap::extract_if` panics (the start after the end, or
+    /// the end past `len()`): [`StoreError::InvalidIndex`]
+    /// (`InvalidInput`), nothing written and `pred` never called.
+    pub fn extract_if<F, R>(&mut self, range: R, mut pred: F) -> io::Result<Vec<(K, V)>>
+    where
+        F: FnMut(&K, &V) -> bool,
+        R: RangeBounds<usize>,
+    {
+        let (start, end) = resolve_range(range, self.map.len())?;
+        let mut marks = Vec::with_capacity(end - start);
+        let mut runs = RunsBuilder::default();
+        for (i, (k, v)) in self.map[start..end].iter().enumerate() {
+            let out = pred(k, v);
+            if out {
+                runs.push((start + i) as u64);
+            }
+            marks.push(out);
+        }
+        let runs = runs.finish();
+        if runs.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.log(&OpRef::<K, V>::RemoveRuns(&runs))?;
+        let mut marks = marks.into_iter();
+        let removed: Vec<(K, V)> = self
+            .map
+            .extract_if(start..end, |_, _| marks.next().unwrap_or(false))
+            .collect();
+        self.applied(removed.len() as u64);
+        Ok(removed)
     }
 
     /// Keeps the first `len` entries and removes the rest, as

@@ -163,5 +163,49 @@ pub fn apply_model<F: Flavor, S: BuildHasher + Clone>(
             }
             Outcome::Replaced(model.replace_index(*i, k.clone()))
         }
+        Op::InsertSorted(k, v) => {
+            let (i, old) = model.insert_sorted(k.clone(), v.clone());
+            Outcome::Full(i, old)
+        }
+        Op::InsertSortedBy(k, v) => {
+            let (i, old) = model.insert_sorted_by(k.clone(), v.clone(), F::compare);
+            Outcome::Full(i, old)
+        }
+        Op::InsertSortedByKey(k, v) => {
+            let (i, old) = model.insert_sorted_by_key(k.clone(), v.clone(), F::class);
+            Outcome::Full(i, old)
+        }
+        Op::ExtractIf(start, end, d) => {
+            if start > end || *end > model.len() {
+                return Outcome::Invalid;
+            }
+            Outcome::Entries(
+                model
+                    .extract_if(start..end, |k, v| !F::keep(k, v, *d))
+                    .collect(),
+            )
+        }
+        Op::Append(pairs) => {
+            let mut other: IndexMap<F::K, F::V> = pairs.iter().cloned().collect();
+            model.append(&mut other);
+            Outcome::Unit
+        }
+        Op::Splice(start, end, pairs) => {
+            if start > end || *end > model.len() {
+                return Outcome::Invalid;
+            }
+            Outcome::Entries(model.splice(start..end, pairs.iter().cloned()).collect())
+        }
+        Op::IndexEntryInsert(i, v) => {
+            Outcome::Value(model.get_index_entry(*i).map(|mut e| e.insert(v.clone())))
+        }
+        Op::FirstEntrySwapRemove => {
+            Outcome::Removed(model.first_entry().map(|e| e.swap_remove_entry()))
+        }
+        Op::LastEntryModify(d) => Outcome::Modified(
+            model
+                .last_entry()
+                .map(|mut e| modified::<F>(e.get_mut(), d)),
+        ),
     }
 }

@@ -110,10 +110,32 @@ pub enum Op<F: Flavor> {
     InsertBefore(usize, F::K, F::V),
     /// `replace_index(i, k)`; may be out of bounds.
     ReplaceIndex(usize, F::K),
+    /// `insert_sorted(k, v)`.
+    InsertSorted(F::K, F::V),
+    /// `insert_sorted_by(k, v, F::compare)`.
+    InsertSortedBy(F::K, F::V),
+    /// `insert_sorted_by_key(k, v, F::class)`.
+    InsertSortedByKey(F::K, F::V),
+    /// `extract_if(start..end, |k, v| !F::keep(k, v, d))`; the range may
+    /// be out of bounds or reversed.
+    ExtractIf(usize, usize, u32),
+    /// `append(&mut other)`, `other` collected from the pairs (a repeated
+    /// key keeps its first position and its last value).
+    Append(Vec<(F::K, F::V)>),
+    /// `splice(start..end, pairs)`; the range may be out of bounds or
+    /// reversed.
+    Splice(usize, usize, Vec<(F::K, F::V)>),
+    /// `get_index_entry(i)`, then `insert(v)` on it; `i` may be out of
+    /// bounds.
+    IndexEntryInsert(usize, F::V),
+    /// `first_entry()`, then `swap_remove_entry()` on it.
+    FirstEntrySwapRemove,
+    /// `last_entry()`, then `modify(|v| F::modify(v, d))` on it.
+    LastEntryModify(F::Delta),
 }
 
 /// Number of distinct [`Op`] variants.
-pub const OP_VARIANTS: usize = 39;
+pub const OP_VARIANTS: usize = 48;
 
 /// What a method returned, comparable between store and model.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,8 +171,25 @@ impl<F: Flavor> Op<F> {
         match self {
             Op::InsertMany(pairs) | Op::Extend(pairs) => pairs.len() as u64,
             Op::Apply(items) => items.len() as u64,
+            // One insert per distinct key of `other`.
+            Op::Append(pairs) => pairs
+                .iter()
+                .map(|(k, _)| k)
+                .collect::<std::collections::HashSet<_>>()
+                .len() as u64,
+            // The entries removed and the pairs given.
+            Op::Splice(start, end, pairs) => {
+                if self.records_written(model) == 0 {
+                    return 0;
+                }
+                (end - start + pairs.len()) as u64
+            }
             // Removals of many: the entries removed.
-            Op::Retain(_) | Op::Truncate(_) | Op::Drain(..) | Op::SplitOff(_) => {
+            Op::Retain(_)
+            | Op::Truncate(_)
+            | Op::Drain(..)
+            | Op::SplitOff(_)
+            | Op::ExtractIf(..) => {
                 let mut after = model.clone();
                 apply_model(&mut after, self);
                 (model.len() - after.len()) as u64
@@ -204,6 +243,14 @@ impl<F: Flavor> Op<F> {
             Op::Retain(_) | Op::Truncate(_) | Op::Drain(..) | Op::SplitOff(_) => {
                 self.mutations(model) > 0
             }
+            Op::ExtractIf(..) => self.mutations(model) > 0,
+            Op::InsertSorted(..) | Op::InsertSortedBy(..) | Op::InsertSortedByKey(..) => true,
+            Op::Append(pairs) => !pairs.is_empty(),
+            Op::Splice(start, end, pairs) => {
+                start <= end && *end <= model.len() && (start < end || !pairs.is_empty())
+            }
+            Op::IndexEntryInsert(i, _) => *i < model.len(),
+            Op::FirstEntrySwapRemove | Op::LastEntryModify(_) => !model.is_empty(),
             Op::PopIf(d) => model.last().is_some_and(|(_, v)| v >= d),
             Op::ShiftRemoveEntry(k) | Op::SwapRemoveEntry(k) => model.contains_key(k),
             op if op.is_reorder() => op.mutations(model) > 0,
@@ -258,6 +305,15 @@ impl<F: Flavor> Op<F> {
             Op::ShiftInsert(..) => "shift_insert",
             Op::InsertBefore(..) => "insert_before",
             Op::ReplaceIndex(..) => "replace_index",
+            Op::InsertSorted(..) => "insert_sorted",
+            Op::InsertSortedBy(..) => "insert_sorted_by",
+            Op::InsertSortedByKey(..) => "insert_sorted_by_key",
+            Op::ExtractIf(..) => "extract_if",
+            Op::Append(_) => "append",
+            Op::Splice(..) => "splice",
+            Op::IndexEntryInsert(..) => "get_index_entry",
+            Op::FirstEntrySwapRemove => "first_entry",
+            Op::LastEntryModify(_) => "last_entry",
         }
     }
 }

@@ -121,6 +121,15 @@ pub fn ops_from_bytes(data: &[u8]) -> Vec<Op> {
             35 => Op::ShiftInsert(r.index(), r.key(), r.value()),
             36 => Op::InsertBefore(r.index(), r.key(), r.value()),
             37 => Op::ReplaceIndex(r.index(), r.key()),
+            38 => Op::InsertSorted(r.key(), r.value()),
+            39 => Op::InsertSortedBy(r.key(), r.value()),
+            40 => Op::InsertSortedByKey(r.key(), r.value()),
+            41 => Op::ExtractIf(r.index(), r.index(), r.value()),
+            42 => Op::Append(r.pairs()),
+            43 => Op::Splice(r.index(), r.index(), r.pairs()),
+            44 => Op::IndexEntryInsert(r.index(), r.value()),
+            45 => Op::FirstEntrySwapRemove,
+            46 => Op::LastEntryModify(r.value()),
             _ => Op::Reopen,
         };
         ops.push(op);

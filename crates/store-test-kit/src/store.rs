@@ -185,6 +185,50 @@ pub fn apply_store<F: Flavor, S: BuildHasher + Clone>(
         Op::ReplaceIndex(i, k) => {
             return invalid_as_outcome(store.replace_index(*i, k.clone()).map(Outcome::Replaced));
         }
+        Op::InsertSorted(k, v) => {
+            let (i, old) = store.insert_sorted(k.clone(), v.clone())?;
+            Outcome::Full(i, old)
+        }
+        Op::InsertSortedBy(k, v) => {
+            let (i, old) = store.insert_sorted_by(k.clone(), v.clone(), F::compare)?;
+            Outcome::Full(i, old)
+        }
+        Op::InsertSortedByKey(k, v) => {
+            let (i, old) = store.insert_sorted_by_key(k.clone(), v.clone(), F::class)?;
+            Outcome::Full(i, old)
+        }
+        Op::ExtractIf(start, end, d) => {
+            return invalid_as_outcome(
+                store
+                    .extract_if(*start..*end, |k, v| !F::keep(k, v, *d))
+                    .map(Outcome::Entries),
+            );
+        }
+        Op::Append(pairs) => {
+            let mut other: indexmap::IndexMap<F::K, F::V> = pairs.iter().cloned().collect();
+            store.append(&mut other)?;
+            assert!(other.is_empty(), "append leaves `other` empty");
+            Outcome::Unit
+        }
+        Op::Splice(start, end, pairs) => {
+            return invalid_as_outcome(
+                store
+                    .splice(*start..*end, pairs.iter().cloned())
+                    .map(Outcome::Entries),
+            );
+        }
+        Op::IndexEntryInsert(i, v) => match store.get_index_entry(*i) {
+            Some(mut e) => Outcome::Value(Some(e.insert(v.clone())?)),
+            None => Outcome::Value(None),
+        },
+        Op::FirstEntrySwapRemove => match store.first_entry() {
+            Some(e) => Outcome::Removed(Some(e.swap_remove_entry()?)),
+            None => Outcome::Removed(None),
+        },
+        Op::LastEntryModify(d) => match store.last_entry() {
+            Some(mut e) => Outcome::Modified(Some(e.modify(|v| modified::<F>(v, d))?)),
+            None => Outcome::Modified(None),
+        },
     })
 }
 

@@ -87,6 +87,14 @@ fn resolve(op: Op, map: &Map) -> Op {
         Op::ShiftInsert(i, k, v) => {
             Op::ShiftInsert(insert_index(i, len, map.contains_key(&k)), k, v)
         }
+        Op::Splice(a, b, pairs) => {
+            let (a, b) = drain_range(a, b, len);
+            Op::Splice(a, b, pairs)
+        }
+        Op::ExtractIf(a, b, d) => {
+            let (a, b) = drain_range(a, b, len);
+            Op::ExtractIf(a, b, d)
+        }
         op => op,
     }
 }
@@ -107,7 +115,12 @@ fn workload(seed: u64, n: usize) -> Vec<Op> {
     (0..n)
         .map(|_| {
             let key = rng.below(24) as u16;
-            let op = match rng.below(125) {
+            let pairs = |rng: &mut Rng| -> Vec<(u16, Vec<u8>)> {
+                (0..rng.below(6))
+                    .map(|_| (rng.below(24) as u16, value(rng)))
+                    .collect()
+            };
+            let op = match rng.below(133) {
                 0..=39 => Op::Insert(key, value(&mut rng)),
                 40..=49 => Op::ShiftRemove(key),
                 50..=57 => Op::SwapRemove(key),
@@ -145,6 +158,21 @@ fn workload(seed: u64, n: usize) -> Vec<Op> {
                 112..=113 => Op::Drain(rng.next_u64() as usize, rng.next_u64() as usize),
                 114 => Op::Truncate(rng.below(24) as usize),
                 115..=118 => Op::ShiftInsert(rng.next_u64() as usize, key, value(&mut rng)),
+                // Schema version 5 and the methods logged with earlier
+                // kinds: each one record, all there or not at all.
+                119..=120 => Op::Splice(
+                    rng.next_u64() as usize,
+                    rng.next_u64() as usize,
+                    pairs(&mut rng),
+                ),
+                121..=122 => Op::ExtractIf(
+                    rng.next_u64() as usize,
+                    rng.next_u64() as usize,
+                    u32::from(rng.next_u64() as u8),
+                ),
+                123..=124 => Op::Append(pairs(&mut rng)),
+                125 => Op::InsertSorted(key, value(&mut rng)),
+                126 => Op::InsertSortedBy(key, value(&mut rng)),
                 // A batch of shift- and swap-removals and inserts (the
                 // deferred path).
                 _ => Op::Apply(
@@ -334,6 +362,13 @@ fn the_workloads_hold_every_new_record() {
     assert!(has(|op| matches!(op, Op::SwapIndices(..))));
     assert!(has(|op| matches!(op, Op::Drain(..) | Op::Truncate(_))));
     assert!(has(|op| matches!(op, Op::ShiftInsert(..))));
+    assert!(has(|op| matches!(op, Op::Splice(_, _, p) if p.len() > 1)));
+    assert!(has(|op| matches!(op, Op::ExtractIf(a, b, _) if a < b)));
+    assert!(has(|op| matches!(op, Op::Append(p) if p.len() > 1)));
+    assert!(has(|op| matches!(
+        op,
+        Op::InsertSorted(..) | Op::InsertSortedBy(..)
+    )));
     assert!(has(|op| matches!(
         op,
         Op::Apply(items) if items.iter().any(|i| matches!(i, BatchItem::SwapRemove(_)))

@@ -35,7 +35,23 @@ fn batch_item() -> impl Strategy<Value = BatchItem> {
 }
 
 fn op() -> impl Strategy<Value = Op> {
-    prop_oneof![5 => old_op(), 2 => new_op()]
+    prop_oneof![5 => old_op(), 2 => new_op(), 2 => sorted_and_spliced_op()]
+}
+
+/// The sorted inserts, `extract_if`, `append`, `splice` and the entries
+/// by index.
+fn sorted_and_spliced_op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (key(), value()).prop_map(|(k, v)| Op::InsertSorted(k, v)),
+        2 => (key(), value()).prop_map(|(k, v)| Op::InsertSortedBy(k, v)),
+        2 => (key(), value()).prop_map(|(k, v)| Op::InsertSortedByKey(k, v)),
+        2 => (index(), index(), value()).prop_map(|(a, b, d)| Op::ExtractIf(a, b, d)),
+        2 => pairs().prop_map(Op::Append),
+        3 => (index(), index(), pairs()).prop_map(|(a, b, p)| Op::Splice(a, b, p)),
+        1 => (index(), value()).prop_map(|(i, v)| Op::IndexEntryInsert(i, v)),
+        1 => Just(Op::FirstEntrySwapRemove),
+        1 => value().prop_map(Op::LastEntryModify),
+    ]
 }
 
 /// The methods of schema version 3: removals of many, reorders,
@@ -273,6 +289,42 @@ fn fixed_history() -> Vec<Op> {
         Op::Reopen,
         Op::SplitOff(0),
         Op::Reverse,
+        Op::Reopen,
+        // The sorted inserts, extract_if, append, splice, entries by index.
+        Op::InsertSorted(k("d"), 4),
+        Op::InsertSorted(k("b"), 2),
+        Op::InsertSorted(k("f"), 6),
+        Op::InsertSorted(k("b"), 20),
+        Op::InsertSortedBy(k("c"), 3),
+        Op::InsertSortedBy(k("b"), 0),
+        Op::InsertSortedByKey(k("e"), 5),
+        Op::InsertSortedByKey(k("d"), 1),
+        Op::Reopen,
+        Op::ExtractIf(1, 4, 0),
+        Op::ExtractIf(0, 40, 1),
+        Op::ExtractIf(3, 1, 1),
+        Op::ExtractIf(0, 0, 2),
+        Op::Append(vec![(k("a"), 1), (k("gg"), 2), (k("a"), 3), (k("zz"), 4)]),
+        Op::Append(Vec::new()),
+        Op::Compact,
+        Op::Splice(
+            1,
+            3,
+            vec![(k("x"), 1), (k("a"), 2), (k("x"), 3), (k("y"), 4)],
+        ),
+        Op::Splice(0, 0, Vec::new()),
+        Op::Splice(2, 2, vec![(k("w"), 5)]),
+        Op::Splice(4, 2, vec![(k("v"), 6)]),
+        Op::Splice(0, 40, vec![(k("v"), 6)]),
+        Op::Reopen,
+        Op::IndexEntryInsert(0, 9),
+        Op::IndexEntryInsert(40, 9),
+        Op::LastEntryModify(3),
+        Op::FirstEntrySwapRemove,
+        Op::Reopen,
+        Op::Splice(0, 6, Vec::new()),
+        Op::FirstEntrySwapRemove,
+        Op::LastEntryModify(3),
         Op::Reopen,
     ]
 }

@@ -4,11 +4,14 @@
 //! One module per family: [`quick_start_and_config`] (the spec's examples
 //! and defaults), [`mutations`] (each mutation's effect on order and on the
 //! log), [`reads_and_entries`] (reads, `Debug` and the entry API),
-//! [`encode_errors`] (values that fail to serialise) and [`opens`] (the
-//! single-writer lock and the recovery report). This file holds their
+//! [`encode_errors`] (values that fail to serialise), [`opens`] (the
+//! single-writer lock and the recovery report) and [`leaderboard`] (a
+//! sorted leaderboard kept with the sorted inserts, `append`,
+//! `extract_if` and `splice`). This file holds their
 //! helpers: the users' store, its keys and pairs, and a four-key store.
 
 mod encode_errors;
+mod leaderboard;
 mod mutations;
 mod opens;
 mod quick_start_and_config;
